@@ -90,7 +90,10 @@ public final class ExternalData {
     if (Path.of(loc.file()).isAbsolute() || !p.startsWith(baseDir.normalize())) {
       throw new InvalidModelException(
           model,
-          "external data location '" + loc.file() + "' of tensor '" + t.getName()
+          "external data location '"
+              + loc.file()
+              + "' of tensor '"
+              + t.getName()
               + "' points outside the model directory",
           "keep external data files next to the model");
     }
@@ -104,8 +107,13 @@ public final class ExternalData {
     if (!Files.isRegularFile(p)) {
       throw new InvalidModelException(
           model,
-          "external data file '" + loc.file() + "' of tensor '" + t.getName() + "' is missing ("
-              + p + ")",
+          "external data file '"
+              + loc.file()
+              + "' of tensor '"
+              + t.getName()
+              + "' is missing ("
+              + p
+              + ")",
           "copy the model together with its external data file(s)");
     }
     long size;
@@ -113,21 +121,36 @@ public final class ExternalData {
       size = Files.size(p);
     } catch (IOException e) {
       throw new InvalidModelException(
-          model, "cannot read external data file " + p + ": " + e.getMessage(), "check its permissions", e);
+          model,
+          "cannot read external data file " + p + ": " + e.getMessage(),
+          "check its permissions",
+          e);
     }
     long expected = expectedBytes(t);
     long length = loc.length() < 0 ? size - loc.offset() : loc.length();
     if (loc.offset() + length > size || length < 0) {
       throw new InvalidModelException(
           model,
-          "external data of tensor '" + t.getName() + "' needs bytes " + loc.offset() + ".."
-              + (loc.offset() + length) + " of " + p.getFileName() + ", which has only " + size,
+          "external data of tensor '"
+              + t.getName()
+              + "' needs bytes "
+              + loc.offset()
+              + ".."
+              + (loc.offset() + length)
+              + " of "
+              + p.getFileName()
+              + ", which has only "
+              + size,
           "the external data file is truncated or belongs to another model; re-export it");
     }
     if (expected >= 0 && length != expected) {
       throw new InvalidModelException(
           model,
-          "external data of tensor '" + t.getName() + "' is " + length + " bytes but its shape and type need "
+          "external data of tensor '"
+              + t.getName()
+              + "' is "
+              + length
+              + " bytes but its shape and type need "
               + expected,
           "re-export the model");
     }
@@ -146,7 +169,8 @@ public final class ExternalData {
             "tensor '" + t.getName() + "' is " + length + " bytes; one tensor is limited to 2 GiB",
             "split the tensor in the exporting framework");
       }
-      return ch.map(FileChannel.MapMode.READ_ONLY, loc.offset(), length).order(ByteOrder.LITTLE_ENDIAN);
+      return ch.map(FileChannel.MapMode.READ_ONLY, loc.offset(), length)
+          .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new InvalidModelException(
           model, "cannot read external data " + p + ": " + e.getMessage(), "check the file", e);

@@ -21,10 +21,10 @@ import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
- * An editable ONNX graph: nodes, initializers, inputs, outputs and value infos, with the lookups graph
- * passes need (who produces a tensor, who consumes it, the topological order) kept current as nodes
- * are added, removed or rewired. Subgraphs of control-flow nodes are carried along unchanged; their
- * references to tensors of this graph count as uses by the owning node.
+ * An editable ONNX graph: nodes, initializers, inputs, outputs and value infos, with the lookups
+ * graph passes need (who produces a tensor, who consumes it, the topological order) kept current as
+ * nodes are added, removed or rewired. Subgraphs of control-flow nodes are carried along unchanged;
+ * their references to tensors of this graph count as uses by the owning node.
  */
 public final class Graph {
   private final GraphProto rest;
@@ -107,8 +107,8 @@ public final class Graph {
   }
 
   /**
-   * The nodes that read {@code tensor}, in graph order, including control-flow nodes whose subgraphs
-   * read it. Graph outputs are not nodes: ask {@link #isGraphOutput}.
+   * The nodes that read {@code tensor}, in graph order, including control-flow nodes whose
+   * subgraphs read it. Graph outputs are not nodes: ask {@link #isGraphOutput}.
    */
   public List<Node> consumers(String tensor) {
     index();
@@ -248,8 +248,8 @@ public final class Graph {
   }
 
   /**
-   * Nodes from {@code start} onward in execution order, that is, every node that transitively reads a
-   * tensor that {@code start} produces.
+   * Nodes from {@code start} onward in execution order, that is, every node that transitively reads
+   * a tensor that {@code start} produces.
    */
   public List<Node> downstream(Node start) {
     Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -408,8 +408,9 @@ public final class Graph {
   }
 
   /**
-   * The element type and shape of any tensor, from graph inputs/outputs, value_info or initializers;
-   * empty when nothing declares it (run the model to learn it: see the runtime module).
+   * The element type and shape of any tensor, from graph inputs/outputs, value_info or
+   * initializers; empty when nothing declares it (run the model to learn it: see the runtime
+   * module).
    */
   public Optional<TensorType> typeOf(String tensor) {
     TensorProto init = initializers.get(tensor);

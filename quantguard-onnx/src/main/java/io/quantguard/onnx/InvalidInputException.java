@@ -2,8 +2,8 @@ package io.quantguard.onnx;
 
 /**
  * A user's input (a model file, a data file, a recipe, a flag value) cannot be used. The message
- * always names the input, says what is wrong with it and what to do, so the command line can show it
- * as is and exit with the "bad input" code.
+ * always names the input, says what is wrong with it and what to do, so the command line can show
+ * it as is and exit with the "bad input" code.
  */
 public class InvalidInputException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -1,9 +1,9 @@
 package io.quantguard.onnx;
 
 /**
- * Decodes the 8-bit and 4-bit floating-point types of ONNX (opset 19+ and 23+). Formats follow
- * "FP8 Formats for Deep Learning" (Micikevicius et al., 2022) for E4M3FN and E5M2, the FNUZ variants
- * of Graphcore's proposal (no negative zero, NaN = 0x80, exponent bias one larger), OCP MX v1.0 for
+ * Decodes the 8-bit and 4-bit floating-point types of ONNX (opset 19+ and 23+). Formats follow "FP8
+ * Formats for Deep Learning" (Micikevicius et al., 2022) for E4M3FN and E5M2, the FNUZ variants of
+ * Graphcore's proposal (no negative zero, NaN = 0x80, exponent bias one larger), OCP MX v1.0 for
  * E8M0 and E2M1.
  */
 final class MiniFloat {

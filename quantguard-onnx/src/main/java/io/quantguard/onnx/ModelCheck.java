@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * Structural checks a model must pass before QuantGuard touches it: the things ONNX Runtime would
  * otherwise reject later with a message that does not name the file. Checks the top-level graph in
- * full (every input defined, single assignment, outputs produced, initializer sizes, external files);
- * subgraphs are left to the runtime.
+ * full (every input defined, single assignment, outputs produced, initializer sizes, external
+ * files); subgraphs are left to the runtime.
  */
 final class ModelCheck {
   private ModelCheck() {}
@@ -49,7 +49,14 @@ final class ModelCheck {
       }
       for (String o : n.getOutputList()) {
         if (!o.isEmpty() && !produced.add(o)) {
-          throw bad(model, label + " (" + n.getOpType() + ") writes '" + o + "', which another node also writes");
+          throw bad(
+              model,
+              label
+                  + " ("
+                  + n.getOpType()
+                  + ") writes '"
+                  + o
+                  + "', which another node also writes");
         }
       }
       index++;
@@ -67,7 +74,14 @@ final class ModelCheck {
         if (!i.isEmpty() && !defined.contains(i)) {
           throw bad(
               model,
-              "node " + index + " '" + n.name() + "' (" + n.opType() + ") reads '" + i
+              "node "
+                  + index
+                  + " '"
+                  + n.name()
+                  + "' ("
+                  + n.opType()
+                  + ") reads '"
+                  + i
                   + "', which no input, initializer or node defines");
         }
       }
@@ -83,7 +97,8 @@ final class ModelCheck {
   private static void checkTensor(TensorProto t, ExternalData external, String model) {
     DataType type = DataType.fromCode(t.getDataType());
     if (type == DataType.UNDEFINED) {
-      throw bad(model, "initializer '" + t.getName() + "' has unknown data type " + t.getDataType());
+      throw bad(
+          model, "initializer '" + t.getName() + "' has unknown data type " + t.getDataType());
     }
     long count;
     try {
@@ -98,14 +113,24 @@ final class ModelCheck {
       if (t.getRawData().size() != need) {
         throw bad(
             model,
-            "initializer '" + t.getName() + "' holds " + t.getRawData().size() + " bytes but its shape "
-                + t.getDimsList() + " and type " + type.displayName() + " need " + need);
+            "initializer '"
+                + t.getName()
+                + "' holds "
+                + t.getRawData().size()
+                + " bytes but its shape "
+                + t.getDimsList()
+                + " and type "
+                + type.displayName()
+                + " need "
+                + need);
       }
     }
   }
 
   private static InvalidModelException bad(String model, String problem) {
     return new InvalidModelException(
-        model, "not a valid ONNX model: it " + problem, "re-export the model or check that the file is complete");
+        model,
+        "not a valid ONNX model: it " + problem,
+        "re-export the model or check that the file is complete");
   }
 }

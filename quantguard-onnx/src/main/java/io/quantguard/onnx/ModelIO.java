@@ -20,10 +20,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * Loads and saves ONNX model files. Loading checks the model ({@link InvalidModelException} names the
- * file and the fault); saving writes to temporary files and renames them into place, so a failed save
- * never leaves a half-written model, and moves large weights to an external data file when the model
- * would not fit protobuf's 2 GiB message limit.
+ * Loads and saves ONNX model files. Loading checks the model ({@link InvalidModelException} names
+ * the file and the fault); saving writes to temporary files and renames them into place, so a
+ * failed save never leaves a half-written model, and moves large weights to an external data file
+ * when the model would not fit protobuf's 2 GiB message limit.
  */
 public final class ModelIO {
   /** Protobuf cannot parse or write a single message of 2 GiB or more. */
@@ -38,7 +38,10 @@ public final class ModelIO {
 
   /** Where tensor bytes go on save. */
   public enum ExternalMode {
-    /** Inline unless the weights would break the 2 GiB limit; then every tensor of 1 KiB or more goes external. */
+    /**
+     * Inline unless the weights would break the 2 GiB limit; then every tensor of 1 KiB or more
+     * goes external.
+     */
     AUTO,
     /** Every tensor inline (fails beyond 2 GiB). */
     INLINE,
@@ -64,16 +67,19 @@ public final class ModelIO {
       throw new InvalidModelException(name, "file not found", "check the path");
     }
     if (Files.isDirectory(file)) {
-      throw new InvalidModelException(name, "is a directory, not an .onnx file", "name the model file itself");
+      throw new InvalidModelException(
+          name, "is a directory, not an .onnx file", "name the model file itself");
     }
     long size;
     try {
       size = Files.size(file);
     } catch (IOException e) {
-      throw new InvalidModelException(name, "cannot be read: " + e.getMessage(), "check permissions", e);
+      throw new InvalidModelException(
+          name, "cannot be read: " + e.getMessage(), "check permissions", e);
     }
     if (size == 0) {
-      throw new InvalidModelException(name, "is empty", "the download or export did not finish; fetch it again");
+      throw new InvalidModelException(
+          name, "is empty", "the download or export did not finish; fetch it again");
     }
     if (size >= PROTOBUF_LIMIT) {
       throw new InvalidModelException(
@@ -85,7 +91,8 @@ public final class ModelIO {
     try (InputStream in = Files.newInputStream(file)) {
       proto = parse(in, name);
     } catch (IOException e) {
-      throw new InvalidModelException(name, "cannot be read: " + e.getMessage(), "check the file", e);
+      throw new InvalidModelException(
+          name, "cannot be read: " + e.getMessage(), "check the file", e);
     }
     Path dir = file.toAbsolutePath().getParent();
     ExternalData external = new ExternalData(dir, name);
@@ -102,7 +109,8 @@ public final class ModelIO {
     try {
       proto = parse(CodedInputStream.newInstance(bytes), name);
     } catch (IOException e) {
-      throw new InvalidModelException(name, "cannot be read: " + e.getMessage(), "check the file", e);
+      throw new InvalidModelException(
+          name, "cannot be read: " + e.getMessage(), "check the file", e);
     }
     checked(proto, ExternalData.NONE, name);
     return new OnnxModel(proto, ExternalData.NONE, name);
@@ -127,7 +135,10 @@ public final class ModelIO {
           e);
     } catch (RuntimeException e) {
       throw new InvalidModelException(
-          name, "is not an ONNX model (" + e + ")", "check that the file is a complete .onnx file", e);
+          name,
+          "is not an ONNX model (" + e + ")",
+          "check that the file is a complete .onnx file",
+          e);
     }
   }
 
@@ -177,8 +188,13 @@ public final class ModelIO {
         try (FileChannel ch = FileChannel.open(tmpData, StandardOpenOption.WRITE)) {
           for (int i = 0; i < inits.size(); i++) {
             TensorProto t = inits.get(i);
-            if (TensorCodec.storageBytes(t) >= options.thresholdBytes() && DataType.fromCode(t.getDataType()) != DataType.STRING) {
-              out.getGraphBuilder().setInitializer(i, writeExternal(t, model.externalData(), ch, dataFile.getFileName().toString()));
+            if (TensorCodec.storageBytes(t) >= options.thresholdBytes()
+                && DataType.fromCode(t.getDataType()) != DataType.STRING) {
+              out.getGraphBuilder()
+                  .setInitializer(
+                      i,
+                      writeExternal(
+                          t, model.externalData(), ch, dataFile.getFileName().toString()));
             } else {
               out.getGraphBuilder().setInitializer(i, inline(t, model.externalData()));
             }
@@ -213,20 +229,28 @@ public final class ModelIO {
       }
     } catch (IOException e) {
       throw new InvalidInputException(
-          file.toString(), "cannot write the model: " + e.getMessage(), "check the directory and free space", e);
+          file.toString(),
+          "cannot write the model: " + e.getMessage(),
+          "check the directory and free space",
+          e);
     }
   }
 
-  /** The model as bytes with every tensor inline, e.g. to open an ONNX Runtime session in memory. */
+  /**
+   * The model as bytes with every tensor inline, e.g. to open an ONNX Runtime session in memory.
+   */
   public static byte[] toBytes(OnnxModel model) {
     ModelProto.Builder out = model.toProto().toBuilder();
     for (int i = 0; i < out.getGraph().getInitializerCount(); i++) {
-      out.getGraphBuilder().setInitializer(i, inline(out.getGraph().getInitializer(i), model.externalData()));
+      out.getGraphBuilder()
+          .setInitializer(i, inline(out.getGraph().getInitializer(i), model.externalData()));
     }
     ModelProto m = out.build();
     if (m.getSerializedSize() < 0) {
       throw new InvalidInputException(
-          model.source(), "is larger than 2 GiB with its weights inline", "save it with external data and load it from the file");
+          model.source(),
+          "is larger than 2 GiB with its weights inline",
+          "save it with external data and load it from the file");
     }
     return m.toByteArray();
   }

@@ -13,8 +13,8 @@ import java.util.TreeMap;
 
 /**
  * What a model is, at a glance: format versions, interface, operator mix, parameters by type, where
- * its weights live, and whether (and how) it is already quantized. The quantization verdict reads the
- * graph itself, not metadata, so it also recognizes models quantized by other tools.
+ * its weights live, and whether (and how) it is already quantized. The quantization verdict reads
+ * the graph itself, not metadata, so it also recognizes models quantized by other tools.
  */
 public record ModelSummary(
     long irVersion,
@@ -40,7 +40,12 @@ public record ModelSummary(
 
   /** How the model is quantized, judged from its operators and weight types. */
   public record Quantization(
-      boolean quantized, String scheme, int quantizeLinear, int dequantizeLinear, Map<String, Integer> integerOps, List<String> notes) {}
+      boolean quantized,
+      String scheme,
+      int quantizeLinear,
+      int dequantizeLinear,
+      Map<String, Integer> integerOps,
+      List<String> notes) {}
 
   /** Operators that compute on integers or packed low-bit weights. */
   private static final Set<String> INTEGER_OPS =
@@ -72,12 +77,18 @@ public record ModelSummary(
     Graph g = model.graph();
     Map<String, Integer> ops = new LinkedHashMap<>();
     for (Node n : g.nodes()) {
-      String key = n.domain().isEmpty() || n.domain().equals("ai.onnx") ? n.opType() : n.domain() + ":" + n.opType();
+      String key =
+          n.domain().isEmpty() || n.domain().equals("ai.onnx")
+              ? n.opType()
+              : n.domain() + ":" + n.opType();
       ops.merge(key, 1, Integer::sum);
     }
     Map<String, Integer> sortedOps = new LinkedHashMap<>();
     ops.entrySet().stream()
-        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .sorted(
+            Map.Entry.<String, Integer>comparingByValue()
+                .reversed()
+                .thenComparing(Map.Entry.comparingByKey()))
         .forEach(e -> sortedOps.put(e.getKey(), e.getValue()));
 
     Map<String, DtypeShare> byType = new TreeMap<>();
@@ -94,7 +105,9 @@ public record ModelSummary(
       byType.merge(
           type.displayName(),
           new DtypeShare(1, n, b),
-          (x, y) -> new DtypeShare(x.tensors() + y.tensors(), x.elements() + y.elements(), x.bytes() + y.bytes()));
+          (x, y) ->
+              new DtypeShare(
+                  x.tensors() + y.tensors(), x.elements() + y.elements(), x.bytes() + y.bytes()));
       if (ExternalData.isExternal(t)) {
         externalFiles.add(model.externalData().location(t).file());
         externalBytes += b;
@@ -120,12 +133,15 @@ public record ModelSummary(
   private static List<Port> ports(List<ValueInfoProto> vis) {
     List<Port> out = new ArrayList<>();
     for (ValueInfoProto v : vis) {
-      out.add(new Port(v.getName(), TensorType.from(v).map(TensorType::toString).orElse("(not a tensor)")));
+      out.add(
+          new Port(
+              v.getName(), TensorType.from(v).map(TensorType::toString).orElse("(not a tensor)")));
     }
     return out;
   }
 
-  private static Quantization quantization(Graph g, Map<String, Integer> ops, Map<String, DtypeShare> byType) {
+  private static Quantization quantization(
+      Graph g, Map<String, Integer> ops, Map<String, DtypeShare> byType) {
     int q = ops.getOrDefault("QuantizeLinear", 0);
     int dq = ops.getOrDefault("DequantizeLinear", 0);
     Map<String, Integer> integer = new TreeMap<>();
@@ -145,7 +161,8 @@ public record ModelSummary(
     if (integer.keySet().stream().anyMatch(o -> o.contains("QLinear") || o.endsWith("QGemm"))) {
       schemes.add("static int8, QOperator format");
     }
-    if (integer.keySet().stream().anyMatch(o -> o.endsWith("MatMulNBits") || o.endsWith("GatherBlockQuantized"))) {
+    if (integer.keySet().stream()
+        .anyMatch(o -> o.endsWith("MatMulNBits") || o.endsWith("GatherBlockQuantized"))) {
       schemes.add("weight-only block quantization (MatMulNBits)");
     }
     int dqOnWeights = 0;
@@ -174,9 +191,13 @@ public record ModelSummary(
     }
     boolean quantized = !schemes.isEmpty() || !integer.isEmpty();
     if (!quantized && lowBitWeights > 0) {
-      notes.add("integer initializers present but no quantized operators (likely indices or shapes)");
+      notes.add(
+          "integer initializers present but no quantized operators (likely indices or shapes)");
     }
-    String scheme = schemes.isEmpty() ? (integer.isEmpty() ? "none (full precision)" : "integer operators") : String.join("; ", schemes);
+    String scheme =
+        schemes.isEmpty()
+            ? (integer.isEmpty() ? "none (full precision)" : "integer operators")
+            : String.join("; ", schemes);
     return new Quantization(quantized, scheme, q, dq, integer, notes);
   }
 

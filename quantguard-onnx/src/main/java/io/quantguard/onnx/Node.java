@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One operator in a {@link Graph}. Wraps the node's protobuf so that every field QuantGuard does not
- * model (doc strings, metadata, device annotations, fields from newer ONNX versions) survives edits
- * untouched. Edits go through the node so its graph can keep its producer/consumer index current.
+ * One operator in a {@link Graph}. Wraps the node's protobuf so that every field QuantGuard does
+ * not model (doc strings, metadata, device annotations, fields from newer ONNX versions) survives
+ * edits untouched. Edits go through the node so its graph can keep its producer/consumer index
+ * current.
  */
 public final class Node {
   private final NodeProto.Builder proto;
@@ -24,7 +25,11 @@ public final class Node {
 
   /** A new node; add it to a graph with {@link Graph#addNode}. */
   public static Node of(
-      String opType, String name, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
+      String opType,
+      String name,
+      List<String> inputs,
+      List<String> outputs,
+      AttributeProto... attrs) {
     NodeProto.Builder b =
         NodeProto.newBuilder()
             .setOpType(opType)

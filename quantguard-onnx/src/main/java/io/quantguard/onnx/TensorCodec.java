@@ -8,9 +8,9 @@ import java.util.Arrays;
 
 /**
  * Reads and writes the values of ONNX tensors. A tensor may hold its elements in {@code raw_data}
- * (little-endian, sub-byte types packed low bits first), in a typed field ({@code float_data}, {@code
- * int32_data}, ...) or in an external file; readers here accept all three and writers always produce
- * {@code raw_data}, which is what ONNX Runtime maps fastest.
+ * (little-endian, sub-byte types packed low bits first), in a typed field ({@code float_data},
+ * {@code int32_data}, ...) or in an external file; readers here accept all three and writers always
+ * produce {@code raw_data}, which is what ONNX Runtime maps fastest.
  */
 public final class TensorCodec {
   private TensorCodec() {}
@@ -24,7 +24,8 @@ public final class TensorCodec {
     long n = 1;
     for (long d : dims) {
       if (d < 0) {
-        throw new IllegalArgumentException("negative dimension " + d + " in " + Arrays.toString(dims));
+        throw new IllegalArgumentException(
+            "negative dimension " + d + " in " + Arrays.toString(dims));
       }
       n = Math.multiplyExact(n, d);
     }
@@ -59,7 +60,8 @@ public final class TensorCodec {
     DataType type = DataType.fromCode(t.getDataType());
     long count = elementCount(t);
     ByteBuffer out =
-        ByteBuffer.allocate(Math.toIntExact(type.storageBytes(count))).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer.allocate(Math.toIntExact(type.storageBytes(count)))
+            .order(ByteOrder.LITTLE_ENDIAN);
     switch (type) {
       case FLOAT, COMPLEX64 -> t.getFloatDataList().forEach(out::putFloat);
       case DOUBLE, COMPLEX128 -> t.getDoubleDataList().forEach(out::putDouble);
@@ -67,7 +69,8 @@ public final class TensorCodec {
       case UINT64 -> t.getUint64DataList().forEach(out::putLong);
       case UINT32 -> t.getUint64DataList().forEach(v -> out.putInt((int) (long) v));
       case INT32 -> t.getInt32DataList().forEach(out::putInt);
-      case INT16, UINT16, FLOAT16, BFLOAT16 -> t.getInt32DataList().forEach(v -> out.putShort((short) (int) v));
+      case INT16, UINT16, FLOAT16, BFLOAT16 ->
+          t.getInt32DataList().forEach(v -> out.putShort((short) (int) v));
       case STRING, UNDEFINED ->
           throw new IllegalArgumentException(
               "tensor '" + t.getName() + "' of type " + type + " has no numeric storage");
@@ -75,8 +78,16 @@ public final class TensorCodec {
     }
     if (out.position() != out.capacity()) {
       throw new IllegalArgumentException(
-          "tensor '" + t.getName() + "' holds " + out.position() + " bytes of data but its shape "
-              + Arrays.toString(dims(t)) + " and type " + type.displayName() + " need " + out.capacity());
+          "tensor '"
+              + t.getName()
+              + "' holds "
+              + out.position()
+              + " bytes of data but its shape "
+              + Arrays.toString(dims(t))
+              + " and type "
+              + type.displayName()
+              + " need "
+              + out.capacity());
     }
     out.flip();
     return out;
@@ -191,7 +202,11 @@ public final class TensorCodec {
       }
       default ->
           throw new IllegalArgumentException(
-              "tensor '" + t.getName() + "' of type " + type.displayName() + " is not an integer tensor");
+              "tensor '"
+                  + t.getName()
+                  + "' of type "
+                  + type.displayName()
+                  + " is not an integer tensor");
     }
     return out;
   }
@@ -205,8 +220,16 @@ public final class TensorCodec {
     long need = type.storageBytes(n);
     if (b.remaining() != need) {
       throw new IllegalArgumentException(
-          "tensor '" + t.getName() + "' holds " + b.remaining() + " bytes but its shape "
-              + Arrays.toString(dims(t)) + " and type " + type.displayName() + " need " + need);
+          "tensor '"
+              + t.getName()
+              + "' holds "
+              + b.remaining()
+              + " bytes but its shape "
+              + Arrays.toString(dims(t))
+              + " and type "
+              + type.displayName()
+              + " need "
+              + need);
     }
   }
 
@@ -256,7 +279,14 @@ public final class TensorCodec {
     for (int i = 0; i < values.length; i++) {
       if (values[i] < type.minValue() || values[i] > type.maxValue()) {
         throw new IllegalArgumentException(
-            "value " + values[i] + " at " + i + " of '" + name + "' is outside " + type.displayName());
+            "value "
+                + values[i]
+                + " at "
+                + i
+                + " of '"
+                + name
+                + "' is outside "
+                + type.displayName());
       }
     }
     byte[] out = new byte[Math.toIntExact(type.storageBytes(values.length))];
@@ -297,8 +327,15 @@ public final class TensorCodec {
     long need = type.storageBytes(elementCount(dims));
     if (raw.length != need) {
       throw new IllegalArgumentException(
-          "'" + name + "' has " + raw.length + " bytes, " + type.displayName() + Arrays.toString(dims)
-              + " needs " + need);
+          "'"
+              + name
+              + "' has "
+              + raw.length
+              + " bytes, "
+              + type.displayName()
+              + Arrays.toString(dims)
+              + " needs "
+              + need);
     }
     return header(name, type, dims).setRawData(ByteString.copyFrom(raw)).build();
   }

@@ -10,7 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class GraphTest {
-  /** x -> Relu(a) -> t1 -> Neg(b) -> t2 ; t1,t2 -> Add(c) -> y, with the nodes stored out of order. */
+  /**
+   * x -> Relu(a) -> t1 -> Neg(b) -> t2 ; t1,t2 -> Add(c) -> y, with the nodes stored out of order.
+   */
   private static Graph diamond() {
     GraphProto g =
         GraphProto.newBuilder()

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelIOTest {
   @TempDir Path tmp;
 
-  private static void assertSameOutputs(Path a, Path b, Map<String, Object> inputs) throws Exception {
+  private static void assertSameOutputs(Path a, Path b, Map<String, Object> inputs)
+      throws Exception {
     Map<String, int[]> x = OrtOutputs.run(a, inputs);
     Map<String, int[]> y = OrtOutputs.run(b, inputs);
     assertThat(y.keySet()).isEqualTo(x.keySet());
@@ -53,7 +54,8 @@ class ModelIOTest {
     OnnxModel m = ModelIO.load(TestModels.fashionCnn());
     ModelIO.save(m, tmp.resolve("a.onnx"));
     ModelIO.save(ModelIO.load(tmp.resolve("a.onnx")), tmp.resolve("b.onnx"));
-    assertThat(Files.readAllBytes(tmp.resolve("b.onnx"))).isEqualTo(Files.readAllBytes(tmp.resolve("a.onnx")));
+    assertThat(Files.readAllBytes(tmp.resolve("b.onnx")))
+        .isEqualTo(Files.readAllBytes(tmp.resolve("a.onnx")));
   }
 
   @Test
@@ -97,7 +99,9 @@ class ModelIOTest {
   @Test
   void rejectsEmptyTruncatedAndForeignFiles() throws Exception {
     Path empty = Files.createFile(tmp.resolve("empty.onnx"));
-    assertThatThrownBy(() -> ModelIO.load(empty)).isInstanceOf(InvalidModelException.class).hasMessageContaining("is empty");
+    assertThatThrownBy(() -> ModelIO.load(empty))
+        .isInstanceOf(InvalidModelException.class)
+        .hasMessageContaining("is empty");
 
     byte[] cnn = Files.readAllBytes(TestModels.fashionCnn());
     Path truncated = Files.write(tmp.resolve("truncated.onnx"), Arrays.copyOf(cnn, cnn.length / 3));
@@ -110,7 +114,8 @@ class ModelIOTest {
         .isInstanceOf(InvalidModelException.class)
         .hasMessageContaining("readme.onnx");
 
-    assertThatThrownBy(() -> ModelIO.load(tmp.resolve("nope.onnx"))).hasMessageContaining("file not found");
+    assertThatThrownBy(() -> ModelIO.load(tmp.resolve("nope.onnx")))
+        .hasMessageContaining("file not found");
   }
 
   @Test
@@ -153,7 +158,8 @@ class ModelIOTest {
     ModelProto proto =
         ModelProto.newBuilder()
             .setIrVersion(8)
-            .addOpsetImport(io.quantguard.onnx.proto.Onnx.OperatorSetIdProto.newBuilder().setVersion(17))
+            .addOpsetImport(
+                io.quantguard.onnx.proto.Onnx.OperatorSetIdProto.newBuilder().setVersion(17))
             .setGraph(g)
             .build();
     Files.write(dir.resolve("big.onnx"), proto.toByteArray());
@@ -162,13 +168,17 @@ class ModelIOTest {
     assertThat(ModelSummary.of(big).parameterBytes()).isEqualTo(3 * elements * 4);
     Path out = tmp.resolve("copy").resolve("big.onnx");
     ModelIO.save(big, out);
-    assertThat(Files.size(out.resolveSibling("big.onnx.data"))).isGreaterThanOrEqualTo(3 * elements * 4);
+    assertThat(Files.size(out.resolveSibling("big.onnx.data")))
+        .isGreaterThanOrEqualTo(3 * elements * 4);
     OnnxModel copy = ModelIO.load(out);
     assertThat(ModelSummary.of(copy).externalDataBytes()).isEqualTo(3 * elements * 4);
     Files.delete(out.resolveSibling("big.onnx.data"));
   }
 
   private static io.quantguard.onnx.proto.Onnx.StringStringEntryProto entry(String k, String v) {
-    return io.quantguard.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+    return io.quantguard.onnx.proto.Onnx.StringStringEntryProto.newBuilder()
+        .setKey(k)
+        .setValue(v)
+        .build();
   }
 }

@@ -10,9 +10,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded mutation fuzzing of the loader: thousands of damaged model files must each either load (and
- * then survive a summary and a re-serialization) or fail with {@link InvalidModelException}; no other
- * exception, no hang.
+ * Seeded mutation fuzzing of the loader: thousands of damaged model files must each either load
+ * (and then survive a summary and a re-serialization) or fail with {@link InvalidModelException};
+ * no other exception, no hang.
  */
 class ModelLoaderFuzzTest {
   private static final int ROUNDS = 3000;

@@ -12,7 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Runs a model file on ONNX Runtime (one thread, so results are reproducible) and returns raw output bits. */
+/**
+ * Runs a model file on ONNX Runtime (one thread, so results are reproducible) and returns raw
+ * output bits.
+ */
 final class OrtOutputs {
   private OrtOutputs() {}
 

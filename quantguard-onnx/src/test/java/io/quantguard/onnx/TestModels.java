@@ -10,10 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The real reference models and data the tests run on: all-MiniLM-L6-v2 and its dynamically quantized
- * peer (from their Maven artifacts on the test classpath) and the Fashion-MNIST CNN and data from
- * {@code ../shared/fixtures}. Fixture-based tests are skipped, with the reason, where the fixtures are
- * absent (a fresh clone elsewhere); CI always has them.
+ * The real reference models and data the tests run on: all-MiniLM-L6-v2 and its dynamically
+ * quantized peer (from their Maven artifacts on the test classpath) and the Fashion-MNIST CNN and
+ * data from {@code ../shared/fixtures}. Fixture-based tests are skipped, with the reason, where the
+ * fixtures are absent (a fresh clone elsewhere); CI always has them.
  */
 public final class TestModels {
   private TestModels() {}
@@ -68,7 +68,8 @@ public final class TestModels {
     Path target = dir.resolve(resource);
     try (InputStream in = TestModels.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException(resource + " is not on the test classpath; is the model artifact a test dependency?");
+        throw new IllegalStateException(
+            resource + " is not on the test classpath; is the model artifact a test dependency?");
       }
       if (Files.isRegularFile(target) && Files.size(target) > 0) {
         return target;

@@ -1,0 +1,56 @@
+package io.quantguard.runtime;
+
+import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.Node;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TensorType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Learns the element type and shape of every intermediate tensor by running the model once on ONNX
+ * Runtime with all of them exposed. Exported models often carry no value_info at all, and graph
+ * passes must know which tensors are float before they insert quantizers.
+ */
+public final class ShapeProbe {
+  private ShapeProbe() {}
+
+  /** Types of every node output (graph outputs included) on one sample batch. */
+  public static Map<String, TensorType> learn(
+      OnnxModel model, Map<String, Tensor> sample, SessionConfig config) {
+    List<String> tensors = new ArrayList<>();
+    for (Node n : model.graph().nodes()) {
+      for (String o : n.outputs()) {
+        if (!o.isEmpty()) {
+          tensors.add(o);
+        }
+      }
+    }
+    Map<String, TensorType> out = new LinkedHashMap<>();
+    try (InferenceSession s = InferenceSession.open(model, config, tensors)) {
+      Map<String, Tensor> values = s.run(sample, tensors);
+      values.forEach((k, v) -> out.put(k, TensorType.of(v.type(), v.shape())));
+    }
+    return out;
+  }
+
+  /**
+   * Declares the learned element types in the model's value_info (rank only, dimensions left free,
+   * so other batch sizes and sequence lengths stay valid). Existing declarations are kept.
+   */
+  public static void annotate(OnnxModel model, Map<String, TensorType> types) {
+    Graph g = model.graph();
+    types.forEach(
+        (name, type) -> {
+          if (!g.isGraphOutput(name) && !g.valueInfo().containsKey(name)) {
+            List<TensorType.Dim> free = new ArrayList<>();
+            for (int i = 0; i < type.rank(); i++) {
+              free.add(new TensorType.Dim(-1, null));
+            }
+            g.putValueInfo(new TensorType(type.elementType(), free).toValueInfo(name));
+          }
+        });
+  }
+}
