@@ -3,9 +3,13 @@ package io.quantguard.runtime;
 import io.quantguard.onnx.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -20,8 +24,38 @@ import java.util.zip.ZipFile;
 public final class ResourceLocator {
   private ResourceLocator() {}
 
-  /** Resolves {@code ref} to an existing file. */
+  private static final Properties KNOWN = loadKnown();
+
+  private static Properties loadKnown() {
+    Properties p = new Properties();
+    try (InputStream in = ResourceLocator.class.getResourceAsStream("known-resources.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return p;
+  }
+
+  /**
+   * Short names ({@code minilm}, {@code minilm-q}, {@code minilm-tokenizer}, {@code europarl}) and
+   * what they stand for.
+   */
+  public static Map<String, String> knownResources() {
+    Map<String, String> m = new TreeMap<>();
+    KNOWN.forEach((k, v) -> m.put(k.toString(), v.toString()));
+    return m;
+  }
+
+  /**
+   * Resolves {@code ref} to an existing file: a known short name, a {@code maven:} or {@code
+   * classpath:} reference, or a path.
+   */
   public static Path resolve(String ref) {
+    if (KNOWN.containsKey(ref) && !Files.exists(Path.of(ref))) {
+      return resolve(KNOWN.getProperty(ref));
+    }
     if (ref.startsWith("maven:")) {
       return maven(ref);
     }

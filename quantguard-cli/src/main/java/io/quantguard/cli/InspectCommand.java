@@ -1,0 +1,110 @@
+package io.quantguard.cli;
+
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.ModelSummary;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.runtime.ResourceLocator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code quantguard inspect MODEL}: what a model is, and whether and how it is quantized. */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = "Describe a model: interface, operators, parameters, quantization.")
+final class InspectCommand implements Callable<Integer> {
+  @Parameters(
+      paramLabel = "MODEL",
+      description =
+          "an .onnx file, a maven:group:artifact:version!/entry reference, or a known name (minilm, minilm-q)")
+  String model;
+
+  @Option(names = "--json", description = "print JSON")
+  boolean json;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Path file = ResourceLocator.resolve(model);
+    OnnxModel m = ModelIO.load(file);
+    ModelSummary s = ModelSummary.of(m);
+    PrintWriter out = spec.commandLine().getOut();
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("model", model);
+      doc.put("file", file.toString());
+      doc.put("fileBytes", size);
+      doc.put("summary", s);
+      Output.json(out, doc);
+      return ExitCodes.OK;
+    }
+    out.printf("Model       %s (%s)%n", model, Output.bytes(size));
+    StringBuilder opsets = new StringBuilder();
+    s.opsets()
+        .forEach(
+            (d, v) ->
+                opsets
+                    .append(opsets.length() == 0 ? "" : ", ")
+                    .append(d.isEmpty() ? "ai.onnx" : d)
+                    .append(' ')
+                    .append(v));
+    out.printf(
+        "Format      IR %d, opsets %s%s%n",
+        s.irVersion(), opsets, s.producer().isEmpty() ? "" : ", producer " + s.producer());
+    s.inputs().forEach(p -> out.printf("Input       %s  %s%n", p.name(), p.type()));
+    s.outputs().forEach(p -> out.printf("Output      %s  %s%n", p.name(), p.type()));
+    out.printf("Nodes       %d: %s%n", s.nodeCount(), s.opMix(12));
+    StringBuilder types = new StringBuilder();
+    s.parametersByType()
+        .forEach(
+            (t, d) ->
+                types
+                    .append(types.length() == 0 ? "" : ", ")
+                    .append(t)
+                    .append(' ')
+                    .append(Output.count(d.elements()))
+                    .append(" (")
+                    .append(Output.bytes(d.bytes()))
+                    .append(')'));
+    out.printf(
+        "Parameters  %s in %s: %s%n",
+        Output.count(s.parameterCount()), Output.bytes(s.parameterBytes()), types);
+    out.printf(
+        "External    %s%n",
+        s.externalDataFiles().isEmpty()
+            ? "none (weights inline)"
+            : String.join(", ", s.externalDataFiles())
+                + " ("
+                + Output.bytes(s.externalDataBytes())
+                + ")");
+    ModelSummary.Quantization q = s.quantization();
+    out.printf("Quantized   %s: %s%n", q.quantized() ? "yes" : "no", q.scheme());
+    if (!q.integerOps().isEmpty()) {
+      out.printf("            integer ops: %s%n", q.integerOps());
+    }
+    q.notes().forEach(n -> out.printf("            %s%n", n));
+    s.metadata()
+        .forEach(
+            (k, v) ->
+                out.printf(
+                    "Metadata    %s = %s%n", k, v.length() > 100 ? v.substring(0, 97) + "..." : v));
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,57 @@
+package io.quantguard.cli;
+
+import io.quantguard.onnx.InvalidInputException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code quantguard} command: wires the modules into the quantize–evaluate–gate workflow. */
+@Command(
+    name = "quantguard",
+    mixinStandardHelpOptions = true,
+    versionProvider = ToolVersion.class,
+    description = "Make ONNX models smaller and faster without quietly making them worse.",
+    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+  static {
+    // Library logging (DJL, ONNX Runtime glue) stays quiet unless something is wrong.
+    System.setProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel",
+        System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.ai.djl",
+        System.getProperty("org.slf4j.simpleLogger.log.ai.djl", "error"));
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+  }
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs a command line and returns its exit code (used by the tests end to end). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          if (ex instanceof InvalidInputException e) {
+            commandLine.getErr().println("error: " + e.getMessage());
+            return ExitCodes.BAD_INPUT;
+          }
+          commandLine.getErr().println("internal error: " + ex);
+          ex.printStackTrace(commandLine.getErr());
+          return ExitCodes.INTERNAL;
+        });
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          CommandLine c = ex.getCommandLine();
+          c.getErr().println("error: " + ex.getMessage());
+          c.getErr().println("(see: quantguard " + c.getCommandName() + " --help)");
+          return ExitCodes.USAGE;
+        });
+    return cl.execute(args);
+  }
+}
