@@ -1,0 +1,110 @@
+package io.quantguard.quantize;
+
+import io.quantguard.onnx.DataType;
+
+/**
+ * How a tensor is mapped to integers: the integer type, symmetric or affine, and the 7-bit reduced
+ * range that some older CPUs need to avoid int16 overflow in their multiply-add instructions.
+ *
+ * <p>Affine quantization (ONNX QuantizeLinear): {@code q = saturate(round(x / s) + z)}, {@code x ≈
+ * (q − z) · s}. For a range [a, b] widened to contain 0 and integer limits [qmin, qmax]:
+ *
+ * <pre>
+ *   s = (b − a) / (qmax − qmin)        z = round(qmin − a / s), clamped to [qmin, qmax]
+ * </pre>
+ *
+ * Symmetric quantization uses [−m, m] with m = max(|a|, |b|); signed types then use the restricted
+ * range [−qmax, qmax] so that z is exactly 0 (as ONNX Runtime's quantizer does), which lets integer
+ * kernels skip the zero-point correction and keeps per-channel weights valid for ONNX Runtime's
+ * QLinearConv. Rounding is half to even, as QuantizeLinear prescribes.
+ */
+public record Scheme(DataType type, boolean symmetric, boolean reduceRange) {
+  public Scheme {
+    if (!type.isInteger() || type.bits() > 16 || type.bits() < 4) {
+      throw new IllegalArgumentException(
+          "quantized tensors are int4, uint4, int8, uint8, int16 or uint16, not "
+              + type.displayName());
+    }
+    if (reduceRange && type.bits() != 8) {
+      throw new IllegalArgumentException(
+          "reduce_range applies to 8-bit types only, not " + type.displayName());
+    }
+  }
+
+  public static Scheme of(DataType type, boolean symmetric) {
+    return new Scheme(type, symmetric, false);
+  }
+
+  public int qmax() {
+    long max = type.maxValue();
+    return (int) (reduceRange ? (type.isSigned() ? 63 : 127) : max);
+  }
+
+  public int qmin() {
+    if (reduceRange) {
+      return type.isSigned() ? (symmetric ? -63 : -64) : 0;
+    }
+    if (symmetric && type.isSigned()) {
+      return -qmax();
+    }
+    return (int) type.minValue();
+  }
+
+  /** Number of representable steps, qmax − qmin. */
+  public int levels() {
+    return qmax() - qmin();
+  }
+
+  /** Per-tensor parameters for a calibrated range. */
+  public QuantParams params(Range range) {
+    float[] s = new float[1];
+    int[] z = new int[1];
+    fill(range, s, z, 0);
+    return new QuantParams(this, s, z, -1);
+  }
+
+  /** Per-channel parameters along {@code axis}, one range per channel. */
+  public QuantParams params(Range[] ranges, int axis) {
+    float[] s = new float[ranges.length];
+    int[] z = new int[ranges.length];
+    for (int i = 0; i < ranges.length; i++) {
+      fill(ranges[i], s, z, i);
+    }
+    return new QuantParams(this, s, z, axis);
+  }
+
+  private void fill(Range range, float[] s, int[] z, int i) {
+    Range r = range.withZero();
+    double a = r.min();
+    double b = r.max();
+    if (symmetric) {
+      double m = Math.max(-a, b);
+      a = -m;
+      b = m;
+    }
+    int qmin = qmin();
+    int qmax = qmax();
+    double scale = (b - a) / (qmax - qmin);
+    if (!(scale >= Float.MIN_NORMAL) || Double.isInfinite(scale) || (float) scale == 0f) {
+      // A zero range (a tensor that is always 0) or one too small for float32: any positive scale
+      // represents it, 1 keeps the dequantized zeros exact.
+      scale = b - a == 0 ? 1.0 : Float.MIN_NORMAL;
+    }
+    float fs = (float) scale;
+    int zp;
+    if (symmetric) {
+      zp = type.isSigned() ? 0 : (int) Math.rint((qmin + qmax) / 2.0);
+    } else {
+      zp = (int) Math.rint(qmin - a / fs);
+    }
+    s[i] = fs;
+    z[i] = Math.max(qmin, Math.min(qmax, zp));
+  }
+
+  @Override
+  public String toString() {
+    return type.displayName()
+        + (symmetric ? " symmetric" : " asymmetric")
+        + (reduceRange ? " reduce-range" : "");
+  }
+}
