@@ -74,17 +74,31 @@ public sealed interface Calibrator
     @Override
     public Range range(TensorStatistics stats, Scheme scheme) {
       Histogram h = stats.histogram();
-      long[] abs = h.absoluteCounts();
-      boolean oneSided = stats.range().min() >= 0 || stats.range().max() <= 0;
-      // Levels available to the magnitudes: half the grid when both signs share it.
-      int levels =
-          (!scheme.symmetric() && oneSided) ? scheme.levels() + 1 : scheme.levels() / 2 + 1;
-      int bins = HistogramSearch.klThresholdBins(abs, levels);
-      double t = Math.min(bins * h.width(), stats.range().absMax());
+      Range full = stats.range();
       if (scheme.symmetric()) {
+        int bins = HistogramSearch.klThresholdBins(h.absoluteCounts(), scheme.levels() / 2 + 1);
+        double t = Math.min(bins * h.width(), full.absMax());
         return new Range(-t, t);
       }
-      return new Range(Math.max(stats.range().min(), -t), Math.min(stats.range().max(), t));
+      // Affine: each side gets its own threshold, searched on that side's histogram alone, so a
+      // spike on one side (image backgrounds, ReLU zeros) does not decide the clip of the other.
+      double hi =
+          full.max() <= 0
+              ? full.max()
+              : Math.min(
+                  full.max(),
+                  HistogramSearch.klThresholdBins(
+                          HistogramSearch.side(h, true), scheme.levels() + 1)
+                      * h.width());
+      double lo =
+          full.min() >= 0
+              ? full.min()
+              : Math.max(
+                  full.min(),
+                  -HistogramSearch.klThresholdBins(
+                          HistogramSearch.side(h, false), scheme.levels() + 1)
+                      * h.width());
+      return new Range(lo, hi);
     }
 
     @Override

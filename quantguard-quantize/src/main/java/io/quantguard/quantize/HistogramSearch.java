@@ -7,6 +7,34 @@ final class HistogramSearch {
 
   private HistogramSearch() {}
 
+  /**
+   * The histogram of one side of zero as magnitudes: bin {@code j} counts values in [j·w, (j+1)·w)
+   * for the positive side, in (−(j+1)·w, −j·w] for the negative side.
+   */
+  static long[] side(Histogram h, boolean positive) {
+    long maxBin = -1;
+    for (int i = 0; i < h.bins(); i++) {
+      if (h.count(i) != 0) {
+        long k = Math.round(h.edge(i) / h.width());
+        long j = positive ? k : -k - 1;
+        if (j >= 0) {
+          maxBin = Math.max(maxBin, j);
+        }
+      }
+    }
+    long[] out = new long[(int) maxBin + 1];
+    for (int i = 0; i < h.bins(); i++) {
+      if (h.count(i) != 0) {
+        long k = Math.round(h.edge(i) / h.width());
+        long j = positive ? k : -k - 1;
+        if (j >= 0) {
+          out[(int) j] += h.count(i);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Index of the first bin at which the cumulative fraction reaches {@code q}. */
   static int quantileBin(long[] counts, double q) {
     long total = 0;
@@ -66,16 +94,26 @@ final class HistogramSearch {
     return best;
   }
 
+  /**
+   * KL(P ‖ Q) for the first {@code i} bins. Bin 0 (|x| below one bin width, which holds the exact
+   * zeros of ReLU outputs and padding) is left out: zero is always representable exactly whatever
+   * the threshold, and a spike there would otherwise dominate the divergence and drive the
+   * threshold down to its minimum (the "skip zeros" variant of NVIDIA's pytorch-quantization
+   * calibrator).
+   */
   private static double klDivergence(
       long[] abs, long[] suffix, int i, int levels, double[] p, double[] q) {
-    for (int j = 0; j < i; j++) {
+    int first = 1;
+    int span = i - first;
+    for (int j = first; j < i; j++) {
       p[j] = abs[j];
       q[j] = 0;
     }
     p[i - 1] += suffix[i];
-    for (int g = 0; g < levels; g++) {
-      int start = (int) ((long) g * i / levels);
-      int end = (int) ((long) (g + 1) * i / levels);
+    int groups = Math.min(levels, span);
+    for (int g = 0; g < groups; g++) {
+      int start = first + (int) ((long) g * span / groups);
+      int end = first + (int) ((long) (g + 1) * span / groups);
       double sum = 0;
       int nonZero = 0;
       for (int j = start; j < end; j++) {
@@ -95,7 +133,7 @@ final class HistogramSearch {
     }
     double pSum = 0;
     double qSum = 0;
-    for (int j = 0; j < i; j++) {
+    for (int j = first; j < i; j++) {
       pSum += p[j];
       qSum += q[j];
     }
@@ -105,14 +143,14 @@ final class HistogramSearch {
     // Q can be empty where P is not (all mass of a group sat in the folded outliers): smooth it.
     final double eps = 1e-4;
     double kl = 0;
-    for (int j = 0; j < i; j++) {
+    for (int j = first; j < i; j++) {
       if (p[j] == 0) {
         continue;
       }
       double pj = p[j] / pSum;
       double qj = qSum > 0 ? q[j] / qSum : 0;
       if (qj <= 0) {
-        qj = eps / i;
+        qj = eps / span;
       }
       kl += pj * Math.log(pj / qj);
     }

@@ -371,7 +371,17 @@ public final class InferenceSession implements AutoCloseable {
     };
   }
 
+  /**
+   * ONNX Runtime already copied the tensor into a heap buffer; take its array without a second
+   * copy.
+   */
   private static float[] array(FloatBuffer b) {
+    if (b.hasArray()
+        && b.arrayOffset() == 0
+        && b.position() == 0
+        && b.remaining() == b.array().length) {
+      return b.array();
+    }
     float[] f = new float[b.remaining()];
     b.get(f);
     return f;

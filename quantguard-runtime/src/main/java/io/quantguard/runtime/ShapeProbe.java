@@ -17,7 +17,10 @@ import java.util.Map;
 public final class ShapeProbe {
   private ShapeProbe() {}
 
-  /** Types of every node output (graph outputs included) on one sample batch. */
+  /**
+   * Types of every node output (graph outputs included) from one sample batch (at most its first
+   * two samples are run, so shapes reflect that batch size).
+   */
   public static Map<String, TensorType> learn(
       OnnxModel model, Map<String, Tensor> sample, SessionConfig config) {
     List<String> tensors = new ArrayList<>();
@@ -29,8 +32,11 @@ public final class ShapeProbe {
       }
     }
     Map<String, TensorType> out = new LinkedHashMap<>();
+    // Two samples tell every type and rank; a full batch would only copy more intermediates.
+    Map<String, Tensor> small = new LinkedHashMap<>();
+    sample.forEach((k, v) -> small.put(k, v.batchSize() > 2 ? v.slice(0, 2) : v));
     try (InferenceSession s = InferenceSession.open(model, config, tensors)) {
-      Map<String, Tensor> values = s.run(sample, tensors);
+      Map<String, Tensor> values = s.run(small, tensors);
       values.forEach((k, v) -> out.put(k, TensorType.of(v.type(), v.shape())));
     }
     return out;

@@ -1,0 +1,219 @@
+package io.quantguard.quantize;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.List;
+
+/**
+ * A declarative, serializable plan of what to quantize and how: global defaults for activations and
+ * weights, the operator types to quantize, exclusions, and overrides by operator type, node name,
+ * node-name pattern or tensor, each with a one-line rationale. Every quantized artifact is produced
+ * from exactly one recipe; the recipe's hash is stored in the model. Fields left out take the
+ * defaults of {@link #defaults()}. The YAML/JSON form uses the snake_case names below (see {@link
+ * RecipeIO}).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({
+  "version",
+  "mode",
+  "activations",
+  "weights",
+  "op_types",
+  "exclude",
+  "overrides",
+  "calibration",
+  "rationale"
+})
+public record Recipe(
+    @JsonProperty("version") Integer version,
+    @JsonProperty("mode") String mode,
+    @JsonProperty("activations") Activations activations,
+    @JsonProperty("weights") Weights weights,
+    @JsonProperty("op_types") List<String> opTypes,
+    @JsonProperty("exclude") List<String> exclude,
+    @JsonProperty("overrides") List<Override> overrides,
+    @JsonProperty("calibration") Calibration calibration,
+    @JsonProperty("rationale") String rationale) {
+
+  /**
+   * Operator types quantized when a recipe names none: the ones ONNX Runtime runs fastest in int8.
+   */
+  public static final List<String> DEFAULT_OP_TYPES =
+      List.of(
+          "Conv",
+          "ConvTranspose",
+          "Gemm",
+          "MatMul",
+          "Concat",
+          "MaxPool",
+          "AveragePool",
+          "GlobalAveragePool",
+          "Resize",
+          "Gather");
+
+  /**
+   * How activations are quantized.
+   *
+   * @param type uint8 (default), int8 or int16/uint16
+   * @param method minmax (default), minmax-average, percentile, entropy or mse
+   * @param percentile for method percentile, default 99.999
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Activations(
+      @JsonProperty("type") String type,
+      @JsonProperty("symmetric") Boolean symmetric,
+      @JsonProperty("method") String method,
+      @JsonProperty("percentile") Double percentile,
+      @JsonProperty("reduce_range") Boolean reduceRange) {
+
+    Activations over(Activations base) {
+      if (base == null) {
+        return this;
+      }
+      return new Activations(
+          type != null ? type : base.type,
+          symmetric != null ? symmetric : base.symmetric,
+          method != null ? method : base.method,
+          percentile != null ? percentile : base.percentile,
+          reduceRange != null ? reduceRange : base.reduceRange);
+    }
+  }
+
+  /**
+   * How weights are quantized.
+   *
+   * @param type int8 (default), uint8, int4, uint4 or int16
+   * @param perChannel one scale per output channel (default true)
+   * @param method minmax (default) or mse / percentile, computed per channel on the weights
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Weights(
+      @JsonProperty("type") String type,
+      @JsonProperty("symmetric") Boolean symmetric,
+      @JsonProperty("per_channel") Boolean perChannel,
+      @JsonProperty("method") String method,
+      @JsonProperty("percentile") Double percentile,
+      @JsonProperty("reduce_range") Boolean reduceRange) {
+
+    Weights over(Weights base) {
+      if (base == null) {
+        return this;
+      }
+      return new Weights(
+          type != null ? type : base.type,
+          symmetric != null ? symmetric : base.symmetric,
+          perChannel != null ? perChannel : base.perChannel,
+          method != null ? method : base.method,
+          percentile != null ? percentile : base.percentile,
+          reduceRange != null ? reduceRange : base.reduceRange);
+    }
+  }
+
+  /**
+   * Settings for the nodes (or one tensor) a selector picks: exactly one of {@code op_type}, {@code
+   * node}, {@code node_regex}, {@code tensor}. {@code precision: fp32} keeps the nodes unquantized.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Override(
+      @JsonProperty("op_type") String opType,
+      @JsonProperty("node") String node,
+      @JsonProperty("node_regex") String nodeRegex,
+      @JsonProperty("tensor") String tensor,
+      @JsonProperty("precision") String precision,
+      @JsonProperty("activations") Activations activations,
+      @JsonProperty("weights") Weights weights,
+      @JsonProperty("rationale") String rationale) {}
+
+  /** How much calibration data to read. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Calibration(
+      @JsonProperty("samples") Integer samples, @JsonProperty("batch_size") Integer batchSize) {}
+
+  /**
+   * The built-in defaults: weights int8 symmetric per-channel, activations uint8 affine, min/max.
+   */
+  public static Recipe defaults() {
+    return new Recipe(
+        1,
+        "static",
+        new Activations("uint8", false, "minmax", 99.999, false),
+        new Weights("int8", true, true, "minmax", 99.99, false),
+        DEFAULT_OP_TYPES,
+        List.of(),
+        List.of(),
+        new Calibration(1000, 32),
+        null);
+  }
+
+  /** This recipe with every missing field taken from {@link #defaults()}. */
+  public Recipe resolved() {
+    Recipe d = defaults();
+    return new Recipe(
+        version != null ? version : d.version,
+        mode != null ? mode : d.mode,
+        activations != null ? activations.over(d.activations) : d.activations,
+        weights != null ? weights.over(d.weights) : d.weights,
+        opTypes != null ? opTypes : d.opTypes,
+        exclude != null ? exclude : d.exclude,
+        overrides != null ? overrides : d.overrides,
+        new Calibration(
+            calibration != null && calibration.samples() != null
+                ? calibration.samples()
+                : d.calibration.samples(),
+            calibration != null && calibration.batchSize() != null
+                ? calibration.batchSize()
+                : d.calibration.batchSize()),
+        rationale);
+  }
+
+  /** A copy with other global activation settings (command-line flags override the file). */
+  public Recipe withActivations(Activations a) {
+    return new Recipe(
+        version,
+        mode,
+        a.over(activations),
+        weights,
+        opTypes,
+        exclude,
+        overrides,
+        calibration,
+        rationale);
+  }
+
+  public Recipe withWeights(Weights w) {
+    return new Recipe(
+        version,
+        mode,
+        activations,
+        w.over(weights),
+        opTypes,
+        exclude,
+        overrides,
+        calibration,
+        rationale);
+  }
+
+  public Recipe withCalibration(Calibration c) {
+    Calibration base = calibration != null ? calibration : new Calibration(null, null);
+    return new Recipe(
+        version,
+        mode,
+        activations,
+        weights,
+        opTypes,
+        exclude,
+        overrides,
+        new Calibration(
+            c.samples() != null ? c.samples() : base.samples(),
+            c.batchSize() != null ? c.batchSize() : base.batchSize()),
+        rationale);
+  }
+
+  public Recipe withOverrides(List<Override> more) {
+    List<Override> all = new java.util.ArrayList<>(overrides != null ? overrides : List.of());
+    all.addAll(more);
+    return new Recipe(
+        version, mode, activations, weights, opTypes, exclude, all, calibration, rationale);
+  }
+}

@@ -1,0 +1,254 @@
+package io.quantguard.quantize;
+
+import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.Node;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Applies a recipe to a concrete graph: which nodes are quantized and with what settings. Overrides
+ * apply in order, later ones winning. Selectors that name nodes or tensors the graph does not have
+ * are errors (a typo must not silently quantize what the user meant to keep in float).
+ */
+final class RecipeResolver {
+  /** What the recipe says for one node. */
+  record NodeSettings(
+      boolean quantize, Recipe.Activations activations, Recipe.Weights weights, String rationale) {}
+
+  private final Recipe recipe;
+  private final String source;
+  private final List<Selector> overrides = new ArrayList<>();
+  private final List<Pattern> excluded = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+
+  private record Selector(Recipe.Override override, Pattern pattern) {
+    boolean matches(Node n) {
+      Recipe.Override o = override;
+      if (o.opType() != null) {
+        return n.opType().equals(o.opType());
+      }
+      if (o.node() != null) {
+        return n.name().equals(o.node());
+      }
+      if (o.nodeRegex() != null) {
+        return pattern.matcher(n.name()).find();
+      }
+      return false;
+    }
+  }
+
+  RecipeResolver(Recipe resolved, Graph g, String source) {
+    this.recipe = resolved;
+    this.source = source;
+    validate(resolved);
+    for (String ex : resolved.exclude()) {
+      Pattern p =
+          ex.length() > 2 && ex.startsWith("/") && ex.endsWith("/")
+              ? compile(ex.substring(1, ex.length() - 1), "exclude")
+              : Pattern.compile(Pattern.quote(ex) + "$");
+      boolean hit =
+          g.nodes().stream()
+              .anyMatch(n -> ex.startsWith("/") ? p.matcher(n.name()).find() : n.name().equals(ex));
+      if (!hit) {
+        throw new InvalidInputException(
+            source,
+            "exclude names '" + ex + "', which matches no node of the model",
+            "check the node name (quantguard inspect lists the graph) or remove it");
+      }
+      excluded.add(ex.startsWith("/") ? p : Pattern.compile("^" + Pattern.quote(ex) + "$"));
+    }
+    int i = 0;
+    for (Recipe.Override o : resolved.overrides()) {
+      int set =
+          (o.opType() != null ? 1 : 0)
+              + (o.node() != null ? 1 : 0)
+              + (o.nodeRegex() != null ? 1 : 0)
+              + (o.tensor() != null ? 1 : 0);
+      if (set != 1) {
+        throw new InvalidInputException(
+            source,
+            "overrides["
+                + i
+                + "] must select with exactly one of op_type, node, node_regex, tensor",
+            "split it into one override per selector");
+      }
+      Pattern p =
+          o.nodeRegex() != null ? compile(o.nodeRegex(), "overrides[" + i + "].node_regex") : null;
+      Selector s = new Selector(o, p);
+      if (o.tensor() != null) {
+        boolean known =
+            g.nodes().stream()
+                .anyMatch(n -> n.outputs().contains(o.tensor()) || n.inputs().contains(o.tensor()));
+        if (!known) {
+          throw new InvalidInputException(
+              source,
+              "overrides["
+                  + i
+                  + "] names tensor '"
+                  + o.tensor()
+                  + "', which the model does not have",
+              "check the tensor name");
+        }
+      } else if (g.nodes().stream().noneMatch(s::matches)) {
+        String what =
+            o.opType() != null
+                ? "op_type " + o.opType()
+                : o.node() != null
+                    ? "node '" + o.node() + "'"
+                    : "node_regex '" + o.nodeRegex() + "'";
+        if (o.opType() != null) {
+          notes.add("recipe overrides[" + i + "] (" + what + ") matches no node");
+        } else {
+          throw new InvalidInputException(
+              source,
+              "overrides[" + i + "] selects " + what + ", which matches no node of the model",
+              "check the name (quantguard inspect lists the graph)");
+        }
+      }
+      if (o.precision() != null
+          && !o.precision().equalsIgnoreCase("fp32")
+          && !o.precision().equalsIgnoreCase("int8")
+          && !o.precision().equalsIgnoreCase("quantized")) {
+        throw new InvalidInputException(
+            source,
+            "overrides[" + i + "].precision is '" + o.precision() + "'",
+            "use fp32 to keep nodes in float, or int8 / quantized (set types under activations/weights)");
+      }
+      overrides.add(s);
+      i++;
+    }
+  }
+
+  private Pattern compile(String regex, String where) {
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw new InvalidInputException(
+          source,
+          where + " is not a valid regular expression: " + e.getDescription(),
+          "fix the pattern",
+          e);
+    }
+  }
+
+  private void validate(Recipe r) {
+    if (!"static".equals(r.mode())) {
+      throw new InvalidInputException(
+          source,
+          "mode '" + r.mode() + "' is not supported by static quantization",
+          "use mode: static");
+    }
+    checkActivations(r.activations(), "activations");
+    checkWeights(r.weights(), "weights");
+    int i = 0;
+    for (Recipe.Override o : r.overrides()) {
+      if (o.activations() != null) {
+        checkActivations(o.activations().over(r.activations()), "overrides[" + i + "].activations");
+      }
+      if (o.weights() != null) {
+        checkWeights(o.weights().over(r.weights()), "overrides[" + i + "].weights");
+      }
+      i++;
+    }
+    if (r.calibration().samples() <= 0 || r.calibration().batchSize() <= 0) {
+      throw new InvalidInputException(
+          source, "calibration samples and batch_size must be positive", "fix the numbers");
+    }
+  }
+
+  private void checkActivations(Recipe.Activations a, String where) {
+    scheme(a.type(), a.symmetric(), a.reduceRange(), where);
+    try {
+      Calibrator.parse(a.method(), a.percentile());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(
+          source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
+    }
+  }
+
+  private void checkWeights(Recipe.Weights w, String where) {
+    scheme(w.type(), w.symmetric(), w.reduceRange(), where);
+    if (!List.of("minmax", "mse", "percentile").contains(w.method())) {
+      throw new InvalidInputException(
+          source,
+          where + ".method is '" + w.method() + "'",
+          "weights use minmax, mse or percentile");
+    }
+  }
+
+  Scheme scheme(String type, boolean symmetric, boolean reduceRange, String where) {
+    try {
+      return new Scheme(
+          io.quantguard.onnx.DataType.parse(type.toLowerCase(Locale.ROOT)), symmetric, reduceRange);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(
+          source,
+          where + ": " + e.getMessage(),
+          "use int8, uint8, int16, uint16, int4 or uint4",
+          e);
+    }
+  }
+
+  List<String> notes() {
+    return notes;
+  }
+
+  NodeSettings forNode(Node n) {
+    boolean quantize = recipe.opTypes().contains(n.opType());
+    String rationale = quantize ? null : "op type " + n.opType() + " not in op_types";
+    Recipe.Activations a = recipe.activations();
+    Recipe.Weights w = recipe.weights();
+    for (Selector s : overrides) {
+      if (s.override.tensor() == null && s.matches(n)) {
+        Recipe.Override o = s.override;
+        if (o.precision() != null) {
+          quantize = !o.precision().equalsIgnoreCase("fp32");
+        } else if (o.opType() == null) {
+          quantize = quantize || o.activations() != null || o.weights() != null;
+        }
+        if (o.activations() != null) {
+          a = o.activations().over(a);
+        }
+        if (o.weights() != null) {
+          w = o.weights().over(w);
+        }
+        rationale =
+            o.rationale() != null
+                ? o.rationale()
+                : (quantize ? rationale : "recipe keeps it in fp32");
+      }
+    }
+    for (Pattern p : excluded) {
+      if (p.matcher(n.name()).find()) {
+        quantize = false;
+        rationale = "excluded by the recipe";
+      }
+    }
+    return new NodeSettings(quantize, a, w, rationale);
+  }
+
+  /** Tensor-level overrides on top of the consumer's activation settings. */
+  Recipe.Activations forTensor(String tensor, Recipe.Activations base) {
+    Recipe.Activations a = base;
+    for (Selector s : overrides) {
+      if (tensor.equals(s.override.tensor()) && s.override.activations() != null) {
+        a = s.override.activations().over(a);
+      }
+    }
+    return a;
+  }
+
+  /** Whether a tensor override keeps the tensor in float. */
+  boolean tensorKeptFloat(String tensor) {
+    for (Selector s : overrides) {
+      if (tensor.equals(s.override.tensor()) && "fp32".equalsIgnoreCase(s.override.precision())) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

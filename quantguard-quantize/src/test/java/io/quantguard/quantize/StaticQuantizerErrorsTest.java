@@ -1,0 +1,103 @@
+package io.quantguard.quantize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TestModels;
+import io.quantguard.runtime.data.DataSpec;
+import org.junit.jupiter.api.Test;
+
+/** Bad recipes and bad calibration data give errors that name the input and the fix. */
+class StaticQuantizerErrorsTest {
+  private static OnnxModel cnn() {
+    return ModelIO.load(TestModels.fashionCnn());
+  }
+
+  private static void quantize(String recipe, String data) {
+    StaticQuantizer.quantize(
+        cnn(),
+        RecipeIO.parse(recipe, "recipe.yaml"),
+        DataSpec.parse(data),
+        StaticQuantizer.Options.defaults("test"));
+  }
+
+  private static String images() {
+    return "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image&limit=64";
+  }
+
+  @Test
+  void unknownRecipeKeysAreNamed() {
+    assertThatThrownBy(() -> RecipeIO.parse("activations: {methd: entropy}", "r.yaml"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("unknown recipe key 'methd' at activations")
+        .hasMessageContaining("method");
+    assertThatThrownBy(() -> RecipeIO.parse("wieghts: {}", "r.yaml"))
+        .hasMessageContaining("'wieghts'");
+  }
+
+  @Test
+  void nodeNamesThatDoNotExistAreErrors() {
+    assertThatThrownBy(() -> quantize("exclude: [no_such_node]", images()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'no_such_node'")
+        .hasMessageContaining("matches no node");
+    assertThatThrownBy(
+            () -> quantize("overrides: [{node_regex: '^zzz', precision: fp32}]", images()))
+        .hasMessageContaining("node_regex '^zzz'");
+    assertThatThrownBy(() -> quantize("overrides: [{node: x, op_type: Conv}]", images()))
+        .hasMessageContaining("exactly one of");
+  }
+
+  @Test
+  void badSettingsAreErrors() {
+    assertThatThrownBy(() -> quantize("activations: {type: int3}", images()))
+        .hasMessageContaining("int3");
+    assertThatThrownBy(() -> quantize("activations: {method: magic}", images()))
+        .hasMessageContaining("magic");
+    assertThatThrownBy(() -> quantize("mode: dynamic", images()))
+        .hasMessageContaining("mode 'dynamic'");
+  }
+
+  @Test
+  void aModelWithNothingToQuantizeIsAnError() {
+    assertThatThrownBy(() -> quantize("op_types: [LSTM]", images()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("has no operator the recipe quantizes");
+  }
+
+  @Test
+  void calibrationDataThatDoesNotFitTheModelIsNamed() {
+    String flat =
+        "idx:"
+            + TestModels.fashionMnist("train-images-idx3-ubyte.gz")
+            + "?input=image&limit=8&layout=flat";
+    assertThatThrownBy(() -> quantize("{}", flat))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'image'")
+        .hasMessageContaining("784]")
+        .hasMessageContaining("wants float[?, 1, 28, 28]");
+  }
+
+  @Test
+  void nodeExclusionsKeepNodesInFloat() {
+    OnnxModel m = cnn();
+    String conv =
+        m.graph().nodes().stream()
+            .filter(n -> n.opType().equals("Conv"))
+            .findFirst()
+            .orElseThrow()
+            .name();
+    QuantizationResult r =
+        StaticQuantizer.quantize(
+            m,
+            RecipeIO.parse("exclude: ['" + conv + "']", "r"),
+            DataSpec.parse(images()),
+            StaticQuantizer.Options.defaults("t"));
+    assertThat(r.report().quantizedNodesByOp().get("Conv")).isEqualTo(1);
+    assertThat(r.report().keptInFloat())
+        .anyMatch(s -> s.node().equals(conv) && s.reason().contains("excluded"));
+  }
+}
