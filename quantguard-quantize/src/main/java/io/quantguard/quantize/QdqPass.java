@@ -5,7 +5,6 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
-import io.quantguard.onnx.TensorType;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -167,6 +166,22 @@ final class QdqPass {
     return activations;
   }
 
+  /**
+   * The tensors calibration must observe: every planned tensor except the outputs of data-movement
+   * nodes, whose values are a rearrangement or subset of their input's (already in the same group).
+   * On a transformer this halves the data calibration copies out of ONNX Runtime.
+   */
+  Set<String> observed() {
+    Set<String> out = new LinkedHashSet<>();
+    for (String t : activations) {
+      Optional<Node> p = g.producer(t);
+      if (p.isEmpty() || !passThrough.contains(p.get())) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
   private boolean isQuantizable(Node n) {
     return Set.of(
             "Conv",
@@ -314,9 +329,11 @@ final class QdqPass {
     for (List<String> members : groups.values()) {
       String anchor = members.get(0);
       Recipe.Activations spec = tensorSpec.get(anchor);
-      TensorStatistics merged = stats.get(anchor).copy(anchor);
-      for (String m : members.subList(1, members.size())) {
-        merged.merge(stats.get(m));
+      TensorStatistics merged = new TensorStatistics(anchor);
+      for (String m : members) {
+        if (stats.containsKey(m)) {
+          merged.merge(stats.get(m));
+        }
         if (!tensorSpec.get(m).equals(spec)) {
           notes.add(
               "tensor '" + m + "' shares its scale with '" + anchor + "' and takes its settings");
@@ -600,9 +617,10 @@ final class QdqPass {
   }
 
   /**
-   * Stores an embedding table as integers and dequantizes only the gathered rows: Gather runs on
-   * the integer table, a per-tensor DequantizeLinear follows. Equivalent to dequantizing the whole
-   * table first, without materializing it at run time.
+   * Stores an embedding table as integers and dequantizes only the gathered rows, never the whole
+   * table at run time. Per-channel symmetric settings give one scale per row (what keeps rare
+   * tokens with small embeddings accurate): Gather the integer rows and their scales, Cast and
+   * multiply. Otherwise one scale for the table: Gather on the integers, then DequantizeLinear.
    */
   private void quantizeGatherTable(Node n, Recipe.Weights ws) {
     String w = n.input(0);
@@ -610,27 +628,50 @@ final class QdqPass {
     TensorProto wt = model.requireInitializer(w);
     long[] dims = TensorCodec.dims(wt);
     float[] values = model.floats(w);
+    boolean perRow =
+        ws.perChannel() && scheme.symmetric() && scheme.type().isSigned() && dims.length == 2;
+    int axis = perRow ? 0 : -1;
     QuantParams p =
-        scheme.params(WeightRanges.of(values, dims, -1, scheme, ws.method(), ws.percentile()), -1);
+        scheme.params(
+            WeightRanges.of(values, dims, axis, scheme, ws.method(), ws.percentile()), axis);
     String q = g.uniqueName(w + "_quantized");
-    String s = g.uniqueName(w + "_scale");
-    String z = g.uniqueName(w + "_zero_point");
     g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), dims, p.quantize(values, dims)));
-    putParams(s, z, p);
     String out = n.output(0);
     String gathered = g.uniqueName(out + "_quantized");
     n.setInput(0, q);
     n.setOutput(0, gathered);
-    g.addNode(
-        Node.of(
-            "DequantizeLinear",
-            g.uniqueName(out + "_DequantizeLinear"),
-            List.of(gathered, s, z),
-            List.of(out)));
-    weightsQuantized++;
-    Optional<TensorType> t = g.typeOf(out);
-    if (t.isPresent() && g.valueInfo().containsKey(out)) {
-      g.putValueInfo(new TensorType(p.scheme().type(), t.get().dims()).toValueInfo(gathered));
+    if (perRow) {
+      String rowScales = g.uniqueName(w + "_row_scale");
+      g.putInitializer(TensorCodec.fromFloats(rowScales, new long[] {dims[0], 1}, p.scale()));
+      String scaleRows = g.uniqueName(out + "_scale");
+      String asFloat = g.uniqueName(out + "_float");
+      g.addNode(
+          Node.of(
+              "Gather",
+              g.uniqueName(out + "_GatherScale"),
+              List.of(rowScales, n.input(1)),
+              List.of(scaleRows)));
+      g.addNode(
+          Node.of(
+              "Cast",
+              g.uniqueName(out + "_Cast"),
+              List.of(gathered),
+              List.of(asFloat),
+              Node.intAttr("to", DataType.FLOAT.code())));
+      g.addNode(
+          Node.of(
+              "Mul", g.uniqueName(out + "_Dequantize"), List.of(asFloat, scaleRows), List.of(out)));
+    } else {
+      String s = g.uniqueName(w + "_scale");
+      String z = g.uniqueName(w + "_zero_point");
+      putParams(s, z, p);
+      g.addNode(
+          Node.of(
+              "DequantizeLinear",
+              g.uniqueName(out + "_DequantizeLinear"),
+              List.of(gathered, s, z),
+              List.of(out)));
     }
+    weightsQuantized++;
   }
 }

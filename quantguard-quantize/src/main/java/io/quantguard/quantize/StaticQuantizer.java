@@ -63,7 +63,8 @@ public final class StaticQuantizer {
 
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     QdqPass pass = new QdqPass(work, resolver);
-    Set<String> tensors = pass.plan();
+    pass.plan();
+    Set<String> tensors = pass.observed();
     if (pass.quantizedByOp().isEmpty()) {
       throw new InvalidInputException(
           fp32.source(),

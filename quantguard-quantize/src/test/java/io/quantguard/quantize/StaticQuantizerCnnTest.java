@@ -56,7 +56,8 @@ class StaticQuantizerCnnTest {
   @Test
   void int4WeightsWithMseRangesBeatPyTorchMinMaxW4A8() throws Exception {
     // Affine int4 (16 levels with a per-channel zero point) and the MSE-optimal clipping range.
-    QuantizationResult r = quantize(RecipeIO.parse("weights: {type: int4, symmetric: false, method: mse}", "w4a8"));
+    QuantizationResult r =
+        quantize(RecipeIO.parse("weights: {type: int4, symmetric: false, method: mse}", "w4a8"));
     Path out = tmp.resolve("cnn-w4a8.onnx");
     ModelIO.save(r.model(), out);
     double w4a8 = Accuracy.of(out);

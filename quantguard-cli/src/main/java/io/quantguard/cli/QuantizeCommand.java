@@ -1,0 +1,232 @@
+package io.quantguard.cli;
+
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.QuantizationReport;
+import io.quantguard.quantize.QuantizationResult;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.StaticQuantizer;
+import io.quantguard.runtime.ResourceLocator;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.DataSource;
+import io.quantguard.runtime.data.DataSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code quantguard quantize}: FP32 model + calibration data + recipe → quantized ONNX model. */
+@Command(
+    name = "quantize",
+    mixinStandardHelpOptions = true,
+    description = "Quantize a model (static int8 QDQ with calibration by default).")
+final class QuantizeCommand implements Callable<Integer> {
+  @Parameters(
+      paramLabel = "MODEL",
+      description = "the FP32 model (file, maven:... reference or known name)")
+  String model;
+
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      description = "where to write the quantized model")
+  Path output;
+
+  @Option(
+      names = "--calibration",
+      required = true,
+      description = "calibration data spec (see README), e.g. idx:train-images-idx3-ubyte.gz")
+  String calibration;
+
+  @Option(
+      names = "--recipe",
+      description = "recipe file (YAML or JSON); flags below override its defaults")
+  Path recipeFile;
+
+  @Option(names = "--mode", defaultValue = "static", description = "static (default)")
+  String mode;
+
+  @Option(
+      names = "--method",
+      description = "activation calibration: minmax, minmax-average, percentile, entropy, mse")
+  String method;
+
+  @Option(
+      names = "--percentile",
+      description = "percentile for --method percentile (default 99.999)")
+  Double percentile;
+
+  @Option(
+      names = "--per-channel",
+      negatable = true,
+      description = "per-channel weight scales (default true)")
+  Boolean perChannel;
+
+  @Option(
+      names = "--symmetric-activations",
+      description = "symmetric activations (int8, zero point 0)")
+  boolean symmetricActivations;
+
+  @Option(names = "--activation-type", description = "uint8 (default), int8, uint16, int16")
+  String activationType;
+
+  @Option(names = "--weight-type", description = "int8 (default), int4, uint8, uint4, int16")
+  String weightType;
+
+  @Option(
+      names = "--weight-method",
+      description = "weight ranges: minmax (default), mse, percentile")
+  String weightMethod;
+
+  @Option(
+      names = "--exclude",
+      description = "keep this node in float (repeatable; /regex/ allowed)")
+  List<String> exclude = new ArrayList<>();
+
+  @Option(names = "--samples", description = "calibration samples to use (default 1000)")
+  Integer samples;
+
+  @Option(names = "--batch-size", description = "calibration batch size (default 32)")
+  Integer batchSize;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "ONNX Runtime intra-op threads (0 = all cores)")
+  int threads;
+
+  @Option(names = "--save-recipe", description = "also write the effective recipe (YAML) here")
+  Path saveRecipe;
+
+  @Option(names = "--json", description = "print the report as JSON")
+  boolean json;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    if (!mode.equals("static")) {
+      throw new InvalidInputException(
+          "--mode " + mode, "is not available in this build", "use --mode static");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    OnnxModel fp32 = ModelIO.load(ResourceLocator.resolve(model));
+    Recipe recipe =
+        recipeFile != null
+            ? RecipeIO.read(recipeFile)
+            : new Recipe(null, null, null, null, null, null, null, null, null);
+    recipe = applyFlags(recipe);
+    DataSource data = DataSpec.parse(calibration);
+    var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
+    StaticQuantizer.Options options =
+        new StaticQuantizer.Options(
+            SessionConfig.defaults().withThreads(threads), progress, ToolVersion.get());
+    QuantizationResult result = StaticQuantizer.quantize(fp32, recipe, data, options);
+    if (progress instanceof TerminalProgress tp) {
+      tp.finish();
+    }
+    ModelIO.save(result.model(), output);
+    if (saveRecipe != null) {
+      try {
+        Files.writeString(saveRecipe, RecipeIO.toYaml(result.recipe()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    long inBytes = size(ResourceLocator.resolve(model));
+    long outBytes = size(output);
+    QuantizationReport r = result.report();
+    if (json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("model", model);
+      doc.put("output", output.toString());
+      doc.put("inputBytes", inBytes);
+      doc.put("outputBytes", outBytes);
+      doc.put("report", r);
+      doc.put("recipe", result.recipe());
+      Output.json(out, doc);
+      return ExitCodes.OK;
+    }
+    out.printf(
+        "Quantized   %s -> %s (%s, static QDQ)%n",
+        model,
+        output,
+        r.quantizedNodesByOp().entrySet().stream()
+            .map(e -> e.getKey() + "×" + e.getValue())
+            .reduce((a, b) -> a + ", " + b)
+            .orElse("nothing"));
+    out.printf(
+        "Size        %s -> %s (%.1f %%)%n",
+        Output.bytes(inBytes), Output.bytes(outBytes), 100.0 * outBytes / inBytes);
+    out.printf(
+        Locale.ROOT,
+        "Calibration %d samples in %.1f s, fingerprint %s%n",
+        r.calibrationSamples(),
+        r.calibrationSeconds(),
+        r.calibrationFingerprint().substring(0, 16));
+    out.printf("Recipe      sha256 %s%n", r.recipeSha256().substring(0, 16));
+    out.printf(
+        "Tensors     %d activations, %d weights quantized; opset %d -> %d%n",
+        r.quantizedActivations(), r.quantizedWeights(), r.opsetBefore(), r.opsetAfter());
+    for (QuantizationReport.Skipped s : r.keptInFloat()) {
+      out.printf("Float       %s (%s): %s%n", s.node(), s.opType(), s.reason());
+    }
+    r.notes().forEach(n -> out.printf("Note        %s%n", n));
+    return ExitCodes.OK;
+  }
+
+  private Recipe applyFlags(Recipe recipe) {
+    Recipe r = recipe;
+    if (method != null || percentile != null || symmetricActivations || activationType != null) {
+      String type =
+          activationType != null ? activationType : (symmetricActivations ? "int8" : null);
+      r =
+          r.withActivations(
+              new Recipe.Activations(
+                  type, symmetricActivations ? Boolean.TRUE : null, method, percentile, null));
+    }
+    if (perChannel != null || weightType != null || weightMethod != null) {
+      r = r.withWeights(new Recipe.Weights(weightType, null, perChannel, weightMethod, null, null));
+    }
+    if (samples != null || batchSize != null) {
+      r = r.withCalibration(new Recipe.Calibration(samples, batchSize));
+    }
+    if (!exclude.isEmpty()) {
+      List<String> all = new ArrayList<>(r.exclude() != null ? r.exclude() : List.of());
+      all.addAll(exclude);
+      r =
+          new Recipe(
+              r.version(),
+              r.mode(),
+              r.activations(),
+              r.weights(),
+              r.opTypes(),
+              all,
+              r.overrides(),
+              r.calibration(),
+              r.rationale());
+    }
+    return r;
+  }
+
+  private static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
