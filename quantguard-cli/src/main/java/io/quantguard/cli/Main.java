@@ -11,7 +11,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ToolVersion.class,
     description = "Make ONNX models smaller and faster without quietly making them worse.",
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      InspectCommand.class,
+      QuantizeCommand.class,
+      BenchCommand.class,
+      EvaluateCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   static {
     // Library logging (DJL, ONNX Runtime glue) stays quiet unless something is wrong.

@@ -1,13 +1,12 @@
 package io.quantguard.cli;
 
-import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
+import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
-import io.quantguard.quantize.StaticQuantizer;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
@@ -47,7 +46,6 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Option(
       names = "--calibration",
-      required = true,
       description = "calibration data spec (see README), e.g. idx:train-images-idx3-ubyte.gz")
   String calibration;
 
@@ -56,8 +54,13 @@ final class QuantizeCommand implements Callable<Integer> {
       description = "recipe file (YAML or JSON); flags below override its defaults")
   Path recipeFile;
 
-  @Option(names = "--mode", defaultValue = "static", description = "static (default)")
+  @Option(
+      names = "--mode",
+      description = "static (default; needs --calibration), dynamic, weight-only, fp16")
   String mode;
+
+  @Option(names = "--block-size", description = "weight-only: values per scale (32, 64, 128)")
+  Integer blockSize;
 
   @Option(
       names = "--method",
@@ -118,10 +121,6 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!mode.equals("static")) {
-      throw new InvalidInputException(
-          "--mode " + mode, "is not available in this build", "use --mode static");
-    }
     PrintWriter out = spec.commandLine().getOut();
     OnnxModel fp32 = ModelIO.load(ResourceLocator.resolve(model));
     Recipe recipe =
@@ -129,12 +128,12 @@ final class QuantizeCommand implements Callable<Integer> {
             ? RecipeIO.read(recipeFile)
             : new Recipe(null, null, null, null, null, null, null, null, null);
     recipe = applyFlags(recipe);
-    DataSource data = DataSpec.parse(calibration);
+    DataSource data = calibration != null ? DataSpec.parse(calibration) : null;
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
-    StaticQuantizer.Options options =
-        new StaticQuantizer.Options(
+    Quantizer.Options options =
+        new Quantizer.Options(
             SessionConfig.defaults().withThreads(threads), progress, ToolVersion.get());
-    QuantizationResult result = StaticQuantizer.quantize(fp32, recipe, data, options);
+    QuantizationResult result = Quantizer.quantize(fp32, recipe, data, options);
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
     }
@@ -161,22 +160,25 @@ final class QuantizeCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     out.printf(
-        "Quantized   %s -> %s (%s, static QDQ)%n",
+        "Quantized   %s -> %s (%s, %s)%n",
         model,
         output,
         r.quantizedNodesByOp().entrySet().stream()
             .map(e -> e.getKey() + "×" + e.getValue())
             .reduce((a, b) -> a + ", " + b)
-            .orElse("nothing"));
+            .orElse("nothing"),
+        result.recipe().mode());
     out.printf(
         "Size        %s -> %s (%.1f %%)%n",
         Output.bytes(inBytes), Output.bytes(outBytes), 100.0 * outBytes / inBytes);
-    out.printf(
-        Locale.ROOT,
-        "Calibration %d samples in %.1f s, fingerprint %s%n",
-        r.calibrationSamples(),
-        r.calibrationSeconds(),
-        r.calibrationFingerprint().substring(0, 16));
+    if (r.calibrationSamples() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "Calibration %d samples in %.1f s, fingerprint %s%n",
+          r.calibrationSamples(),
+          r.calibrationSeconds(),
+          r.calibrationFingerprint().substring(0, 16));
+    }
     out.printf("Recipe      sha256 %s%n", r.recipeSha256().substring(0, 16));
     out.printf(
         "Tensors     %d activations, %d weights quantized; opset %d -> %d%n",
@@ -190,6 +192,19 @@ final class QuantizeCommand implements Callable<Integer> {
 
   private Recipe applyFlags(Recipe recipe) {
     Recipe r = recipe;
+    if (mode != null) {
+      r =
+          new Recipe(
+              r.version(),
+              mode,
+              r.activations(),
+              r.weights(),
+              r.opTypes(),
+              r.exclude(),
+              r.overrides(),
+              r.calibration(),
+              r.rationale());
+    }
     if (method != null || percentile != null || symmetricActivations || activationType != null) {
       String type =
           activationType != null ? activationType : (symmetricActivations ? "int8" : null);
@@ -198,8 +213,11 @@ final class QuantizeCommand implements Callable<Integer> {
               new Recipe.Activations(
                   type, symmetricActivations ? Boolean.TRUE : null, method, percentile, null));
     }
-    if (perChannel != null || weightType != null || weightMethod != null) {
-      r = r.withWeights(new Recipe.Weights(weightType, null, perChannel, weightMethod, null, null));
+    if (perChannel != null || weightType != null || weightMethod != null || blockSize != null) {
+      r =
+          r.withWeights(
+              new Recipe.Weights(
+                  weightType, null, perChannel, weightMethod, null, null, blockSize));
     }
     if (samples != null || batchSize != null) {
       r = r.withCalibration(new Recipe.Calibration(samples, batchSize));

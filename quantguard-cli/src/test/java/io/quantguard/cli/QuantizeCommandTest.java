@@ -25,15 +25,35 @@ class QuantizeCommandTest {
     Path recipe = tmp.resolve("effective.yaml");
     Cli r =
         Cli.run(
-            "quantize", TestModels.fashionCnn().toString(), "-o", out.toString(), "--calibration", calibration(),
-            "--samples", "200", "--method", "percentile", "--save-recipe", recipe.toString(), "--json");
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            out.toString(),
+            "--calibration",
+            calibration(),
+            "--samples",
+            "200",
+            "--method",
+            "percentile",
+            "--save-recipe",
+            recipe.toString(),
+            "--json");
     assertThat(r.exitCode()).as(r.err()).isZero();
     JsonNode doc = new ObjectMapper().readTree(r.out());
     assertThat(doc.get("report").get("calibrationSamples").asInt()).isEqualTo(200);
     assertThat(doc.get("outputBytes").asLong()).isLessThan(doc.get("inputBytes").asLong() / 3);
     assertThat(ModelSummary.of(ModelIO.load(out)).quantization().quantized()).isTrue();
     assertThat(Files.readString(recipe)).contains("method: \"percentile\"");
-    Cli text = Cli.run("quantize", TestModels.fashionCnn().toString(), "-o", out.toString(), "--calibration", calibration(), "--samples", "64");
+    Cli text =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            out.toString(),
+            "--calibration",
+            calibration(),
+            "--samples",
+            "64");
     assertThat(text.out()).contains("Quantized").contains("Conv×2").contains("Size");
   }
 
@@ -41,12 +61,22 @@ class QuantizeCommandTest {
   void badInputExitsThreeAndWritesNothing() throws Exception {
     Path out = tmp.resolve("never.onnx");
     Path recipe = Files.writeString(tmp.resolve("bad.yaml"), "exclude: [no_such_node]\n");
-    Cli r = Cli.run("quantize", TestModels.fashionCnn().toString(), "-o", out.toString(), "--calibration", calibration(), "--recipe", recipe.toString());
+    Cli r =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            out.toString(),
+            "--calibration",
+            calibration(),
+            "--recipe",
+            recipe.toString());
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(r.err()).contains("no_such_node");
     assertThat(out).doesNotExist();
     assertThat(tmp).isDirectoryNotContaining(p -> p.getFileName().toString().contains("never"));
-    Cli usage = Cli.run("quantize", TestModels.fashionCnn().toString(), "--calibration", calibration());
+    Cli usage =
+        Cli.run("quantize", TestModels.fashionCnn().toString(), "--calibration", calibration());
     assertThat(usage.exitCode()).isEqualTo(2);
   }
 }

@@ -62,6 +62,7 @@ final class QdqPass {
   private final OnnxModel model;
   private final Graph g;
   private final RecipeResolver recipe;
+  private final WeightTables tables;
   private final Map<Node, RecipeResolver.NodeSettings> quantized = new LinkedHashMap<>();
   private final Set<Node> passThrough = new HashSet<>();
   private final LinkedHashSet<String> activations = new LinkedHashSet<>();
@@ -73,10 +74,11 @@ final class QdqPass {
   private final Map<String, Integer> notInOpTypes = new TreeMap<>();
   private int weightsQuantized;
 
-  QdqPass(OnnxModel model, RecipeResolver recipe) {
+  QdqPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
     this.model = model;
     this.g = model.graph();
     this.recipe = recipe;
+    this.tables = tables;
     notes.addAll(recipe.notes());
   }
 
@@ -91,6 +93,9 @@ final class QdqPass {
       }
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (!s.quantize()) {
+        if (!"static".equals(s.mode())) {
+          continue;
+        }
         if (s.rationale() != null && s.rationale().startsWith("op type")) {
           if (isQuantizable(n) && !slots(n).isEmpty()) {
             notInOpTypes.merge(n.opType(), 1, Integer::sum);
@@ -98,6 +103,9 @@ final class QdqPass {
         } else if (isQuantizable(n)) {
           skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.rationale()));
         }
+        continue;
+      }
+      if (!"static".equals(s.mode())) {
         continue;
       }
       if (n.opType().equals("Resize")) {
@@ -434,7 +442,9 @@ final class QdqPass {
           continue;
         }
         if (n.opType().equals("Gather")) {
-          quantizeGatherTable(n, s.weights());
+          if (tables.quantize(n, s.weights())) {
+            weightsQuantized++;
+          }
           continue;
         }
         String w = n.input(sl.input());
@@ -614,64 +624,5 @@ final class QdqPass {
     }
     g.addNode(node);
     n.setInput(sl.input(), dq);
-  }
-
-  /**
-   * Stores an embedding table as integers and dequantizes only the gathered rows, never the whole
-   * table at run time. Per-channel symmetric settings give one scale per row (what keeps rare
-   * tokens with small embeddings accurate): Gather the integer rows and their scales, Cast and
-   * multiply. Otherwise one scale for the table: Gather on the integers, then DequantizeLinear.
-   */
-  private void quantizeGatherTable(Node n, Recipe.Weights ws) {
-    String w = n.input(0);
-    Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
-    TensorProto wt = model.requireInitializer(w);
-    long[] dims = TensorCodec.dims(wt);
-    float[] values = model.floats(w);
-    boolean perRow =
-        ws.perChannel() && scheme.symmetric() && scheme.type().isSigned() && dims.length == 2;
-    int axis = perRow ? 0 : -1;
-    QuantParams p =
-        scheme.params(
-            WeightRanges.of(values, dims, axis, scheme, ws.method(), ws.percentile()), axis);
-    String q = g.uniqueName(w + "_quantized");
-    g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), dims, p.quantize(values, dims)));
-    String out = n.output(0);
-    String gathered = g.uniqueName(out + "_quantized");
-    n.setInput(0, q);
-    n.setOutput(0, gathered);
-    if (perRow) {
-      String rowScales = g.uniqueName(w + "_row_scale");
-      g.putInitializer(TensorCodec.fromFloats(rowScales, new long[] {dims[0], 1}, p.scale()));
-      String scaleRows = g.uniqueName(out + "_scale");
-      String asFloat = g.uniqueName(out + "_float");
-      g.addNode(
-          Node.of(
-              "Gather",
-              g.uniqueName(out + "_GatherScale"),
-              List.of(rowScales, n.input(1)),
-              List.of(scaleRows)));
-      g.addNode(
-          Node.of(
-              "Cast",
-              g.uniqueName(out + "_Cast"),
-              List.of(gathered),
-              List.of(asFloat),
-              Node.intAttr("to", DataType.FLOAT.code())));
-      g.addNode(
-          Node.of(
-              "Mul", g.uniqueName(out + "_Dequantize"), List.of(asFloat, scaleRows), List.of(out)));
-    } else {
-      String s = g.uniqueName(w + "_scale");
-      String z = g.uniqueName(w + "_zero_point");
-      putParams(s, z, p);
-      g.addNode(
-          Node.of(
-              "DequantizeLinear",
-              g.uniqueName(out + "_DequantizeLinear"),
-              List.of(gathered, s, z),
-              List.of(out)));
-    }
-    weightsQuantized++;
   }
 }

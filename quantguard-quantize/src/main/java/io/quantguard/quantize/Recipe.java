@@ -8,10 +8,11 @@ import java.util.List;
 /**
  * A declarative, serializable plan of what to quantize and how: global defaults for activations and
  * weights, the operator types to quantize, exclusions, and overrides by operator type, node name,
- * node-name pattern or tensor, each with a one-line rationale. Every quantized artifact is produced
- * from exactly one recipe; the recipe's hash is stored in the model. Fields left out take the
- * defaults of {@link #defaults()}. The YAML/JSON form uses the snake_case names below (see {@link
- * RecipeIO}).
+ * node-name pattern or tensor, each with a one-line rationale. The mode (static, dynamic,
+ * weight-only, fp16) is global or set per override, so one model can mix them. Every quantized
+ * artifact is produced from exactly one recipe; the recipe's hash is stored in the model. Fields
+ * left out take the defaults of {@link #defaults()}. The YAML/JSON form uses the snake_case names
+ * below (see {@link RecipeIO}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -86,6 +87,7 @@ public record Recipe(
    * @param type int8 (default), uint8, int4, uint4 or int16
    * @param perChannel one scale per output channel (default true)
    * @param method minmax (default) or mse / percentile, computed per channel on the weights
+   * @param blockSize weight-only mode: values per scale along the reduction axis (32, 64, 128)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Weights(
@@ -94,7 +96,8 @@ public record Recipe(
       @JsonProperty("per_channel") Boolean perChannel,
       @JsonProperty("method") String method,
       @JsonProperty("percentile") Double percentile,
-      @JsonProperty("reduce_range") Boolean reduceRange) {
+      @JsonProperty("reduce_range") Boolean reduceRange,
+      @JsonProperty("block_size") Integer blockSize) {
 
     Weights over(Weights base) {
       if (base == null) {
@@ -106,16 +109,19 @@ public record Recipe(
           perChannel != null ? perChannel : base.perChannel,
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
-          reduceRange != null ? reduceRange : base.reduceRange);
+          reduceRange != null ? reduceRange : base.reduceRange,
+          blockSize != null ? blockSize : base.blockSize);
     }
   }
 
   /**
    * Settings for the nodes (or one tensor) a selector picks: exactly one of {@code op_type}, {@code
-   * node}, {@code node_regex}, {@code tensor}. {@code precision: fp32} keeps the nodes unquantized.
+   * node}, {@code node_regex}, {@code tensor}. {@code precision: fp32} keeps the nodes unquantized;
+   * {@code mode} switches them to another quantization mode.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Override(
+      @JsonProperty("mode") String mode,
       @JsonProperty("op_type") String opType,
       @JsonProperty("node") String node,
       @JsonProperty("node_regex") String nodeRegex,
@@ -130,25 +136,37 @@ public record Recipe(
   public record Calibration(
       @JsonProperty("samples") Integer samples, @JsonProperty("batch_size") Integer batchSize) {}
 
+  /** Quantization modes, as recipes and the command line name them. */
+  public static final List<String> MODES = List.of("static", "dynamic", "weight-only", "fp16");
+
   /**
    * The built-in defaults: weights int8 symmetric per-channel, activations uint8 affine, min/max.
    */
   public static Recipe defaults() {
+    return defaults("static");
+  }
+
+  /**
+   * Defaults for a mode: weight-only quantization defaults to int4 blocks of 32 along the reduction
+   * axis; the other modes to int8 per-channel weights.
+   */
+  public static Recipe defaults(String mode) {
+    boolean weightOnly = "weight-only".equals(mode);
     return new Recipe(
         1,
-        "static",
+        mode,
         new Activations("uint8", false, "minmax", 99.999, false),
-        new Weights("int8", true, true, "minmax", 99.99, false),
-        DEFAULT_OP_TYPES,
+        new Weights(weightOnly ? "int4" : "int8", true, true, "minmax", 99.99, false, 32),
+        weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES,
         List.of(),
         List.of(),
         new Calibration(1000, 32),
         null);
   }
 
-  /** This recipe with every missing field taken from {@link #defaults()}. */
+  /** This recipe with every missing field taken from {@link #defaults(String)} for its mode. */
   public Recipe resolved() {
-    Recipe d = defaults();
+    Recipe d = defaults(mode != null ? mode : "static");
     return new Recipe(
         version != null ? version : d.version,
         mode != null ? mode : d.mode,

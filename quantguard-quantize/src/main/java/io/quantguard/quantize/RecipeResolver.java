@@ -17,7 +17,11 @@ import java.util.regex.PatternSyntaxException;
 final class RecipeResolver {
   /** What the recipe says for one node. */
   record NodeSettings(
-      boolean quantize, Recipe.Activations activations, Recipe.Weights weights, String rationale) {}
+      boolean quantize,
+      String mode,
+      Recipe.Activations activations,
+      Recipe.Weights weights,
+      String rationale) {}
 
   private final Recipe recipe;
   private final String source;
@@ -136,16 +140,14 @@ final class RecipeResolver {
   }
 
   private void validate(Recipe r) {
-    if (!"static".equals(r.mode())) {
-      throw new InvalidInputException(
-          source,
-          "mode '" + r.mode() + "' is not supported by static quantization",
-          "use mode: static");
-    }
+    checkMode(r.mode(), "mode");
     checkActivations(r.activations(), "activations");
     checkWeights(r.weights(), "weights");
     int i = 0;
     for (Recipe.Override o : r.overrides()) {
+      if (o.mode() != null) {
+        checkMode(o.mode(), "overrides[" + i + "].mode");
+      }
       if (o.activations() != null) {
         checkActivations(o.activations().over(r.activations()), "overrides[" + i + "].activations");
       }
@@ -157,6 +159,13 @@ final class RecipeResolver {
     if (r.calibration().samples() <= 0 || r.calibration().batchSize() <= 0) {
       throw new InvalidInputException(
           source, "calibration samples and batch_size must be positive", "fix the numbers");
+    }
+  }
+
+  private void checkMode(String mode, String where) {
+    if (!Recipe.MODES.contains(mode)) {
+      throw new InvalidInputException(
+          source, where + " is '" + mode + "'", "use one of " + String.join(", ", Recipe.MODES));
     }
   }
 
@@ -172,6 +181,11 @@ final class RecipeResolver {
 
   private void checkWeights(Recipe.Weights w, String where) {
     scheme(w.type(), w.symmetric(), w.reduceRange(), where);
+    int b = w.blockSize();
+    if (b < 16 || (b & (b - 1)) != 0) {
+      throw new InvalidInputException(
+          source, where + ".block_size is " + b, "use a power of two of at least 16 (32, 64, 128)");
+    }
     if (!List.of("minmax", "mse", "percentile").contains(w.method())) {
       throw new InvalidInputException(
           source,
@@ -200,6 +214,8 @@ final class RecipeResolver {
   NodeSettings forNode(Node n) {
     boolean quantize = recipe.opTypes().contains(n.opType());
     String rationale = quantize ? null : "op type " + n.opType() + " not in op_types";
+    String mode = recipe.mode();
+    boolean weightTypeSet = false;
     Recipe.Activations a = recipe.activations();
     Recipe.Weights w = recipe.weights();
     for (Selector s : overrides) {
@@ -207,14 +223,18 @@ final class RecipeResolver {
         Recipe.Override o = s.override;
         if (o.precision() != null) {
           quantize = !o.precision().equalsIgnoreCase("fp32");
-        } else if (o.opType() == null) {
-          quantize = quantize || o.activations() != null || o.weights() != null;
+        } else if (o.opType() == null || o.mode() != null) {
+          quantize = quantize || o.activations() != null || o.weights() != null || o.mode() != null;
+        }
+        if (o.mode() != null) {
+          mode = o.mode();
         }
         if (o.activations() != null) {
           a = o.activations().over(a);
         }
         if (o.weights() != null) {
           w = o.weights().over(w);
+          weightTypeSet |= o.weights().type() != null;
         }
         rationale =
             o.rationale() != null
@@ -222,13 +242,23 @@ final class RecipeResolver {
                 : (quantize ? rationale : "recipe keeps it in fp32");
       }
     }
+    if ("fp16".equals(mode) && !quantize && rationale != null && rationale.startsWith("op type")) {
+      // float16 converts every operator; op_types only choose what the integer modes quantize.
+      quantize = true;
+      rationale = null;
+    }
     for (Pattern p : excluded) {
       if (p.matcher(n.name()).find()) {
         quantize = false;
         rationale = "excluded by the recipe";
       }
     }
-    return new NodeSettings(quantize, a, w, rationale);
+    if ("weight-only".equals(mode) && !weightTypeSet && !"weight-only".equals(recipe.mode())) {
+      // Weight-only nodes in a recipe of another mode default to int4 blocks, as weight-only
+      // recipes do.
+      w = new Recipe.Weights("int4", null, null, null, null, null, null).over(w);
+    }
+    return new NodeSettings(quantize, mode, a, w, rationale);
   }
 
   /** Tensor-level overrides on top of the consumer's activation settings. */

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
  * The Fashion-MNIST CNN quantized to int8 and evaluated on all 10,000 test images. Pins the
  * accuracy against FP32 (0.9254, fixtures README) so a regression in either direction fails.
  */
-class StaticQuantizerCnnTest {
+class QuantizerCnnTest {
   @TempDir Path tmp;
 
   private QuantizationResult quantize(Recipe recipe) {
     OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
-    return StaticQuantizer.quantize(
-        cnn, recipe, Accuracy.calibrationImages(1000), StaticQuantizer.Options.defaults("test"));
+    return Quantizer.quantize(
+        cnn, recipe, Accuracy.calibrationImages(1000), Quantizer.Options.defaults("test"));
   }
 
   @Test
@@ -81,9 +81,7 @@ class StaticQuantizerCnnTest {
     OnnxModel m = ModelIO.load(a);
     assertThat(m.metadata())
         .containsKeys(
-            StaticQuantizer.META_RECIPE_SHA,
-            StaticQuantizer.META_FINGERPRINT,
-            StaticQuantizer.META_VERSION);
-    assertThat(m.metadata().get(StaticQuantizer.META_SAMPLES)).isEqualTo("300");
+            Quantizer.META_RECIPE_SHA, Quantizer.META_FINGERPRINT, Quantizer.META_VERSION);
+    assertThat(m.metadata().get(Quantizer.META_SAMPLES)).isEqualTo("300");
   }
 }

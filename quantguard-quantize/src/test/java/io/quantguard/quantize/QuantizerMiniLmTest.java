@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and compared with FP32 on 1,000 other texts by the cosine of their sentence embeddings (masked
  * mean pooling, L2 normalization). Pins the mean cosine so a regression either way fails.
  */
-class StaticQuantizerMiniLmTest {
+class QuantizerMiniLmTest {
   @TempDir Path tmp;
 
   private static String europarl(int offset, int limit) {
@@ -36,11 +36,8 @@ class StaticQuantizerMiniLmTest {
     Recipe recipe = RecipeIO.read(Path.of("..", "recipes", "minilm-static-int8.yaml"));
     OnnxModel fp32 = ModelIO.load(TestModels.miniLm());
     QuantizationResult r =
-        StaticQuantizer.quantize(
-            fp32,
-            recipe,
-            DataSpec.parse(europarl(0, 500)),
-            StaticQuantizer.Options.defaults("test"));
+        Quantizer.quantize(
+            fp32, recipe, DataSpec.parse(europarl(0, 500)), Quantizer.Options.defaults("test"));
     Path out = tmp.resolve("minilm-int8.onnx");
     ModelIO.save(r.model(), out);
     double cosine = meanCosine(TestModels.miniLm(), out, europarl(500, 1000));

@@ -11,17 +11,17 @@ import io.quantguard.runtime.data.DataSpec;
 import org.junit.jupiter.api.Test;
 
 /** Bad recipes and bad calibration data give errors that name the input and the fix. */
-class StaticQuantizerErrorsTest {
+class QuantizerErrorsTest {
   private static OnnxModel cnn() {
     return ModelIO.load(TestModels.fashionCnn());
   }
 
   private static void quantize(String recipe, String data) {
-    StaticQuantizer.quantize(
+    Quantizer.quantize(
         cnn(),
         RecipeIO.parse(recipe, "recipe.yaml"),
         DataSpec.parse(data),
-        StaticQuantizer.Options.defaults("test"));
+        Quantizer.Options.defaults("test"));
   }
 
   private static String images() {
@@ -57,8 +57,11 @@ class StaticQuantizerErrorsTest {
         .hasMessageContaining("int3");
     assertThatThrownBy(() -> quantize("activations: {method: magic}", images()))
         .hasMessageContaining("magic");
-    assertThatThrownBy(() -> quantize("mode: dynamic", images()))
-        .hasMessageContaining("mode 'dynamic'");
+    assertThatThrownBy(() -> quantize("mode: turbo", images()))
+        .hasMessageContaining("mode is 'turbo'")
+        .hasMessageContaining("weight-only");
+    assertThatThrownBy(() -> quantize("mode: weight-only\nweights: {block_size: 48}", images()))
+        .hasMessageContaining("block_size is 48");
   }
 
   @Test
@@ -91,11 +94,11 @@ class StaticQuantizerErrorsTest {
             .orElseThrow()
             .name();
     QuantizationResult r =
-        StaticQuantizer.quantize(
+        Quantizer.quantize(
             m,
             RecipeIO.parse("exclude: ['" + conv + "']", "r"),
             DataSpec.parse(images()),
-            StaticQuantizer.Options.defaults("t"));
+            Quantizer.Options.defaults("t"));
     assertThat(r.report().quantizedNodesByOp().get("Conv")).isEqualTo(1);
     assertThat(r.report().keptInFloat())
         .anyMatch(s -> s.node().equals(conv) && s.reason().contains("excluded"));

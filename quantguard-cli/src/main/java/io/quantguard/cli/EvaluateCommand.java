@@ -1,0 +1,219 @@
+package io.quantguard.cli;
+
+import io.quantguard.evaluate.Bootstrap;
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.EvaluationReport;
+import io.quantguard.evaluate.ReportWriter;
+import io.quantguard.evaluate.Slicer;
+import io.quantguard.evaluate.Tasks;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.runtime.Progress;
+import io.quantguard.runtime.ResourceLocator;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.DataSpec;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard evaluate --baseline M --candidate M ... --task T --data [NAME=]SPEC ...}: every
+ * candidate against the FP32 baseline on the same batches, with intervals, significance, slices,
+ * cost and data hygiene, written as report.json, report.md and report.html.
+ */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate candidates against the FP32 baseline on exactly the same data: the task's metrics"
+          + " per model and as paired differences with bootstrap confidence intervals, prediction"
+          + " flips, McNemar's test, per-slice results with the worst slice called out, latency,"
+          + " throughput, memory, size and energy, and duplicate inputs.",
+      "Tasks: classification, embedding, retrieval, qa, regression, raw (options as in"
+          + " classification?k=5&classes=a,b). Reports: report.json, report.md, report.html."
+    })
+final class EvaluateCommand implements Callable<Integer> {
+  @Option(
+      names = "--baseline",
+      required = true,
+      paramLabel = "MODEL",
+      description = "the reference (FP32) model: an .onnx file, a maven:...!/entry or a known name")
+  String baseline;
+
+  @Option(
+      names = "--candidate",
+      required = true,
+      paramLabel = "MODEL",
+      description = "a model to compare with the baseline (repeat for several)")
+  List<String> candidates;
+
+  @Option(
+      names = "--task",
+      required = true,
+      paramLabel = "TASK",
+      description =
+          "what the models do: classification, embedding, retrieval, qa, regression or raw,"
+              + " with options after '?' (e.g. classification?k=5)")
+  String task;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "[NAME=]SPEC",
+      description =
+          "evaluation data (repeat for several named data sets, each a slice; retrieval needs"
+              + " queries=SPEC and corpus=SPEC)")
+  List<String> data;
+
+  @Option(
+      names = "--slice-by",
+      paramLabel = "SLICER",
+      description =
+          "also report every metric per slice: data, label, an attribute (tokens, truncated) or"
+              + " ATTR=edge,edge (repeatable)")
+  List<String> sliceBy = new ArrayList<>();
+
+  @Option(
+      names = "--calibration",
+      paramLabel = "SPEC",
+      description = "calibration data, to count test inputs that also occur in it")
+  String calibration;
+
+  @Option(names = "--report", paramLabel = "DIR", description = "write report.{json,md,html} here")
+  Path report;
+
+  @Option(names = "--json", description = "print report.json instead of the summary")
+  boolean json;
+
+  @Option(
+      names = "--batch-size",
+      defaultValue = "64",
+      paramLabel = "N",
+      description = "samples per batch (default: ${DEFAULT-VALUE})")
+  int batchSize;
+
+  @Option(
+      names = "--bootstrap",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description = "bootstrap resamples for the intervals; 0 = none (default: ${DEFAULT-VALUE})")
+  int resamples;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
+      description = "seed of the bootstrap (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "intra-op threads per session; 0 = every core (default)")
+  int threads;
+
+  @Option(
+      names = "--watts-per-core",
+      defaultValue = "10",
+      paramLabel = "W",
+      description =
+          "declared power of a busy core for the energy estimate where RAPL counters are not"
+              + " readable (default: ${DEFAULT-VALUE})")
+  double wattsPerCore;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (threads < 0 || resamples < 0) {
+      throw new InvalidInputException(
+          threads < 0 ? "--threads " + threads : "--bootstrap " + resamples,
+          "must not be negative",
+          "give 0 or more");
+    }
+    String taskSpec = task;
+    Evaluation.Builder b =
+        Evaluation.builder()
+            .baseline(displayName(baseline), ResourceLocator.resolve(baseline))
+            .task(Tasks.parse(taskSpec), taskSpec)
+            .batchSize(batchSize)
+            .session(SessionConfig.defaults().withThreads(threads))
+            .bootstrap(new Bootstrap(resamples, 0.95, seed))
+            .wattsPerCore(wattsPerCore)
+            .toolVersion(ToolVersion.get());
+    for (String c : candidates) {
+      b.candidate(displayName(c), ResourceLocator.resolve(c));
+    }
+    List<String> names = new ArrayList<>();
+    for (String d : data) {
+      String[] nameAndSpec = splitName(d);
+      String name = nameAndSpec[0] != null ? nameAndSpec[0] : defaultName(nameAndSpec[1], names);
+      names.add(name);
+      b.data(name, DataSpec.parse(nameAndSpec[1]));
+    }
+    sliceBy.forEach(s -> b.sliceBy(Slicer.parse(s)));
+    if (calibration != null) {
+      b.calibration(DataSpec.parse(calibration));
+    }
+    Progress progress = TerminalProgress.forTerminal(err, json);
+    b.progress(progress);
+    EvaluationReport r = b.build().run();
+    if (progress instanceof TerminalProgress bar) {
+      bar.finish();
+    }
+    List<Path> written = report == null ? List.of() : ReportWriter.write(r, report);
+    if (json) {
+      out.println(ReportWriter.json(r));
+    } else {
+      out.print(ReportWriter.summary(r));
+      written.forEach(p -> out.println("Report      " + p));
+    }
+    return ExitCodes.OK;
+  }
+
+  /** A model's name in reports: the known name or Maven entry as given, else the file name. */
+  static String displayName(String model) {
+    if (model.startsWith("maven:") || model.startsWith("classpath:") || !model.contains("/")) {
+      int slash = model.lastIndexOf('/');
+      return slash >= 0 ? model.substring(slash + 1) : model;
+    }
+    return Path.of(model).getFileName().toString();
+  }
+
+  /** {@code NAME=SPEC} → [NAME, SPEC]; a bare spec → [null, SPEC]. */
+  static String[] splitName(String d) {
+    int eq = d.indexOf('=');
+    int colon = d.indexOf(':');
+    int at = d.indexOf('@');
+    if (eq > 0 && (colon < 0 || eq < colon) && (at < 0 || eq < at)) {
+      String name = d.substring(0, eq);
+      if (name.matches("[A-Za-z0-9_.-]+")) {
+        return new String[] {name, d.substring(eq + 1)};
+      }
+    }
+    return new String[] {null, d};
+  }
+
+  /** The data file's name without extensions, unique among the names taken so far. */
+  private static String defaultName(String spec, List<String> taken) {
+    String path = spec.replaceFirst("^[a-z]+:", "").replaceFirst("^@", "");
+    int q = path.indexOf('?');
+    if (q >= 0) {
+      path = path.substring(0, q);
+    }
+    String file = path.substring(path.lastIndexOf('/') + 1).replaceFirst("\\..*$", "");
+    String name = file.isEmpty() ? "data" : file;
+    String unique = name;
+    for (int i = 2; taken.contains(unique); i++) {
+      unique = name + "-" + i;
+    }
+    return unique;
+  }
+}

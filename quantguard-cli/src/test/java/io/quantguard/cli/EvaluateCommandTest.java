@@ -1,0 +1,173 @@
+package io.quantguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantguard.onnx.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvaluateCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void evaluatesTheCnnAndWritesAllThreeReports() throws Exception {
+    String cnn = TestModels.fashionCnn().toString();
+    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path train = TestModels.fashionMnist("train-images-idx3-ubyte.gz");
+    Path dir = tmp.resolve("report");
+    Cli r =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            cnn,
+            "--candidate",
+            cnn,
+            "--task",
+            "classification?classes=T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot",
+            "--data",
+            "test=idx:" + images + "?input=image&limit=1000",
+            "--data",
+            "more=idx:" + images + "?input=image&offset=1000&limit=500",
+            "--calibration",
+            "idx:" + train + "?input=image&limit=200",
+            "--slice-by",
+            "label",
+            "--batch-size",
+            "100",
+            "--bootstrap",
+            "200",
+            "--report",
+            dir.toString(),
+            "--json");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out());
+    assertThat(json.get("schema").asText()).isEqualTo("quantguard.evaluate/1");
+    JsonNode models = json.get("models");
+    assertThat(models.get(0).get("name").asText()).isEqualTo("fashion_cnn_fp32.onnx");
+    assertThat(models.get(1).get("name").asText()).isEqualTo("fashion_cnn_fp32.onnx#2");
+    JsonNode all = models.get(1).get("slices").get(0);
+    assertThat(all.get("samples").asLong()).isEqualTo(1500);
+    assertThat(all.get("metrics").get(0).get("name").asText()).isEqualTo("accuracy");
+    assertThat(all.get("metrics").get(0).get("delta").asDouble()).isZero();
+    assertThat(models.get(1).get("slices").findValuesAsText("slice"))
+        .contains("data=test", "data=more", "label=Coat");
+    assertThat(json.get("hygiene").get("calibrationSamples").asLong()).isEqualTo(200);
+    assertThat(json.get("data").get(1).get("samples").asLong()).isEqualTo(500);
+    for (String f : new String[] {"report.json", "report.md", "report.html"}) {
+      assertThat(dir.resolve(f)).isRegularFile();
+    }
+    assertThat(Files.readString(dir.resolve("report.md"))).contains("### Verdict");
+  }
+
+  @Test
+  void printsASummaryForPeople() {
+    String cnn = TestModels.fashionCnn().toString();
+    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Cli r =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            cnn,
+            "--candidate",
+            cnn,
+            "--task",
+            "classification",
+            "--data",
+            "idx:" + images + "?input=image&limit=300",
+            "--bootstrap",
+            "100");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("QuantGuard evaluation: classification")
+        .contains("no significant difference")
+        .contains("| accuracy ↑ |");
+  }
+
+  @Test
+  void comparesMiniLmWithItsQuantizedPeerByKnownNames() throws Exception {
+    Cli r =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            "minilm",
+            "--candidate",
+            "minilm-q",
+            "--task",
+            "embedding",
+            "--data",
+            "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=32&limit=16",
+            "--bootstrap",
+            "100",
+            "--json");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    JsonNode q = new ObjectMapper().readTree(r.out()).get("models").get(1);
+    assertThat(q.get("name").asText()).isEqualTo("minilm-q");
+    double cosine = q.get("slices").get(0).get("metrics").get(0).get("value").asDouble();
+    assertThat(cosine).isBetween(0.9, 0.99999);
+  }
+
+  @Test
+  void badInputExitsThreeAndBadUsageTwo() {
+    String cnn = TestModels.fashionCnn().toString();
+    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    String data = "idx:" + images + "?input=image&limit=10";
+    Cli unknownTask =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            cnn,
+            "--candidate",
+            cnn,
+            "--task",
+            "segmentation",
+            "--data",
+            data);
+    assertThat(unknownTask.exitCode()).isEqualTo(3);
+    assertThat(unknownTask.err()).contains("segmentation").contains("not a known task");
+    Cli retrieval =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            cnn,
+            "--candidate",
+            cnn,
+            "--task",
+            "retrieval",
+            "--data",
+            data);
+    assertThat(retrieval.exitCode()).isEqualTo(3);
+    assertThat(retrieval.err()).contains("queries").contains("corpus");
+    Cli missing =
+        Cli.run("evaluate", "--baseline", cnn, "--task", "classification", "--data", data);
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("--candidate");
+    Cli badOutput =
+        Cli.run(
+            "evaluate",
+            "--baseline",
+            cnn,
+            "--candidate",
+            cnn,
+            "--task",
+            "classification?output=probs",
+            "--data",
+            data);
+    assertThat(badOutput.exitCode()).isEqualTo(3);
+    assertThat(badOutput.err()).contains("has no output 'probs'");
+  }
+
+  @Test
+  void splitsDataNamesFromSpecs() {
+    assertThat(EvaluateCommand.splitName("queries=text:europarl?column=1"))
+        .containsExactly("queries", "text:europarl?column=1");
+    assertThat(EvaluateCommand.splitName("idx:a.gz?input=image"))
+        .containsExactly(null, "idx:a.gz?input=image");
+    assertThat(EvaluateCommand.splitName("@data.yaml")).containsExactly(null, "@data.yaml");
+    assertThat(EvaluateCommand.displayName("minilm-q")).isEqualTo("minilm-q");
+    assertThat(EvaluateCommand.displayName("/x/y/model.onnx")).isEqualTo("model.onnx");
+  }
+}

@@ -1,0 +1,20 @@
+package io.quantguard.evaluate;
+
+/**
+ * A mergeable accumulator of one model's metrics against labels and against the baseline. Work
+ * split over threads or processes merges to the same answer: {@code a.add(x); a.add(y)} and {@code
+ * a.add(x); b.add(y); a.merge(b)} give the same {@link #result}. Memory is bounded by the sketch (a
+ * confusion matrix, histogram bins) plus a few bytes per sample that the bootstrap resamples.
+ */
+public interface PairedMetrics<P> {
+  void add(Observation<P> observation);
+
+  /** Folds in another accumulator of the same task (it must have seen later samples). */
+  void merge(PairedMetrics<P> other);
+
+  /** Number of samples added. */
+  long samples();
+
+  /** The metrics, with bootstrap confidence intervals drawn as {@code bootstrap} says. */
+  TaskResult result(Bootstrap bootstrap);
+}

@@ -1,0 +1,123 @@
+package io.quantguard.evaluate.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The CPU a benchmark ran on and the instruction sets that decide how much int8 can gain. ONNX
+ * Runtime's int8 kernels are fast where the CPU has an int8 dot-product instruction (x86: AVX-512
+ * VNNI, AVX-VNNI, AMX-INT8; Arm: SDOT/UDOT, I8MM); without one an int8 model is often barely faster
+ * than FP32, and a benchmark result is meaningless without saying which case it was.
+ *
+ * @param model the CPU's model name
+ * @param logicalCores processors available to this JVM
+ * @param flags the relevant instruction-set flags present, in a fixed order
+ * @param int8DotProduct the best int8 dot-product instruction set present, or "none"
+ */
+public record CpuFeatures(
+    String model, int logicalCores, List<String> flags, String int8DotProduct) {
+
+  /** Flags worth reporting, in the order they are shown (Linux /proc/cpuinfo spelling). */
+  private static final List<String> RELEVANT =
+      List.of(
+          "sse4_2",
+          "avx",
+          "avx2",
+          "fma",
+          "f16c",
+          "avx512f",
+          "avx512bw",
+          "avx512vl",
+          "avx512_vnni",
+          "avx512_bf16",
+          "avx512_fp16",
+          "avx_vnni",
+          "avx_vnni_int8",
+          "amx_tile",
+          "amx_int8",
+          "amx_bf16",
+          "amx_fp16",
+          "asimd",
+          "asimddp",
+          "i8mm",
+          "sve",
+          "sve2",
+          "bf16");
+
+  /** Reads {@code /proc/cpuinfo}; elsewhere the flags are unknown (an empty list). */
+  public static CpuFeatures detect() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    Path info = Path.of("/proc/cpuinfo");
+    try {
+      if (Files.isReadable(info)) {
+        return parse(Files.readString(info), cores);
+      }
+    } catch (IOException e) {
+      // fall through: the report says the flags are unknown rather than failing the benchmark
+    }
+    return new CpuFeatures(System.getProperty("os.arch"), cores, List.of(), "unknown");
+  }
+
+  /** Reads the first processor's model name and flags from {@code /proc/cpuinfo} text. */
+  public static CpuFeatures parse(String cpuinfo, int logicalCores) {
+    String model = null;
+    Set<String> present = new TreeSet<>();
+    boolean seenFlags = false;
+    for (String line : cpuinfo.split("\n")) {
+      int colon = line.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      String key = line.substring(0, colon).trim();
+      String value = line.substring(colon + 1).trim();
+      if ((key.equals("model name") || key.equals("Model")) && model == null) {
+        model = value;
+      } else if ((key.equals("flags") || key.equals("Features")) && !seenFlags) {
+        seenFlags = true;
+        present.addAll(Arrays.asList(value.split("\\s+")));
+      }
+    }
+    List<String> flags = new ArrayList<>();
+    for (String f : RELEVANT) {
+      if (present.contains(f)) {
+        flags.add(f);
+      }
+    }
+    return new CpuFeatures(
+        model == null ? System.getProperty("os.arch") : model,
+        logicalCores,
+        List.copyOf(flags),
+        int8DotProduct(present));
+  }
+
+  private static String int8DotProduct(Set<String> f) {
+    if (f.contains("amx_int8")) {
+      return "AMX-INT8";
+    } else if (f.contains("avx512_vnni")) {
+      return "AVX-512 VNNI";
+    } else if (f.contains("avx_vnni")) {
+      return "AVX-VNNI";
+    } else if (f.contains("i8mm")) {
+      return "Arm I8MM";
+    } else if (f.contains("asimddp")) {
+      return "Arm dot product";
+    }
+    return "none";
+  }
+
+  /** One line for people, e.g. what the int8 numbers below can be expected to show. */
+  public String int8Note() {
+    return switch (int8DotProduct) {
+      case "none" ->
+          "no int8 dot-product instructions: int8 models gain little over FP32 on this CPU";
+      case "unknown" -> "instruction sets unknown (no /proc/cpuinfo)";
+      default -> "int8 dot product: " + int8DotProduct;
+    };
+  }
+}

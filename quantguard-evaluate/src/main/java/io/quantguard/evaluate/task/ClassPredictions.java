@@ -1,0 +1,21 @@
+package io.quantguard.evaluate.task;
+
+/**
+ * Predicted classes of one batch.
+ *
+ * @param classes number of classes the model scores
+ * @param top1 the predicted class per row
+ * @param topK the k best classes per row, best first, row-major [rows, k]
+ * @param k how many classes {@code topK} holds per row
+ * @param confidence the top class's probability per row
+ */
+record ClassPredictions(int classes, int[] top1, int[] topK, int k, float[] confidence) {
+  boolean inTopK(int row, long label) {
+    for (int j = 0; j < k; j++) {
+      if (topK[row * k + j] == label) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+package io.quantguard.evaluate.task;
+
+import io.quantguard.evaluate.Bootstrap;
+import io.quantguard.evaluate.MetricSpec;
+import io.quantguard.evaluate.Observation;
+import io.quantguard.evaluate.PairedMetrics;
+import io.quantguard.evaluate.SampleTable;
+import io.quantguard.evaluate.TaskResult;
+import io.quantguard.evaluate.TensorAgreement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Agreement of a model's embeddings with the baseline's: per sample the cosine, the signal energy
+ * ‖b‖² and the noise energy ‖b − m‖² (see {@link TensorAgreement}). Headlines {@code cosine_mean}
+ * and {@code sqnr_db}; figures the cosine's minimum and low percentiles, where damage hides.
+ */
+final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
+  private final FloatColumn cosine = new FloatColumn();
+  private final FloatColumn signal = new FloatColumn();
+  private final FloatColumn noise = new FloatColumn();
+  private double maxAbs;
+  private int dim;
+
+  @Override
+  public void add(Observation<Embeddings> o) {
+    Embeddings b = o.baseline();
+    Embeddings m = o.model();
+    dim = b.dim();
+    for (int r : o.rows()) {
+      TensorAgreement.Sums s = TensorAgreement.sums(b.vectors(), m.vectors(), b.at(r), b.dim());
+      cosine.add(s.cosine());
+      signal.add(s.xx());
+      noise.add(s.noise());
+      maxAbs = Math.max(maxAbs, s.maxAbs());
+    }
+  }
+
+  @Override
+  public void merge(PairedMetrics<Embeddings> other) {
+    EmbeddingMetrics o = (EmbeddingMetrics) other;
+    cosine.addAll(o.cosine);
+    signal.addAll(o.signal);
+    noise.addAll(o.noise);
+    maxAbs = Math.max(maxAbs, o.maxAbs);
+    dim = Math.max(dim, o.dim);
+  }
+
+  @Override
+  public long samples() {
+    return cosine.size();
+  }
+
+  @Override
+  public TaskResult result(Bootstrap bootstrap) {
+    var metrics = bootstrap.estimate(agreementTable(cosine, signal, noise, "cosine_mean"));
+    Map<String, Double> figures = new LinkedHashMap<>();
+    figures.put("cosine_min", cosine.percentile(0));
+    figures.put("cosine_p01", cosine.percentile(0.01));
+    figures.put("cosine_p05", cosine.percentile(0.05));
+    figures.put("cosine_p50", cosine.percentile(0.5));
+    figures.put("max_abs_error", maxAbs);
+    figures.put("dim", (double) dim);
+    return new TaskResult(samples(), metrics, figures, null);
+  }
+
+  /** Mean cosine and pooled SQNR over resampled rows; shared with the raw-tensor task. */
+  static SampleTable agreementTable(
+      FloatColumn cosine, FloatColumn signal, FloatColumn noise, String cosineName) {
+    return new SampleTable() {
+      @Override
+      public int size() {
+        return cosine.size();
+      }
+
+      @Override
+      public List<MetricSpec> metrics() {
+        return List.of(
+            MetricSpec.againstBaseline(cosineName, true),
+            MetricSpec.againstBaseline("sqnr_db", true));
+      }
+
+      @Override
+      public void evaluate(int[] w, double[] model, double[] baseline) {
+        long n = 0;
+        double cos = 0;
+        double sig = 0;
+        double noi = 0;
+        for (int i = 0; i < w.length; i++) {
+          int wi = w[i];
+          n += wi;
+          cos += wi * cosine.get(i);
+          sig += wi * signal.get(i);
+          noi += wi * noise.get(i);
+        }
+        model[0] = n == 0 ? Double.NaN : cos / n;
+        model[1] = TensorAgreement.sqnrDb(sig, noi);
+      }
+    };
+  }
+}

@@ -1,0 +1,163 @@
+package io.quantguard.quantize;
+
+import io.quantguard.onnx.DataType;
+import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.Node;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Dynamic int8 quantization: weights are quantized offline, activations at run time. Each MatMul or
+ * Gemm with a constant weight becomes ONNX Runtime's fused {@code
+ * com.microsoft.DynamicQuantizeMatMul} (what its optimizer makes of DynamicQuantizeLinear +
+ * MatMulInteger + Cast + Mul, and the kernel that runs u8×s8 on VNNI), with per-column weight
+ * scales and the following bias Add folded in. Embedding tables are stored as int8 rows. Activation
+ * × activation MatMuls (attention scores) and convolutions stay float: ConvInteger has no fast CPU
+ * kernel, and the scores are where dynamic range hurts most.
+ */
+final class DynamicPass {
+  private final OnnxModel model;
+  private final Graph g;
+  private final RecipeResolver recipe;
+  private final WeightTables tables;
+  private final Map<String, Integer> byOp = new TreeMap<>();
+  private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
+  private int weights;
+
+  DynamicPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
+    this.model = model;
+    this.g = model.graph();
+    this.recipe = recipe;
+    this.tables = tables;
+  }
+
+  void run() {
+    for (Node n : new ArrayList<>(g.topologicalOrder())) {
+      RecipeResolver.NodeSettings s = recipe.forNode(n);
+      if (!s.quantize() || !"dynamic".equals(s.mode())) {
+        continue;
+      }
+      switch (n.opType()) {
+        case "MatMul", "Gemm" -> {
+          String why = rewriteMatMul(n, s.weights());
+          if (why != null) {
+            skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
+          }
+        }
+        case "Gather" -> {
+          if (tables.quantize(n, s.weights())) {
+            byOp.merge("Gather", 1, Integer::sum);
+            weights++;
+          }
+        }
+        default -> {
+          if (n.opType().equals("Conv") || n.opType().equals("ConvTranspose")) {
+            skipped.add(
+                new QuantizationReport.Skipped(
+                    n.name(),
+                    n.opType(),
+                    "dynamic quantization of convolutions has no fast kernel; use static"));
+          }
+        }
+      }
+    }
+    g.removeUnusedInitializers();
+  }
+
+  Map<String, Integer> quantizedByOp() {
+    return byOp;
+  }
+
+  List<QuantizationReport.Skipped> skipped() {
+    return skipped;
+  }
+
+  int quantizedWeights() {
+    return weights;
+  }
+
+  /** Returns why the node stays float, or null when it was rewritten. */
+  private String rewriteMatMul(Node n, Recipe.Weights ws) {
+    boolean gemm = n.opType().equals("Gemm");
+    String b = n.input(1);
+    Optional<TensorProto> bt = g.initializer(b);
+    if (bt.isEmpty() || bt.get().getDataType() != DataType.FLOAT.code()) {
+      return "second input is not a constant float weight (activation × activation stays float)";
+    }
+    long[] dims = TensorCodec.dims(bt.get());
+    if (dims.length != 2) {
+      return "weight of rank " + dims.length + " (only matrices)";
+    }
+    if (gemm
+        && (n.intAttribute("transA", 0) != 0
+            || n.floatAttribute("alpha", 1f) != 1f
+            || n.floatAttribute("beta", 1f) != 1f)) {
+      return "Gemm with transA, alpha or beta other than the defaults";
+    }
+    float[] w = model.floats(b);
+    long k = dims[0];
+    long cols = dims[1];
+    if (gemm && n.intAttribute("transB", 0) == 1) {
+      w = WeightOnlyPass.transpose(w, (int) dims[0], (int) dims[1]);
+      k = dims[1];
+      cols = dims[0];
+    }
+    long[] kn = {k, cols};
+    Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+    if (scheme.type().bits() != 8) {
+      return "dynamic quantization takes 8-bit weights, not " + scheme.type().displayName();
+    }
+    int axis = ws.perChannel() ? 1 : -1;
+    QuantParams p =
+        scheme.params(WeightRanges.of(w, kn, axis, scheme, ws.method(), ws.percentile()), axis);
+    String q = g.uniqueName(b + "_quantized");
+    String sc = g.uniqueName(b + "_scale");
+    String zp = g.uniqueName(b + "_zero_point");
+    long[] pdims = p.perChannel() ? new long[] {cols} : new long[0];
+    g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
+    g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
+    g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));
+
+    String bias = "";
+    String output = n.output(0);
+    Node absorbed = null;
+    if (gemm && !n.input(2).isEmpty()) {
+      Optional<TensorProto> c = g.initializer(n.input(2));
+      if (c.isEmpty() || c.get().getDimsCount() != 1 || c.get().getDims(0) != cols) {
+        return "Gemm bias is not a constant vector of " + cols;
+      }
+      bias = n.input(2);
+    } else if (!gemm) {
+      absorbed = BiasFolding.foldableAdd(g, output, cols);
+      if (absorbed != null) {
+        bias = absorbed.input(0).equals(output) ? absorbed.input(1) : absorbed.input(0);
+        output = absorbed.output(0);
+      }
+    }
+    List<String> inputs = new ArrayList<>(List.of(n.input(0), q, sc, zp));
+    if (!bias.isEmpty()) {
+      inputs.add(bias);
+    }
+    Node fused =
+        Node.of(
+            "DynamicQuantizeMatMul",
+            n.name().isEmpty() ? g.uniqueName("DynamicQuantizeMatMul") : n.name(),
+            inputs,
+            List.of(output));
+    fused.setDomain(OnnxModel.MICROSOFT_DOMAIN);
+    g.removeNode(n);
+    if (absorbed != null) {
+      g.removeNode(absorbed);
+    }
+    g.addNode(fused);
+    byOp.merge(n.opType(), 1, Integer::sum);
+    weights++;
+    return null;
+  }
+}

@@ -1,0 +1,257 @@
+package io.quantguard.quantize;
+
+import io.quantguard.onnx.DataType;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.TensorType;
+import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
+import io.quantguard.runtime.InferenceSession;
+import io.quantguard.runtime.Progress;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.ShapeProbe;
+import io.quantguard.runtime.Tensor;
+import io.quantguard.runtime.data.Batch;
+import io.quantguard.runtime.data.BatchStream;
+import io.quantguard.runtime.data.DataSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Quantizes a model as its recipe says, node by node: static int8 QDQ with calibration, dynamic
+ * int8, weight-only int4 blocks and float16 can be mixed in one model (each node has one mode).
+ * Learns tensor types, plans, calibrates the static part in one streaming pass, rewrites the graph,
+ * and records the recipe hash, calibration fingerprint and tool version in {@code metadata_props};
+ * the same model, recipe and data give the same bytes.
+ */
+public final class Quantizer {
+  /** metadata_props keys written into every quantized model. */
+  public static final String META_VERSION = "quantguard.version";
+
+  public static final String META_RECIPE = "quantguard.recipe";
+  public static final String META_RECIPE_SHA = "quantguard.recipe.sha256";
+  public static final String META_FINGERPRINT = "quantguard.calibration.fingerprint";
+  public static final String META_SAMPLES = "quantguard.calibration.samples";
+
+  /**
+   * How to run: ONNX Runtime options for calibration, a progress sink, the tool version to record.
+   */
+  public record Options(SessionConfig session, Progress progress, String toolVersion) {
+    public static Options defaults(String toolVersion) {
+      return new Options(SessionConfig.defaults(), Progress.NONE, toolVersion);
+    }
+  }
+
+  private Quantizer() {}
+
+  /**
+   * @param calibration representative data; required when any node is quantized statically,
+   *     optional otherwise (then a synthetic sample is used to learn tensor types)
+   */
+  public static QuantizationResult quantize(
+      OnnxModel fp32, Recipe recipe, DataSource calibration, Options options) {
+    Recipe r = recipe.resolved();
+    OnnxModel work = fp32.copy();
+    GraphCleanup.constantsToInitializers(work.graph());
+    int batchSize = r.calibration().batchSize();
+    Map<String, Tensor> sample =
+        calibration != null ? firstBatch(calibration, batchSize) : SyntheticSample.of(work);
+    Map<String, TensorType> types = ShapeProbe.learn(work, sample, options.session());
+    Set<String> declared = new HashSet<>(work.graph().valueInfo().keySet());
+    ShapeProbe.annotate(work, types);
+
+    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    WeightTables tables = new WeightTables(work, resolver);
+    QdqPass statics = new QdqPass(work, resolver, tables);
+    statics.plan();
+    Set<String> tensors = statics.observed();
+    boolean anyStatic = !statics.quantizedByOp().isEmpty();
+    if (anyStatic && calibration == null) {
+      throw new InvalidInputException(
+          "--calibration",
+          "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
+          "give representative data, or use --mode dynamic, weight-only or fp16");
+    }
+    OnnxModel calibrationModel = anyStatic ? work.copy() : null;
+    long opsetBefore = work.opset(OnnxModel.DEFAULT_DOMAIN);
+    boolean usesMicrosoft =
+        usesMode(resolver, work, "dynamic") || usesMode(resolver, work, "weight-only");
+    long target = Math.max(opsetBefore, anyStatic ? statics.requiredOpset() : 0);
+    OpsetUpgrade.upgrade(work, target);
+    if (usesMicrosoft && work.opset(OnnxModel.MICROSOFT_DOMAIN) == 0) {
+      work.setOpset(OnnxModel.MICROSOFT_DOMAIN, 1);
+    }
+
+    long weightsBefore = weightBytes(work);
+    ActivationCalibration.Result cal = null;
+    if (anyStatic) {
+      cal =
+          ActivationCalibration.run(
+              calibrationModel,
+              tensors,
+              calibration,
+              batchSize,
+              r.calibration().samples(),
+              options.session(),
+              options.progress());
+      statics.rewrite(cal.statistics());
+    }
+    DynamicPass dynamic = new DynamicPass(work, resolver, tables);
+    dynamic.run();
+    WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
+    weightOnly.run();
+    Fp16Pass fp16 = new Fp16Pass(work, resolver, types);
+    fp16.run();
+    work.graph().removeUnusedInitializers();
+    work.graph().sortTopologically();
+    boolean int4 =
+        work.graph().initializers().values().stream()
+            .anyMatch(
+                t ->
+                    t.getDataType() == DataType.INT4.code()
+                        || t.getDataType() == DataType.UINT4.code());
+    if (int4 && work.irVersion() < 10) {
+      work.setIrVersion(10); // 4-bit tensor types arrived in IR version 10
+    }
+    for (String name : new ArrayList<>(work.graph().valueInfo().keySet())) {
+      if (!declared.contains(name)) {
+        work.graph().removeValueInfo(name);
+      }
+    }
+
+    Map<String, Integer> byOp = new TreeMap<>(statics.quantizedByOp());
+    dynamic.quantizedByOp().forEach((k, v) -> byOp.merge(k, v, Integer::sum));
+    weightOnly.quantizedByOp().forEach((k, v) -> byOp.merge(k, v, Integer::sum));
+    if (fp16.converted() > 0) {
+      byOp.put("float16 nodes", fp16.converted());
+    }
+    if (byOp.isEmpty()) {
+      throw new InvalidInputException(
+          fp32.source(),
+          "has no operator the recipe quantizes (mode "
+              + r.mode()
+              + ", op_types "
+              + r.opTypes()
+              + ")",
+          "check the model (quantguard inspect) or add its operator types to the recipe's op_types");
+    }
+    List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
+    skipped.addAll(dynamic.skipped());
+    skipped.addAll(weightOnly.skipped());
+    skipped.addAll(fp16.kept());
+    List<String> notes = new ArrayList<>(statics.notes());
+    if (target > opsetBefore) {
+      notes.add("upgraded the default opset from " + opsetBefore + " to " + target);
+    }
+    String fingerprint = cal != null ? cal.fingerprint() : "";
+    long samples = cal != null ? cal.samples() : 0;
+    work.putMetadata(META_VERSION, options.toolVersion());
+    work.putMetadata(META_RECIPE, RecipeIO.toJson(r));
+    work.putMetadata(META_RECIPE_SHA, RecipeIO.sha256(r));
+    if (cal != null) {
+      work.putMetadata(META_FINGERPRINT, fingerprint);
+      work.putMetadata(META_SAMPLES, Long.toString(samples));
+    }
+    checkRuns(work, options.session());
+    QuantizationReport report =
+        new QuantizationReport(
+            r.mode(),
+            RecipeIO.sha256(r),
+            fingerprint,
+            samples,
+            cal != null ? cal.nanos() / 1e9 : 0,
+            byOp,
+            statics.quantizedActivations(),
+            statics.quantizedWeights() + dynamic.quantizedWeights() + weightOnly.quantizedWeights(),
+            weightsBefore,
+            weightBytes(work),
+            skipped,
+            notes,
+            opsetBefore,
+            target);
+    return new QuantizationResult(work, r, report);
+  }
+
+  private static boolean usesMode(RecipeResolver resolver, OnnxModel m, String mode) {
+    return m.graph().nodes().stream()
+        .anyMatch(
+            n -> {
+              RecipeResolver.NodeSettings s = resolver.forNode(n);
+              return s.quantize() && mode.equals(s.mode());
+            });
+  }
+
+  private static Map<String, Tensor> firstBatch(DataSource calibration, int batchSize) {
+    try (BatchStream s = calibration.open(batchSize)) {
+      if (!s.hasNext()) {
+        throw new InvalidInputException(
+            calibration.name(), "holds no samples", "point --calibration at representative data");
+      }
+      Batch b = s.next();
+      return b.inputs();
+    }
+  }
+
+  private static long weightBytes(OnnxModel m) {
+    return m.graph().initializers().values().stream().mapToLong(TensorCodec::storageBytes).sum();
+  }
+
+  /** The rewritten model must load in ONNX Runtime; anything else is a QuantGuard bug. */
+  private static void checkRuns(OnnxModel m, SessionConfig config) {
+    try (InferenceSession s = InferenceSession.open(m, config)) {
+      s.inputs();
+    } catch (InvalidInputException e) {
+      throw new IllegalStateException(
+          "the quantized model does not load in ONNX Runtime: " + e.getMessage(), e);
+    }
+  }
+
+  /** A sample that satisfies the model's inputs, for learning types when no data is given. */
+  static final class SyntheticSample {
+    private SyntheticSample() {}
+
+    static Map<String, Tensor> of(OnnxModel m) {
+      Map<String, Tensor> out = new LinkedHashMap<>();
+      for (ValueInfoProto v : m.graph().runtimeInputs()) {
+        TensorType t =
+            TensorType.from(v)
+                .orElseThrow(
+                    () ->
+                        new InvalidInputException(
+                            m.source(),
+                            "input '" + v.getName() + "' is not a tensor",
+                            "QuantGuard feeds tensor inputs"));
+        long[] shape = t.shape();
+        if (shape == null) {
+          throw new InvalidInputException(
+              m.source(),
+              "input '" + v.getName() + "' has no declared shape",
+              "give --calibration data so QuantGuard can run the model");
+        }
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = shape[i] < 0 ? (i == 0 ? 1 : 8) : shape[i];
+        }
+        int n = Math.toIntExact(TensorCodec.elementCount(shape));
+        Tensor x =
+            switch (t.elementType()) {
+              case FLOAT -> Tensor.ofFloats(new float[n], shape);
+              case INT64 -> Tensor.ofLongs(new long[n], shape);
+              case INT32 -> Tensor.ofInts(new int[n], shape);
+              case INT8, UINT8, BOOL -> Tensor.ofBytes(t.elementType(), new byte[n], shape);
+              default ->
+                  throw new InvalidInputException(
+                      m.source(),
+                      "input '" + v.getName() + "' is " + t.elementType().displayName(),
+                      "give --calibration data");
+            };
+        out.put(v.getName(), x);
+      }
+      return out;
+    }
+  }
+}
