@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     versionProvider = ToolVersion.class,
     description = "Make ONNX models smaller and faster without quietly making them worse.",
     subcommands = {
+      DemoCommand.class,
       InspectCommand.class,
       QuantizeCommand.class,
       BenchCommand.class,

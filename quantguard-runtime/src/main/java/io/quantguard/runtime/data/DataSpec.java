@@ -245,11 +245,41 @@ public final class DataSpec {
       };
     }
 
+    /**
+     * Token tensors ({@code int64 [batch, length]}) of pieces cut from differently padded batches
+     * are right-padded with zeros to the longest piece (id 0, attention 0, type 0), as the
+     * tokenizer would have padded them together.
+     */
+    private static List<Tensor> padSequences(List<Tensor> pieces) {
+      long longest = 0;
+      for (Tensor t : pieces) {
+        if (t.type() != io.quantguard.onnx.DataType.INT64 || t.rank() != 2) {
+          return pieces;
+        }
+        longest = Math.max(longest, t.shape()[1]);
+      }
+      List<Tensor> out = new ArrayList<>();
+      for (Tensor t : pieces) {
+        long[] s = t.shape();
+        if (s[1] == longest) {
+          out.add(t);
+          continue;
+        }
+        long[] padded = new long[(int) (s[0] * longest)];
+        long[] src = t.longs();
+        for (int r = 0; r < s[0]; r++) {
+          System.arraycopy(src, (int) (r * s[1]), padded, (int) (r * longest), (int) s[1]);
+        }
+        out.add(Tensor.ofLongs(padded, s[0], longest));
+      }
+      return out;
+    }
+
     private static Batch merge(List<Batch> parts, long offset) {
       Batch first = parts.get(0);
       Map<String, Tensor> in = new LinkedHashMap<>();
       for (String k : first.inputs().keySet()) {
-        in.put(k, Tensor.concat(parts.stream().map(p -> p.inputs().get(k)).toList()));
+        in.put(k, Tensor.concat(padSequences(parts.stream().map(p -> p.inputs().get(k)).toList())));
       }
       long[] y = null;
       if (first.labels() != null) {

@@ -185,6 +185,32 @@ class DataSpecTest {
   }
 
   @Test
+  void offsetsInsideTextBatchesKeepFullBatchesOfPaddedSequences() throws IOException {
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      lines
+          .append("sentence number ")
+          .append(i)
+          .append(" has ")
+          .append("word ".repeat(i))
+          .append('\n');
+    }
+    Path corpus = Files.writeString(tmp.resolve("lines.txt"), lines.toString());
+    String spec = "text:" + corpus + "?tokenizer=" + TestModels.miniLmTokenizer();
+    List<Batch> all = readAll(DataSpec.parse(spec), 20);
+    List<Batch> shifted = readAll(DataSpec.parse(spec + "&offset=3&limit=10"), 4);
+    assertThat(shifted).extracting(Batch::size).containsExactly(4, 4, 2);
+    long[] ids = shifted.get(0).inputs().get("input_ids").longs();
+    long len = shifted.get(0).inputs().get("input_ids").shape()[1];
+    long fullLen = all.get(0).inputs().get("input_ids").shape()[1];
+    // Sample 3 of the whole stream is the first sample of the shifted one, token for token.
+    for (int t = 0; t < Math.min(len, fullLen); t++) {
+      assertThat(ids[t])
+          .isEqualTo(all.get(0).inputs().get("input_ids").longs()[(int) (3 * fullLen + t)]);
+    }
+  }
+
+  @Test
   void readsJsonlFieldsAndTsvColumnsWithLabels() throws IOException {
     Path jsonl =
         Files.writeString(
