@@ -79,4 +79,18 @@ class QuantizeCommandTest {
         Cli.run("quantize", TestModels.fashionCnn().toString(), "--calibration", calibration());
     assertThat(usage.exitCode()).isEqualTo(2);
   }
+
+  @Test
+  void dynamicModeNeedsNoCalibrationAndStaticModeDoes() throws Exception {
+    Path out = tmp.resolve("minilm-dynamic.onnx");
+    Cli r = Cli.run("quantize", "minilm", "-o", out.toString(), "--mode", "dynamic");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("dynamic").contains("MatMul×36");
+    assertThat(ModelSummary.of(ModelIO.load(out)).quantization().scheme()).contains("dynamic int8");
+    Cli missing =
+        Cli.run(
+            "quantize", TestModels.fashionCnn().toString(), "-o", tmp.resolve("x.onnx").toString());
+    assertThat(missing.exitCode()).isEqualTo(3);
+    assertThat(missing.err()).contains("--calibration");
+  }
 }
