@@ -27,6 +27,7 @@ final class DynamicPass {
   private final RecipeResolver recipe;
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
+  private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private int weights;
 
@@ -80,6 +81,24 @@ final class DynamicPass {
 
   int quantizedWeights() {
     return weights;
+  }
+
+  /** The uint8 tensor, scale and zero point of a run-time quantized activation (created once). */
+  private String[] activationQuantizer(String activation) {
+    return dynamicInputs.computeIfAbsent(
+        activation,
+        t -> {
+          String q = g.uniqueName(t + "_quantized");
+          String s = g.uniqueName(t + "_scale");
+          String z = g.uniqueName(t + "_zero_point");
+          g.addNode(
+              Node.of(
+                  "DynamicQuantizeLinear",
+                  g.uniqueName(t + "_DynamicQuantizeLinear"),
+                  List.of(t),
+                  List.of(q, s, z)));
+          return new String[] {q, s, z};
+        });
   }
 
   /** Returns why the node stays float, or null when it was rewritten. */
@@ -140,14 +159,18 @@ final class DynamicPass {
         output = absorbed.output(0);
       }
     }
-    List<String> inputs = new ArrayList<>(List.of(n.input(0), q, sc, zp));
+    // One DynamicQuantizeLinear per activation, shared by every MatMul that reads it (the query,
+    // key and value projections read the same tensor), then MatMulIntegerToFloat, which also
+    // applies both scales and the bias.
+    String[] a = activationQuantizer(n.input(0));
+    List<String> inputs = new ArrayList<>(List.of(a[0], q, a[1], sc, a[2], zp));
     if (!bias.isEmpty()) {
       inputs.add(bias);
     }
     Node fused =
         Node.of(
-            "DynamicQuantizeMatMul",
-            n.name().isEmpty() ? g.uniqueName("DynamicQuantizeMatMul") : n.name(),
+            "MatMulIntegerToFloat",
+            n.name().isEmpty() ? g.uniqueName("MatMulIntegerToFloat") : n.name(),
             inputs,
             List.of(output));
     fused.setDomain(OnnxModel.MICROSOFT_DOMAIN);

@@ -57,7 +57,8 @@ class QuantizerModesTest {
     assertThat(fraction(dyn)).isLessThan(0.26);
     ModelSummary s = ModelSummary.of(ModelIO.load(dyn));
     assertThat(s.quantization().integerOps())
-        .containsEntry("com.microsoft:DynamicQuantizeMatMul", 36);
+        .containsEntry("com.microsoft:MatMulIntegerToFloat", 36)
+        .containsEntry("DynamicQuantizeLinear", 24);
     assertThat(s.quantization().scheme()).contains("dynamic int8");
   }
 
