@@ -24,20 +24,26 @@ import java.util.concurrent.Future;
 
 /**
  * One streaming pass of the FP32 model over the calibration data with every tensor to be quantized
- * exposed as an output. ONNX Runtime runs a batch on all cores while a second thread folds the
- * previous batch into the {@link TensorStatistics} and a third reads ahead, so the statistics cost
- * little beyond the inference itself; memory stays at a few batches plus one histogram per tensor.
+ * exposed as an output (and the inputs of weight-only layers, for their per-channel magnitudes).
+ * ONNX Runtime runs a batch on all cores while a second thread folds the previous batch into the
+ * {@link TensorStatistics} and a third reads ahead, so the statistics cost little beyond the
+ * inference itself; memory stays at a few batches plus one histogram per tensor.
  */
 final class ActivationCalibration {
   private ActivationCalibration() {}
 
   /** Statistics per tensor, with the fingerprint and number of the samples they came from. */
   record Result(
-      Map<String, TensorStatistics> statistics, String fingerprint, long samples, long nanos) {}
+      Map<String, TensorStatistics> statistics,
+      Map<String, ChannelStatistics> channels,
+      String fingerprint,
+      long samples,
+      long nanos) {}
 
   static Result run(
       OnnxModel model,
       Set<String> tensors,
+      Map<String, Integer> channelTensors,
       DataSource data,
       int batchSize,
       long maxSamples,
@@ -47,10 +53,14 @@ final class ActivationCalibration {
     for (String t : tensors) {
       stats.put(t, new TensorStatistics(t));
     }
+    Map<String, ChannelStatistics> channels = new LinkedHashMap<>();
+    channelTensors.forEach((t, c) -> channels.put(t, new ChannelStatistics(c)));
     Set<String> inputs = new LinkedHashSet<>();
     model.graph().runtimeInputs().forEach(v -> inputs.add(v.getName()));
     List<String> exposed = new ArrayList<>();
-    for (String t : tensors) {
+    Set<String> all = new LinkedHashSet<>(tensors);
+    all.addAll(channelTensors.keySet());
+    for (String t : all) {
       if (!inputs.contains(t)) {
         exposed.add(t);
       }
@@ -84,7 +94,7 @@ final class ActivationCalibration {
                     b.inputs().values().iterator().next())
                 : b.inputs();
         await(pending);
-        pending = folder.submit(() -> fold(stats, out, feed));
+        pending = folder.submit(() -> fold(stats, channels, out, feed));
         seen += b.size();
         progress.update("calibrating", seen, total);
       }
@@ -96,16 +106,22 @@ final class ActivationCalibration {
       throw new InvalidInputException(
           data.name(), "holds no samples", "point --calibration at representative data");
     }
-    return new Result(stats, fingerprint.hex(), seen, System.nanoTime() - start);
+    return new Result(stats, channels, fingerprint.hex(), seen, System.nanoTime() - start);
   }
 
   private static void fold(
-      Map<String, TensorStatistics> stats, Map<String, Tensor> out, Map<String, Tensor> feed) {
+      Map<String, TensorStatistics> stats,
+      Map<String, ChannelStatistics> channels,
+      Map<String, Tensor> out,
+      Map<String, Tensor> feed) {
     for (Map.Entry<String, TensorStatistics> e : stats.entrySet()) {
-      Tensor t = out.get(e.getKey());
-      if (t == null) {
-        t = feed.get(e.getKey());
+      Tensor t = out.getOrDefault(e.getKey(), feed.get(e.getKey()));
+      if (t != null) {
+        e.getValue().add(t.floats());
       }
+    }
+    for (Map.Entry<String, ChannelStatistics> e : channels.entrySet()) {
+      Tensor t = out.getOrDefault(e.getKey(), feed.get(e.getKey()));
       if (t != null) {
         e.getValue().add(t.floats());
       }

@@ -77,7 +77,11 @@ public final class Quantizer {
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
           "give representative data, or use --mode dynamic, weight-only or fp16");
     }
-    OnnxModel calibrationModel = anyStatic ? work.copy() : null;
+    WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
+    Map<String, Integer> channelInputs =
+        calibration != null ? weightOnly.channelInputs() : Map.of();
+    boolean calibrate = anyStatic || !channelInputs.isEmpty();
+    OnnxModel calibrationModel = calibrate ? work.copy() : null;
     long opsetBefore = work.opset(OnnxModel.DEFAULT_DOMAIN);
     boolean usesMicrosoft =
         usesMode(resolver, work, "dynamic") || usesMode(resolver, work, "weight-only");
@@ -89,22 +93,24 @@ public final class Quantizer {
 
     long weightsBefore = weightBytes(work);
     ActivationCalibration.Result cal = null;
-    if (anyStatic) {
+    if (calibrate) {
       cal =
           ActivationCalibration.run(
               calibrationModel,
               tensors,
+              channelInputs,
               calibration,
               batchSize,
               r.calibration().samples(),
               options.session(),
               options.progress());
+    }
+    if (anyStatic) {
       statics.rewrite(cal.statistics());
     }
     DynamicPass dynamic = new DynamicPass(work, resolver, tables);
     dynamic.run();
-    WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
-    weightOnly.run();
+    weightOnly.run(cal != null ? cal.channels() : Map.of());
     Fp16Pass fp16 = new Fp16Pass(work, resolver, types);
     fp16.run();
     work.graph().removeUnusedInitializers();

@@ -256,7 +256,7 @@ final class RecipeResolver {
     if ("weight-only".equals(mode) && !weightTypeSet && !"weight-only".equals(recipe.mode())) {
       // Weight-only nodes in a recipe of another mode default to int4 blocks, as weight-only
       // recipes do.
-      w = new Recipe.Weights("int4", null, null, null, null, null, null).over(w);
+      w = new Recipe.Weights("uint4", false, null, null, null, null, null).over(w);
     }
     return new NodeSettings(quantize, mode, a, w, rationale);
   }

@@ -28,6 +28,7 @@ final class WeightOnlyPass {
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private int weights;
+  private final Map<String, String> scaledInputs = new java.util.HashMap<>();
 
   WeightOnlyPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
     this.model = model;
@@ -36,14 +37,38 @@ final class WeightOnlyPass {
     this.tables = tables;
   }
 
-  void run() {
+  /**
+   * The inputs of the weight-only matrix products, with their channel counts: calibration measures
+   * their per-channel magnitudes for the activation-aware scales.
+   */
+  Map<String, Integer> channelInputs() {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (Node n : g.nodes()) {
+      RecipeResolver.NodeSettings s = recipe.forNode(n);
+      if (s.quantize() && "weight-only".equals(s.mode()) && n.opType().equals("MatMul")) {
+        g.initializer(n.input(1))
+            .filter(t -> t.getDimsCount() == 2)
+            .ifPresent(t -> out.put(n.input(0), (int) t.getDims(0)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites every weight-only node; {@code channels} (may be empty) enables activation-aware
+   * scales.
+   */
+  void run(Map<String, ChannelStatistics> channels) {
+    Map<String, float[]> inputScales = activationAwareScales(channels);
     for (Node n : new ArrayList<>(g.topologicalOrder())) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (!s.quantize() || !"weight-only".equals(s.mode())) {
         continue;
       }
       if (n.opType().equals("MatMul") || n.opType().equals("Gemm")) {
-        String why = rewrite(n, s.weights());
+        String why =
+            rewrite(
+                n, s.weights(), n.opType().equals("MatMul") ? inputScales.get(n.input(0)) : null);
         if (why != null) {
           skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
         }
@@ -67,7 +92,126 @@ final class WeightOnlyPass {
     return weights;
   }
 
-  private String rewrite(Node n, Recipe.Weights ws) {
+  /**
+   * Activation-aware scales (Lin et al., "AWQ", 2023): the weight rows that meet large activations
+   * matter most, so scale input channel k of the weights up by s_k = (mean |x_k|)^α (normalized to
+   * a geometric mean of 1) and the activation down by 1/s_k — the product is unchanged, but the
+   * important weights now take a larger share of each 4-bit block's range. α is searched on a grid
+   * per input tensor (shared by the MatMuls that read it, like the query, key and value
+   * projections), minimizing the expected output error Σ_k E[x_k²] Σ_n (w_kn − ŵ_kn)², the diagonal
+   * approximation of ‖x·(W − Ŵ)‖².
+   */
+  private Map<String, float[]> activationAwareScales(Map<String, ChannelStatistics> channels) {
+    Map<String, List<Node>> groups = new java.util.LinkedHashMap<>();
+    for (Node n : g.nodes()) {
+      RecipeResolver.NodeSettings s = recipe.forNode(n);
+      if (s.quantize()
+          && "weight-only".equals(s.mode())
+          && n.opType().equals("MatMul")
+          && channels.containsKey(n.input(0))) {
+        groups.computeIfAbsent(n.input(0), k -> new ArrayList<>()).add(n);
+      }
+    }
+    Map<String, float[]> out = new java.util.HashMap<>();
+    for (Map.Entry<String, List<Node>> e : groups.entrySet()) {
+      ChannelStatistics cs = channels.get(e.getKey());
+      List<float[]> matrices = new ArrayList<>();
+      List<int[]> shapes = new ArrayList<>();
+      Recipe.Weights ws = recipe.forNode(e.getValue().get(0)).weights();
+      Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+      if (scheme.type().bits() != 4) {
+        continue;
+      }
+      for (Node n : e.getValue()) {
+        Optional<TensorProto> t = g.initializer(n.input(1));
+        if (t.isEmpty() || t.get().getDimsCount() != 2 || t.get().getDims(0) != cs.channels()) {
+          continue;
+        }
+        int k = (int) t.get().getDims(0);
+        int cols = (int) t.get().getDims(1);
+        matrices.add(transpose(model.floats(n.input(1)), k, cols));
+        shapes.add(new int[] {cols, k});
+      }
+      if (matrices.isEmpty()) {
+        continue;
+      }
+      int k = cs.channels();
+      double bestErr = Double.POSITIVE_INFINITY;
+      float[] best = null;
+      for (int step = 0; step <= 10; step++) {
+        float[] sc = scalesFor(cs, step / 10.0);
+        double err = 0;
+        for (int m = 0; m < matrices.size(); m++) {
+          err +=
+              outputError(
+                  matrices.get(m),
+                  shapes.get(m)[0],
+                  k,
+                  sc,
+                  cs,
+                  ws.blockSize(),
+                  scheme,
+                  ws.method());
+        }
+        if (err < bestErr) {
+          bestErr = err;
+          best = step == 0 ? null : sc;
+        }
+      }
+      if (best != null) {
+        out.put(e.getKey(), best);
+      }
+    }
+    return out;
+  }
+
+  private static float[] scalesFor(ChannelStatistics cs, double alpha) {
+    int k = cs.channels();
+    double[] s = new double[k];
+    double logSum = 0;
+    for (int i = 0; i < k; i++) {
+      s[i] = Math.pow(Math.max(cs.meanAbs(i), 1e-8), alpha);
+      logSum += Math.log(s[i]);
+    }
+    double geo = Math.exp(logSum / k);
+    float[] out = new float[k];
+    for (int i = 0; i < k; i++) {
+      out[i] = (float) Math.max(s[i] / geo, 1e-4);
+    }
+    return out;
+  }
+
+  /** Σ_k E[x_k²] Σ_n (w_nk − dequant(quant(w_nk·s_k))/s_k)² for a weight laid out [N, K]. */
+  private static double outputError(
+      float[] nk,
+      int rows,
+      int k,
+      float[] s,
+      ChannelStatistics cs,
+      int block,
+      Scheme scheme,
+      String method) {
+    float[] scaled = new float[nk.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < k; c++) {
+        scaled[r * k + c] = nk[r * k + c] * s[c];
+      }
+    }
+    BlockQuantization bq = BlockQuantization.of(scaled, rows, k, block, scheme, method);
+    int blocks = bq.blocks();
+    double err = 0;
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < k; c++) {
+        int b = r * blocks + c / block;
+        double w = (bq.codes()[r * k + c] - bq.zeroPoints()[b]) * (double) bq.scales()[b] / s[c];
+        double d = nk[r * k + c] - w;
+        err += cs.meanSquare(c) * d * d;
+      }
+    }
+    return err;
+  }
+
+  private String rewrite(Node n, Recipe.Weights ws, float[] inputScale) {
     boolean gemm = n.opType().equals("Gemm");
     Optional<TensorProto> bt = g.initializer(n.input(1));
     if (bt.isEmpty()
@@ -91,6 +235,15 @@ final class WeightOnlyPass {
     int k = (int) (transposed ? dims[1] : dims[0]);
     int cols = (int) (transposed ? dims[0] : dims[1]);
     float[] nk = transposed ? w : transpose(w, k, cols);
+    String input = n.input(0);
+    if (inputScale != null) {
+      for (int r = 0; r < cols; r++) {
+        for (int c = 0; c < k; c++) {
+          nk[r * k + c] *= inputScale[c];
+        }
+      }
+      input = scaledInput(n.input(0), inputScale);
+    }
     BlockQuantization bq = BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
     String base = n.input(1);
     String packed = g.uniqueName(base + "_nbits");
@@ -103,7 +256,7 @@ final class WeightOnlyPass {
             bq.packedUnsigned4()));
     g.putInitializer(
         TensorCodec.fromFloats(scales, new long[] {(long) cols * bq.blocks()}, bq.scales()));
-    List<String> inputs = new ArrayList<>(List.of(n.input(0), packed, scales));
+    List<String> inputs = new ArrayList<>(List.of(input, packed, scales));
     if (!scheme.type().isSigned()) {
       String zps = g.uniqueName(base + "_block_zero_point");
       byte[] z = bq.packedZeroPoints4();
@@ -146,6 +299,24 @@ final class WeightOnlyPass {
     byOp.merge(n.opType(), 1, Integer::sum);
     weights++;
     return null;
+  }
+
+  /** x / s for the activation-aware scales, computed once per input tensor. */
+  private String scaledInput(String x, float[] s) {
+    return scaledInputs.computeIfAbsent(
+        x,
+        t -> {
+          float[] inv = new float[s.length];
+          for (int i = 0; i < s.length; i++) {
+            inv[i] = 1f / s[i];
+          }
+          String factor = g.uniqueName(t + "_awq_inverse_scale");
+          g.putInitializer(TensorCodec.fromFloats(factor, new long[] {s.length}, inv));
+          String out = g.uniqueName(t + "_awq_scaled");
+          g.addNode(
+              Node.of("Mul", g.uniqueName(t + "_AwqScale"), List.of(t, factor), List.of(out)));
+          return out;
+        });
   }
 
   static float[] transpose(float[] w, int rows, int cols) {

@@ -98,9 +98,6 @@ final class WeightTables {
   }
 
   private boolean blockwise(Node n, Recipe.Weights ws, Scheme scheme, long[] dims) {
-    if (!scheme.symmetric() || !scheme.type().isSigned()) {
-      return false;
-    }
     int rows = (int) dims[0];
     int cols = (int) dims[1];
     int block = ws.blockSize();
@@ -108,12 +105,18 @@ final class WeightTables {
     float[] values = model.floats(n.input(0));
     BlockQuantization bq = BlockQuantization.of(values, rows, cols, block, scheme, ws.method());
     String w = n.input(0);
-    String q = g.uniqueName(w + "_int4");
+    String q = g.uniqueName(w + "_" + scheme.type().displayName());
     String s = g.uniqueName(w + "_block_scale");
-    g.putInitializer(TensorCodec.fromInts(q, DataType.INT4, dims, bq.codesRowMajor()));
+    g.putInitializer(TensorCodec.fromInts(q, scheme.type(), dims, bq.codesRowMajor()));
     g.putInitializer(TensorCodec.fromFloats(s, new long[] {rows, blocks}, bq.scales()));
-    Node gbq =
-        Node.of("GatherBlockQuantized", n.name(), List.of(q, n.input(1), s), List.of(n.output(0)));
+    List<String> inputs = new java.util.ArrayList<>(List.of(q, n.input(1), s));
+    if (!scheme.symmetric()) {
+      String z = g.uniqueName(w + "_block_zero_point");
+      g.putInitializer(
+          TensorCodec.fromInts(z, scheme.type(), new long[] {rows, blocks}, bq.zeroPoints()));
+      inputs.add(z);
+    }
+    Node gbq = Node.of("GatherBlockQuantized", n.name(), inputs, List.of(n.output(0)));
     gbq.setDomain(OnnxModel.MICROSOFT_DOMAIN);
     gbq.setAttribute(Node.intAttr("gather_axis", 0));
     gbq.setAttribute(Node.intAttr("quantize_axis", 1));
