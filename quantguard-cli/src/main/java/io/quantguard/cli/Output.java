@@ -21,17 +21,7 @@ final class Output {
 
   /** 1234567 → "1.23 MB" (decimal units, as file managers show sizes). */
   static String bytes(long n) {
-    if (n < 1000) {
-      return n + " B";
-    }
-    String[] units = {"kB", "MB", "GB", "TB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1000 && u < units.length - 1) {
-      v /= 1000;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    return io.quantguard.evaluate.ByteUnits.format(n);
   }
 
   static String count(long n) {

@@ -58,17 +58,7 @@ final class Format {
 
   /** 1234567 → "1.23 MB" (decimal units). */
   static String bytes(long n) {
-    if (n < 1000) {
-      return n + " B";
-    }
-    String[] units = {"kB", "MB", "GB", "TB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1000 && u < units.length - 1) {
-      v /= 1000;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    return ByteUnits.format(n);
   }
 
   /** The arrow that says which direction is better. */

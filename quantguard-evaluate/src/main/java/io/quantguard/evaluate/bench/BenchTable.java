@@ -143,17 +143,7 @@ public final class BenchTable {
 
   /** Decimal units, as {@code inspect} prints sizes. */
   static String bytes(long n) {
-    if (Math.abs(n) < 1000) {
-      return n + " B";
-    }
-    String[] units = {"kB", "MB", "GB", "TB"};
-    double v = n;
-    int u = -1;
-    while (Math.abs(v) >= 1000 && u < units.length - 1) {
-      v /= 1000;
-      u++;
-    }
-    return fmt("%.2f %s", v, units[u]);
+    return io.quantguard.evaluate.ByteUnits.format(n);
   }
 
   private static String signedBytes(Long n) {
