@@ -75,6 +75,36 @@ record BlockQuantization(
   }
 
   /**
+   * Unsigned 8-bit codes, one per byte, rows padded to whole blocks: MatMulNBits' layout for 8
+   * bits. Signed codes are offset by 128 (its default zero point), padding holds the zero point.
+   */
+  byte[] packedUnsigned8() {
+    int blocks = blocks();
+    int perRow = blocks * block;
+    byte[] out = new byte[rows * perRow];
+    boolean signed = scheme.type().isSigned();
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < perRow; c++) {
+        int code =
+            c < cols
+                ? codes[r * cols + c] + (signed ? 128 : 0)
+                : (signed ? 128 : zeroPoints[r * blocks + c / block]);
+        out[r * perRow + c] = (byte) code;
+      }
+    }
+    return out;
+  }
+
+  /** Zero points of unsigned 8-bit schemes, one byte per block. */
+  byte[] zeroPoints8() {
+    byte[] out = new byte[zeroPoints.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (byte) zeroPoints[i];
+    }
+    return out;
+  }
+
+  /**
    * Zero points of unsigned schemes, two 4-bit values per byte, {@code ceil(blocks / 2)} bytes per
    * row.
    */

@@ -119,7 +119,7 @@ final class WeightOnlyPass {
       List<int[]> shapes = new ArrayList<>();
       Recipe.Weights ws = recipe.forNode(e.getValue().get(0)).weights();
       Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
-      if (scheme.type().bits() != 4) {
+      if (scheme.type().bits() != 4 && scheme.type().bits() != 8) {
         continue;
       }
       for (Node n : e.getValue()) {
@@ -226,8 +226,9 @@ final class WeightOnlyPass {
       return "Gemm with transA, alpha or beta other than the defaults";
     }
     Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
-    if (scheme.type().bits() != 4) {
-      return "weight-only blocks are 4-bit (int4 or uint4), not " + scheme.type().displayName();
+    int bits = scheme.type().bits();
+    if (bits != 4 && bits != 8) {
+      return "weight-only blocks are 4-bit or 8-bit, not " + scheme.type().displayName();
     }
     long[] dims = TensorCodec.dims(bt.get());
     float[] w = model.floats(n.input(1));
@@ -252,14 +253,14 @@ final class WeightOnlyPass {
         TensorCodec.fromRaw(
             packed,
             DataType.UINT8,
-            new long[] {cols, bq.blocks(), ws.blockSize() / 2},
-            bq.packedUnsigned4()));
+            new long[] {cols, bq.blocks(), ws.blockSize() * bits / 8},
+            bits == 4 ? bq.packedUnsigned4() : bq.packedUnsigned8()));
     g.putInitializer(
         TensorCodec.fromFloats(scales, new long[] {(long) cols * bq.blocks()}, bq.scales()));
     List<String> inputs = new ArrayList<>(List.of(input, packed, scales));
     if (!scheme.type().isSigned()) {
       String zps = g.uniqueName(base + "_block_zero_point");
-      byte[] z = bq.packedZeroPoints4();
+      byte[] z = bits == 4 ? bq.packedZeroPoints4() : bq.zeroPoints8();
       g.putInitializer(TensorCodec.fromRaw(zps, DataType.UINT8, new long[] {z.length}, z));
       inputs.add(zps);
     }
@@ -288,7 +289,7 @@ final class WeightOnlyPass {
     nbits.setDomain(OnnxModel.MICROSOFT_DOMAIN);
     nbits.setAttribute(Node.intAttr("K", k));
     nbits.setAttribute(Node.intAttr("N", cols));
-    nbits.setAttribute(Node.intAttr("bits", 4));
+    nbits.setAttribute(Node.intAttr("bits", bits));
     nbits.setAttribute(Node.intAttr("block_size", ws.blockSize()));
     nbits.setAttribute(Node.intAttr("accuracy_level", 4));
     g.removeNode(n);

@@ -139,4 +139,21 @@ class QuantizerModesTest {
     System.out.printf("CNN mixed static/dynamic/fp16: %.4f%n", accuracy);
     assertThat(accuracy).isBetween(0.920, 0.930);
   }
+
+  @Test
+  void weightOnlyBlocksOfFourAndEightBitsKeepTheCnnAccurate() {
+    OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
+    for (String type : new String[] {"uint8", "uint4"}) {
+      String recipe =
+          "mode: weight-only\nop_types: [Gemm]\nweights: {type: " + type + ", block_size: 64}";
+      QuantizationResult r =
+          Quantizer.quantize(
+              cnn, RecipeIO.parse(recipe, type), null, Quantizer.Options.defaults("test"));
+      assertThat(r.model().graph().nodes().stream().filter(n -> n.opType().equals("MatMulNBits")))
+          .hasSize(2);
+      double accuracy = Accuracy.of(r.model());
+      System.out.printf("CNN weight-only %s blocks of 64 on the Gemms: %.4f%n", type, accuracy);
+      assertThat(accuracy).isBetween(type.equals("uint8") ? 0.9240 : 0.9150, 0.9270);
+    }
+  }
 }
