@@ -4,11 +4,8 @@ import io.quantguard.onnx.proto.Onnx.GraphProto;
 import io.quantguard.onnx.proto.Onnx.NodeProto;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -247,31 +244,6 @@ public final class Graph {
     nodes.addAll(order);
   }
 
-  /**
-   * Nodes from {@code start} onward in execution order, that is, every node that transitively reads
-   * a tensor that {@code start} produces.
-   */
-  public List<Node> downstream(Node start) {
-    Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    Deque<Node> work = new ArrayDeque<>();
-    work.add(start);
-    while (!work.isEmpty()) {
-      Node n = work.poll();
-      if (seen.add(n)) {
-        for (String o : n.outputs()) {
-          work.addAll(consumers(o));
-        }
-      }
-    }
-    List<Node> out = new ArrayList<>();
-    for (Node n : topologicalOrder()) {
-      if (seen.contains(n)) {
-        out.add(n);
-      }
-    }
-    return out;
-  }
-
   // ---- names -------------------------------------------------------------------------------
 
   /**
@@ -371,28 +343,8 @@ public final class Graph {
     return outputs.stream().anyMatch(v -> v.getName().equals(tensor));
   }
 
-  public boolean isGraphInput(String tensor) {
-    return inputs.stream().anyMatch(v -> v.getName().equals(tensor));
-  }
-
   public void addOutput(ValueInfoProto output) {
     outputs.add(output);
-  }
-
-  public void setOutputs(Collection<ValueInfoProto> newOutputs) {
-    outputs.clear();
-    outputs.addAll(newOutputs);
-  }
-
-  /** Replaces the graph output named {@code name} (kept at the same position). */
-  public void replaceOutput(String name, ValueInfoProto output) {
-    for (int i = 0; i < outputs.size(); i++) {
-      if (outputs.get(i).getName().equals(name)) {
-        outputs.set(i, output);
-        return;
-      }
-    }
-    throw new IllegalArgumentException("no graph output " + name);
   }
 
   public Map<String, ValueInfoProto> valueInfo() {

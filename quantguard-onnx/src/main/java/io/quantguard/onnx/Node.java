@@ -212,30 +212,6 @@ public final class Node {
         .build();
   }
 
-  public static AttributeProto floatAttr(String name, float value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.FLOAT)
-        .setF(value)
-        .build();
-  }
-
-  public static AttributeProto stringAttr(String name, String value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.STRING)
-        .setS(com.google.protobuf.ByteString.copyFromUtf8(value))
-        .build();
-  }
-
-  public static AttributeProto intsAttr(String name, List<Long> values) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.INTS)
-        .addAllInts(values)
-        .build();
-  }
-
   public static AttributeProto tensorAttr(String name, TensorProto value) {
     return AttributeProto.newBuilder()
         .setName(name)

@@ -115,10 +115,6 @@ public final class OnnxModel {
     header.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(value));
   }
 
-  public int functionCount() {
-    return header.getFunctionsCount();
-  }
-
   /** The values of an initializer (any numeric type) as floats. */
   public float[] floats(String initializer) {
     return TensorCodec.toFloats(requireInitializer(initializer), externalData);

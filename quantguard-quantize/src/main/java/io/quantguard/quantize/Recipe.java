@@ -228,11 +228,4 @@ public record Recipe(
             c.batchSize() != null ? c.batchSize() : base.batchSize()),
         rationale);
   }
-
-  public Recipe withOverrides(List<Override> more) {
-    List<Override> all = new java.util.ArrayList<>(overrides != null ? overrides : List.of());
-    all.addAll(more);
-    return new Recipe(
-        version, mode, activations, weights, opTypes, exclude, all, calibration, rationale);
-  }
 }

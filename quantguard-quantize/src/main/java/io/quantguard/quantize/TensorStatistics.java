@@ -82,13 +82,6 @@ public final class TensorStatistics {
     histogram.merge(other.histogram);
   }
 
-  /** A copy that can be merged into without changing this one. */
-  public TensorStatistics copy(String name) {
-    TensorStatistics t = new TensorStatistics(name, histogram.bins());
-    t.merge(this);
-    return t;
-  }
-
   public boolean isEmpty() {
     return batches == 0;
   }

@@ -7,9 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -36,16 +34,6 @@ public final class ResourceLocator {
       throw new UncheckedIOException(e);
     }
     return p;
-  }
-
-  /**
-   * Short names ({@code minilm}, {@code minilm-q}, {@code minilm-tokenizer}, {@code europarl}) and
-   * what they stand for.
-   */
-  public static Map<String, String> knownResources() {
-    Map<String, String> m = new TreeMap<>();
-    KNOWN.forEach((k, v) -> m.put(k.toString(), v.toString()));
-    return m;
   }
 
   /**

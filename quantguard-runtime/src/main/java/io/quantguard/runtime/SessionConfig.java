@@ -55,10 +55,6 @@ public record SessionConfig(
     return new SessionConfig(level, intraOpThreads, interOpThreads, provider);
   }
 
-  public SessionConfig withProvider(Provider p) {
-    return new SessionConfig(optimization, intraOpThreads, interOpThreads, p);
-  }
-
   @Override
   public String toString() {
     return "optimization="

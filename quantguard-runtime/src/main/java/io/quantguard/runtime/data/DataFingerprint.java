@@ -48,15 +48,6 @@ public final class DataFingerprint {
     samples += n;
   }
 
-  /** Hash of one sample of every input, for duplicate detection. */
-  public static String ofSample(Batch batch, int i) {
-    DataFingerprint f = new DataFingerprint();
-    Map<String, Tensor> one = new TreeMap<>();
-    batch.inputs().forEach((k, v) -> one.put(k, v.slice(i, i + 1)));
-    f.add(new Batch(one, null, null, 0));
-    return f.hex();
-  }
-
   static byte[] littleEndian(Tensor t) {
     Object d = t.data();
     if (d instanceof byte[] b) {
