@@ -44,6 +44,7 @@ final class ActivationCalibration {
       OnnxModel model,
       Set<String> tensors,
       Map<String, Integer> channelTensors,
+      int gramRows,
       DataSource data,
       int batchSize,
       long maxSamples,
@@ -54,7 +55,7 @@ final class ActivationCalibration {
       stats.put(t, new TensorStatistics(t));
     }
     Map<String, ChannelStatistics> channels = new LinkedHashMap<>();
-    channelTensors.forEach((t, c) -> channels.put(t, new ChannelStatistics(c)));
+    channelTensors.forEach((t, c) -> channels.put(t, new ChannelStatistics(c, gramRows)));
     Set<String> inputs = new LinkedHashSet<>();
     model.graph().runtimeInputs().forEach(v -> inputs.add(v.getName()));
     List<String> exposed = new ArrayList<>();

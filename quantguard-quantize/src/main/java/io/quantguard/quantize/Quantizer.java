@@ -47,6 +47,9 @@ public final class Quantizer {
     }
   }
 
+  /** Activation rows folded into each GPTQ Hessian: 2,048 tokens settle it on a 384-wide layer. */
+  private static final int GRAM_ROWS = 2048;
+
   private Quantizer() {}
 
   /**
@@ -99,6 +102,7 @@ public final class Quantizer {
               calibrationModel,
               tensors,
               channelInputs,
+              weightOnly.needsGram() ? GRAM_ROWS : 0,
               calibration,
               batchSize,
               r.calibration().samples(),

@@ -88,6 +88,9 @@ public record Recipe(
    * @param perChannel one scale per output channel (default true)
    * @param method minmax (default) or mse / percentile, computed per channel on the weights
    * @param blockSize weight-only mode: values per scale along the reduction axis (32, 64, 128)
+   * @param algorithm weight-only mode: {@code rtn} (round to nearest), {@code awq}
+   *     (activation-aware scales), {@code gptq} (error compensation through the activation
+   *     Hessian), or {@code auto}: gptq when calibration data is given, rtn otherwise
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Weights(
@@ -97,7 +100,8 @@ public record Recipe(
       @JsonProperty("method") String method,
       @JsonProperty("percentile") Double percentile,
       @JsonProperty("reduce_range") Boolean reduceRange,
-      @JsonProperty("block_size") Integer blockSize) {
+      @JsonProperty("block_size") Integer blockSize,
+      @JsonProperty("algorithm") String algorithm) {
 
     Weights over(Weights base) {
       if (base == null) {
@@ -110,7 +114,8 @@ public record Recipe(
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
           reduceRange != null ? reduceRange : base.reduceRange,
-          blockSize != null ? blockSize : base.blockSize);
+          blockSize != null ? blockSize : base.blockSize,
+          algorithm != null ? algorithm : base.algorithm);
     }
   }
 
@@ -157,7 +162,8 @@ public record Recipe(
         1,
         mode,
         new Activations("uint8", false, "minmax", 99.999, false),
-        new Weights(weightOnly ? "uint4" : "int8", !weightOnly, true, "minmax", 99.99, false, 32),
+        new Weights(
+            weightOnly ? "uint4" : "int8", !weightOnly, true, "minmax", 99.99, false, 32, "auto"),
         weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES,
         List.of(),
         List.of(),

@@ -41,6 +41,19 @@ final class WeightOnlyPass {
    * The inputs of the weight-only matrix products, with their channel counts: calibration measures
    * their per-channel magnitudes for the activation-aware scales.
    */
+  /** Whether any weight-only node needs the activation Gram matrix (GPTQ). */
+  boolean needsGram() {
+    return g.nodes().stream()
+        .anyMatch(
+            n -> {
+              RecipeResolver.NodeSettings s = recipe.forNode(n);
+              return s.quantize()
+                  && "weight-only".equals(s.mode())
+                  && n.opType().equals("MatMul")
+                  && List.of("auto", "gptq").contains(s.weights().algorithm());
+            });
+  }
+
   Map<String, Integer> channelInputs() {
     Map<String, Integer> out = new java.util.LinkedHashMap<>();
     for (Node n : g.nodes()) {
@@ -68,7 +81,10 @@ final class WeightOnlyPass {
       if (n.opType().equals("MatMul") || n.opType().equals("Gemm")) {
         String why =
             rewrite(
-                n, s.weights(), n.opType().equals("MatMul") ? inputScales.get(n.input(0)) : null);
+                n,
+                s.weights(),
+                n.opType().equals("MatMul") ? inputScales.get(n.input(0)) : null,
+                n.opType().equals("MatMul") ? channels.get(n.input(0)) : null);
         if (why != null) {
           skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
         }
@@ -108,7 +124,8 @@ final class WeightOnlyPass {
       if (s.quantize()
           && "weight-only".equals(s.mode())
           && n.opType().equals("MatMul")
-          && channels.containsKey(n.input(0))) {
+          && channels.containsKey(n.input(0))
+          && algorithm(s.weights(), channels.get(n.input(0))).equals("awq")) {
         groups.computeIfAbsent(n.input(0), k -> new ArrayList<>()).add(n);
       }
     }
@@ -211,7 +228,20 @@ final class WeightOnlyPass {
     return err;
   }
 
-  private String rewrite(Node n, Recipe.Weights ws, float[] inputScale) {
+  /** The algorithm a node's weights get, resolving {@code auto} by the data at hand. */
+  static String algorithm(Recipe.Weights ws, ChannelStatistics stats) {
+    String a = ws.algorithm();
+    if (a.equals("auto")) {
+      return stats != null && stats.hasGram() ? "gptq" : "rtn";
+    }
+    if ((a.equals("gptq") && (stats == null || !stats.hasGram()))
+        || (a.equals("awq") && stats == null)) {
+      return "rtn";
+    }
+    return a;
+  }
+
+  private String rewrite(Node n, Recipe.Weights ws, float[] inputScale, ChannelStatistics stats) {
     boolean gemm = n.opType().equals("Gemm");
     Optional<TensorProto> bt = g.initializer(n.input(1));
     if (bt.isEmpty()
@@ -245,7 +275,10 @@ final class WeightOnlyPass {
       }
       input = scaledInput(n.input(0), inputScale);
     }
-    BlockQuantization bq = BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
+    BlockQuantization bq =
+        algorithm(ws, stats).equals("gptq") && !transposed && inputScale == null
+            ? Gptq.quantize(nk, cols, k, stats.gram(), ws.blockSize(), scheme)
+            : BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
     String base = n.input(1);
     String packed = g.uniqueName(base + "_nbits");
     String scales = g.uniqueName(base + "_block_scale");
