@@ -217,7 +217,7 @@ final class QuantizeCommand implements Callable<Integer> {
       r =
           r.withWeights(
               new Recipe.Weights(
-                  weightType, null, perChannel, weightMethod, null, null, blockSize, null));
+                  weightType, null, perChannel, weightMethod, null, null, blockSize, null, null));
     }
     if (samples != null || batchSize != null) {
       r = r.withCalibration(new Recipe.Calibration(samples, batchSize));

@@ -89,6 +89,9 @@ public final class Quantizer {
     boolean usesMicrosoft =
         usesMode(resolver, work, "dynamic") || usesMode(resolver, work, "weight-only");
     long target = Math.max(opsetBefore, anyStatic ? statics.requiredOpset() : 0);
+    if (weightOnly.needsOpset21()) {
+      target = Math.max(target, 21);
+    }
     OpsetUpgrade.upgrade(work, target);
     if (usesMicrosoft && work.opset(OnnxModel.MICROSOFT_DOMAIN) == 0) {
       work.setOpset(OnnxModel.MICROSOFT_DOMAIN, 1);

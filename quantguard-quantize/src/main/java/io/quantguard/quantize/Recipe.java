@@ -101,7 +101,8 @@ public record Recipe(
       @JsonProperty("percentile") Double percentile,
       @JsonProperty("reduce_range") Boolean reduceRange,
       @JsonProperty("block_size") Integer blockSize,
-      @JsonProperty("algorithm") String algorithm) {
+      @JsonProperty("algorithm") String algorithm,
+      @JsonProperty("format") String format) {
 
     Weights over(Weights base) {
       if (base == null) {
@@ -115,7 +116,8 @@ public record Recipe(
           percentile != null ? percentile : base.percentile,
           reduceRange != null ? reduceRange : base.reduceRange,
           blockSize != null ? blockSize : base.blockSize,
-          algorithm != null ? algorithm : base.algorithm);
+          algorithm != null ? algorithm : base.algorithm,
+          format != null ? format : base.format);
     }
   }
 
@@ -163,7 +165,15 @@ public record Recipe(
         mode,
         new Activations("uint8", false, "minmax", 99.999, false),
         new Weights(
-            weightOnly ? "uint4" : "int8", !weightOnly, true, "minmax", 99.99, false, 32, "auto"),
+            weightOnly ? "uint4" : "int8",
+            !weightOnly,
+            true,
+            "minmax",
+            99.99,
+            false,
+            32,
+            "auto",
+            "nbits"),
         weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES,
         List.of(),
         List.of(),

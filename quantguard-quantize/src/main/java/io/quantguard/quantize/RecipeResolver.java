@@ -186,6 +186,10 @@ final class RecipeResolver {
       throw new InvalidInputException(
           source, where + ".block_size is " + b, "use a power of two of at least 16 (32, 64, 128)");
     }
+    if (!List.of("nbits", "qdq").contains(w.format())) {
+      throw new InvalidInputException(
+          source, where + ".format is '" + w.format() + "'", "use nbits or qdq");
+    }
     if (!List.of("auto", "rtn", "awq", "gptq").contains(w.algorithm())) {
       throw new InvalidInputException(
           source, where + ".algorithm is '" + w.algorithm() + "'", "use auto, rtn, awq or gptq");
@@ -260,7 +264,7 @@ final class RecipeResolver {
     if ("weight-only".equals(mode) && !weightTypeSet && !"weight-only".equals(recipe.mode())) {
       // Weight-only nodes in a recipe of another mode default to int4 blocks, as weight-only
       // recipes do.
-      w = new Recipe.Weights("uint4", false, null, null, null, null, null, null).over(w);
+      w = new Recipe.Weights("uint4", false, null, null, null, null, null, null, null).over(w);
     }
     return new NodeSettings(quantize, mode, a, w, rationale);
   }

@@ -280,6 +280,10 @@ final class WeightOnlyPass {
             ? Gptq.quantize(nk, cols, k, stats.gram(), ws.blockSize(), scheme)
             : BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
     String base = n.input(1);
+    if (ws.format().equals("qdq")) {
+      blockedDequantizer(n, bq, k, cols, ws.blockSize(), input, transposed);
+      return null;
+    }
     String packed = g.uniqueName(base + "_nbits");
     String scales = g.uniqueName(base + "_block_scale");
     g.putInitializer(
@@ -333,6 +337,70 @@ final class WeightOnlyPass {
     byOp.merge(n.opType(), 1, Integer::sum);
     weights++;
     return null;
+  }
+
+  /**
+   * The standard form: the integer weight in its original layout behind an opset-21
+   * DequantizeLinear whose block axis is the reduction axis ({@code axis = 0} for a MatMul's [K,
+   * N], 1 for a Gemm's transposed [N, K]), feeding the original node. Any ONNX runtime reads it;
+   * ONNX Runtime fuses it back into MatMulNBits where it can.
+   */
+  private void blockedDequantizer(
+      Node n, BlockQuantization bq, int k, int cols, int block, String input, boolean transposed) {
+    int blocks = bq.blocks();
+    String base = n.input(1);
+    String q = g.uniqueName(base + "_quantized");
+    String s = g.uniqueName(base + "_block_scale");
+    String z = g.uniqueName(base + "_block_zero_point");
+    DataType type = bq.scheme().type();
+    if (transposed) {
+      g.putInitializer(TensorCodec.fromInts(q, type, new long[] {cols, k}, bq.codes()));
+      g.putInitializer(TensorCodec.fromFloats(s, new long[] {cols, blocks}, bq.scales()));
+      g.putInitializer(TensorCodec.fromInts(z, type, new long[] {cols, blocks}, bq.zeroPoints()));
+    } else {
+      int[] codes = new int[k * cols];
+      float[] scales = new float[blocks * cols];
+      int[] zps = new int[blocks * cols];
+      for (int r = 0; r < cols; r++) {
+        for (int c = 0; c < k; c++) {
+          codes[c * cols + r] = bq.codes()[r * k + c];
+        }
+        for (int b = 0; b < blocks; b++) {
+          scales[b * cols + r] = bq.scales()[r * blocks + b];
+          zps[b * cols + r] = bq.zeroPoints()[r * blocks + b];
+        }
+      }
+      g.putInitializer(TensorCodec.fromInts(q, type, new long[] {k, cols}, codes));
+      g.putInitializer(TensorCodec.fromFloats(s, new long[] {blocks, cols}, scales));
+      g.putInitializer(TensorCodec.fromInts(z, type, new long[] {blocks, cols}, zps));
+    }
+    String dq = g.uniqueName(base + "_dequantized");
+    Node d =
+        Node.of(
+            "DequantizeLinear",
+            g.uniqueName(base + "_DequantizeLinear"),
+            List.of(q, s, z),
+            List.of(dq));
+    d.setAttribute(Node.intAttr("axis", transposed ? 1 : 0));
+    d.setAttribute(Node.intAttr("block_size", block));
+    g.addNode(d);
+    n.setInput(0, input);
+    n.setInput(1, dq);
+    byOp.merge(n.opType(), 1, Integer::sum);
+    weights++;
+  }
+
+  /** Whether the recipe asks for the standard blocked DequantizeLinear, which needs opset 21. */
+  boolean needsOpset21() {
+    return g.nodes().stream()
+        .anyMatch(
+            n -> {
+              RecipeResolver.NodeSettings s = recipe.forNode(n);
+              return s.quantize()
+                  && "weight-only".equals(s.mode())
+                  && (n.opType().equals("MatMul") || n.opType().equals("Gemm"))
+                  && s.weights().format().equals("qdq");
+            });
   }
 
   /** x / s for the activation-aware scales, computed once per input tensor. */

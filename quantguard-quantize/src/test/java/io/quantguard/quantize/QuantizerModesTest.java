@@ -151,16 +151,32 @@ class QuantizerModesTest {
   void weightOnlyBlocksOfFourAndEightBitsKeepTheCnnAccurate() {
     OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
     for (String type : new String[] {"uint8", "uint4"}) {
-      String recipe =
-          "mode: weight-only\nop_types: [Gemm]\nweights: {type: " + type + ", block_size: 64}";
-      QuantizationResult r =
-          Quantizer.quantize(
-              cnn, RecipeIO.parse(recipe, type), null, Quantizer.Options.defaults("test"));
-      assertThat(r.model().graph().nodes().stream().filter(n -> n.opType().equals("MatMulNBits")))
-          .hasSize(2);
-      double accuracy = Accuracy.of(r.model());
-      System.out.printf("CNN weight-only %s blocks of 64 on the Gemms: %.4f%n", type, accuracy);
-      assertThat(accuracy).isBetween(type.equals("uint8") ? 0.9240 : 0.9150, 0.9270);
+      for (String format : new String[] {"nbits", "qdq"}) {
+        String recipe =
+            "mode: weight-only\nop_types: [Gemm]\nweights: {type: "
+                + type
+                + ", block_size: 64, format: "
+                + format
+                + "}";
+        QuantizationResult r =
+            Quantizer.quantize(
+                cnn, RecipeIO.parse(recipe, type), null, Quantizer.Options.defaults("test"));
+        String op = format.equals("nbits") ? "MatMulNBits" : "DequantizeLinear";
+        assertThat(r.model().graph().nodes().stream().filter(n -> n.opType().equals(op)))
+            .hasSize(2);
+        if (format.equals("qdq")) {
+          assertThat(r.model().opset("")).isEqualTo(21);
+          assertThat(
+                  r.model().graph().nodes().stream()
+                      .filter(n -> n.opType().equals(op))
+                      .allMatch(n -> n.intAttribute("block_size", 0) == 64))
+              .isTrue();
+        }
+        double accuracy = Accuracy.of(r.model());
+        System.out.printf(
+            "CNN weight-only %s blocks of 64 on the Gemms (%s): %.4f%n", type, format, accuracy);
+        assertThat(accuracy).isBetween(type.equals("uint8") ? 0.9240 : 0.9150, 0.9270);
+      }
     }
   }
 }
