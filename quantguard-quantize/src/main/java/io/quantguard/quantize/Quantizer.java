@@ -53,10 +53,25 @@ public final class Quantizer {
   private Quantizer() {}
 
   /**
+   * Calibrates and quantizes in one go.
+   *
    * @param calibration representative data; required when any node is quantized statically,
    *     optional otherwise (then a synthetic sample is used to learn tensor types)
    */
   public static QuantizationResult quantize(
+      OnnxModel fp32, Recipe recipe, DataSource calibration, Options options) {
+    return quantize(calibrate(fp32, recipe, calibration, options), recipe, options);
+  }
+
+  /**
+   * Runs the model once over the calibration data and keeps what every tensor the recipe could
+   * quantize looked like. The result serves any recipe whose tensors it covers (another calibration
+   * method, fewer quantized nodes, other weight settings) without running the model again: what
+   * sensitivity analysis and tuning need.
+   *
+   * @param calibration may be null when no node is quantized statically
+   */
+  public static Calibration calibrate(
       OnnxModel fp32, Recipe recipe, DataSource calibration, Options options) {
     Recipe r = recipe.resolved();
     OnnxModel work = fp32.copy();
@@ -67,24 +82,62 @@ public final class Quantizer {
     Map<String, TensorType> types = ShapeProbe.learn(work, sample, options.session());
     Set<String> declared = new HashSet<>(work.graph().valueInfo().keySet());
     ShapeProbe.annotate(work, types);
+    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    OnnxModel planning = work.copy();
+    WeightTables tables = new WeightTables(planning, resolver);
+    QdqPass statics = new QdqPass(planning, resolver, tables);
+    statics.plan();
+    Set<String> tensors = statics.observed();
+    WeightOnlyPass weightOnly = new WeightOnlyPass(planning, resolver, tables);
+    Map<String, Integer> channelInputs =
+        calibration != null ? weightOnly.channelInputs() : Map.of();
+    ActivationCalibration.Result result = null;
+    if (calibration != null && (!tensors.isEmpty() || !channelInputs.isEmpty())) {
+      result =
+          ActivationCalibration.run(
+              work.copy(),
+              tensors,
+              channelInputs,
+              weightOnly.needsGram() ? GRAM_ROWS : 0,
+              calibration,
+              batchSize,
+              r.calibration().samples(),
+              options.session(),
+              options.progress());
+    }
+    return new Calibration(work, declared, types, result);
+  }
 
+  /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
+  public static QuantizationResult quantize(
+      Calibration calibration, Recipe recipe, Options options) {
+    Recipe r = recipe.resolved();
+    OnnxModel work = calibration.normalized().copy();
+    Map<String, TensorType> types = calibration.types();
+    Set<String> declared = calibration.declared();
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     WeightTables tables = new WeightTables(work, resolver);
     QdqPass statics = new QdqPass(work, resolver, tables);
     statics.plan();
-    Set<String> tensors = statics.observed();
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
-    if (anyStatic && calibration == null) {
+    ActivationCalibration.Result cal = calibration.result();
+    if (anyStatic && cal == null) {
       throw new InvalidInputException(
           "--calibration",
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
           "give representative data, or use --mode dynamic, weight-only or fp16");
     }
+    if (anyStatic) {
+      for (String t : statics.observed()) {
+        if (!cal.statistics().containsKey(t)) {
+          throw new IllegalArgumentException(
+              "the calibration did not observe tensor '"
+                  + t
+                  + "'; calibrate with a recipe that quantizes its consumer");
+        }
+      }
+    }
     WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
-    Map<String, Integer> channelInputs =
-        calibration != null ? weightOnly.channelInputs() : Map.of();
-    boolean calibrate = anyStatic || !channelInputs.isEmpty();
-    OnnxModel calibrationModel = calibrate ? work.copy() : null;
     long opsetBefore = work.opset(OnnxModel.DEFAULT_DOMAIN);
     boolean usesMicrosoft =
         usesMode(resolver, work, "dynamic") || usesMode(resolver, work, "weight-only");
@@ -98,20 +151,6 @@ public final class Quantizer {
     }
 
     long weightsBefore = weightBytes(work);
-    ActivationCalibration.Result cal = null;
-    if (calibrate) {
-      cal =
-          ActivationCalibration.run(
-              calibrationModel,
-              tensors,
-              channelInputs,
-              weightOnly.needsGram() ? GRAM_ROWS : 0,
-              calibration,
-              batchSize,
-              r.calibration().samples(),
-              options.session(),
-              options.progress());
-    }
     if (anyStatic) {
       statics.rewrite(cal.statistics());
     }
@@ -145,7 +184,7 @@ public final class Quantizer {
     }
     if (byOp.isEmpty()) {
       throw new InvalidInputException(
-          fp32.source(),
+          work.source(),
           "has no operator the recipe quantizes (mode "
               + r.mode()
               + ", op_types "
