@@ -3,6 +3,9 @@ package io.quantguard.cli;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
 import io.quantguard.evaluate.EvaluationReport;
+import io.quantguard.evaluate.Judgement;
+import io.quantguard.evaluate.Policy;
+import io.quantguard.evaluate.PolicyReport;
 import io.quantguard.evaluate.ReportWriter;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
@@ -23,7 +26,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code quantguard evaluate --baseline M --candidate M ... --task T --data [NAME=]SPEC ...}: every
  * candidate against the FP32 baseline on the same batches, with intervals, significance, slices,
- * cost and data hygiene, written as report.json, report.md and report.html.
+ * cost and data hygiene, written as report.json, report.md and report.html. With {@code --policy}
+ * the fresh report is also judged, as {@code quantguard gate} would judge it, and a failed rule
+ * exits 1.
  */
 @Command(
     name = "evaluate",
@@ -34,7 +39,8 @@ import picocli.CommandLine.Spec;
           + " flips, McNemar's test, per-slice results with the worst slice called out, latency,"
           + " throughput, memory, size and energy, and duplicate inputs.",
       "Tasks: classification, embedding, retrieval, qa, regression, raw (options as in"
-          + " classification?k=5&classes=a,b). Reports: report.json, report.md, report.html."
+          + " classification?k=5&classes=a,b). Reports: report.json, report.md, report.html.",
+      "Exits 0 whatever the models do, unless --policy is given and one of its rules fails (1)."
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Option(
@@ -90,6 +96,14 @@ final class EvaluateCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description =
+          "judge the report against this policy (as quantguard gate does): print the verdicts,"
+              + " add them to the reports, exit 1 when a rule fails")
+  Path policy;
+
+  @Option(
       names = "--batch-size",
       defaultValue = "64",
       paramLabel = "N",
@@ -138,6 +152,7 @@ final class EvaluateCommand implements Callable<Integer> {
           "must not be negative",
           "give 0 or more");
     }
+    Policy limits = policy == null ? null : Policy.read(policy);
     String taskSpec = task;
     Evaluation.Builder b =
         Evaluation.builder()
@@ -168,14 +183,35 @@ final class EvaluateCommand implements Callable<Integer> {
     if (progress instanceof TerminalProgress bar) {
       bar.finish();
     }
-    List<Path> written = report == null ? List.of() : ReportWriter.write(r, report);
+    Judgement verdicts = null;
+    if (limits != null) {
+      try {
+        verdicts = limits.judge(r);
+      } catch (InvalidInputException e) {
+        if (report != null) {
+          ReportWriter.write(r, report); // the evaluation is still worth keeping
+        }
+        throw e;
+      }
+    }
+    List<Path> written =
+        report == null
+            ? List.of()
+            : verdicts == null
+                ? ReportWriter.write(r, report)
+                : PolicyReport.write(r, verdicts, report);
     if (json) {
-      out.println(ReportWriter.json(r));
+      out.println(verdicts == null ? ReportWriter.json(r) : PolicyReport.reportJson(r, verdicts));
     } else {
       out.print(ReportWriter.summary(r));
+      if (verdicts != null) {
+        out.println();
+        out.print(PolicyReport.text(verdicts));
+      }
       written.forEach(p -> out.println("Report      " + p));
     }
-    return ExitCodes.OK;
+    out.flush();
+    return verdicts == null || verdicts.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
   }
 
   /** A model's name in reports: the known name or Maven entry as given, else the file name. */

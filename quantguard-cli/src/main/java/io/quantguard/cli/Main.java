@@ -15,8 +15,12 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       InspectCommand.class,
       QuantizeCommand.class,
+      SensitivityCommand.class,
       BenchCommand.class,
       EvaluateCommand.class,
+      GateCommand.class,
+      RegistryCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

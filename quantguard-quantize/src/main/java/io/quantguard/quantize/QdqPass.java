@@ -388,6 +388,11 @@ final class QdqPass {
     return notes;
   }
 
+  /** Names of the planned (non-data-movement) nodes, in graph order. */
+  List<String> plannedNodes() {
+    return quantized.keySet().stream().map(Node::name).toList();
+  }
+
   Map<String, Integer> quantizedByOp() {
     return byOp;
   }

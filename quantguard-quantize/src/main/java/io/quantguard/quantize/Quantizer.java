@@ -108,6 +108,18 @@ public final class Quantizer {
     return new Calibration(work, declared, types, result);
   }
 
+  /**
+   * The nodes a recipe quantizes statically (the operators themselves, not the data-movement nodes
+   * that follow them), in graph order: the units sensitivity analysis and tuning reason about.
+   */
+  public static List<String> staticNodes(Calibration calibration, Recipe recipe) {
+    OnnxModel work = calibration.normalized().copy();
+    RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
+    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work, resolver));
+    statics.plan();
+    return statics.plannedNodes();
+  }
+
   /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
   public static QuantizationResult quantize(
       Calibration calibration, Recipe recipe, Options options) {

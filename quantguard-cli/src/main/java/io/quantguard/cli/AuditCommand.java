@@ -1,0 +1,222 @@
+package io.quantguard.cli;
+
+import io.quantguard.evaluate.Bootstrap;
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.EvaluationReport;
+import io.quantguard.evaluate.Judgement;
+import io.quantguard.evaluate.Policy;
+import io.quantguard.evaluate.PolicyReport;
+import io.quantguard.evaluate.ReportReader;
+import io.quantguard.evaluate.RuleVerdict;
+import io.quantguard.evaluate.Slicer;
+import io.quantguard.evaluate.Tasks;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.registry.ArtifactRef;
+import io.quantguard.registry.ArtifactVersion;
+import io.quantguard.registry.ChangeLogEntry;
+import io.quantguard.registry.Registry;
+import io.quantguard.runtime.Progress;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.DataSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard audit MODEL --data SPEC --policy P}: re-evaluates the production version of a
+ * registered model against its FP32 parent on current data, judges the policy, records the outcome
+ * in the registry's change log and exits 1 when a rule fails (for cron or CI).
+ */
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Re-evaluate a registered model's production version (against its FP32 parent) on current"
+          + " data, judge a policy, and record the outcome in the registry's change log.",
+      "Exits 0 when every rule holds, 1 when one fails (drift beyond the policy)."
+    })
+final class AuditCommand implements Callable<Integer> {
+  @Parameters(
+      paramLabel = "MODEL[@VERSION]",
+      description = "the model (its production version) or one version")
+  String model;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "[NAME=]SPEC",
+      description = "current data (repeatable), as for evaluate")
+  List<String> data = new ArrayList<>();
+
+  @Option(names = "--policy", required = true, paramLabel = "FILE", description = "policy YAML")
+  Path policy;
+
+  @Option(
+      names = "--task",
+      description = "task spec (default: the task of the report registered with the version)")
+  String task;
+
+  @Option(
+      names = "--baseline",
+      paramLabel = "MODEL@VERSION",
+      description = "what to compare with (default: the version's registered parent)")
+  String baseline;
+
+  @Option(names = "--slice-by", description = "slices, as for evaluate (repeatable)")
+  List<String> sliceBy = new ArrayList<>();
+
+  @Option(
+      names = "--bootstrap",
+      defaultValue = "1000",
+      description = "bootstrap resamples (default: ${DEFAULT-VALUE})")
+  int resamples;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "intra-op threads per session; 0 = every core")
+  int threads;
+
+  @Option(names = "--report", paramLabel = "DIR", description = "also write the reports here")
+  Path report;
+
+  @Option(
+      names = "--reason",
+      defaultValue = "scheduled audit",
+      description = "why the audit runs (default: ${DEFAULT-VALUE})")
+  String reason;
+
+  @Mixin RegistryCommand.Store store;
+  @Mixin RegistryCommand.Actor actor;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Policy limits = Policy.read(policy); // a bad policy is refused before anything runs
+    Registry registry = store.open();
+    ArtifactRef ref = ArtifactRef.parse(model);
+    ArtifactVersion v =
+        registry.version(ref.pinned() ? ref : ArtifactRef.parse(ref.model() + "@production"));
+    ArtifactVersion base = registry.version(baselineRef(v));
+    String taskSpec = task != null ? task : registeredTask(registry, v);
+    Path dir = tempDir();
+    try {
+      Path baseFile = dir.resolve("baseline.onnx");
+      Path candFile = dir.resolve("candidate.onnx");
+      registry.export(base.ref(), baseFile);
+      registry.export(v.ref(), candFile);
+      Evaluation.Builder b =
+          Evaluation.builder()
+              .baseline(base.ref().toString(), baseFile)
+              .candidate(v.ref().toString(), candFile)
+              .task(Tasks.parse(taskSpec), taskSpec)
+              .session(SessionConfig.defaults().withThreads(threads))
+              .bootstrap(new Bootstrap(resamples, 0.95, 42))
+              .toolVersion(ToolVersion.get());
+      List<String> names = new ArrayList<>();
+      for (String d : data) {
+        String[] ns = EvaluateCommand.splitName(d);
+        String name = ns[0] != null ? ns[0] : "data" + (names.isEmpty() ? "" : names.size() + 1);
+        names.add(name);
+        b.data(name, DataSpec.parse(ns[1]));
+      }
+      sliceBy.forEach(s -> b.sliceBy(Slicer.parse(s)));
+      Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), store.json);
+      b.progress(progress);
+      EvaluationReport r = b.build().run();
+      if (progress instanceof TerminalProgress bar) {
+        bar.finish();
+      }
+      Judgement j = limits.judge(r);
+      if (report != null) {
+        PolicyReport.write(r, j, report);
+      }
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("policy", policy.getFileName().toString());
+      details.put("baseline", base.ref().toString());
+      details.put("task", taskSpec);
+      details.put("data", data);
+      details.put("failures", j.failures().stream().map(RuleVerdict::message).toList());
+      ChangeLogEntry e = registry.recordAudit(v.ref(), j.passed(), reason, details, actor.get());
+      PrintWriter out = spec.commandLine().getOut();
+      if (store.json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("version", v.ref().toString());
+        doc.put("baseline", base.ref().toString());
+        doc.put("passed", j.passed());
+        doc.put("changeLogSeq", e.seq());
+        doc.put("policy", PolicyReport.jsonTree(j));
+        Output.json(out, doc);
+      } else {
+        out.printf(
+            "Audit       %s (%s) against %s on %s%n",
+            v.ref(), v.stage().id(), base.ref(), String.join(", ", data));
+        out.print(PolicyReport.text(j));
+        out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
+      }
+      out.flush();
+      return j.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private ArtifactRef baselineRef(ArtifactVersion v) {
+    if (baseline != null) {
+      return ArtifactRef.parse(baseline);
+    }
+    if (v.parent() == null) {
+      throw new InvalidInputException(
+          v.ref().toString(),
+          "has no registered parent to compare with",
+          "name the baseline: --baseline MODEL@VERSION");
+    }
+    return v.parent();
+  }
+
+  private static String registeredTask(Registry registry, ArtifactVersion v) {
+    return registry
+        .report(v)
+        .map(text -> ReportReader.parse(text, v.ref() + " report"))
+        .filter(r -> r.task() != null && r.task().spec() != null)
+        .map(r -> r.task().spec())
+        .orElseThrow(
+            () ->
+                new InvalidInputException(
+                    "--task",
+                    "is required: " + v.ref() + " was registered without an evaluation report",
+                    "give the task, e.g. --task classification"));
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("quantguard-audit");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        Files.deleteIfExists(p);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException ignored) {
+      // a temporary directory left behind is harmless
+    }
+  }
+}

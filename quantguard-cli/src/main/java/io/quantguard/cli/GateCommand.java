@@ -1,0 +1,95 @@
+package io.quantguard.cli;
+
+import io.quantguard.evaluate.EvaluationReport;
+import io.quantguard.evaluate.JUnitReport;
+import io.quantguard.evaluate.Judgement;
+import io.quantguard.evaluate.Policy;
+import io.quantguard.evaluate.PolicyReport;
+import io.quantguard.evaluate.ReportReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard gate --policy P --report report.json}: the CI gate. Judges a policy against the
+ * report {@code evaluate} wrote, from the file alone, and exits 1 when a rule fails, so a pipeline
+ * stops a candidate that is too damaged, too slow or too big; JUnit XML shows each rule as a test
+ * case and the Markdown summary goes into the pull request.
+ */
+@Command(
+    name = "gate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Judge a policy (limits on the metrics, latency and size an evaluation reports) against"
+          + " report.json and exit 1 when any rule fails for any candidate.",
+      "Exit codes: 0 every rule holds, 1 a rule failed, 2 usage, 3 unreadable or mismatched"
+          + " policy or report (e.g. a rule on a metric the report does not carry)."
+    })
+final class GateCommand implements Callable<Integer> {
+  @Option(
+      names = "--policy",
+      required = true,
+      paramLabel = "FILE",
+      description = "the policy (YAML): rules: {accuracy: {max_drop: 0.5%}, ...}")
+  Path policy;
+
+  @Option(
+      names = "--report",
+      required = true,
+      paramLabel = "FILE",
+      description = "report.json written by quantguard evaluate --report DIR (or DIR itself)")
+  Path report;
+
+  @Option(
+      names = "--candidate",
+      paramLabel = "NAME",
+      description =
+          "judge only this candidate, by its name in the report (repeatable; default all)")
+  List<String> candidates = new ArrayList<>();
+
+  @Option(
+      names = "--junit",
+      paramLabel = "FILE",
+      description =
+          "write JUnit XML: one test suite per candidate, one test case per rule and slice")
+  Path junit;
+
+  @Option(
+      names = "--markdown",
+      paramLabel = "FILE",
+      description = "write a Markdown summary for the pull request")
+  Path markdown;
+
+  @Option(names = "--json", description = "print the verdicts as JSON instead of a table")
+  boolean json;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    Policy p = Policy.read(policy);
+    EvaluationReport r = ReportReader.read(report);
+    Judgement j = p.judge(r, candidates);
+    List<Path> written = new ArrayList<>();
+    if (junit != null) {
+      written.add(JUnitReport.write(j, junit));
+    }
+    if (markdown != null) {
+      written.add(PolicyReport.writeMarkdown(j, markdown));
+    }
+    if (json) {
+      out.println(PolicyReport.json(j));
+    } else {
+      out.print(PolicyReport.text(j));
+      written.forEach(f -> out.println("Wrote       " + f));
+    }
+    out.flush();
+    return j.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
+  }
+}

@@ -1,0 +1,115 @@
+package io.quantguard.evaluate;
+
+/**
+ * What a report says about one metric of one candidate on one slice, in the shape every limit can
+ * read: the candidate's value and interval, the baseline's value, and the difference with its
+ * interval. Cost and figures have no intervals; metrics that compare with the baseline themselves
+ * (flip rate, cosine to the baseline) have no baseline value.
+ *
+ * @param higherIsBetter the direction, or null where the report does not say (some figures)
+ */
+record Measure(
+    String metric,
+    Source source,
+    Boolean higherIsBetter,
+    boolean vsBaseline,
+    Double value,
+    Double low,
+    Double high,
+    Double baseline,
+    Double delta,
+    Double deltaLow,
+    Double deltaHigh) {
+
+  /** Where in the report the number lives. */
+  enum Source {
+    /** A headline metric with a bootstrap interval ({@code slices[].metrics[]}). */
+    METRIC,
+    /** A number without interval ({@code slices[].figures}). */
+    FIGURE,
+    /** Measured per model, not per slice ({@code sizeBytes}, {@code cost}). */
+    COST
+  }
+
+  /**
+   * The quantity {@code limit} bounds, or null where the report holds no number for it.
+   *
+   * @throws IllegalArgumentException where this measure cannot be judged that way (the reason is
+   *     the message)
+   */
+  Double quantity(Limit limit, Rule.Use use) {
+    if (use == Rule.Use.WORST_BOUND && source != Source.METRIC) {
+      throw new IllegalArgumentException(
+          "'use: worst_bound' needs a confidence interval, and "
+              + metric
+              + " has none ("
+              + (source == Source.COST ? "cost is" : "figures are")
+              + " measured once); use the estimate");
+    }
+    if (limit.needsBaseline() && vsBaseline) {
+      throw new IllegalArgumentException(
+          metric
+              + " already compares the candidate with the baseline and has no baseline value of its"
+              + " own; limit it with min or max");
+    }
+    if (limit instanceof Limit.Min) {
+      return use == Rule.Use.WORST_BOUND ? low : value;
+    }
+    if (limit instanceof Limit.Max) {
+      return use == Rule.Use.WORST_BOUND ? high : value;
+    }
+    if (limit instanceof Limit.MaxDrop) {
+      return drop(use);
+    }
+    if (limit instanceof Limit.MaxDropRelative) {
+      Double drop = drop(use);
+      if (drop == null || baseline == null) {
+        return null;
+      }
+      if (drop == 0) {
+        return 0.0;
+      }
+      return baseline == 0
+          ? Double.POSITIVE_INFINITY * Math.signum(drop)
+          : drop / Math.abs(baseline);
+    }
+    if (limit instanceof Limit.MinRatio) {
+      return ratio(use == Rule.Use.WORST_BOUND ? low : value);
+    }
+    if (limit instanceof Limit.MaxRatio) {
+      return ratio(use == Rule.Use.WORST_BOUND ? high : value);
+    }
+    throw new IllegalStateException("unhandled limit " + limit);
+  }
+
+  /** How much worse than the baseline: −Δ for metrics where higher is better, +Δ otherwise. */
+  private Double drop(Rule.Use use) {
+    if (higherIsBetter == null) {
+      throw new IllegalArgumentException(
+          "the report does not say whether a higher "
+              + metric
+              + " is better, so a drop is undefined; limit it with min, max or a ratio");
+    }
+    Double d;
+    if (use == Rule.Use.WORST_BOUND) {
+      d = higherIsBetter ? deltaLow : deltaHigh;
+    } else {
+      d = delta;
+    }
+    if (d == null) {
+      return null;
+    }
+    return (higherIsBetter ? -d : d) + 0.0; // + 0.0 turns −0 into 0
+  }
+
+  /** candidate / baseline; 1 when both are 0, +∞ when only the baseline is. */
+  private Double ratio(Double candidate) {
+    if (candidate == null || baseline == null) {
+      return null;
+    }
+    if (baseline == 0) {
+      return candidate == 0 ? 1.0 : Double.POSITIVE_INFINITY;
+    }
+    return candidate / baseline;
+  }
+}

@@ -1,0 +1,30 @@
+package io.quantguard.registry;
+
+import java.util.Locale;
+
+/** What a change-log entry records. */
+public enum Action {
+  /** A new version was stored. */
+  REGISTER,
+  /** A version was moved to a stage (canary, production, ...). */
+  PROMOTE,
+  /** Production was moved back to an earlier version. */
+  ROLLBACK,
+  /** A version was rebuilt from its recipe and compared byte for byte. */
+  REPRODUCE,
+  /** A version was re-evaluated on current data and judged against a policy. */
+  AUDIT;
+
+  public String id() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public String toString() {
+    return id();
+  }
+
+  static Action parse(String s) {
+    return valueOf(s.toUpperCase(Locale.ROOT));
+  }
+}

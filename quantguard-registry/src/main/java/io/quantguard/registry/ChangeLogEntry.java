@@ -1,0 +1,35 @@
+package io.quantguard.registry;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One append-only line of the audit trail: who did what to which version, when and why.
+ *
+ * @param seq gap-free sequence number; the order in which changes took effect
+ * @param version the version acted on (the new production version for a rollback)
+ * @param stage the stage it was moved to, or null
+ * @param previousVersion the version that held that stage before (production before a rollback), or
+ *     null
+ * @param reason the why given with {@code --reason} (or the note of a registration)
+ * @param details what else the action recorded (hashes, the displaced version's new stage, the
+ *     outcome of a reproduction)
+ */
+public record ChangeLogEntry(
+    long seq,
+    Instant at,
+    String actor,
+    Action action,
+    String model,
+    Integer version,
+    Stage stage,
+    Integer previousVersion,
+    String reason,
+    Map<String, Object> details) {
+
+  public ChangeLogEntry {
+    details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
+  }
+}

@@ -1,0 +1,16 @@
+package io.quantguard.registry;
+
+import io.quantguard.onnx.InvalidInputException;
+
+/**
+ * A stored blob is missing or its bytes no longer hash to its address: the file was edited,
+ * truncated or damaged on disk. The registry refuses to serve it rather than hand out a model that
+ * is not the one that was registered.
+ */
+public final class CorruptBlobException extends InvalidInputException {
+  private static final long serialVersionUID = 1L;
+
+  public CorruptBlobException(String input, String problem, String fix) {
+    super(input, problem, fix);
+  }
+}

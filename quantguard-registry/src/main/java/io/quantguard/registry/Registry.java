@@ -1,0 +1,786 @@
+package io.quantguard.registry;
+
+import io.quantguard.evaluate.ReportReader;
+import io.quantguard.onnx.ExternalData;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.runtime.data.DataSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model registry: versioned, content-addressed artifacts with their lineage, stages and an
+ * append-only change log. Metadata lives in SQLite (a directory, the default) or PostgreSQL (a
+ * {@code jdbc:postgresql:} URL, for teams), with the same schema; model files live in a {@link
+ * BlobStore} addressed by SHA-256 and verified on every read.
+ *
+ * <p>Every change (register, promote, rollback, reproduce) is one database transaction that first
+ * bumps the single {@code registry_state} row: that serializes concurrent writers on both databases
+ * (so two promotions never lose one another) and numbers the change log without gaps. Blobs are
+ * written before the transaction and become visible only through the row it commits, so a process
+ * killed half-way leaves nothing that any reader sees.
+ */
+public final class Registry {
+  private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
+
+  private final Database db;
+  private final BlobStore blobs;
+
+  private Registry(Database db, BlobStore blobs) {
+    this.db = db;
+    this.blobs = blobs;
+  }
+
+  /**
+   * Opens (creating or migrating as needed) the registry at {@code location} with its default blob
+   * store (see {@link #defaultBlobs(String)}).
+   *
+   * @param location a directory (SQLite), {@code jdbc:sqlite:FILE} or {@code jdbc:postgresql://...}
+   */
+  public static Registry open(String location) {
+    return open(location, new FileBlobStore(defaultBlobs(location)));
+  }
+
+  /** Opens the registry at {@code location} with the given blob store. */
+  public static Registry open(String location, BlobStore blobs) {
+    Database db = Database.parse(location);
+    db.migrate();
+    LOG.debug("registry {} ({}) open", db.describe(), db.vendor());
+    return new Registry(db, blobs);
+  }
+
+  /** {@code $QUANTGUARD_REGISTRY}, else {@code ~/.quantguard}. */
+  public static String defaultLocation() {
+    String env = System.getenv("QUANTGUARD_REGISTRY");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    return Path.of(System.getProperty("user.home"), ".quantguard").toString();
+  }
+
+  /**
+   * Where blobs go when no store is named: {@code blobs/} beside the SQLite file; for PostgreSQL
+   * {@code $QUANTGUARD_BLOBS}, else {@code ~/.quantguard/blobs}.
+   */
+  public static Path defaultBlobs(String location) {
+    if (Database.parse(location) instanceof Database.Sqlite s) {
+      return s.file().resolveSibling("blobs");
+    }
+    String env = System.getenv("QUANTGUARD_BLOBS");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    return Path.of(System.getProperty("user.home"), ".quantguard", "blobs");
+  }
+
+  /** The database, for messages (no credentials). */
+  public String location() {
+    return db.describe();
+  }
+
+  // ---------------------------------------------------------------- register
+
+  /**
+   * Stores a model file as the next version of {@code registration.model()}, in stage {@code
+   * candidate}. The recipe, calibration fingerprint and tool version come from the model's
+   * metadata; the parent must be registered already.
+   */
+  public ArtifactVersion register(Registration r) {
+    String name = ArtifactRef.checkName(r.model(), "--name");
+    String actor = requireActor(r.actor());
+    Path file = r.file();
+    OnnxModel model = ModelIO.load(file);
+    if (model.graph().initializers().values().stream().anyMatch(ExternalData::isExternal)) {
+      throw new InvalidInputException(
+          file.toString(),
+          "keeps its weights in external data files, which the registry does not store yet",
+          "save the model with its weights inline (models under 2 GiB)");
+    }
+    Map<String, String> meta = model.metadata();
+    RecordedRecipe recipe = recipe(file, meta, r.recipe());
+    String fingerprint = meta.get(Quantizer.META_FINGERPRINT);
+    Long samples = parseLong(meta.get(Quantizer.META_SAMPLES));
+    ArtifactRef parent = r.parent() != null ? resolveParent(r.parent()) : null;
+    Path reportFile = null;
+    if (r.report() != null) {
+      reportFile = Files.isDirectory(r.report()) ? r.report().resolve("report.json") : r.report();
+      ReportReader.read(reportFile); // refuses anything that is not a report
+    }
+
+    // Blobs first, outside the transaction: a long write must not hold the write lock, and a blob
+    // that no committed row names is invisible.
+    Blob blob = blobs.put(file);
+    String reportSha = reportFile != null ? blobs.put(reportFile).sha256() : null;
+    Environment env = Environment.current();
+    ArtifactVersion stored =
+        write(
+            (c, seq) -> {
+              Instant now = now();
+              VersionTable.ensureModel(c, name, now, actor);
+              Optional<Integer> same =
+                  Sql.queryInt(
+                      c,
+                      "SELECT MIN(version) FROM artifact_version WHERE model = ? AND blob_sha256 = ?",
+                      name,
+                      blob.sha256());
+              if (same.isPresent()) {
+                throw new InvalidInputException(
+                    file.toString(),
+                    "is already registered as " + name + "@" + same.get() + " (same bytes)",
+                    "use that version; a model file is stored once per model");
+              }
+              ArtifactVersion v =
+                  new ArtifactVersion(
+                      name,
+                      VersionTable.nextVersion(c, name),
+                      Stage.CANDIDATE,
+                      blob.sha256(),
+                      blob.sizeBytes(),
+                      file.getFileName().toString(),
+                      parent,
+                      recipe.json(),
+                      recipe.sha256(),
+                      recipe.mode(),
+                      fingerprint,
+                      samples,
+                      meta.get(Quantizer.META_VERSION),
+                      env,
+                      reportSha,
+                      now,
+                      actor,
+                      r.note());
+              VersionTable.insert(c, v);
+              Map<String, Object> details = new LinkedHashMap<>();
+              details.put("sha256", blob.sha256());
+              details.put("sizeBytes", blob.sizeBytes());
+              details.put("file", file.toAbsolutePath().toString());
+              putIfPresent(details, "parent", parent != null ? parent.toString() : null);
+              putIfPresent(details, "recipeSha256", recipe.sha256());
+              putIfPresent(details, "calibrationFingerprint", fingerprint);
+              putIfPresent(details, "reportSha256", reportSha);
+              ChangeLog.append(
+                  c,
+                  new ChangeLogEntry(
+                      seq,
+                      now,
+                      actor,
+                      Action.REGISTER,
+                      name,
+                      v.version(),
+                      Stage.CANDIDATE,
+                      null,
+                      r.note(),
+                      details));
+              return v;
+            });
+    LOG.debug("registered {} ({})", stored.ref(), blob.sha256());
+    return stored;
+  }
+
+  /** The recipe a model records in its metadata, or the one given (which must agree with it). */
+  private record RecordedRecipe(String json, String sha256, String mode) {}
+
+  private static RecordedRecipe recipe(Path file, Map<String, String> meta, Path given) {
+    String json = meta.get(Quantizer.META_RECIPE);
+    String sha = meta.get(Quantizer.META_RECIPE_SHA);
+    if (given != null) {
+      Recipe r = RecipeIO.read(given).resolved();
+      String givenSha = RecipeIO.sha256(r);
+      if (sha != null && !sha.equals(givenSha)) {
+        throw new InvalidInputException(
+            "--recipe " + given,
+            "is not the recipe the model records (sha256 "
+                + abbrev(givenSha)
+                + " vs "
+                + abbrev(sha)
+                + " in its metadata)",
+            "leave --recipe out: the model's own record is used");
+      }
+      return new RecordedRecipe(RecipeIO.toJson(r), givenSha, r.mode());
+    }
+    if (json == null) {
+      return new RecordedRecipe(null, null, null);
+    }
+    Recipe r = RecipeIO.parse(json, file + " (metadata " + Quantizer.META_RECIPE + ")").resolved();
+    return new RecordedRecipe(json, sha != null ? sha : RecipeIO.sha256(r), r.mode());
+  }
+
+  private ArtifactRef resolveParent(String parent) {
+    Path asFile = null;
+    try {
+      asFile = Path.of(parent);
+    } catch (InvalidPathException e) {
+      // not a path
+    }
+    if (asFile != null && Files.isRegularFile(asFile)) {
+      String sha = sha256(asFile);
+      Optional<ArtifactRef> found =
+          read(
+              c ->
+                  Sql.queryRow(
+                      c,
+                      "SELECT model, version FROM artifact_version WHERE blob_sha256 = ?"
+                          + " ORDER BY registered_at, model, version",
+                      rs -> ArtifactRef.of(rs.getString(1), rs.getInt(2)),
+                      sha));
+      return found.orElseThrow(
+          () ->
+              new InvalidInputException(
+                  "--parent " + parent,
+                  "is not registered (no version has its sha256 " + abbrev(sha) + ")",
+                  "register it first: quantguard registry register "
+                      + parent
+                      + " --name NAME, then pass --parent NAME@VERSION"));
+    }
+    ArtifactRef ref = ArtifactRef.parse(parent);
+    if (!ref.pinned()) {
+      throw new InvalidInputException(
+          "--parent " + parent,
+          "names a model, not a version (and is no file)",
+          "use MODEL@VERSION, MODEL@production, or the path of a registered file");
+    }
+    return version(ref).ref();
+  }
+
+  // ---------------------------------------------------------------- stages
+
+  /**
+   * Moves a version to a stage. Promoting to production archives the version that held it;
+   * promoting to canary sends the previous canary back to candidate. Requires a reason.
+   */
+  public ChangeLogEntry promote(ArtifactRef ref, Stage to, String reason, String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, ref);
+          if (v.stage() == to) {
+            throw new InvalidInputException(
+                ref.toString(),
+                "is already " + to.id(),
+                "nothing to do; see quantguard registry show " + v.model());
+          }
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("from", v.stage().id());
+          Integer displaced = null;
+          if (to.exclusive()) {
+            Optional<Integer> holder = VersionTable.holder(c, v.model(), to);
+            if (holder.isPresent()) {
+              displaced = holder.get();
+              Stage next = to == Stage.PRODUCTION ? Stage.ARCHIVED : Stage.CANDIDATE;
+              VersionTable.setStage(c, v.model(), displaced, next);
+              details.put("displaced", v.model() + "@" + displaced);
+              details.put("displacedTo", next.id());
+            }
+          }
+          VersionTable.setStage(c, v.model(), v.version(), to);
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.PROMOTE,
+                  v.model(),
+                  v.version(),
+                  to,
+                  displaced,
+                  why,
+                  details));
+        });
+  }
+
+  /**
+   * Puts an earlier version back into production at once: {@code to}, or by default the version
+   * that was in production before the current one. The version rolled back from is archived;
+   * rolling back again (without {@code to}) undoes the rollback. Requires a reason.
+   */
+  public ChangeLogEntry rollback(String model, Integer to, String reason, String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    ArtifactRef.checkName(model, model);
+    return write(
+        (c, seq) -> {
+          requireModel(c, model);
+          int current =
+              VersionTable.holder(c, model, Stage.PRODUCTION)
+                  .orElseThrow(
+                      () ->
+                          new InvalidInputException(
+                              model,
+                              "has no version in production to roll back",
+                              "promote one: quantguard registry promote "
+                                  + model
+                                  + "@VERSION --to production --reason \"...\""));
+          int target =
+              to != null
+                  ? to
+                  : ChangeLog.productionBefore(c, model, current)
+                      .orElseThrow(
+                          () ->
+                              new InvalidInputException(
+                                  model,
+                                  "had no production version before "
+                                      + model
+                                      + "@"
+                                      + current
+                                      + ", so there is none to go back to",
+                                  "name the version: --to VERSION"));
+          if (target == current) {
+            throw new InvalidInputException(
+                model + "@" + target, "is already in production", "name another version with --to");
+          }
+          ArtifactVersion t = resolve(c, ArtifactRef.of(model, target));
+          VersionTable.setStage(c, model, current, Stage.ARCHIVED);
+          VersionTable.setStage(c, model, target, Stage.PRODUCTION);
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("from", model + "@" + current);
+          details.put("fromStage", Stage.ARCHIVED.id());
+          details.put("targetWas", t.stage().id());
+          details.put("default", to == null);
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.ROLLBACK,
+                  model,
+                  target,
+                  Stage.PRODUCTION,
+                  current,
+                  why,
+                  details));
+        });
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Every model, by name. */
+  public List<ModelOverview> models() {
+    return read(
+        c -> {
+          List<ModelOverview> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT m.name, m.created_at, COUNT(v.version), MAX(v.version),"
+                          + " MAX(CASE WHEN v.stage = 'production' THEN v.version END),"
+                          + " MAX(CASE WHEN v.stage = 'canary' THEN v.version END),"
+                          + " (SELECT MAX(l.at) FROM change_log l WHERE l.model = m.name)"
+                          + " FROM model m LEFT JOIN artifact_version v ON v.model = m.name"
+                          + " GROUP BY m.name, m.created_at ORDER BY m.name");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String last = rs.getString(7);
+              out.add(
+                  new ModelOverview(
+                      rs.getString(1),
+                      rs.getInt(3),
+                      rs.getInt(4),
+                      Sql.intOrNull(rs, 5),
+                      Sql.intOrNull(rs, 6),
+                      Instant.parse(rs.getString(2)),
+                      last != null ? Instant.parse(last) : null));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** A model's versions, oldest first. */
+  public List<ArtifactVersion> versions(String model) {
+    return read(
+        c -> {
+          requireModel(c, model);
+          return VersionTable.select(c, "model = ? ORDER BY version", model);
+        });
+  }
+
+  /**
+   * The version a reference names; a bare model name means its latest version.
+   *
+   * @throws InvalidInputException for an unknown model or version, or an alias no version holds
+   */
+  public ArtifactVersion version(ArtifactRef ref) {
+    return read(c -> resolve(c, ref));
+  }
+
+  /** The evaluation report registered with a version, verified against its hash. */
+  public Optional<String> report(ArtifactVersion v) {
+    if (v.reportSha256() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new String(readBlob(v, v.reportSha256(), "report"), StandardCharsets.UTF_8));
+  }
+
+  /** The model file's bytes, verified against the registered SHA-256. */
+  public byte[] modelBytes(ArtifactRef ref) {
+    ArtifactVersion v = version(ref);
+    return readBlob(v, v.sha256(), "model");
+  }
+
+  /** Writes a version's model file to {@code target} (atomically), verified first. */
+  public ArtifactVersion export(ArtifactRef ref, Path target) {
+    ArtifactVersion v = version(ref);
+    try {
+      blobs.copyTo(v.sha256(), target);
+    } catch (CorruptBlobException e) {
+      throw corrupt(v, "model", e);
+    }
+    return v;
+  }
+
+  /**
+   * The lineage around a model (all its versions, their ancestors and descendants) or around one
+   * version (its ancestors and descendants).
+   */
+  public Lineage lineage(ArtifactRef ref) {
+    return read(
+        c -> {
+          requireModel(c, ref.model());
+          List<ArtifactVersion> all = VersionTable.select(c, "1 = 1 ORDER BY model, version");
+          Map<String, ArtifactVersion> byRef = new LinkedHashMap<>();
+          Map<String, List<ArtifactVersion>> children = new LinkedHashMap<>();
+          for (ArtifactVersion v : all) {
+            byRef.put(v.ref().toString(), v);
+            if (v.parent() != null) {
+              children.computeIfAbsent(v.parent().toString(), k -> new ArrayList<>()).add(v);
+            }
+          }
+          List<ArtifactVersion> seeds =
+              ref.pinned()
+                  ? List.of(resolve(c, ref))
+                  : all.stream().filter(v -> v.model().equals(ref.model())).toList();
+          Set<String> keep = new LinkedHashSet<>();
+          for (ArtifactVersion s : seeds) {
+            ArtifactVersion a = s;
+            while (a != null && keep.add(a.ref().toString())) {
+              a = a.parent() != null ? byRef.get(a.parent().toString()) : null;
+            }
+            Deque<ArtifactVersion> todo = new ArrayDeque<>(List.of(s));
+            while (!todo.isEmpty()) {
+              for (ArtifactVersion k :
+                  children.getOrDefault(todo.pop().ref().toString(), List.of())) {
+                if (keep.add(k.ref().toString())) {
+                  todo.push(k);
+                }
+              }
+            }
+          }
+          List<ArtifactVersion> nodes =
+              all.stream().filter(v -> keep.contains(v.ref().toString())).toList();
+          List<Lineage.Edge> edges =
+              nodes.stream()
+                  .filter(v -> v.parent() != null && keep.contains(v.parent().toString()))
+                  .map(v -> new Lineage.Edge(v.parent(), v.ref()))
+                  .toList();
+          return new Lineage(ref, nodes, edges);
+        });
+  }
+
+  /**
+   * The change log, oldest first: the last {@code limit} entries, of one model or (null) of all.
+   */
+  public List<ChangeLogEntry> log(String model, int limit) {
+    return read(
+        c -> {
+          if (model != null) {
+            requireModel(c, model);
+          }
+          return ChangeLog.last(c, model, limit);
+        });
+  }
+
+  // ---------------------------------------------------------------- reproduce
+
+  /**
+   * Rebuilds a quantized version from its registered parent with its recorded recipe on {@code
+   * calibration}, and compares the bytes with the registered model. The outcome is recorded in the
+   * change log.
+   *
+   * @param calibration the calibration data; required when the version was calibrated
+   * @param options how to run; its tool version must be the recorded one for identical bytes
+   */
+  public Reproduction reproduce(
+      ArtifactRef ref, DataSource calibration, Quantizer.Options options, String actor) {
+    String who = requireActor(actor);
+    ArtifactVersion v = version(ref);
+    if (!v.quantized()) {
+      throw new InvalidInputException(
+          v.ref().toString(),
+          "records no recipe (it was not quantized by QuantGuard)",
+          "only versions made by quantguard quantize can be reproduced");
+    }
+    if (v.parent() == null) {
+      throw new InvalidInputException(
+          v.ref().toString(),
+          "has no recorded parent, so there is no FP32 model to re-run its recipe on",
+          "register the FP32 model, then register this file again with --parent MODEL@VERSION");
+    }
+    String fingerprint = v.calibrationFingerprint();
+    if (fingerprint != null && !fingerprint.isEmpty() && calibration == null) {
+      throw new InvalidInputException(
+          "--calibration",
+          "is required: "
+              + v.ref()
+              + " was calibrated on "
+              + (v.calibrationSamples() != null ? v.calibrationSamples() + " samples of " : "")
+              + "data with fingerprint "
+              + abbrev(fingerprint),
+          "give the data spec it was quantized with");
+    }
+    ArtifactVersion parent = version(v.parent());
+    Reproduction outcome =
+        Reproducer.run(
+            v,
+            readBlob(v, v.sha256(), "model"),
+            parent,
+            readBlob(parent, parent.sha256(), "model"),
+            calibration,
+            options);
+    write(
+        (c, seq) -> {
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("identical", outcome.identical());
+          details.put("reproducedSha256", outcome.reproducedSha256());
+          putIfPresent(details, "calibration", calibration != null ? calibration.name() : null);
+          for (Reproduction.Difference d : outcome.differences()) {
+            details.put(d.what(), Map.of("recorded", d.recorded(), "now", d.now()));
+          }
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.REPRODUCE,
+                  v.model(),
+                  v.version(),
+                  null,
+                  null,
+                  null,
+                  details));
+        });
+    return outcome;
+  }
+
+  /**
+   * Records the outcome of an audit of {@code ref} (a re-evaluation on current data, judged against
+   * a policy) in the change log.
+   *
+   * @param reason why the audit ran (a schedule, an alarm)
+   * @param details what was judged and how it came out (policy, data, failed rules)
+   */
+  public ChangeLogEntry recordAudit(
+      ArtifactRef ref, boolean passed, String reason, Map<String, Object> details, String actor) {
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, ref);
+          Map<String, Object> d = new LinkedHashMap<>();
+          d.put("passed", passed);
+          d.put("stage", v.stage().id());
+          d.putAll(details);
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq, now(), who, Action.AUDIT, v.model(), v.version(), null, null, reason, d));
+        });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private byte[] readBlob(ArtifactVersion v, String sha, String what) {
+    try {
+      return blobs.read(sha);
+    } catch (CorruptBlobException e) {
+      throw corrupt(v, what, e);
+    }
+  }
+
+  /** The store's error, naming the version whose blob it is. */
+  private static CorruptBlobException corrupt(
+      ArtifactVersion v, String what, CorruptBlobException e) {
+    return new CorruptBlobException(
+        v.ref() + "'s " + what + " (" + e.input() + ")", e.problem(), e.fix());
+  }
+
+  @FunctionalInterface
+  private interface Read<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  @FunctionalInterface
+  private interface Write<T> {
+    T run(Connection c, long seq) throws SQLException;
+  }
+
+  private <T> T read(Read<T> work) {
+    try (Connection c = db.connect()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry " + db.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs {@code work} in one transaction that first takes the registry's write lock (the {@code
+   * registry_state} row) and with it the next change-log number.
+   */
+  private <T> T write(Write<T> work) {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE registry_state SET change_seq = change_seq + 1 WHERE id = 1")) {
+          if (ps.executeUpdate() != 1) {
+            throw new IllegalStateException("registry_state has no row; the schema is damaged");
+          }
+        }
+        long seq =
+            Sql.queryRow(
+                    c, "SELECT change_seq FROM registry_state WHERE id = 1", rs -> rs.getLong(1))
+                .orElseThrow();
+        T result = work.run(c, seq);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry " + db.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private ArtifactVersion resolve(Connection c, ArtifactRef ref) throws SQLException {
+    requireModel(c, ref.model());
+    List<ArtifactVersion> found =
+        ref.version() != null
+            ? VersionTable.select(c, "model = ? AND version = ?", ref.model(), ref.version())
+            : ref.alias() != null
+                ? VersionTable.select(c, "model = ? AND stage = ?", ref.model(), ref.alias().id())
+                : VersionTable.select(c, "model = ? ORDER BY version DESC LIMIT 1", ref.model());
+    if (!found.isEmpty()) {
+      return found.get(0);
+    }
+    if (ref.alias() != null) {
+      throw new InvalidInputException(
+          ref.toString(),
+          "no version of " + ref.model() + " is in " + ref.alias().id(),
+          "promote one: quantguard registry promote "
+              + ref.model()
+              + "@VERSION --to "
+              + ref.alias().id()
+              + " --reason \"...\"");
+    }
+    int latest = VersionTable.nextVersion(c, ref.model()) - 1;
+    throw new InvalidInputException(
+        ref.toString(),
+        latest == 0
+            ? ref.model() + " has no versions"
+            : "there is no version " + ref.version() + " (versions 1 to " + latest + ")",
+        "see quantguard registry show " + ref.model());
+  }
+
+  private void requireModel(Connection c, String model) throws SQLException {
+    if (!VersionTable.modelExists(c, model)) {
+      throw new InvalidInputException(
+          model,
+          "is not a model in the registry " + db.describe(),
+          "see quantguard registry list, or register it: quantguard registry register FILE --name "
+              + model);
+    }
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static void putIfPresent(Map<String, Object> m, String key, Object value) {
+    if (value != null) {
+      m.put(key, value);
+    }
+  }
+
+  private static String requireReason(String reason) {
+    if (reason == null || reason.isBlank()) {
+      throw new InvalidInputException(
+          "--reason",
+          "is required: promotions and rollbacks are recorded with their why",
+          "say why, e.g. --reason \"passes release.yaml; canary clean for 24 h\"");
+    }
+    return reason.strip();
+  }
+
+  private static String requireActor(String actor) {
+    if (actor == null || actor.isBlank()) {
+      throw new InvalidInputException(
+          "--actor", "is empty: every change records who made it", "pass --actor NAME or set USER");
+    }
+    return actor.strip();
+  }
+
+  private static Long parseLong(String s) {
+    try {
+      return s != null ? Long.parseLong(s.trim()) : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static String abbrev(String sha) {
+    return sha == null ? "(none)" : sha.substring(0, Math.min(16, sha.length()));
+  }
+
+  private static String sha256(Path file) {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+}

@@ -1,0 +1,477 @@
+package io.quantguard.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.TestModels;
+import io.quantguard.quantize.QuantizationResult;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.runtime.data.DataSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every registry database must do; run on SQLite always ({@link SqliteRegistryTest}) and on
+ * PostgreSQL when {@code QG_TEST_POSTGRES_URL} is set ({@link PostgresRegistryTest}).
+ */
+abstract class RegistryContract {
+  @TempDir Path tmp;
+
+  String location;
+  Path blobDir;
+  Registry registry;
+
+  /** A new, empty registry location for one test. */
+  abstract String newLocation();
+
+  @BeforeEach
+  void open() {
+    location = newLocation();
+    blobDir = tmp.resolve("blobs");
+    registry = Registry.open(location, new FileBlobStore(blobDir));
+  }
+
+  private ArtifactVersion register(Path file, String model, String parent, String actor) {
+    return registry.register(new Registration(file, model, parent, null, null, "test", actor));
+  }
+
+  @Test
+  void registersVersionsWithTheirLineage() throws Exception {
+    Path fp32 = TinyModels.fp32(tmp.resolve("tiny-fp32.onnx"), 1);
+    Path int8 = TinyModels.dynamicInt8(fp32, tmp.resolve("tiny-int8.onnx"), TinyModels.TOOL);
+    Path report = Files.writeString(tmp.resolve("report.json"), MINIMAL_REPORT);
+
+    ArtifactVersion base = register(fp32, "tiny", null, "alice");
+    assertThat(base.version()).isEqualTo(1);
+    assertThat(base.stage()).isEqualTo(Stage.CANDIDATE);
+    assertThat(base.quantized()).isFalse();
+    assertThat(base.parent()).isNull();
+    assertThat(base.sizeBytes()).isEqualTo(Files.size(fp32));
+    assertThat(base.environment().onnxRuntime()).isNotBlank();
+    assertThat(base.environment().java()).contains(System.getProperty("java.version"));
+
+    ArtifactVersion q =
+        registry.register(
+            new Registration(int8, "tiny", "tiny@1", null, report, "dynamic int8", "alice"));
+    Map<String, String> meta = ModelIO.load(int8).metadata();
+    assertThat(q.version()).isEqualTo(2);
+    assertThat(q.parent()).isEqualTo(ArtifactRef.of("tiny", 1));
+    assertThat(q.mode()).isEqualTo("dynamic");
+    assertThat(q.recipeSha256()).isEqualTo(meta.get(Quantizer.META_RECIPE_SHA));
+    assertThat(q.recipeJson()).isEqualTo(meta.get(Quantizer.META_RECIPE));
+    assertThat(q.toolVersion()).isEqualTo(TinyModels.TOOL);
+    assertThat(q.calibrationFingerprint()).isNull();
+    assertThat(q.reportSha256()).isNotNull();
+    assertThat(registry.report(q)).contains(MINIMAL_REPORT);
+    assertThat(registry.modelBytes(q.ref())).isEqualTo(Files.readAllBytes(int8));
+
+    // A parent named by its file; another model name.
+    ArtifactVersion other =
+        registry.register(
+            new Registration(
+                TinyModels.dynamicInt8(fp32, tmp.resolve("other.onnx"), "0.0.1-other"),
+                "tiny-int8",
+                fp32.toString(),
+                null,
+                null,
+                null,
+                "bob"));
+    assertThat(other.parent()).isEqualTo(ArtifactRef.of("tiny", 1));
+
+    assertThatThrownBy(() -> register(int8, "tiny", null, "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("already registered as tiny@2");
+    Path unregistered = TinyModels.fp32(tmp.resolve("nobody.onnx"), 99);
+    assertThatThrownBy(() -> register(int8, "x", unregistered.toString(), "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is not registered");
+
+    Lineage all = registry.lineage(ArtifactRef.parse("tiny"));
+    assertThat(all.versions())
+        .extracting(v -> v.ref().toString())
+        .containsExactly("tiny@1", "tiny@2", "tiny-int8@1");
+    assertThat(all.edges()).hasSize(2);
+    String tree = all.render();
+    assertThat(tree.lines().toList()).hasSize(3);
+    assertThat(tree).startsWith("tiny@1  candidate  float");
+    assertThat(tree).contains("├── tiny@2  candidate  dynamic").contains("└── tiny-int8@1");
+    Lineage one = registry.lineage(ArtifactRef.parse("tiny@2"));
+    assertThat(one.versions())
+        .extracting(v -> v.ref().toString())
+        .containsExactly("tiny@1", "tiny@2");
+
+    assertThat(registry.models())
+        .extracting(ModelOverview::name, ModelOverview::versions, ModelOverview::latest)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("tiny", 2, 2),
+            org.assertj.core.groups.Tuple.tuple("tiny-int8", 1, 1));
+    List<ChangeLogEntry> log = registry.log("tiny", 10);
+    assertThat(log).extracting(ChangeLogEntry::action).containsOnly(Action.REGISTER);
+    assertThat(log).extracting(ChangeLogEntry::actor).containsOnly("alice");
+    assertThat(log.get(1).details()).containsEntry("parent", "tiny@1");
+    assertThat(registry.log(null, 100)).extracting(ChangeLogEntry::seq).containsExactly(1L, 2L, 3L);
+  }
+
+  @Test
+  void promotesRollsBackAndUndoesWithReasons() {
+    for (int seed = 1; seed <= 3; seed++) {
+      register(TinyModels.fp32(tmp.resolve("m" + seed + ".onnx"), seed), "m", null, "alice");
+    }
+    assertThatThrownBy(
+            () -> registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, " ", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--reason");
+    ChangeLogEntry p1 =
+        registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, "first release", "alice");
+    assertThat(p1.previousVersion()).isNull();
+    ChangeLogEntry p2 =
+        registry.promote(ArtifactRef.parse("m@2"), Stage.PRODUCTION, "better", "alice");
+    assertThat(p2.previousVersion()).isEqualTo(1);
+    assertThat(stages()).containsExactly(Stage.ARCHIVED, Stage.PRODUCTION, Stage.CANDIDATE);
+    registry.promote(ArtifactRef.parse("m@3"), Stage.CANARY, "try it", "carol");
+    assertThat(registry.version(ArtifactRef.parse("m@canary")).version()).isEqualTo(3);
+    assertThatThrownBy(
+            () -> registry.promote(ArtifactRef.parse("m@3"), Stage.CANARY, "again", "carol"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("already canary");
+
+    ChangeLogEntry back = registry.rollback("m", null, "accuracy alarm", "oncall");
+    assertThat(back.action()).isEqualTo(Action.ROLLBACK);
+    assertThat(back.version()).isEqualTo(1);
+    assertThat(back.previousVersion()).isEqualTo(2);
+    assertThat(back.reason()).isEqualTo("accuracy alarm");
+    assertThat(stages()).containsExactly(Stage.PRODUCTION, Stage.ARCHIVED, Stage.CANARY);
+    assertThat(registry.version(ArtifactRef.parse("m@production")).version()).isEqualTo(1);
+
+    ChangeLogEntry undo = registry.rollback("m", null, "false alarm", "oncall");
+    assertThat(undo.version()).isEqualTo(2);
+    assertThat(stages()).containsExactly(Stage.ARCHIVED, Stage.PRODUCTION, Stage.CANARY);
+
+    registry.rollback("m", 3, "canary is the fix", "oncall");
+    assertThat(stages()).containsExactly(Stage.ARCHIVED, Stage.ARCHIVED, Stage.PRODUCTION);
+    assertThatThrownBy(() -> registry.version(ArtifactRef.parse("m@canary")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no version of m is in canary");
+    assertThatThrownBy(() -> registry.rollback("m", 3, "x", "oncall"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("already in production");
+    assertThatThrownBy(() -> registry.rollback("m", 9, "x", "oncall"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no version 9");
+    assertThatThrownBy(() -> registry.rollback("m", null, null, "oncall"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--reason");
+
+    assertThat(registry.log("m", 100))
+        .extracting(ChangeLogEntry::action)
+        .containsExactly(
+            Action.REGISTER,
+            Action.REGISTER,
+            Action.REGISTER,
+            Action.PROMOTE,
+            Action.PROMOTE,
+            Action.PROMOTE,
+            Action.ROLLBACK,
+            Action.ROLLBACK,
+            Action.ROLLBACK);
+    // Failed attempts leave no trace and no gap.
+    assertThat(registry.log("m", 100))
+        .extracting(ChangeLogEntry::seq)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+  }
+
+  @Test
+  void refusesUnknownModelsAndVersions() {
+    assertThatThrownBy(() -> registry.version(ArtifactRef.parse("ghost@1")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("ghost: is not a model in the registry");
+    register(TinyModels.fp32(tmp.resolve("a.onnx"), 1), "a", null, "alice");
+    assertThatThrownBy(() -> registry.version(ArtifactRef.parse("a@7")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("there is no version 7 (versions 1 to 1)");
+    assertThatThrownBy(() -> ArtifactRef.parse("a@archived"))
+        .isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> register(tmp.resolve("missing.onnx"), "a", null, "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("missing.onnx");
+    assertThatThrownBy(() -> registry.rollback("a", null, "why", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("has no version in production");
+  }
+
+  @Test
+  void reproducesADynamicModelByteForByteOrSaysWhatDiffers() {
+    Path fp32 = TinyModels.fp32(tmp.resolve("r-fp32.onnx"), 5);
+    register(fp32, "r", null, "alice");
+    register(
+        TinyModels.dynamicInt8(fp32, tmp.resolve("r-int8.onnx"), TinyModels.TOOL),
+        "r",
+        "r@1",
+        "alice");
+    Reproduction same =
+        registry.reproduce(
+            ArtifactRef.parse("r@2"), null, Quantizer.Options.defaults(TinyModels.TOOL), "bob");
+    assertThat(same.identical()).isTrue();
+    assertThat(same.differences()).isEmpty();
+    assertThat(same.reproducedSha256()).isEqualTo(same.registeredSha256());
+
+    Reproduction other =
+        registry.reproduce(
+            ArtifactRef.parse("r@2"), null, Quantizer.Options.defaults("9.9.9"), "bob");
+    assertThat(other.identical()).isFalse();
+    assertThat(other.differences())
+        .extracting(Reproduction.Difference::what)
+        .containsExactly("tool version", "bytes");
+    assertThat(other.differences().get(0).now()).isEqualTo("9.9.9");
+    assertThat(other.differences().get(1).now()).contains("first difference at byte");
+
+    List<ChangeLogEntry> log = registry.log("r", 2);
+    assertThat(log).extracting(ChangeLogEntry::action).containsOnly(Action.REPRODUCE);
+    assertThat(log.get(0).details()).containsEntry("identical", true);
+    assertThat(log.get(1).details()).containsEntry("identical", false);
+    assertThatThrownBy(
+            () ->
+                registry.reproduce(
+                    ArtifactRef.parse("r@1"), null, Quantizer.Options.defaults("x"), "bob"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("records no recipe");
+  }
+
+  @Test
+  void reproducesACalibratedCnnAndNamesTheDataThatDiffers() {
+    Path cnn = TestModels.fashionCnn();
+    String train = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String test = "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image";
+    Recipe recipe =
+        new Recipe(
+            null, "static", null, null, null, null, null, new Recipe.Calibration(64, 32), null);
+    QuantizationResult q =
+        Quantizer.quantize(
+            ModelIO.load(cnn), recipe, DataSpec.parse(train), Quantizer.Options.defaults("t"));
+    Path int8 = tmp.resolve("cnn-int8.onnx");
+    ModelIO.save(q.model(), int8);
+    register(cnn, "cnn", null, "alice");
+    ArtifactVersion v = register(int8, "cnn", "cnn@1", "alice");
+    assertThat(v.calibrationSamples()).isEqualTo(64L);
+    assertThat(v.calibrationFingerprint()).isEqualTo(q.report().calibrationFingerprint());
+
+    assertThat(
+            registry
+                .reproduce(v.ref(), DataSpec.parse(train), Quantizer.Options.defaults("t"), "bob")
+                .identical())
+        .isTrue();
+    Reproduction wrongData =
+        registry.reproduce(v.ref(), DataSpec.parse(test), Quantizer.Options.defaults("t"), "bob");
+    assertThat(wrongData.identical()).isFalse();
+    assertThat(wrongData.differences())
+        .extracting(Reproduction.Difference::what)
+        .containsExactly("data fingerprint", "bytes");
+    assertThatThrownBy(
+            () -> registry.reproduce(v.ref(), null, Quantizer.Options.defaults("t"), "bob"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--calibration: is required");
+  }
+
+  @Test
+  void refusesABlobModifiedOnDisk() throws IOException {
+    Path fp32 = TinyModels.fp32(tmp.resolve("c.onnx"), 3);
+    ArtifactVersion v = register(fp32, "c", null, "alice");
+    Path blob = new FileBlobStore(blobDir).path(v.sha256());
+    byte[] bytes = Files.readAllBytes(blob);
+    bytes[bytes.length / 2] ^= 0x01; // one bit
+    Files.write(blob, bytes);
+
+    assertThatThrownBy(() -> registry.modelBytes(v.ref()))
+        .isInstanceOf(CorruptBlobException.class)
+        .hasMessageContaining("c@1's model (" + blob + ")")
+        .hasMessageContaining("is corrupted: its bytes hash to sha256 ")
+        .hasMessageContaining("refuses to serve it");
+    Path out = tmp.resolve("out").resolve("c.onnx");
+    assertThatThrownBy(() -> registry.export(v.ref(), out))
+        .isInstanceOf(CorruptBlobException.class);
+    assertThat(out).doesNotExist();
+    try (Stream<Path> s = Files.list(out.getParent())) {
+      assertThat(s).isEmpty(); // no temporary left either
+    }
+
+    Files.delete(blob);
+    assertThatThrownBy(() -> registry.modelBytes(v.ref()))
+        .isInstanceOf(CorruptBlobException.class)
+        .hasMessageContaining("is missing from the blob store");
+
+    // Registering the original file again restores the blob (the version stays as it was).
+    assertThatThrownBy(() -> register(fp32, "c", null, "alice"))
+        .hasMessageContaining("already registered as c@1");
+    assertThat(registry.modelBytes(v.ref())).isEqualTo(Files.readAllBytes(fp32));
+  }
+
+  @Test
+  void keepsTheChangeLogAppendOnly() throws SQLException {
+    register(TinyModels.fp32(tmp.resolve("a.onnx"), 1), "a", null, "alice");
+    try (Connection c = Database.parse(location).connect();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE change_log SET actor = 'mallory'"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("append-only");
+      assertThatThrownBy(() -> s.executeUpdate("DELETE FROM change_log"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("append-only");
+    }
+    assertThat(registry.log(null, 10)).extracting(ChangeLogEntry::actor).containsExactly("alice");
+  }
+
+  // ---------------------------------------------------------------- reliability, separate JVMs
+
+  @Test
+  void serializesPromotionsFromTwoProcessesWithoutLosingOne() throws Exception {
+    for (int seed = 1; seed <= 4; seed++) {
+      register(TinyModels.fp32(tmp.resolve("p" + seed + ".onnx"), seed), "p", null, "setup");
+    }
+    int n = 15;
+    Path go = tmp.resolve("go");
+    Process a =
+        child("promote", location, blobDir.toString(), go.toString(), "p", "" + n, "1", "2");
+    Process b =
+        child("promote", location, blobDir.toString(), go.toString(), "p", "" + n, "3", "4");
+    BufferedReader outA = reader(a);
+    BufferedReader outB = reader(b);
+    assertThat(outA.readLine()).isEqualTo("READY");
+    assertThat(outB.readLine()).isEqualTo("READY");
+    Files.createFile(go); // both start at once
+    String seqsA = awaitLine(a, outA, "SEQS ");
+    String seqsB = awaitLine(b, outB, "SEQS ");
+
+    List<ChangeLogEntry> promotes =
+        registry.log("p", 1000).stream().filter(e -> e.action() == Action.PROMOTE).toList();
+    assertThat(promotes).hasSize(2 * n); // both recorded, every one
+    assertThat(promotes)
+        .extracting(ChangeLogEntry::actor)
+        .containsOnly("child-" + a.pid(), "child-" + b.pid());
+    List<Long> all = new ArrayList<>();
+    all.addAll(parseSeqs(seqsA));
+    all.addAll(parseSeqs(seqsB));
+    assertThat(all)
+        .doesNotHaveDuplicates()
+        .hasSize(2 * n)
+        .containsExactlyInAnyOrderElementsOf(promotes.stream().map(ChangeLogEntry::seq).toList());
+    // Serialized: each promotion saw the one before it as the production it displaced.
+    assertThat(promotes.get(0).previousVersion()).isNull();
+    for (int i = 1; i < promotes.size(); i++) {
+      assertThat(promotes.get(i).previousVersion())
+          .as("entry %d", promotes.get(i).seq())
+          .isEqualTo(promotes.get(i - 1).version());
+    }
+    int last = promotes.get(promotes.size() - 1).version();
+    assertThat(registry.versions("p"))
+        .allSatisfy(
+            v ->
+                assertThat(v.stage())
+                    .isEqualTo(v.version() == last ? Stage.PRODUCTION : Stage.ARCHIVED));
+  }
+
+  @Test
+  void aRegisterKilledDuringTheBlobWriteLeavesNothingVisible() throws Exception {
+    Path fp32 = TinyModels.fp32(tmp.resolve("big.onnx"), 7, 256); // 256 KiB, written slowly
+    Process p = child("register-slow", location, blobDir.toString(), fp32.toString(), "k");
+    awaitLine(p, reader(p), "WRITING");
+    Thread.sleep(300);
+    p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+    assertThat(registry.models()).isEmpty();
+    assertThat(blobFiles()).isEmpty();
+    ArtifactVersion v = register(fp32, "k", null, "alice"); // the next command works
+    assertThat(v.version()).isEqualTo(1);
+    assertThat(registry.modelBytes(v.ref())).isEqualTo(Files.readAllBytes(fp32));
+  }
+
+  @Test
+  void aRegisterKilledBetweenBlobAndCommitLeavesNothingVisible() throws Exception {
+    Path fp32 = TinyModels.fp32(tmp.resolve("k.onnx"), 8);
+    register(TinyModels.fp32(tmp.resolve("first.onnx"), 9), "k", null, "alice");
+    Process p = child("register-stall", location, blobDir.toString(), fp32.toString(), "k");
+    String stored = awaitLine(p, reader(p), "BLOB-STORED ");
+    p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+    assertThat(blobFiles()).hasSize(2); // the orphan blob is on disk but nothing names it
+    assertThat(registry.versions("k")).hasSize(1);
+    assertThat(registry.log("k", 10)).hasSize(1);
+    ArtifactVersion v = register(fp32, "k", null, "alice");
+    assertThat(v.version()).isEqualTo(2);
+    assertThat(v.sha256()).isEqualTo(stored.substring("BLOB-STORED ".length()));
+    assertThat(registry.log(null, 10)).extracting(ChangeLogEntry::seq).containsExactly(1L, 2L);
+  }
+
+  private List<Path> blobFiles() throws IOException {
+    try (Stream<Path> s = Files.walk(blobDir.resolve("sha256"))) {
+      return s.filter(Files::isRegularFile).toList();
+    }
+  }
+
+  private List<Stage> stages() {
+    return registry.versions("m").stream().map(ArtifactVersion::stage).toList();
+  }
+
+  private static List<Long> parseSeqs(String line) {
+    String body = line.substring("SEQS [".length(), line.length() - 1);
+    return Stream.of(body.split(",\\s*")).map(Long::parseLong).toList();
+  }
+
+  private Process child(String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add(RegistryChild.class.getName());
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd)
+        .redirectError(tmp.resolve("child-" + System.nanoTime() + ".err").toFile())
+        .start();
+  }
+
+  private static BufferedReader reader(Process p) {
+    return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+  }
+
+  /** Reads the child's output until a line starts with {@code prefix}; fails if it exits first. */
+  private String awaitLine(Process p, BufferedReader out, String prefix) throws Exception {
+    String line;
+    while ((line = out.readLine()) != null) {
+      if (line.startsWith(prefix)) {
+        return line;
+      }
+    }
+    p.waitFor(30, TimeUnit.SECONDS);
+    String err = "";
+    try (Stream<Path> s = Files.list(tmp)) {
+      for (Path f : s.filter(f -> f.getFileName().toString().endsWith(".err")).toList()) {
+        err += Files.readString(f);
+      }
+    }
+    throw new AssertionError(
+        "child exited (" + p.exitValue() + ") before printing " + prefix + ":\n" + err);
+  }
+
+  static final String MINIMAL_REPORT =
+      "{\"schema\":\"quantguard.evaluate/1\",\"data\":[],\"warnings\":[],\"models\":["
+          + "{\"name\":\"a\",\"role\":\"baseline\",\"slices\":[{\"slice\":\"all\",\"samples\":1,"
+          + "\"metrics\":[],\"figures\":{}}]}]}";
+}

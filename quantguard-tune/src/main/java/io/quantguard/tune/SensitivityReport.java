@@ -1,0 +1,36 @@
+package io.quantguard.tune;
+
+import java.util.List;
+
+/**
+ * Which quantized nodes hurt the model most, ranked worst first, with the evidence: the SQNR of the
+ * model's outputs when only that node is quantized (and of the node's own output), and the error
+ * each quantized activation tensor adds on its own. SQNR = 10·log₁₀(Σx² / Σ(x − x̂)²) dB against
+ * FP32; lower is worse.
+ *
+ * @param fullOutputSqnrDb model output SQNR with every planned node quantized
+ * @param evaluations models built and run (one per node analyzed, plus the full one)
+ */
+public record SensitivityReport(
+    String model,
+    String recipeSha256,
+    long calibrationSamples,
+    long validationSamples,
+    double fullOutputSqnrDb,
+    List<NodeSensitivity> nodes,
+    List<TensorError> tensors,
+    int evaluations,
+    double seconds) {
+
+  /**
+   * One node quantized alone.
+   *
+   * @param outputSqnrDb model outputs vs FP32 with only this node quantized
+   * @param nodeOutputSqnrDb this node's own output vs FP32 in that model
+   */
+  public record NodeSensitivity(
+      String node, String opType, double outputSqnrDb, double nodeOutputSqnrDb) {}
+
+  /** The error quantize→dequantize adds to one activation tensor with its planned parameters. */
+  public record TensorError(String tensor, double sqnrDb) {}
+}

@@ -1,0 +1,33 @@
+package io.quantguard.tune;
+
+/**
+ * Accumulates signal and noise energy for SQNR = 10·log₁₀(Σx² / Σ(x − x̂)²) in dB: mergeable, and
+ * the same sums over any split of the data.
+ */
+final class Sqnr {
+  private double signal;
+  private double noise;
+
+  void add(float[] reference, float[] other) {
+    if (reference.length != other.length) {
+      throw new IllegalArgumentException(
+          "tensors of " + reference.length + " and " + other.length + " values");
+    }
+    for (int i = 0; i < reference.length; i++) {
+      double x = reference[i];
+      double d = x - other[i];
+      signal += x * x;
+      noise += d * d;
+    }
+  }
+
+  void merge(Sqnr other) {
+    signal += other.signal;
+    noise += other.noise;
+  }
+
+  /** dB; +∞ when the two agree exactly. */
+  double db() {
+    return noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
+  }
+}

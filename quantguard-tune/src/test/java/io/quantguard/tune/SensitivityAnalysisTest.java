@@ -1,0 +1,44 @@
+package io.quantguard.tune;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.TestModels;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.runtime.data.DataSpec;
+import org.junit.jupiter.api.Test;
+
+class SensitivityAnalysisTest {
+  @Test
+  void ranksTheCnnsQuantizedNodes() {
+    String images = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String test =
+        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=256";
+    Recipe w4 =
+        RecipeIO.parse(
+            "weights: {type: int4, method: minmax}\ncalibration: {samples: 500}", "w4a8");
+    SensitivityReport r =
+        SensitivityAnalysis.run(
+            ModelIO.load(TestModels.fashionCnn()),
+            w4,
+            DataSpec.parse(images),
+            DataSpec.parse(test),
+            SensitivityAnalysis.Options.defaults("test"));
+    System.out.println("CNN W4A8 sensitivity: full " + r.fullOutputSqnrDb() + " dB; " + r.nodes());
+    assertThat(r.nodes())
+        .extracting(SensitivityReport.NodeSensitivity::opType)
+        .containsExactlyInAnyOrder("Conv", "Conv", "Gemm", "Gemm");
+    assertThat(r.validationSamples()).isEqualTo(256);
+    assertThat(r.evaluations()).isEqualTo(5);
+    for (int i = 1; i < r.nodes().size(); i++) {
+      assertThat(r.nodes().get(i).outputSqnrDb())
+          .isGreaterThanOrEqualTo(r.nodes().get(i - 1).outputSqnrDb());
+    }
+    // Quantizing everything loses more than quantizing any one node.
+    assertThat(r.fullOutputSqnrDb()).isLessThan(r.nodes().get(0).outputSqnrDb());
+    assertThat(r.nodes())
+        .allMatch(n -> n.outputSqnrDb() > 5 && Double.isFinite(n.nodeOutputSqnrDb()));
+    assertThat(r.tensors()).isNotEmpty().allMatch(t -> t.sqnrDb() > 20);
+  }
+}
