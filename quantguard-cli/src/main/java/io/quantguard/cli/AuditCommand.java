@@ -14,6 +14,7 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.ChangeLogEntry;
+import io.quantguard.registry.ModelPolicy;
 import io.quantguard.registry.Registry;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -36,16 +38,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code quantguard audit MODEL --data SPEC --policy P}: re-evaluates the production version of a
- * registered model against its FP32 parent on current data, judges the policy, records the outcome
- * in the registry's change log and exits 1 when a rule fails (for cron or CI).
+ * {@code quantguard audit MODEL --data SPEC [--policy P]}: re-evaluates the production version of a
+ * registered model against its FP32 parent on current data, judges the policy (the file given, else
+ * the model's registered one), records the outcome with the policy's SHA-256 in the registry's
+ * change log and exits 1 when a rule fails (for cron or CI).
  */
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
     description = {
       "Re-evaluate a registered model's production version (against its FP32 parent) on current"
-          + " data, judge a policy, and record the outcome in the registry's change log.",
+          + " data, judge a policy (--policy, else the model's registered one), and record the"
+          + " outcome with the policy's SHA-256 in the registry's change log.",
       "Exits 0 when every rule holds, 1 when one fails (drift beyond the policy)."
     })
 final class AuditCommand implements Callable<Integer> {
@@ -61,7 +65,12 @@ final class AuditCommand implements Callable<Integer> {
       description = "current data (repeatable), as for evaluate")
   List<String> data = new ArrayList<>();
 
-  @Option(names = "--policy", required = true, paramLabel = "FILE", description = "policy YAML")
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description =
+          "policy YAML (default: the model's registered policy for the version's stage, else for"
+              + " every stage; see registry policy set)")
   Path policy;
 
   @Option(
@@ -75,7 +84,11 @@ final class AuditCommand implements Callable<Integer> {
       description = "what to compare with (default: the version's registered parent)")
   String baseline;
 
-  @Option(names = "--slice-by", description = "slices, as for evaluate (repeatable)")
+  @Option(
+      names = "--slice-by",
+      description =
+          "slices, as for evaluate (repeatable; default: the slices of the report registered"
+              + " with the version, so per_slice rules are judged as the gate judged them)")
   List<String> sliceBy = new ArrayList<>();
 
   @Option(
@@ -105,13 +118,60 @@ final class AuditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Policy limits = Policy.read(policy); // a bad policy is refused before anything runs
+    // A bad policy file is refused before anything runs.
+    String givenText = policy != null ? RegistryCommand.readPolicyText(policy) : null;
+    Policy given = givenText != null ? Policy.parse(givenText, policy.toString()) : null;
     Registry registry = store.open();
     ArtifactRef ref = ArtifactRef.parse(model);
     ArtifactVersion v =
         registry.version(ref.pinned() ? ref : ArtifactRef.parse(ref.model() + "@production"));
+    Optional<ModelPolicy> registered = registry.policyFor(v.model(), v.stage());
+    Policy limits;
+    String policySha;
+    String policyLabel;
+    List<String> warnings = new ArrayList<>();
+    if (given != null) {
+      limits = given;
+      policySha = ModelPolicy.sha256(givenText);
+      policyLabel = policy.getFileName().toString();
+      if (registered.isPresent() && !registered.get().sha256().equals(policySha)) {
+        ModelPolicy p = registered.get();
+        warnings.add(
+            String.format(
+                "--policy %s (sha256 %s) is not %s's registered policy for %s (%s, sha256 %s,"
+                    + " set by change #%d); the audit judges the file and records both hashes",
+                policy,
+                RegistryCommand.abbrev(policySha),
+                v.model(),
+                p.scope(),
+                p.name(),
+                RegistryCommand.abbrev(p.sha256()),
+                p.changeSeq()));
+      }
+    } else {
+      ModelPolicy p =
+          registered.orElseThrow(
+              () ->
+                  new InvalidInputException(
+                      "--policy",
+                      "is required: "
+                          + v.model()
+                          + " has no registered policy for "
+                          + v.stage().id()
+                          + " or for every stage",
+                      "pass --policy FILE, or register one: quantguard registry policy set "
+                          + v.model()
+                          + " --policy FILE --reason \"...\""));
+      limits = p.policy();
+      policySha = p.sha256();
+      policyLabel = p.name() + " (registered)";
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    warnings.forEach(w -> err.println("warning: " + w));
+    err.flush();
     ArtifactVersion base = registry.version(baselineRef(v));
     String taskSpec = task != null ? task : registeredTask(registry, v);
+    List<String> slices = !sliceBy.isEmpty() ? sliceBy : registeredSlices(registry, v);
     Path dir = tempDir();
     try {
       Path baseFile = dir.resolve("baseline.onnx");
@@ -133,7 +193,7 @@ final class AuditCommand implements Callable<Integer> {
         names.add(name);
         b.data(name, DataSpec.parse(ns[1]));
       }
-      sliceBy.forEach(s -> b.sliceBy(Slicer.parse(s)));
+      slices.forEach(s -> b.sliceBy(Slicer.parse(s)));
       Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), store.json);
       b.progress(progress);
       EvaluationReport r = b.build().run();
@@ -145,25 +205,43 @@ final class AuditCommand implements Callable<Integer> {
         PolicyReport.write(r, j, report);
       }
       Map<String, Object> details = new LinkedHashMap<>();
-      details.put("policy", policy.getFileName().toString());
+      details.put("policy", policyLabel);
+      details.put("policyFrom", given != null ? "file" : "registry");
       details.put("baseline", base.ref().toString());
       details.put("task", taskSpec);
+      details.put("sliceBy", slices);
       details.put("data", data);
       details.put("failures", j.failures().stream().map(RuleVerdict::message).toList());
-      ChangeLogEntry e = registry.recordAudit(v.ref(), j.passed(), reason, details, actor.get());
+      ChangeLogEntry e =
+          registry.recordAudit(v.ref(), j.passed(), policySha, reason, details, actor.get());
       PrintWriter out = spec.commandLine().getOut();
       if (store.json) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("version", v.ref().toString());
         doc.put("baseline", base.ref().toString());
+        doc.put("sliceBy", slices);
         doc.put("passed", j.passed());
+        doc.put("policySha256", policySha);
+        doc.put("policyFrom", given != null ? "file" : "registry");
+        doc.put("warnings", warnings);
         doc.put("changeLogSeq", e.seq());
         doc.put("policy", PolicyReport.jsonTree(j));
         Output.json(out, doc);
       } else {
         out.printf(
-            "Audit       %s (%s) against %s on %s%n",
-            v.ref(), v.stage().id(), base.ref(), String.join(", ", data));
+            "Audit       %s (%s) against %s on %s%s%n",
+            v.ref(),
+            v.stage().id(),
+            base.ref(),
+            String.join(", ", data),
+            slices.isEmpty() ? "" : ", slices by " + String.join(", ", slices));
+        out.printf(
+            "Judged by   %s, sha256 %s%s%n",
+            given != null
+                ? policy.toString()
+                : v.model() + "'s registered policy for " + registered.get().scope(),
+            policySha,
+            given != null ? "" : " (set by change #" + registered.get().changeSeq() + ")");
         out.print(PolicyReport.text(j));
         out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
       }
@@ -199,6 +277,20 @@ final class AuditCommand implements Callable<Integer> {
                     "--task",
                     "is required: " + v.ref() + " was registered without an evaluation report",
                     "give the task, e.g. --task classification"));
+  }
+
+  /**
+   * The slices the version's registered report was evaluated with ({@code settings.sliceBy}); none
+   * when it has no report. Without them a {@code per_slice} rule would be judged on all data only,
+   * and a drift confined to one class or input length would pass the audit unseen.
+   */
+  private static List<String> registeredSlices(Registry registry, ArtifactVersion v) {
+    return registry
+        .report(v)
+        .map(text -> ReportReader.parse(text, v.ref() + " report"))
+        .filter(r -> r.settings() != null && r.settings().sliceBy() != null)
+        .map(r -> r.settings().sliceBy())
+        .orElse(List.of());
   }
 
   private static Path tempDir() {

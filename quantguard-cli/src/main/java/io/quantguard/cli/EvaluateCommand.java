@@ -238,7 +238,7 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   /** The data file's name without extensions, unique among the names taken so far. */
-  private static String defaultName(String spec, List<String> taken) {
+  static String defaultName(String spec, List<String> taken) {
     String path = spec.replaceFirst("^[a-z]+:", "").replaceFirst("^@", "");
     int q = path.indexOf('?');
     if (q >= 0) {

@@ -35,7 +35,8 @@ final class GateCommand implements Callable<Integer> {
       names = "--policy",
       required = true,
       paramLabel = "FILE",
-      description = "the policy (YAML): rules: {accuracy: {max_drop: 0.5%}, ...}")
+      // picocli formats descriptions with String.format: a lone % is a broken conversion.
+      description = "the policy (YAML): rules: {accuracy: {max_drop: 0.5%%}, ...}")
   Path policy;
 
   @Option(

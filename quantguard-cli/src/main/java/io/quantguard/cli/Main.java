@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       QuantizeCommand.class,
       SensitivityCommand.class,
+      TuneCommand.class,
       BenchCommand.class,
       EvaluateCommand.class,
       GateCommand.class,
@@ -60,7 +61,7 @@ public final class Main {
         (ex, a) -> {
           CommandLine c = ex.getCommandLine();
           c.getErr().println("error: " + ex.getMessage());
-          c.getErr().println("(see: quantguard " + c.getCommandName() + " --help)");
+          c.getErr().println("(see: " + c.getCommandSpec().qualifiedName() + " --help)");
           return ExitCodes.USAGE;
         });
     return cl.execute(args);

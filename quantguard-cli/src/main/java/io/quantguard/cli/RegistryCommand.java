@@ -2,13 +2,17 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.EvaluationReport;
 import io.quantguard.evaluate.ReportReader;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Quantizer;
+import io.quantguard.registry.Action;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.ChangeLogEntry;
 import io.quantguard.registry.FileBlobStore;
 import io.quantguard.registry.Lineage;
 import io.quantguard.registry.ModelOverview;
+import io.quantguard.registry.ModelPolicy;
+import io.quantguard.registry.PolicyChange;
 import io.quantguard.registry.Registration;
 import io.quantguard.registry.Registry;
 import io.quantguard.registry.Reproduction;
@@ -17,7 +21,10 @@ import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.DataSpec;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +46,8 @@ import picocli.CommandLine.Spec;
     name = "registry",
     mixinStandardHelpOptions = true,
     description = {
-      "Versioned models: register, promote, roll back, trace lineage and changes, reproduce.",
+      "Versioned models: register, promote, roll back, trace lineage and changes, reproduce;"
+          + " the policy each model is audited against.",
       "The registry is a directory (SQLite; default $QUANTGUARD_REGISTRY or ~/.quantguard) or a"
           + " PostgreSQL URL (--registry jdbc:postgresql://HOST/DB?user=U)."
     },
@@ -51,6 +59,7 @@ import picocli.CommandLine.Spec;
       RegistryCommand.Rollback.class,
       RegistryCommand.LineageCmd.class,
       RegistryCommand.Log.class,
+      RegistryCommand.PolicyCmd.class,
       RegistryCommand.Reproduce.class,
       RegistryCommand.Export.class
     })
@@ -234,9 +243,8 @@ final class RegistryCommand implements Callable<Integer> {
             v.reportSha256().substring(0, 12), rep.task() != null ? rep.task().name() : "?");
         for (EvaluationReport.ModelReport m : rep.candidates()) {
           if (m.verdict() != null) {
-            out.printf(
-                "            %s: %s — %s%n",
-                m.name(), m.verdict().outcome(), m.verdict().summary());
+            // the summary starts with the outcome in words ("no significant difference: ...")
+            out.printf("            %s: %s%n", m.name(), m.verdict().summary());
           }
         }
       } else {
@@ -490,11 +498,14 @@ final class RegistryCommand implements Callable<Integer> {
         Output.json(out, Map.of("entries", entries.stream().map(RegistryCommand::json).toList()));
         return ExitCodes.OK;
       }
-      for (ChangeLogEntry e : entries) {
-        out.printf(
-            "#%-4d %s  %-10s %-9s %s%n", e.seq(), e.at(), e.actor(), e.action().id(), what(e));
-      }
+      entries.forEach(e -> out.println(line(e)));
       return ExitCodes.OK;
+    }
+
+    /** One entry as a line: number, time, who, action, what, "why". */
+    static String line(ChangeLogEntry e) {
+      return String.format(
+          "#%-4d %s  %-10s %-9s %s", e.seq(), e.at(), e.actor(), e.action().id(), what(e));
     }
 
     private static String what(ChangeLogEntry e) {
@@ -531,15 +542,243 @@ final class RegistryCommand implements Callable<Integer> {
                                                 && !k.equals("calibration"))
                                     .toList())
                             + ")");
-            case AUDIT ->
-                ref
-                    + " ("
-                    + e.details().get("stage")
-                    + ") "
-                    + (Boolean.TRUE.equals(e.details().get("passed")) ? "passed " : "FAILED ")
-                    + e.details().get("policy");
+            case AUDIT -> {
+              Object judged = e.details().get("policySha256");
+              Object registered = e.details().get("registeredPolicySha256");
+              yield ref
+                  + " ("
+                  + e.details().get("stage")
+                  + ") "
+                  + (Boolean.TRUE.equals(e.details().get("passed")) ? "passed " : "FAILED ")
+                  + e.details().get("policy")
+                  + (judged != null ? " sha256 " + abbrev(judged) : "")
+                  + (judged != null && registered != null && !registered.equals(judged)
+                      ? ", not the registered " + abbrev(registered)
+                      : "");
+            }
+            case POLICY -> {
+              Object source = e.details().get("source");
+              Object previous = e.details().get("previousSha256");
+              yield e.model()
+                  + " ("
+                  + scope(e.stage())
+                  + ") "
+                  + (source != null ? Path.of(source.toString()).getFileName() + " " : "")
+                  + "sha256 "
+                  + abbrev(e.details().get("sha256"))
+                  + " (was "
+                  + (previous != null ? abbrev(previous) : "none")
+                  + ")";
+            }
           };
       return s + (e.reason() != null ? "  \"" + e.reason() + "\"" : "");
+    }
+  }
+
+  @Command(
+      name = "policy",
+      mixinStandardHelpOptions = true,
+      description = {
+        "The policy a model is audited against: one for every stage, and optionally one per stage.",
+        "Each change is recorded in the change log with its reason and the old and new SHA-256;"
+            + " every text set stays readable by its hash."
+      },
+      subcommands = {
+        RegistryCommand.PolicySet.class,
+        RegistryCommand.PolicyShow.class,
+        RegistryCommand.PolicyLog.class
+      })
+  static final class PolicyCmd implements Callable<Integer> {
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(spec.commandLine().getErr());
+      return ExitCodes.USAGE;
+    }
+  }
+
+  @Command(
+      name = "set",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Set MODEL's policy (validated first; a malformed one is refused and nothing is stored).",
+        "Without --stage it applies to every stage that has none of its own. Setting the text"
+            + " already in force changes nothing and records nothing."
+      })
+  static final class PolicySet implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL")
+    String model;
+
+    @Option(names = "--policy", required = true, paramLabel = "FILE", description = "policy YAML")
+    Path policy;
+
+    @Option(names = "--reason", required = true, description = "why (recorded in the change log)")
+    String reason;
+
+    @Option(
+        names = "--stage",
+        description =
+            "the stage it is for: candidate, canary, production or archived (default: every stage"
+                + " without its own)")
+    String stage;
+
+    @Mixin Store store;
+    @Mixin Actor actor;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      String text = readPolicyText(policy);
+      Stage st = stage != null ? Stage.parse(stage, "--stage") : null;
+      Registry r = store.open();
+      PolicyChange ch = r.setPolicy(model, st, text, policy.toString(), reason, actor.get());
+      ModelPolicy p = ch.policy();
+      PrintWriter out = spec.commandLine().getOut();
+      if (store.json) {
+        Map<String, Object> doc = json(p);
+        doc.put("changed", ch.changed());
+        doc.put("previousSha256", ch.previousSha256());
+        doc.put("changeLogSeq", ch.changed() ? ch.entry().seq() : null);
+        Output.json(out, doc);
+        return ExitCodes.OK;
+      }
+      if (!ch.changed()) {
+        out.printf(
+            "Unchanged   %s (%s) has this policy already: %s, sha256 %s, set by change #%d (%s);"
+                + " nothing recorded%n",
+            p.model(), p.scope(), p.name(), p.sha256(), p.changeSeq(), p.setBy());
+        return ExitCodes.OK;
+      }
+      int rules = p.policy().rules().size();
+      out.printf(
+          "Policy      %s (%s): %s, %d rule%s, sha256 %s%n",
+          p.model(), p.scope(), p.name(), rules, rules == 1 ? "" : "s", p.sha256());
+      out.printf(
+          "Replaces    %s%n",
+          ch.previousSha256() != null
+              ? "sha256 " + ch.previousSha256()
+              : "none (the first policy for " + p.scope() + ")");
+      ChangeLogEntry e = ch.entry();
+      out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Show MODEL's policies (text, SHA-256, who set them, when and why).",
+        "--stage shows the one that applies to that stage; --sha256 any text ever set, by the"
+            + " hash the change log records."
+      })
+  static final class PolicyShow implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL")
+    String model;
+
+    @Option(
+        names = "--stage",
+        description = "only the policy that applies to this stage (its own, else every stage's)")
+    String stage;
+
+    @Option(
+        names = "--sha256",
+        paramLabel = "HASH",
+        description = "a policy text by its SHA-256 (or 8+ leading hex digits), current or past")
+    String sha256;
+
+    @Mixin Store store;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      Registry r = store.open();
+      PrintWriter out = spec.commandLine().getOut();
+      List<ModelPolicy> all = r.policies(model); // refuses an unknown model
+      if (sha256 != null) {
+        Map.Entry<String, String> t = r.policyText(sha256);
+        if (store.json) {
+          Output.json(out, Map.of("sha256", t.getKey(), "text", t.getValue()));
+        } else {
+          out.printf("SHA-256     %s%n", t.getKey());
+          printText(out, t.getValue());
+        }
+        return ExitCodes.OK;
+      }
+      List<ModelPolicy> policies =
+          stage == null ? all : r.policyFor(model, Stage.parse(stage, "--stage")).stream().toList();
+      if (store.json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("model", model);
+        doc.put("policies", policies.stream().map(RegistryCommand::json).toList());
+        Output.json(out, doc);
+        return ExitCodes.OK;
+      }
+      if (policies.isEmpty()) {
+        out.printf(
+            "No policy   %s has none%s (quantguard registry policy set %s --policy FILE"
+                + " --reason \"...\")%n",
+            model, stage != null ? " for " + stage : "", model);
+        return ExitCodes.OK;
+      }
+      boolean first = true;
+      for (ModelPolicy p : policies) {
+        if (!first) {
+          out.println();
+        }
+        first = false;
+        int rules = p.policy().rules().size();
+        out.printf(
+            "Policy      %s (%s): %s, %d rule%s%n",
+            p.model(), p.scope(), p.name(), rules, rules == 1 ? "" : "s");
+        out.printf("SHA-256     %s%n", p.sha256());
+        out.printf(
+            "Set         change #%d at %s by %s%s: %s%n",
+            p.changeSeq(),
+            p.setAt(),
+            p.setBy(),
+            p.source() != null ? " from " + p.source() : "",
+            p.reason());
+        printText(out, p.text());
+      }
+      return ExitCodes.OK;
+    }
+
+    private static void printText(PrintWriter out, String text) {
+      out.println("Text");
+      text.lines().forEach(l -> out.println("    " + l));
+    }
+  }
+
+  @Command(
+      name = "log",
+      mixinStandardHelpOptions = true,
+      description = "MODEL's policy changes, oldest first: who, when, old and new SHA-256, why.")
+  static final class PolicyLog implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL")
+    String model;
+
+    @Option(names = "--limit", defaultValue = "50", description = "the last N entries (50)")
+    int limit;
+
+    @Mixin Store store;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      Registry r = store.open();
+      List<ChangeLogEntry> entries = r.log(model, Action.POLICY, limit);
+      PrintWriter out = spec.commandLine().getOut();
+      if (store.json) {
+        Output.json(out, Map.of("entries", entries.stream().map(RegistryCommand::json).toList()));
+        return ExitCodes.OK;
+      }
+      if (entries.isEmpty()) {
+        out.printf("No policy changes for %s%n", model);
+      }
+      entries.forEach(e -> out.println(Log.line(e)));
+      return ExitCodes.OK;
     }
   }
 
@@ -688,6 +927,44 @@ final class RegistryCommand implements Callable<Integer> {
     m.put("reason", e.reason());
     m.put("details", e.details());
     return m;
+  }
+
+  static Map<String, Object> json(ModelPolicy p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", p.model());
+    m.put("stage", p.stage() != null ? p.stage().id() : null);
+    m.put("scope", p.scope());
+    m.put("name", p.name());
+    m.put("sha256", p.sha256());
+    m.put("rules", p.policy().rules().size());
+    m.put("source", p.source());
+    m.put("changeSeq", p.changeSeq());
+    m.put("setAt", p.setAt().toString());
+    m.put("setBy", p.setBy());
+    m.put("reason", p.reason());
+    m.put("text", p.text());
+    return m;
+  }
+
+  /** A policy file's text, as the registry hashes and stores it. */
+  static String readPolicyText(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
+    }
+  }
+
+  /** {@code every stage}, or the stage a policy is for. */
+  static String scope(Stage stage) {
+    return stage == null ? "every stage" : stage.id();
+  }
+
+  /** The first 12 hex digits of a hash, as the log shows them. */
+  static String abbrev(Object sha) {
+    String s = String.valueOf(sha);
+    return s.substring(0, Math.min(12, s.length()));
   }
 
   private static Object readJson(String text) {

@@ -55,6 +55,22 @@ final class SensitivityCommand implements Callable<Integer> {
       description = "at most this many nodes quantized alone (default: ${DEFAULT-VALUE})")
   int budget;
 
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      description =
+          "also measure the task metric (classification, embedding, ...) for the most sensitive"
+              + " nodes: with only that node quantized and with only that node in float")
+  String task;
+
+  @Option(
+      names = "--task-nodes",
+      defaultValue = "5",
+      paramLabel = "N",
+      description =
+          "how many of the most sensitive nodes get the task metric (default: ${DEFAULT-VALUE})")
+  int taskNodes;
+
   @Option(names = "--report", description = "write report.json and report.html here")
   Path report;
 
@@ -65,6 +81,10 @@ final class SensitivityCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (taskNodes < 1) {
+      throw new InvalidInputException(
+          "--task-nodes " + taskNodes, "must be at least 1", "give how many nodes to evaluate");
+    }
     if (budget < 1) {
       throw new InvalidInputException(
           "--budget " + budget, "must be at least 1", "give the number of nodes to analyze");
@@ -81,7 +101,7 @@ final class SensitivityCommand implements Callable<Integer> {
             DataSpec.parse(calibration),
             DataSpec.parse(data),
             new SensitivityAnalysis.Options(
-                budget, SessionConfig.defaults(), progress, ToolVersion.get()));
+                budget, task, taskNodes, SessionConfig.defaults(), progress, ToolVersion.get()));
     if (progress instanceof TerminalProgress t) {
       t.finish();
     }
@@ -111,6 +131,26 @@ final class SensitivityCommand implements Callable<Integer> {
           n.opType(),
           n.outputSqnrDb(),
           n.nodeOutputSqnrDb());
+    }
+    SensitivityReport.TaskImpact t = r.taskImpact();
+    if (t != null) {
+      out.printf(
+          Locale.ROOT,
+          "%n%s: FP32 %s, every node quantized %s%n%-60s %18s %18s%n",
+          t.metric(),
+          t.fp32() == null ? "-" : String.format(Locale.ROOT, "%.4f", t.fp32()),
+          String.format(Locale.ROOT, "%.4f", t.allQuantized()),
+          "node",
+          "only it quantized",
+          "only it in float");
+      for (SensitivityReport.NodeTaskImpact n : t.nodes()) {
+        out.printf(
+            Locale.ROOT,
+            "%-60s %18.4f %18.4f%n",
+            n.node(),
+            n.onlyThisQuantized(),
+            n.onlyThisFloat());
+      }
     }
     if (report != null) {
       out.println("Report      " + report.resolve("report.html"));

@@ -10,6 +10,9 @@ import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -77,6 +80,37 @@ class GateCommandTest {
             reportDir.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
     policy = Files.writeString(tmp.resolve("release.yaml"), POLICY);
+  }
+
+  @Test
+  void helpOfGateAuditAndRegistryFormatsWithoutPicocliWarnings() {
+    // picocli formats option descriptions with String.format and, on a broken conversion such as
+    // a lone "0.5%}", prints a WARN line on System.err and shows the text raw.
+    PrintStream saved = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    Cli gate;
+    try {
+      gate = Cli.run("gate", "--help");
+      for (String[] args :
+          new String[][] {
+            {"audit", "--help"},
+            {"registry", "--help"},
+            {"registry", "register", "--help"},
+            {"registry", "promote", "--help"},
+            {"registry", "rollback", "--help"},
+            {"registry", "reproduce", "--help"},
+            {"registry", "lineage", "--help"},
+            {"registry", "log", "--help"}
+          }) {
+        assertThat(Cli.run(args).exitCode()).as(String.join(" ", args)).isZero();
+      }
+    } finally {
+      System.setErr(saved);
+    }
+    assertThat(gate.exitCode()).isZero();
+    assertThat(gate.out()).contains("{accuracy: {max_drop: 0.5%},").doesNotContain("%%");
+    assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("WARN");
   }
 
   @Test

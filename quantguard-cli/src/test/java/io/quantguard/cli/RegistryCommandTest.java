@@ -92,6 +92,8 @@ class RegistryCommandTest {
             "classification",
             "--data",
             data("t10k-images-idx3-ubyte.gz") + "&limit=300",
+            "--slice-by",
+            "label",
             "--bootstrap",
             "50",
             "--report",
@@ -152,7 +154,11 @@ class RegistryCommandTest {
         .contains("Parent      fashion-cnn@1")
         .contains("Calibration 200 samples")
         .contains("Report      sha256")
-        .contains("cnn-int8");
+        .contains("cnn-int8")
+        .containsPattern(
+            "cnn-int8.onnx: (no significant difference|significantly better|significantly worse): ")
+        .as("the verdict's outcome is said once, in words")
+        .doesNotContainPattern("[a-z]+_[a-z_]+ — ");
 
     // Promote, promote, roll back (to the previous production), undo.
     assertThat(run(store, "registry", "promote", "fashion-cnn@1", "--actor", "alice").exitCode())
@@ -242,10 +248,14 @@ class RegistryCommandTest {
     assertThat(m.get("name").asText()).isEqualTo("fashion-cnn");
     assertThat(m.get("production").asInt()).isEqualTo(2);
 
-    // Audit the production version on current data: one policy holds, a strict one fails.
+    // Audit the production version on current data: one policy holds, a strict one fails. The
+    // audit slices as the registered report did (by label), so the per-slice rule is judged on
+    // every class, not on all data only.
     Path lenient =
         Files.writeString(
-            tmp.resolve("lenient.yaml"), "rules:\n  accuracy:\n    - {max_drop: 2%}\n");
+            tmp.resolve("lenient.yaml"),
+            "rules:\n  accuracy:\n    - {max_drop: 2%}\n"
+                + "    - {max_drop: 9%, per_slice: true, min_samples: 10}\n");
     Path strict =
         Files.writeString(tmp.resolve("strict.yaml"), "rules:\n  size: {max_ratio: 0.1}\n");
     String current = data("t10k-images-idx3-ubyte.gz") + "&limit=300";
@@ -265,7 +275,10 @@ class RegistryCommandTest {
     assertThat(ok.exitCode()).as(ok.err() + ok.out()).isZero();
     assertThat(ok.out())
         .contains("Audit       fashion-cnn@2 (production) against fashion-cnn@1")
-        .contains("PASSED");
+        .contains(", slices by label")
+        .contains("of 11 slices")
+        .contains("PASSED")
+        .doesNotContain("judged on all data only");
     Cli drift =
         run(
             store,
@@ -282,10 +295,18 @@ class RegistryCommandTest {
             "--json");
     assertThat(drift.exitCode()).as(drift.err()).isEqualTo(1);
     assertThat(JSON.readTree(drift.out()).get("passed").asBoolean()).isFalse();
+    assertThat(JSON.readTree(drift.out()).get("sliceBy").toString()).isEqualTo("[\"label\"]");
     Cli audits = run(store, "registry", "log", "fashion-cnn", "--limit", "2");
     assertThat(audits.out())
-        .contains("audit     fashion-cnn@2 (production) passed lenient.yaml  \"scheduled audit\"")
-        .contains("audit     fashion-cnn@2 (production) FAILED strict.yaml");
+        .contains(
+            "audit     fashion-cnn@2 (production) passed lenient.yaml sha256 "
+                + sha256(lenient).substring(0, 12)
+                + "  \"scheduled audit\"")
+        .contains(
+            "audit     fashion-cnn@2 (production) FAILED strict.yaml sha256 "
+                + sha256(strict).substring(0, 12));
+
+    policies(store, current, lenient);
 
     // Bad input exits 3: unknown model or version, a corrupted blob.
     Cli ghost = run(store, "registry", "show", "ghost@1");
@@ -313,6 +334,212 @@ class RegistryCommandTest {
     Cli exported = run(store, "registry", "export", "fashion-cnn@1", "-o", out.toString());
     assertThat(exported.exitCode()).as(exported.err()).isZero();
     assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(fp32));
+  }
+
+  /**
+   * The model's registered policy: set, shown, set again (a no-op), changed, logged with hashes and
+   * reasons; a malformed one refused with nothing stored; audits judge it when --policy is left
+   * out, and warn when the file given is another.
+   */
+  private void policies(List<String> store, String current, Path lenient) throws Exception {
+    Cli none = run(store, "audit", "fashion-cnn", "--data", current, "--bootstrap", "50");
+    assertThat(none.exitCode()).as(none.err() + none.out()).isEqualTo(3);
+    assertThat(none.err())
+        .contains(
+            "--policy: is required: fashion-cnn has no registered policy for production or for"
+                + " every stage")
+        .contains("quantguard registry policy set fashion-cnn --policy FILE");
+    Cli empty = run(store, "registry", "policy", "show", "fashion-cnn");
+    assertThat(empty.exitCode()).as(empty.err()).isZero();
+    assertThat(empty.out()).contains("No policy   fashion-cnn has none");
+
+    String lenientSha = sha256(lenient);
+    Cli set =
+        run(
+            store,
+            "registry",
+            "policy",
+            "set",
+            "fashion-cnn",
+            "--policy",
+            lenient.toString(),
+            "--reason",
+            "release gate",
+            "--actor",
+            "alice");
+    assertThat(set.exitCode()).as(set.err()).isZero();
+    assertThat(set.out())
+        .contains("Policy      fashion-cnn (every stage): lenient, 2 rules, sha256 " + lenientSha)
+        .contains("Replaces    none (the first policy for every stage)")
+        .containsPattern("Recorded    change #\\d+ by alice: release gate");
+    assertThat(
+            run(store, "registry", "policy", "set", "fashion-cnn", "--policy", lenient.toString())
+                .exitCode())
+        .as("--reason is required")
+        .isEqualTo(2);
+    Cli same =
+        run(
+            store,
+            "registry",
+            "policy",
+            "set",
+            "fashion-cnn",
+            "--policy",
+            lenient.toString(),
+            "--reason",
+            "again",
+            "--actor",
+            "bob");
+    assertThat(same.exitCode()).as(same.err()).isZero();
+    assertThat(same.out())
+        .contains("Unchanged   fashion-cnn (every stage) has this policy already")
+        .contains("nothing recorded");
+    Path malformed =
+        Files.writeString(tmp.resolve("malformed.yaml"), "rules:\n  accuracy: {max_dorp: 1%}\n");
+    Cli bad =
+        run(
+            store,
+            "registry",
+            "policy",
+            "set",
+            "fashion-cnn",
+            "--policy",
+            malformed.toString(),
+            "--reason",
+            "typo",
+            "--actor",
+            "bob");
+    assertThat(bad.exitCode()).isEqualTo(3);
+    assertThat(bad.err()).contains("malformed.yaml").contains("max_dorp");
+
+    Cli show = run(store, "registry", "policy", "show", "fashion-cnn");
+    assertThat(show.exitCode()).as(show.err()).isZero();
+    assertThat(show.out())
+        .contains("Policy      fashion-cnn (every stage): lenient, 2 rules")
+        .contains("SHA-256     " + lenientSha)
+        .contains("by alice from " + lenient + ": release gate")
+        .contains("    rules:\n      accuracy:");
+
+    // A change: the log records the old and the new hash with each reason.
+    Path release =
+        Files.writeString(
+            tmp.resolve("release.yaml"),
+            "name: release\nrules:\n  accuracy: {max_drop: 2%}\n  flip_rate: {max: 10%}\n");
+    String releaseSha = sha256(release);
+    Cli change =
+        run(
+            store,
+            "registry",
+            "policy",
+            "set",
+            "fashion-cnn",
+            "--policy",
+            release.toString(),
+            "--reason",
+            "watch flips too",
+            "--actor",
+            "bob",
+            "--json");
+    assertThat(change.exitCode()).as(change.err()).isZero();
+    JsonNode changed = JSON.readTree(change.out());
+    assertThat(changed.get("changed").asBoolean()).isTrue();
+    assertThat(changed.get("sha256").asText()).isEqualTo(releaseSha);
+    assertThat(changed.get("previousSha256").asText()).isEqualTo(lenientSha);
+    String lenientLine =
+        "policy    fashion-cnn (every stage) lenient.yaml sha256 "
+            + lenientSha.substring(0, 12)
+            + " (was none)  \"release gate\"";
+    String releaseLine =
+        "policy    fashion-cnn (every stage) release.yaml sha256 "
+            + releaseSha.substring(0, 12)
+            + " (was "
+            + lenientSha.substring(0, 12)
+            + ")  \"watch flips too\"";
+    Cli policyLog = run(store, "registry", "policy", "log", "fashion-cnn");
+    assertThat(policyLog.exitCode()).as(policyLog.err()).isZero();
+    assertThat(policyLog.out().lines().toList())
+        .as("the no-op and the malformed policy left no entry")
+        .hasSize(2);
+    assertThat(policyLog.out()).contains(lenientLine).contains(releaseLine);
+    assertThat(run(store, "registry", "log", "fashion-cnn").out())
+        .contains(lenientLine)
+        .contains(releaseLine);
+    JsonNode shown =
+        JSON.readTree(run(store, "registry", "policy", "show", "fashion-cnn", "--json").out());
+    assertThat(shown.get("policies")).hasSize(1);
+    assertThat(shown.get("policies").get(0).get("sha256").asText()).isEqualTo(releaseSha);
+    assertThat(shown.get("policies").get(0).get("setBy").asText()).isEqualTo("bob");
+    Cli old =
+        run(
+            store,
+            "registry",
+            "policy",
+            "show",
+            "fashion-cnn",
+            "--sha256",
+            lenientSha.substring(0, 12));
+    assertThat(old.exitCode()).as(old.err()).isZero();
+    assertThat(old.out()).contains("SHA-256     " + lenientSha).contains("max_drop: 9%");
+
+    // An audit without --policy judges the registered one and records its hash.
+    Cli audit =
+        run(
+            store,
+            "audit",
+            "fashion-cnn",
+            "--data",
+            current,
+            "--bootstrap",
+            "50",
+            "--actor",
+            "cron");
+    assertThat(audit.exitCode()).as(audit.err() + audit.out()).isZero();
+    assertThat(audit.err()).doesNotContain("warning");
+    assertThat(audit.out())
+        .contains(
+            "Judged by   fashion-cnn's registered policy for every stage, sha256 " + releaseSha)
+        .contains("Policy release: PASSED");
+    // With a file that is not the registered policy: judged, with a warning and both hashes.
+    Cli other =
+        run(
+            store,
+            "audit",
+            "fashion-cnn",
+            "--data",
+            current,
+            "--policy",
+            lenient.toString(),
+            "--bootstrap",
+            "50",
+            "--actor",
+            "cron");
+    assertThat(other.exitCode()).as(other.err() + other.out()).isZero();
+    assertThat(other.err())
+        .contains("warning: --policy " + lenient + " (sha256 " + lenientSha.substring(0, 12))
+        .contains("is not fashion-cnn's registered policy for every stage (release");
+    JsonNode entries =
+        JSON.readTree(run(store, "registry", "log", "fashion-cnn", "--limit", "2", "--json").out())
+            .get("entries");
+    JsonNode viaRegistry = entries.get(0).get("details");
+    assertThat(viaRegistry.get("policySha256").asText()).isEqualTo(releaseSha);
+    assertThat(viaRegistry.get("policyFrom").asText()).isEqualTo("registry");
+    assertThat(viaRegistry.get("policy").asText()).isEqualTo("release (registered)");
+    JsonNode viaFile = entries.get(1).get("details");
+    assertThat(viaFile.get("policySha256").asText()).isEqualTo(lenientSha);
+    assertThat(viaFile.get("registeredPolicySha256").asText()).isEqualTo(releaseSha);
+    assertThat(run(store, "registry", "log", "fashion-cnn", "--limit", "1").out())
+        .contains(
+            "passed lenient.yaml sha256 "
+                + lenientSha.substring(0, 12)
+                + ", not the registered "
+                + releaseSha.substring(0, 12));
+  }
+
+  /** SHA-256 of a file's bytes, computed here independently of the registry. */
+  private static String sha256(Path file) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 
   private String stage(List<String> store, int version) throws Exception {

@@ -49,8 +49,13 @@ class SensitivityCommandTest {
             "--data",
             data,
             "--budget",
-            "2");
+            "2",
+            "--task",
+            "classification",
+            "--task-nodes",
+            "1");
     assertThat(text.exitCode()).as(text.err()).isZero();
+    assertThat(text.out()).contains("accuracy: FP32").contains("only it in float");
     assertThat(text.out()).contains("most sensitive first");
     assertThat(
             Cli.run(

@@ -229,11 +229,22 @@ public record Policy(String name, String source, List<Rule> rules) {
 
   /**
    * Limits that are almost certainly written in the wrong unit: an absolute drop of a fraction
-   * (accuracy, F1) of 10 points or more, as {@code max_drop: 0.5} meant as half a point would be.
+   * (accuracy, F1) of 10 points or more, as {@code max_drop: 0.5} meant as half a point would be;
+   * and {@code per_slice} rules on a report without slices, which can only be judged on all data.
    */
   private List<String> warnings(
       List<EvaluationReport.ModelReport> judged, EvaluationReport.ModelReport baseline) {
     List<String> out = new ArrayList<>();
+    for (Rule rule : rules) {
+      if (rule.perSlice() && judged.stream().allMatch(c -> c.slices().size() <= 1)) {
+        out.add(
+            String.format(
+                Locale.ROOT,
+                "rule '%s' is per slice, but the report has no slices (evaluated without"
+                    + " --slice-by): it was judged on all data only",
+                rule.describe()));
+      }
+    }
     for (Rule rule : rules) {
       if (!(rule.limit() instanceof Limit.MaxDrop) || rule.limit().threshold() < 0.1) {
         continue;

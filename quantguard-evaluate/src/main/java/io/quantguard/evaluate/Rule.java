@@ -29,6 +29,15 @@ public record Rule(String metric, Limit limit, boolean perSlice, Use use, int mi
     }
   }
 
+  /**
+   * Whether the rule limits a cost (size, latency, throughput, energy, memory) rather than what the
+   * model computes: tuning trades one against the other, since higher precision helps the second
+   * and hurts the first.
+   */
+  public boolean limitsCost() {
+    return Measures.isCost(metric);
+  }
+
   /** {@code accuracy max_drop 0.5%}, {@code macro_f1 max_drop_relative 1% per slice}. */
   public String describe() {
     return metric

@@ -251,6 +251,47 @@ class PolicyJudgementTest {
   }
 
   @Test
+  void aPerSliceRuleOnAReportWithoutSlicesIsJudgedOnAllDataAndWarnedAbout() {
+    String yaml = "rules:\n  accuracy: {max_drop: 2%, per_slice: true}\n";
+    assertThat(policy(yaml).judge(report).warnings()).as("sliced by label").isEmpty();
+    Judgement j = policy(yaml).judge(withoutSlices(report));
+    assertThat(j.verdicts()).extracting(RuleVerdict::slice).containsOnly("all");
+    assertThat(j.warnings())
+        .singleElement()
+        .asString()
+        .contains("accuracy max_drop 2% per slice")
+        .contains("the report has no slices")
+        .contains("judged on all data only");
+  }
+
+  /** The report as an evaluation without {@code --slice-by} writes it: only the slice "all". */
+  private static EvaluationReport withoutSlices(EvaluationReport r) {
+    List<EvaluationReport.ModelReport> models = new ArrayList<>();
+    for (EvaluationReport.ModelReport m : r.models()) {
+      models.add(
+          new EvaluationReport.ModelReport(
+              m.name(),
+              m.role(),
+              m.file(),
+              m.sizeBytes(),
+              List.of(m.all()),
+              null,
+              m.cost(),
+              m.verdict()));
+    }
+    return new EvaluationReport(
+        r.schema(),
+        r.tool(),
+        r.task(),
+        r.data(),
+        r.settings(),
+        models,
+        r.hygiene(),
+        r.peakRssBytes(),
+        r.warnings());
+  }
+
+  @Test
   void judgingReportJsonGivesTheSameVerdictsAsTheReportObject() {
     Policy p =
         policy(

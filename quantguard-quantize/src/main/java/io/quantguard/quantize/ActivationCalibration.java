@@ -24,10 +24,11 @@ import java.util.concurrent.Future;
 
 /**
  * One streaming pass of the FP32 model over the calibration data with every tensor to be quantized
- * exposed as an output (and the inputs of weight-only layers, for their per-channel magnitudes).
- * ONNX Runtime runs a batch on all cores while a second thread folds the previous batch into the
- * {@link TensorStatistics} and a third reads ahead, so the statistics cost little beyond the
- * inference itself; memory stays at a few batches plus one histogram per tensor.
+ * exposed as an output (and, for their {@link ChannelStatistics}, the inputs of weight-only layers
+ * and of the static matrix products and convolutions that are smoothed or bias-corrected). ONNX
+ * Runtime runs a batch on all cores while a second thread folds the previous batch into the {@link
+ * TensorStatistics} and a third reads ahead, so the statistics cost little beyond the inference
+ * itself; memory stays at a few batches plus one histogram per tensor.
  */
 final class ActivationCalibration {
   private ActivationCalibration() {}
@@ -43,7 +44,7 @@ final class ActivationCalibration {
   static Result run(
       OnnxModel model,
       Set<String> tensors,
-      Map<String, Integer> channelTensors,
+      Map<String, ChannelStatistics.Layout> channelTensors,
       int gramRows,
       DataSource data,
       int batchSize,
@@ -55,7 +56,7 @@ final class ActivationCalibration {
       stats.put(t, new TensorStatistics(t));
     }
     Map<String, ChannelStatistics> channels = new LinkedHashMap<>();
-    channelTensors.forEach((t, c) -> channels.put(t, new ChannelStatistics(c, gramRows)));
+    channelTensors.forEach((t, l) -> channels.put(t, new ChannelStatistics(t, l, gramRows)));
     Set<String> inputs = new LinkedHashSet<>();
     model.graph().runtimeInputs().forEach(v -> inputs.add(v.getName()));
     List<String> exposed = new ArrayList<>();
@@ -124,7 +125,7 @@ final class ActivationCalibration {
     for (Map.Entry<String, ChannelStatistics> e : channels.entrySet()) {
       Tensor t = out.getOrDefault(e.getKey(), feed.get(e.getKey()));
       if (t != null) {
-        e.getValue().add(t.floats());
+        e.getValue().add(t.floats(), t.shape());
       }
     }
   }

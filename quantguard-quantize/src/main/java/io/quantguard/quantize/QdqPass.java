@@ -73,6 +73,7 @@ final class QdqPass {
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final Map<String, Integer> notInOpTypes = new TreeMap<>();
   private int weightsQuantized;
+  private SmoothQuant.Result smoothing = SmoothQuant.Result.NONE;
 
   QdqPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
     this.model = model;
@@ -82,6 +83,14 @@ final class QdqPass {
     notes.addAll(recipe.notes());
   }
 
+  /**
+   * The SmoothQuant rewrite applied to the graph before planning: its Mul nodes stay float and its
+   * smoothed tensors take their range from per-channel extremes.
+   */
+  void smoothing(SmoothQuant.Result result) {
+    this.smoothing = result;
+  }
+
   // ---- planning ----------------------------------------------------------------------------
 
   /** Decides what to quantize; returns the activation tensors calibration must observe. */
@@ -89,6 +98,9 @@ final class QdqPass {
     List<Node> order = g.topologicalOrder();
     for (Node n : order) {
       if (PASS_THROUGH.contains(n.opType()) && !n.opType().equals("Resize")) {
+        continue;
+      }
+      if (smoothing.insertedNodes().contains(n.name())) {
         continue;
       }
       RecipeResolver.NodeSettings s = recipe.forNode(n);
@@ -188,6 +200,53 @@ final class QdqPass {
       }
     }
     return out;
+  }
+
+  /**
+   * The activation inputs of the planned MatMul, Gemm and Conv nodes with a constant weight (input
+   * 1) whose per-channel statistics the recipe needs — those of every such node with {@code all},
+   * else those of the nodes it smooths or bias-corrects — with their channel layouts.
+   */
+  Map<String, ChannelStatistics.Layout> channelInputs(boolean all) {
+    Map<String, ChannelStatistics.Layout> out = new LinkedHashMap<>();
+    for (Map.Entry<Node, RecipeResolver.NodeSettings> e : quantized.entrySet()) {
+      Node n = e.getKey();
+      RecipeResolver.NodeSettings s = e.getValue();
+      boolean needed =
+          all
+              || (s.smooth() != null && SmoothQuant.OP_TYPES.contains(n.opType()))
+              || s.weights().correctsBias();
+      ChannelStatistics.Layout layout = needed ? channelLayout(n) : null;
+      if (layout != null) {
+        out.merge(smoothing.source(n.input(0)), layout, ChannelStatistics.Layout::with);
+      }
+    }
+    return out;
+  }
+
+  /** Channel count and axis of a node's activation input, or null for other nodes. */
+  private ChannelStatistics.Layout channelLayout(Node n) {
+    if (g.isInitializer(n.input(0))) {
+      return null;
+    }
+    Optional<TensorProto> w = g.initializer(n.input(1));
+    if (w.isEmpty() || w.get().getDataType() != DataType.FLOAT.code()) {
+      return null;
+    }
+    long[] dims = TensorCodec.dims(w.get());
+    return switch (n.opType()) {
+      case "Conv" ->
+          dims.length >= 3
+              ? new ChannelStatistics.Layout(
+                  (int) (dims[1] * n.intAttribute("group", 1)), ChannelStatistics.Axis.NCHW, false)
+              : null;
+      case "MatMul", "Gemm" ->
+          SmoothQuant.ineligible(g, n) == null
+              ? new ChannelStatistics.Layout(
+                  SmoothQuant.inputChannels(g, n), ChannelStatistics.Axis.LAST, false)
+              : null;
+      default -> null;
+    };
   }
 
   private boolean isQuantizable(Node n) {
@@ -350,12 +409,33 @@ final class QdqPass {
       Scheme scheme =
           recipe.scheme(spec.type(), spec.symmetric(), spec.reduceRange(), "activations");
       Calibrator calibrator = Calibrator.parse(spec.method(), spec.percentile());
-      QuantParams p = scheme.params(calibrator.range(merged, scheme));
+      Range smoothed = smoothedRange(members, merged);
+      QuantParams p = scheme.params(smoothed != null ? smoothed : calibrator.range(merged, scheme));
       for (String m : members) {
         params.put(m, p);
       }
     }
     return params;
+  }
+
+  /**
+   * The min/max range of a group holding SmoothQuant outputs (whose histograms were never
+   * observed), widened by the observed range of its other members; null for other groups.
+   */
+  private Range smoothedRange(List<String> members, TensorStatistics merged) {
+    Range r = merged.isEmpty() ? null : merged.range();
+    boolean any = false;
+    for (String m : members) {
+      SmoothQuant.Smoothed s = smoothing.tensors().get(m);
+      if (s != null) {
+        any = true;
+        r =
+            r == null
+                ? s.range()
+                : new Range(Math.min(r.min(), s.range().min()), Math.max(r.max(), s.range().max()));
+      }
+    }
+    return any ? r : null;
   }
 
   /** The default-domain opset the rewritten graph needs. */
@@ -393,6 +473,56 @@ final class QdqPass {
     return quantized.keySet().stream().map(Node::name).toList();
   }
 
+  /**
+   * The planned nodes as units that change precision together, in graph order: a quantized Concat
+   * shares one scale with every input, so it goes with the planned nodes that produce those inputs
+   * (through data-movement nodes); every other planned node is a unit of its own, its weight and
+   * the data-movement nodes it drags along included.
+   */
+  List<List<String>> plannedGroups() {
+    Map<String, String> unit = new LinkedHashMap<>();
+    quantized.keySet().forEach(n -> unit.put(n.name(), n.name()));
+    for (Node n : quantized.keySet()) {
+      if (!n.opType().equals("Concat")) {
+        continue;
+      }
+      for (String in : n.inputs()) {
+        Optional<Node> p = g.producer(in);
+        while (p.isPresent() && passThrough.contains(p.get())) {
+          p = g.producer(p.get().input(0));
+        }
+        if (p.isPresent() && unit.containsKey(p.get().name())) {
+          String a = unitRoot(unit, n.name());
+          String b = unitRoot(unit, p.get().name());
+          if (!a.equals(b)) {
+            unit.put(b, a);
+          }
+        }
+      }
+    }
+    Map<String, List<String>> groups = new LinkedHashMap<>();
+    for (String name : unit.keySet()) {
+      groups.computeIfAbsent(unitRoot(unit, name), k -> new ArrayList<>()).add(name);
+    }
+    List<List<String>> ordered = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String name : unit.keySet()) {
+      String root = unitRoot(unit, name);
+      if (seen.add(root)) {
+        ordered.add(List.copyOf(groups.get(root)));
+      }
+    }
+    return ordered;
+  }
+
+  private static String unitRoot(Map<String, String> unit, String name) {
+    String r = name;
+    while (!unit.get(r).equals(r)) {
+      r = unit.get(r);
+    }
+    return r;
+  }
+
   Map<String, Integer> quantizedByOp() {
     return byOp;
   }
@@ -407,6 +537,14 @@ final class QdqPass {
 
   /** Inserts the quantizers and integer weights. */
   void rewrite(Map<String, TensorStatistics> stats) {
+    rewrite(stats, Map.of());
+  }
+
+  /**
+   * Inserts the quantizers and integer weights; {@code channels} gives the input means for bias
+   * correction.
+   */
+  void rewrite(Map<String, TensorStatistics> stats, Map<String, ChannelStatistics> channels) {
     Map<String, QuantParams> params = activationParams(stats);
     Map<String, String[]> groupInits = new HashMap<>();
     Map<String, String> dequantized = new LinkedHashMap<>();
@@ -437,10 +575,11 @@ final class QdqPass {
       dequantized.put(t, dq);
     }
     Map<String, String> weightMemo = new HashMap<>();
+    Map<String, QuantParams> paramMemo = new HashMap<>();
     for (Map.Entry<Node, RecipeResolver.NodeSettings> e : quantized.entrySet()) {
       Node n = e.getKey();
       RecipeResolver.NodeSettings s = e.getValue();
-      List<Slot> slots = slots(n);
+      List<Slot> slots = new ArrayList<>(slots(n));
       QuantParams weightParams = null;
       for (Slot sl : slots) {
         if (sl.role() != Role.WEIGHT) {
@@ -458,6 +597,9 @@ final class QdqPass {
         String key = w + "|" + axis + "|" + ws;
         String existing = weightMemo.get(key);
         if (existing != null) {
+          if (sl.input() == 1 && s.weights().correctsBias()) {
+            correctBias(n, slots, sl, paramMemo.get(key), channels, dequantized);
+          }
           n.setInput(sl.input(), existing);
           continue;
         }
@@ -472,8 +614,12 @@ final class QdqPass {
         if (bias != null && sl.input() == 1) {
           p = guardBias(n, bias, p, params.get(dequantizedSource(n, dequantized)));
         }
+        if (sl.input() == 1 && s.weights().correctsBias()) {
+          correctBias(n, slots, sl, p, channels, dequantized);
+        }
         String dq = weightDequantizer(w, p, values, dims);
         weightMemo.put(key, dq);
+        paramMemo.put(key, p);
         n.setInput(sl.input(), dq);
         if (sl.input() == 1) {
           weightParams = p;
@@ -553,6 +699,108 @@ final class QdqPass {
     g.addNode(node);
     weightsQuantized++;
     return dq;
+  }
+
+  /**
+   * Replaces the bias of a Conv, Gemm or MatMul(+Add) by b − ΔW·E[x] ({@link BiasCorrection}),
+   * while the node still reads its float weight. Conv and Gemm without a bias get one (added to
+   * {@code slots}, so it is quantized to int32 like any bias); a MatMul without a following
+   * constant Add is left alone, with a note.
+   */
+  private void correctBias(
+      Node n,
+      List<Slot> slots,
+      Slot weight,
+      QuantParams p,
+      Map<String, ChannelStatistics> channels,
+      Map<String, String> dequantized) {
+    String op = n.opType();
+    if (!Set.of("Conv", "Gemm", "MatMul").contains(op)) {
+      return; // bias_correction is a weight setting; other operators have no bias to correct
+    }
+    String in = dequantizedSource(n, dequantized);
+    ChannelStatistics.Layout layout = channelLayout(n);
+    if (layout == null) {
+      notes.add(
+          "node '" + n.name() + "': no bias correction (it does not multiply x by a constant W)");
+      return;
+    }
+    SmoothQuant.Smoothed smoothed = smoothing.tensors().get(in);
+    String source = smoothing.source(in);
+    ChannelStatistics cs = channels.get(source);
+    if (cs == null || cs.channels() != layout.channels() || cs.axis() != layout.axis()) {
+      throw SmoothQuant.missingChannels(n, source, "bias-corrects");
+    }
+    double[] mu = new double[cs.channels()];
+    for (int k = 0; k < mu.length; k++) {
+      mu[k] = cs.mean(k) / (smoothed != null ? smoothed.factors()[k] : 1f);
+    }
+    String w = n.input(weight.input());
+    long[] dims = TensorCodec.dims(model.requireInitializer(w));
+    float[] values = model.floats(w);
+    float[] dq = p.dequantize(p.quantize(values, dims), dims);
+    double[] shift =
+        op.equals("Conv")
+            ? BiasCorrection.convShift(values, dq, dims, n.intAttribute("group", 1), mu)
+            : BiasCorrection.matMulShift(values, dq, dims, SmoothQuant.transposed(n), mu);
+    double factor = 1;
+    Node target = n;
+    int biasInput = 2;
+    if (op.equals("Gemm")) {
+      float beta = n.floatAttribute("beta", 1f);
+      if (beta == 0f) {
+        notes.add("node '" + n.name() + "': no bias correction (Gemm with beta = 0)");
+        return;
+      }
+      factor = n.floatAttribute("alpha", 1f) / (double) beta;
+    } else if (op.equals("MatMul")) {
+      target = BiasFolding.foldableAdd(g, n.output(0), shift.length);
+      if (target == null) {
+        notes.add(
+            "node '"
+                + n.name()
+                + "': no bias correction (a MatMul corrects the bias of a following Add with a"
+                + " constant vector, and it has none)");
+        return;
+      }
+      biasInput = g.isInitializer(target.input(0)) ? 0 : 1;
+    }
+    String b = target.input(biasInput);
+    float[] bias = null;
+    if (!b.isEmpty()) {
+      if (!isFloatInitializer(b)) {
+        notes.add("node '" + n.name() + "': no bias correction (its bias '" + b + "' is computed)");
+        return;
+      }
+      TensorProto bt = model.requireInitializer(b);
+      if (TensorCodec.elementCount(bt) != shift.length) {
+        notes.add(
+            "node '"
+                + n.name()
+                + "': no bias correction (its bias '"
+                + b
+                + "' is not a vector of "
+                + shift.length
+                + ")");
+        return;
+      }
+      bias = model.floats(b);
+    }
+    String name = g.uniqueName((b.isEmpty() ? n.name() + "_bias" : b) + "_corrected");
+    long[] bdims =
+        b.isEmpty() ? new long[] {shift.length} : TensorCodec.dims(g.initializer(b).get());
+    g.putInitializer(
+        TensorCodec.fromFloats(name, bdims, BiasCorrection.corrected(bias, shift, factor)));
+    target.setInput(biasInput, name);
+    if (b.isEmpty()) {
+      boolean plain =
+          op.equals("Conv")
+              || (n.floatAttribute("alpha", 1f) == 1f && n.floatAttribute("beta", 1f) == 1f);
+      if (plain) {
+        slots.add(new Slot(2, Role.BIAS, weight.axis() >= 0 ? 0 : -1));
+      }
+      notes.add("node '" + n.name() + "': added a bias for bias correction");
+    }
   }
 
   /**

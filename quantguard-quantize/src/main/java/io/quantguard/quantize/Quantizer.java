@@ -89,8 +89,19 @@ public final class Quantizer {
     statics.plan();
     Set<String> tensors = statics.observed();
     WeightOnlyPass weightOnly = new WeightOnlyPass(planning, resolver, tables);
-    Map<String, Integer> channelInputs =
-        calibration != null ? weightOnly.channelInputs() : Map.of();
+    Map<String, ChannelStatistics.Layout> channelInputs = new LinkedHashMap<>();
+    if (calibration != null) {
+      boolean gram = weightOnly.needsGram();
+      weightOnly
+          .channelInputs()
+          .forEach(
+              (t, c) ->
+                  channelInputs.put(
+                      t, new ChannelStatistics.Layout(c, ChannelStatistics.Axis.LAST, gram)));
+      statics
+          .channelInputs(r.calibration().keepsChannels())
+          .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
+    }
     ActivationCalibration.Result result = null;
     if (calibration != null && (!tensors.isEmpty() || !channelInputs.isEmpty())) {
       result =
@@ -120,6 +131,19 @@ public final class Quantizer {
     return statics.plannedNodes();
   }
 
+  /**
+   * The nodes a recipe quantizes statically, grouped into the units tuning may move to another
+   * precision without leaving an inconsistent model (a Concat goes with the producers of its
+   * inputs, which share its scale), in graph order.
+   */
+  public static List<List<String>> staticGroups(Calibration calibration, Recipe recipe) {
+    OnnxModel work = calibration.normalized().copy();
+    RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
+    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work, resolver));
+    statics.plan();
+    return statics.plannedGroups();
+  }
+
   /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
   public static QuantizationResult quantize(
       Calibration calibration, Recipe recipe, Options options) {
@@ -129,10 +153,13 @@ public final class Quantizer {
     Set<String> declared = calibration.declared();
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     WeightTables tables = new WeightTables(work, resolver);
+    ActivationCalibration.Result cal = calibration.result();
+    Map<String, ChannelStatistics> channels = cal != null ? cal.channels() : Map.of();
+    SmoothQuant.Result smoothing = SmoothQuant.apply(work, resolver, channels);
     QdqPass statics = new QdqPass(work, resolver, tables);
+    statics.smoothing(smoothing);
     statics.plan();
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
-    ActivationCalibration.Result cal = calibration.result();
     if (anyStatic && cal == null) {
       throw new InvalidInputException(
           "--calibration",
@@ -141,11 +168,25 @@ public final class Quantizer {
     }
     if (anyStatic) {
       for (String t : statics.observed()) {
-        if (!cal.statistics().containsKey(t)) {
+        if (!cal.statistics().containsKey(t) && !smoothing.tensors().containsKey(t)) {
           throw new IllegalArgumentException(
               "the calibration did not observe tensor '"
                   + t
                   + "'; calibrate with a recipe that quantizes its consumer");
+        }
+      }
+      for (Map.Entry<String, ChannelStatistics.Layout> e :
+          statics.channelInputs(false).entrySet()) {
+        ChannelStatistics cs = channels.get(e.getKey());
+        if (cs == null
+            || cs.channels() != e.getValue().channels()
+            || cs.axis() != e.getValue().axis()) {
+          throw new InvalidInputException(
+              "recipe",
+              "bias-corrects or smooths the consumers of '"
+                  + e.getKey()
+                  + "', and the calibration did not collect that tensor's per-channel statistics",
+              "calibrate with `calibration: {channels: true}` in the recipe (or with this recipe)");
         }
       }
     }
@@ -164,7 +205,7 @@ public final class Quantizer {
 
     long weightsBefore = weightBytes(work);
     if (anyStatic) {
-      statics.rewrite(cal.statistics());
+      statics.rewrite(cal.statistics(), channels);
     }
     DynamicPass dynamic = new DynamicPass(work, resolver, tables);
     dynamic.run();
@@ -209,6 +250,7 @@ public final class Quantizer {
     skipped.addAll(weightOnly.skipped());
     skipped.addAll(fp16.kept());
     List<String> notes = new ArrayList<>(statics.notes());
+    notes.addAll(smoothing.notes());
     if (target > opsetBefore) {
       notes.add("upgraded the default opset from " + opsetBefore + " to " + target);
     }

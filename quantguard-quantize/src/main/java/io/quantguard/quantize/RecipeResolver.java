@@ -15,13 +15,27 @@ import java.util.regex.PatternSyntaxException;
  * are errors (a typo must not silently quantize what the user meant to keep in float).
  */
 final class RecipeResolver {
-  /** What the recipe says for one node. */
+  /**
+   * What the recipe says for one node; {@code smooth} is the SmoothQuant migration strength α, or
+   * null.
+   */
   record NodeSettings(
       boolean quantize,
       String mode,
       Recipe.Activations activations,
       Recipe.Weights weights,
-      String rationale) {}
+      String rationale,
+      Double smooth) {
+
+    NodeSettings(
+        boolean quantize,
+        String mode,
+        Recipe.Activations activations,
+        Recipe.Weights weights,
+        String rationale) {
+      this(quantize, mode, activations, weights, rationale, null);
+    }
+  }
 
   private final Recipe recipe;
   private final String source;
@@ -122,8 +136,47 @@ final class RecipeResolver {
             "overrides[" + i + "].precision is '" + o.precision() + "'",
             "use fp32 to keep nodes in float, or int8 / quantized (set types under activations/weights)");
       }
+      if (o.smooth() != null) {
+        checkSmoothSelector(o, s, g, i);
+      }
       overrides.add(s);
       i++;
+    }
+  }
+
+  /**
+   * A {@code smooth} override must select matrix products with a constant weight: an op_type
+   * selector must name MatMul or Gemm (its activation × activation products are left alone), a node
+   * or node_regex selector may select nothing else.
+   */
+  private void checkSmoothSelector(Recipe.Override o, Selector s, Graph g, int i) {
+    String where = "overrides[" + i + "].smooth";
+    if (o.tensor() != null) {
+      throw new InvalidInputException(
+          source,
+          where + " is set on a tensor selector",
+          "smoothing applies to MatMul/Gemm nodes: select them with node, node_regex or op_type");
+    }
+    if (o.opType() != null) {
+      if (!SmoothQuant.OP_TYPES.contains(o.opType())) {
+        throw new InvalidInputException(
+            source,
+            where + " is set for op_type " + o.opType(),
+            "SmoothQuant migration applies to MatMul and Gemm only");
+      }
+      return;
+    }
+    for (Node n : g.nodes()) {
+      if (s.matches(n)) {
+        String why = SmoothQuant.ineligible(g, n);
+        if (why != null) {
+          throw new InvalidInputException(
+              source,
+              where + " selects node '" + n.name() + "', which " + why,
+              "smooth only MatMul/Gemm nodes that multiply an activation by a constant 2-D"
+                  + " weight; narrow the selector");
+        }
+      }
     }
   }
 
@@ -154,11 +207,22 @@ final class RecipeResolver {
       if (o.weights() != null) {
         checkWeights(o.weights().over(r.weights()), "overrides[" + i + "].weights");
       }
+      checkSmooth(o.smooth(), "overrides[" + i + "].smooth");
       i++;
     }
+    checkSmooth(r.smooth(), "smooth");
     if (r.calibration().samples() <= 0 || r.calibration().batchSize() <= 0) {
       throw new InvalidInputException(
           source, "calibration samples and batch_size must be positive", "fix the numbers");
+    }
+  }
+
+  private void checkSmooth(Double alpha, String where) {
+    if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
+      throw new InvalidInputException(
+          source,
+          where + " is " + alpha,
+          "use a migration strength α in [0, 1] (0.5 is SmoothQuant's default), or leave it out");
     }
   }
 
@@ -226,13 +290,22 @@ final class RecipeResolver {
     boolean weightTypeSet = false;
     Recipe.Activations a = recipe.activations();
     Recipe.Weights w = recipe.weights();
+    Double smooth = recipe.smooth();
     for (Selector s : overrides) {
       if (s.override.tensor() == null && s.matches(n)) {
         Recipe.Override o = s.override;
         if (o.precision() != null) {
           quantize = !o.precision().equalsIgnoreCase("fp32");
         } else if (o.opType() == null || o.mode() != null) {
-          quantize = quantize || o.activations() != null || o.weights() != null || o.mode() != null;
+          quantize =
+              quantize
+                  || o.activations() != null
+                  || o.weights() != null
+                  || o.mode() != null
+                  || o.smooth() != null;
+        }
+        if (o.smooth() != null) {
+          smooth = o.smooth();
         }
         if (o.mode() != null) {
           mode = o.mode();
@@ -266,7 +339,7 @@ final class RecipeResolver {
       // recipes do.
       w = new Recipe.Weights("uint4", false, null, null, null, null, null, null, null).over(w);
     }
-    return new NodeSettings(quantize, mode, a, w, rationale);
+    return new NodeSettings(quantize, mode, a, w, rationale, smooth);
   }
 
   /** Tensor-level overrides on top of the consumer's activation settings. */

@@ -3,6 +3,7 @@ package io.quantguard.quantize;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
@@ -63,5 +64,71 @@ class CalibrationOverheadMeasurement {
           calibration / plain,
           Runtime.getRuntime().maxMemory() >> 20);
     }
+  }
+
+  /**
+   * What collecting per-channel statistics (min, max, sum of the inputs of every static MatMul: 24
+   * tensors on MiniLM) adds to a calibration pass over 200 texts: alternating rounds, wall and
+   * process CPU time. {@code -Dquantguard.measure=true} as above.
+   */
+  @Test
+  void channelStatisticsOverhead() {
+    assumeTrue(
+        Boolean.getBoolean("quantguard.measure"), "opt-in measurement (-Dquantguard.measure=true)");
+    int samples = Integer.getInteger("quantguard.measure.samples", 200);
+    DataSource data =
+        DataSpec.parse(
+            "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=128&limit=" + samples);
+    OnnxModel fp32 = ModelIO.load(TestModels.miniLm());
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    double[][] wall = new double[2][];
+    double[][] cpu = new double[2][];
+    int rounds = 4;
+    for (int c = 0; c < 2; c++) {
+      wall[c] = new double[rounds];
+      cpu[c] = new double[rounds];
+    }
+    for (int round = 0; round < rounds; round++) {
+      for (int c = 0; c < 2; c++) {
+        Recipe recipe =
+            RecipeIO.parse(
+                "op_types: [MatMul, Gather]\ncalibration: {samples: "
+                    + samples
+                    + ", channels: "
+                    + (c == 1)
+                    + "}",
+                "r");
+        long cpu0 = os.getProcessCpuTime();
+        Calibration cal =
+            Quantizer.calibrate(fp32, recipe, data, Quantizer.Options.defaults("measure"));
+        wall[c][round] = cal.result().nanos() / 1e9;
+        cpu[c][round] = (os.getProcessCpuTime() - cpu0) / 1e9;
+        System.out.printf(
+            Locale.ROOT,
+            "round %d, channels %s (%d tensors): pass %.2f s, process CPU %.2f s%n",
+            round,
+            c == 1,
+            cal.result().channels().size(),
+            wall[c][round],
+            cpu[c][round]);
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "median: pass %.2f s -> %.2f s (%+.1f %%), CPU %.2f s -> %.2f s (%+.1f %%)%n",
+        median(wall[0]),
+        median(wall[1]),
+        100 * (median(wall[1]) / median(wall[0]) - 1),
+        median(cpu[0]),
+        median(cpu[1]),
+        100 * (median(cpu[1]) / median(cpu[0]) - 1));
+  }
+
+  private static double median(double[] x) {
+    double[] s = x.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }

@@ -103,4 +103,46 @@ class QuantizerErrorsTest {
     assertThat(r.report().keptInFloat())
         .anyMatch(s -> s.node().equals(conv) && s.reason().contains("excluded"));
   }
+
+  @Test
+  void smoothAndBiasCorrectionAreCheckedAndNeedChannelStatistics() {
+    assertThatThrownBy(() -> quantize("smooth: 1.5", images()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("smooth is 1.5")
+        .hasMessageContaining("[0, 1]");
+    assertThatThrownBy(() -> quantize("overrides: [{op_type: Conv, smooth: 0.5}]", images()))
+        .hasMessageContaining("overrides[0].smooth is set for op_type Conv")
+        .hasMessageContaining("MatMul and Gemm only");
+    assertThatThrownBy(() -> quantize("overrides: [{node_regex: 'c1', smooth: 0.5}]", images()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("selects node '/net/c1/Conv', which is a Conv, not a MatMul or Gemm");
+    assertThatThrownBy(() -> quantize("overrides: [{tensor: logits, smooth: 0.5}]", images()))
+        .hasMessageContaining("tensor selector");
+    // A calibration that kept no per-channel statistics cannot serve a recipe that needs them.
+    Calibration cal =
+        Quantizer.calibrate(
+            cnn(),
+            RecipeIO.parse("calibration: {channels: false}", "plain.yaml"),
+            DataSpec.parse(images()),
+            Quantizer.Options.defaults("test"));
+    assertThatThrownBy(
+            () ->
+                Quantizer.quantize(
+                    cal,
+                    RecipeIO.parse("overrides: [{node: /net/f2/Gemm, smooth: 0.5}]", "s.yaml"),
+                    Quantizer.Options.defaults("test")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("smooths node '/net/f2/Gemm'")
+        .hasMessageContaining("'/net/r3/Relu_output_0'")
+        .hasMessageContaining("calibration: {channels: true}");
+    assertThatThrownBy(
+            () ->
+                Quantizer.quantize(
+                    cal,
+                    RecipeIO.parse("weights: {bias_correction: true}", "b.yaml"),
+                    Quantizer.Options.defaults("test")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("bias-corrects")
+        .hasMessageContaining("calibration: {channels: true}");
+  }
 }

@@ -13,7 +13,12 @@ public enum Action {
   /** A version was rebuilt from its recipe and compared byte for byte. */
   REPRODUCE,
   /** A version was re-evaluated on current data and judged against a policy. */
-  AUDIT;
+  AUDIT,
+  /**
+   * A model's policy (for every stage, or for one) was set or replaced; the entry carries the old
+   * and new text's SHA-256.
+   */
+  POLICY;
 
   public String id() {
     return name().toLowerCase(Locale.ROOT);

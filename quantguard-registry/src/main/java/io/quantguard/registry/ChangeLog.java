@@ -48,18 +48,34 @@ final class ChangeLog {
 
   /** The last {@code limit} entries, of one model or (null) of all, oldest first. */
   static List<ChangeLogEntry> last(Connection c, String model, int limit) throws SQLException {
+    return last(c, model, null, limit);
+  }
+
+  /**
+   * The last {@code limit} entries, of one model or (null) of all, of one action or (null) of all,
+   * oldest first.
+   */
+  static List<ChangeLogEntry> last(Connection c, String model, Action action, int limit)
+      throws SQLException {
     List<ChangeLogEntry> out = new ArrayList<>();
+    List<String> where = new ArrayList<>();
+    List<Object> args = new ArrayList<>();
+    if (model != null) {
+      where.add("model = ?");
+      args.add(model);
+    }
+    if (action != null) {
+      where.add("action = ?");
+      args.add(action.id());
+    }
+    args.add(Math.max(1, limit));
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT seq, at, actor, action, model, version, stage, previous_version, reason,"
                 + " details FROM change_log"
-                + (model != null ? " WHERE model = ?" : "")
+                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
                 + " ORDER BY seq DESC LIMIT ?")) {
-      int i = 1;
-      if (model != null) {
-        ps.setString(i++, model);
-      }
-      ps.setInt(i, Math.max(1, limit));
+      Sql.bind(ps, args.toArray());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(read(rs));

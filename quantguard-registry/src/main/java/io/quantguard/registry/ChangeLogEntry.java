@@ -9,13 +9,15 @@ import java.util.Map;
  * One append-only line of the audit trail: who did what to which version, when and why.
  *
  * @param seq gap-free sequence number; the order in which changes took effect
- * @param version the version acted on (the new production version for a rollback)
- * @param stage the stage it was moved to, or null
+ * @param version the version acted on (the new production version for a rollback); null for a
+ *     policy change
+ * @param stage the stage it was moved to; for a policy change the stage the policy is for (null:
+ *     every stage); or null
  * @param previousVersion the version that held that stage before (production before a rollback), or
  *     null
  * @param reason the why given with {@code --reason} (or the note of a registration)
  * @param details what else the action recorded (hashes, the displaced version's new stage, the
- *     outcome of a reproduction)
+ *     outcome of a reproduction, a policy's old and new SHA-256)
  */
 public record ChangeLogEntry(
     long seq,

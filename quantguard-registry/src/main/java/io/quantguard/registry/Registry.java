@@ -1,5 +1,6 @@
 package io.quantguard.registry;
 
+import io.quantguard.evaluate.Policy;
 import io.quantguard.evaluate.ReportReader;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.InvalidInputException;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@code jdbc:postgresql:} URL, for teams), with the same schema; model files live in a {@link
  * BlobStore} addressed by SHA-256 and verified on every read.
  *
- * <p>Every change (register, promote, rollback, reproduce) is one database transaction that first
+ * <p>Every change (register, promote, rollback, reproduce, audit, policy) is one database transaction that first
  * bumps the single {@code registry_state} row: that serializes concurrent writers on both databases
  * (so two promotions never lose one another) and numbers the change log without gaps. Blobs are
  * written before the transaction and become visible only through the row it commits, so a process
@@ -384,6 +385,135 @@ public final class Registry {
         });
   }
 
+  // ---------------------------------------------------------------- policies
+
+  /**
+   * Sets the policy {@code model} is audited against, for one stage or (null) for every stage that
+   * has none of its own. The text is validated first (a malformed policy is refused and nothing is
+   * stored), kept under its SHA-256, and the change is recorded with the old and new hash and the
+   * reason. Setting the text already in force is a no-op: nothing is recorded ({@link
+   * PolicyChange#changed()} is false).
+   *
+   * @param text the policy's YAML, as read from its file
+   * @param source where it came from (a file path): named in errors, and the policy's name when
+   *     its text has no {@code name:}
+   */
+  public PolicyChange setPolicy(
+      String model, Stage stage, String text, String source, String reason, String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    ArtifactRef.checkName(model, model);
+    String src = source != null ? source : model + " policy";
+    Policy parsed = Policy.parse(text, src); // refused before anything is written
+    String sha = ModelPolicy.sha256(text);
+    try {
+      return write(
+          (c, seq) -> {
+            requireModel(c, model);
+            Optional<ModelPolicy> current = PolicyTable.get(c, model, stage);
+            if (current.isPresent() && current.get().sha256().equals(sha)) {
+              throw new Unchanged(current.get()); // rolls back: no entry, no gap in the numbers
+            }
+            String previous = current.map(ModelPolicy::sha256).orElse(null);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("sha256", sha);
+            details.put("previousSha256", previous);
+            details.put("name", parsed.name());
+            putIfPresent(details, "source", source);
+            details.put("rules", parsed.rules().size());
+            ChangeLogEntry e =
+                ChangeLog.append(
+                    c,
+                    new ChangeLogEntry(
+                        seq, now(), who, Action.POLICY, model, null, stage, null, why, details));
+            PolicyTable.storeText(c, sha, text);
+            PolicyTable.put(c, model, stage, sha, parsed.name(), source, seq);
+            return new PolicyChange(
+                new ModelPolicy(
+                    model, stage, parsed.name(), sha, text, source, seq, e.at(), who, why),
+                previous,
+                e);
+          });
+    } catch (Unchanged u) {
+      return new PolicyChange(u.current, u.current.sha256(), null);
+    }
+  }
+
+  /** Thrown inside a policy write to roll it back when the text is the one in force already. */
+  private static final class Unchanged extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient ModelPolicy current;
+
+    Unchanged(ModelPolicy current) {
+      super(null, null, false, false);
+      this.current = current;
+    }
+  }
+
+  /** A model's policies: the one for every stage first, then those for one stage. */
+  public List<ModelPolicy> policies(String model) {
+    return read(
+        c -> {
+          requireModel(c, model);
+          return PolicyTable.all(c, model);
+        });
+  }
+
+  /** The policy set for exactly {@code stage} (null: the one for every stage). */
+  public Optional<ModelPolicy> policy(String model, Stage stage) {
+    return read(
+        c -> {
+          requireModel(c, model);
+          return PolicyTable.get(c, model, stage);
+        });
+  }
+
+  /**
+   * The policy a version in {@code stage} is judged by: the stage's own, else the model's policy
+   * for every stage; empty when neither is set.
+   */
+  public Optional<ModelPolicy> policyFor(String model, Stage stage) {
+    return read(c -> policyFor(c, model, stage));
+  }
+
+  private Optional<ModelPolicy> policyFor(Connection c, String model, Stage stage)
+      throws SQLException {
+    requireModel(c, model);
+    Optional<ModelPolicy> own =
+        stage != null ? PolicyTable.get(c, model, stage) : Optional.empty();
+    return own.isPresent() ? own : PolicyTable.get(c, model, null);
+  }
+
+  /**
+   * A policy text the registry keeps, by its SHA-256 or a unique prefix of at least 8 hex digits
+   * (as the change log shows them): every text ever set stays readable.
+   *
+   * @return the full hash and the text
+   */
+  public Map.Entry<String, String> policyText(String sha256) {
+    String prefix = sha256 == null ? "" : sha256.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!prefix.matches("[0-9a-f]{8,64}")) {
+      throw new InvalidInputException(
+          "--sha256 " + sha256,
+          "is not a SHA-256 or a prefix of one (8 to 64 hex digits)",
+          "copy the hash from quantguard registry log MODEL");
+    }
+    List<String[]> found = read(c -> PolicyTable.textsByPrefix(c, prefix));
+    if (found.isEmpty()) {
+      throw new InvalidInputException(
+          "--sha256 " + sha256,
+          "names no policy text in the registry " + db.describe(),
+          "copy the hash from quantguard registry log MODEL");
+    }
+    if (found.size() > 1) {
+      throw new InvalidInputException(
+          "--sha256 " + sha256,
+          "is the prefix of more than one policy's hash",
+          "give more digits");
+    }
+    return Map.entry(found.get(0)[0], found.get(0)[1]);
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** Every model, by name. */
@@ -521,6 +651,17 @@ public final class Registry {
         });
   }
 
+  /** The last {@code limit} entries of one action (e.g. the policy changes), oldest first. */
+  public List<ChangeLogEntry> log(String model, Action action, int limit) {
+    return read(
+        c -> {
+          if (model != null) {
+            requireModel(c, model);
+          }
+          return ChangeLog.last(c, model, action, limit);
+        });
+  }
+
   // ---------------------------------------------------------------- reproduce
 
   /**
@@ -596,20 +737,35 @@ public final class Registry {
 
   /**
    * Records the outcome of an audit of {@code ref} (a re-evaluation on current data, judged against
-   * a policy) in the change log.
+   * a policy) in the change log, with the judged policy's SHA-256 and, when the model has a
+   * registered policy for the version's stage (or every stage), that one's hash as it stood when
+   * the outcome was recorded.
    *
+   * @param policySha256 SHA-256 of the judged policy's text ({@link ModelPolicy#sha256(String)})
    * @param reason why the audit ran (a schedule, an alarm)
    * @param details what was judged and how it came out (policy, data, failed rules)
    */
   public ChangeLogEntry recordAudit(
-      ArtifactRef ref, boolean passed, String reason, Map<String, Object> details, String actor) {
+      ArtifactRef ref,
+      boolean passed,
+      String policySha256,
+      String reason,
+      Map<String, Object> details,
+      String actor) {
     String who = requireActor(actor);
     return write(
         (c, seq) -> {
           ArtifactVersion v = resolve(c, ref);
+          Optional<ModelPolicy> registered = policyFor(c, v.model(), v.stage());
           Map<String, Object> d = new LinkedHashMap<>();
           d.put("passed", passed);
           d.put("stage", v.stage().id());
+          d.put("policySha256", policySha256);
+          registered.ifPresent(
+              p -> {
+                d.put("registeredPolicySha256", p.sha256());
+                d.put("registeredPolicyFor", p.scope());
+              });
           d.putAll(details);
           return ChangeLog.append(
               c,
@@ -742,7 +898,7 @@ public final class Registry {
     if (reason == null || reason.isBlank()) {
       throw new InvalidInputException(
           "--reason",
-          "is required: promotions and rollbacks are recorded with their why",
+          "is required: promotions, rollbacks and policy changes are recorded with their why",
           "say why, e.g. --reason \"passes release.yaml; canary clean for 24 h\"");
     }
     return reason.strip();

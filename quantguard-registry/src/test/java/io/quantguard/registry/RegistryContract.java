@@ -338,6 +338,157 @@ abstract class RegistryContract {
     assertThat(registry.log(null, 10)).extracting(ChangeLogEntry::actor).containsExactly("alice");
   }
 
+  // ---------------------------------------------------------------- policies
+
+  @Test
+  void keepsAPolicyPerModelAndStageWithEveryChangeInTheLog() throws Exception {
+    register(TinyModels.fp32(tmp.resolve("a.onnx"), 1), "a", null, "alice");
+    assertThat(registry.policies("a")).isEmpty();
+    assertThat(registry.policyFor("a", Stage.PRODUCTION)).isEmpty();
+
+    String v1 = "rules:\n  accuracy: {max_drop: 1%}\n";
+    PolicyChange first =
+        registry.setPolicy("a", null, v1, "policies/release.yaml", "first gate", "alice");
+    assertThat(first.changed()).isTrue();
+    assertThat(first.previousSha256()).isNull();
+    assertThat(first.policy().sha256()).isEqualTo(sha256(v1));
+    assertThat(first.policy().name()).isEqualTo("release");
+    assertThat(first.policy().stage()).isNull();
+    ChangeLogEntry e1 = first.entry();
+    assertThat(e1.action()).isEqualTo(Action.POLICY);
+    assertThat(e1.actor()).isEqualTo("alice");
+    assertThat(e1.reason()).isEqualTo("first gate");
+    assertThat(e1.version()).isNull();
+    assertThat(e1.stage()).isNull();
+    assertThat(e1.details())
+        .containsEntry("sha256", sha256(v1))
+        .containsEntry("previousSha256", null)
+        .containsEntry("source", "policies/release.yaml")
+        .containsEntry("rules", 1);
+
+    // The same text again is a no-op: nothing recorded, the policy keeps its who and why.
+    PolicyChange again = registry.setPolicy("a", null, v1, "copy.yaml", "again", "bob");
+    assertThat(again.changed()).isFalse();
+    assertThat(again.entry()).isNull();
+    assertThat(again.policy().setBy()).isEqualTo("alice");
+    assertThat(again.policy().reason()).isEqualTo("first gate");
+    assertThat(again.policy().changeSeq()).isEqualTo(e1.seq());
+
+    // A change records the old and the new hash.
+    String v2 = "name: strict\nrules:\n  accuracy: {max_drop: 0.5%}\n  flip_rate: {max: 2%}\n";
+    PolicyChange second = registry.setPolicy("a", null, v2, "release.yaml", "tighter", "bob");
+    assertThat(second.changed()).isTrue();
+    assertThat(second.previousSha256()).isEqualTo(sha256(v1));
+    assertThat(second.entry().details())
+        .containsEntry("sha256", sha256(v2))
+        .containsEntry("previousSha256", sha256(v1))
+        .containsEntry("name", "strict");
+
+    // A policy for production only; the other stages keep the model's.
+    String prod = "rules:\n  size: {max_ratio: 0.3}\n";
+    PolicyChange p =
+        registry.setPolicy("a", Stage.PRODUCTION, prod, null, "size counts in production", "carol");
+    assertThat(p.previousSha256()).isNull(); // the first for production
+    assertThat(p.entry().stage()).isEqualTo(Stage.PRODUCTION);
+    assertThat(registry.policyFor("a", Stage.PRODUCTION).orElseThrow().sha256())
+        .isEqualTo(sha256(prod));
+    assertThat(registry.policyFor("a", Stage.CANARY).orElseThrow().sha256()).isEqualTo(sha256(v2));
+    assertThat(registry.policies("a"))
+        .extracting(ModelPolicy::stage)
+        .containsExactly(null, Stage.PRODUCTION);
+    ModelPolicy any = registry.policy("a", null).orElseThrow();
+    assertThat(any.text()).isEqualTo(v2);
+    assertThat(any.setBy()).isEqualTo("bob");
+    assertThat(any.reason()).isEqualTo("tighter");
+    assertThat(any.policy().name()).isEqualTo("strict");
+    assertThat(any.policy().rules()).hasSize(2);
+    assertThat(registry.policy("a", Stage.CANARY)).isEmpty();
+
+    // Refused, with nothing stored: a malformed policy, no reason, an unknown model.
+    int texts = count("policy");
+    assertThatThrownBy(
+            () ->
+                registry.setPolicy(
+                    "a", null, "rules:\n  accuracy: {max_dorp: 1%}\n", "bad.yaml", "x", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("bad.yaml")
+        .hasMessageContaining("max_dorp");
+    assertThatThrownBy(() -> registry.setPolicy("a", null, "rules: [\n", "bad.yaml", "x", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is not valid YAML");
+    assertThatThrownBy(() -> registry.setPolicy("a", null, prod, "p.yaml", " ", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--reason");
+    assertThatThrownBy(() -> registry.setPolicy("ghost", null, prod, "p.yaml", "x", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("ghost: is not a model in the registry");
+    assertThat(count("policy")).isEqualTo(texts).isEqualTo(3);
+    assertThat(registry.policy("a", null).orElseThrow().sha256()).isEqualTo(sha256(v2));
+
+    // The log: no gap where the no-op and the refusals were; the policy entries alone on request.
+    assertThat(registry.log("a", 100)).extracting(ChangeLogEntry::seq).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(registry.log("a", Action.POLICY, 100))
+        .extracting(ChangeLogEntry::reason)
+        .containsExactly("first gate", "tighter", "size counts in production");
+    // Every text stays readable by the hash the log records (or a prefix of it).
+    assertThat(registry.policyText(sha256(v1).substring(0, 12)))
+        .isEqualTo(Map.entry(sha256(v1), v1));
+    assertThatThrownBy(() -> registry.policyText("00000000"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("names no policy text");
+
+    // An audit records the judged policy's hash and the registered one for the version's stage.
+    ChangeLogEntry audit =
+        registry.recordAudit(
+            ArtifactRef.parse("a@1"), true, sha256(v1), "scheduled", Map.of("policy", "x"), "cron");
+    assertThat(audit.details())
+        .containsEntry("policySha256", sha256(v1))
+        .containsEntry("registeredPolicySha256", sha256(v2))
+        .containsEntry("registeredPolicyFor", "every stage");
+    registry.promote(ArtifactRef.parse("a@1"), Stage.PRODUCTION, "release", "alice");
+    assertThat(
+            registry
+                .recordAudit(ArtifactRef.parse("a@1"), false, sha256(prod), "alarm", Map.of(), "cron")
+                .details())
+        .containsEntry("policySha256", sha256(prod))
+        .containsEntry("registeredPolicySha256", sha256(prod))
+        .containsEntry("registeredPolicyFor", "production");
+  }
+
+  @Test
+  void keepsPolicyTextsAppendOnly() throws SQLException {
+    register(TinyModels.fp32(tmp.resolve("a.onnx"), 1), "a", null, "alice");
+    String text = "rules:\n  accuracy: {max_drop: 1%}\n";
+    registry.setPolicy("a", null, text, "p.yaml", "first", "alice");
+    try (Connection c = Database.parse(location).connect();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE policy SET text = 'rules: {}'"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("append-only");
+      assertThatThrownBy(() -> s.executeUpdate("DELETE FROM policy"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("append-only");
+    }
+    assertThat(registry.policy("a", null).orElseThrow().text()).isEqualTo(text);
+  }
+
+  private int count(String table) throws SQLException {
+    try (Connection c = Database.parse(location).connect();
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** SHA-256 of the UTF-8 bytes, computed here independently of the registry. */
+  private static String sha256(String text) throws java.security.NoSuchAlgorithmException {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
   // ---------------------------------------------------------------- reliability, separate JVMs
 
   @Test

@@ -1,6 +1,12 @@
 package io.quantguard.tune;
 
+import io.quantguard.evaluate.Bootstrap;
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.EvaluationReport;
+import io.quantguard.evaluate.MetricEstimate;
+import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ExternalData;
+import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
@@ -10,13 +16,15 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
-import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
-import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -33,10 +41,20 @@ public final class SensitivityAnalysis {
   /**
    * @param budget the most nodes to quantize alone (each costs one graph rewrite and one run over
    *     the validation data)
+   * @param task with a task spec ({@code classification}, {@code embedding}, ...), the task metric
+   *     is also measured for the {@code taskNodes} most sensitive nodes, with only that node
+   *     quantized and with only that node left in float, in one paired evaluation; null = SQNR only
    */
-  public record Options(int budget, SessionConfig session, Progress progress, String toolVersion) {
+  public record Options(
+      int budget,
+      String task,
+      int taskNodes,
+      SessionConfig session,
+      Progress progress,
+      String toolVersion) {
     public static Options defaults(String toolVersion) {
-      return new Options(Integer.MAX_VALUE, SessionConfig.defaults(), Progress.NONE, toolVersion);
+      return new Options(
+          Integer.MAX_VALUE, null, 5, SessionConfig.defaults(), Progress.NONE, toolVersion);
     }
   }
 
@@ -52,36 +70,134 @@ public final class SensitivityAnalysis {
     Quantizer.Options q =
         new Quantizer.Options(options.session(), options.progress(), options.toolVersion());
     Calibration cal = Quantizer.calibrate(fp32, recipe, calibration, q);
-    List<String> nodes = Quantizer.staticNodes(cal, recipe);
-    List<Batch> data = read(validation);
-    long samples = data.stream().mapToLong(Batch::size).sum();
-
-    List<Map<String, Tensor>> reference = new ArrayList<>();
-    List<String> outputs;
-    Map<String, String> nodeOutput = new LinkedHashMap<>();
-    for (Node n : fp32.graph().nodes()) {
-      if (nodes.contains(n.name())) {
-        nodeOutput.put(n.name(), n.output(0));
-      }
-    }
+    List<Batch> data = ReferenceOutputs.read(validation, Integer.MAX_VALUE);
     List<String> tensors = new ArrayList<>(cal.observedTensors());
-    List<String> fp32Exposed = new ArrayList<>(nodeOutput.values());
-    fp32Exposed.addAll(tensors);
-    try (InferenceSession s = InferenceSession.open(fp32, options.session(), fp32Exposed)) {
-      outputs = fp32.graph().outputs().stream().map(v -> v.getName()).toList();
-      List<String> wanted = new ArrayList<>(outputs);
-      wanted.addAll(fp32Exposed);
-      for (Batch b : data) {
-        reference.add(s.run(b.inputs(), wanted.stream().distinct().toList()));
-      }
-    }
-
+    List<String> nodes = Quantizer.staticNodes(cal, recipe);
+    List<String> inner = new ArrayList<>(nodeOutputs(fp32, nodes).values());
+    inner.addAll(tensors);
+    ReferenceOutputs reference = new ReferenceOutputs(fp32, data, inner, options.session());
     QuantizationResult full = Quantizer.quantize(cal, recipe, q);
-    double fullDb =
-        outputSqnr(full.model(), data, reference, outputs, null, options.session()).db();
     List<SensitivityReport.TensorError> tensorErrors =
-        tensorErrors(full.model(), tensors, reference);
+        tensorErrors(full.model(), tensors, reference.reference());
+    SensitivityReport ranked = rank(fp32, cal, recipe, reference, tensorErrors, options);
+    SensitivityReport.TaskImpact impact =
+        options.task() == null ? null : taskImpact(fp32, cal, recipe, validation, ranked, options);
+    return new SensitivityReport(
+        ranked.model(),
+        ranked.recipeSha256(),
+        ranked.calibrationSamples(),
+        ranked.validationSamples(),
+        ranked.fullOutputSqnrDb(),
+        ranked.nodes(),
+        ranked.tensors(),
+        impact,
+        ranked.evaluations() + (impact == null ? 0 : 1),
+        (System.nanoTime() - start) / 1e9);
+  }
 
+  /**
+   * The task metric with every node quantized, and for the most sensitive nodes with only that node
+   * quantized and with only that node in float: every candidate in one paired pass over the
+   * validation data.
+   */
+  private static SensitivityReport.TaskImpact taskImpact(
+      OnnxModel fp32,
+      Calibration cal,
+      Recipe recipe,
+      DataSource validation,
+      SensitivityReport ranked,
+      Options options) {
+    Quantizer.Options q =
+        new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
+    List<String> nodes = Quantizer.staticNodes(cal, recipe);
+    List<String> top =
+        ranked.nodes().stream()
+            .limit(options.taskNodes())
+            .map(SensitivityReport.NodeSensitivity::node)
+            .toList();
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("quantguard-sensitivity");
+      Path base = dir.resolve("fp32.onnx");
+      ModelIO.save(fp32, base);
+      Evaluation.Builder b =
+          Evaluation.builder()
+              .baseline("fp32", base)
+              .task(Tasks.parse(options.task()), options.task())
+              .session(options.session())
+              .bootstrap(new Bootstrap(0, 0.95, 42))
+              .toolVersion(options.toolVersion())
+              .data("validation", validation);
+      b.candidate("all", save(Quantizer.quantize(cal, recipe, q), dir, "all"));
+      int i = 0;
+      for (String node : top) {
+        i++;
+        b.candidate(
+            "only " + i,
+            save(
+                Quantizer.quantize(cal, RecipeEdits.only(recipe, List.of(node), nodes), q),
+                dir,
+                "only" + i));
+        b.candidate(
+            "float " + i,
+            save(Quantizer.quantize(cal, RecipeEdits.without(recipe, node), q), dir, "float" + i));
+      }
+      EvaluationReport r = b.build().run();
+      MetricEstimate headline = r.candidates().get(0).all().metrics().get(0);
+      Double fp32Value = headline.vsBaseline() ? null : r.baseline().all().metrics().get(0).value();
+      List<SensitivityReport.NodeTaskImpact> out = new ArrayList<>();
+      for (int k = 0; k < top.size(); k++) {
+        out.add(
+            new SensitivityReport.NodeTaskImpact(
+                top.get(k), value(r, "only " + (k + 1)), value(r, "float " + (k + 1))));
+      }
+      return new SensitivityReport.TaskImpact(
+          headline.name(), headline.higherIsBetter(), fp32Value, headline.value(), out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the candidate models for the task metric", e);
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private static Path save(QuantizationResult r, Path dir, String name) {
+    Path file = dir.resolve(name + ".onnx");
+    ModelIO.save(r.model(), file);
+    return file;
+  }
+
+  private static Double value(EvaluationReport r, String candidate) {
+    return r.model(candidate).orElseThrow().all().metrics().get(0).value();
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
+    }
+  }
+
+  /** Quantizes each node alone and compares the outputs with the reference. */
+  private static SensitivityReport rank(
+      OnnxModel fp32,
+      Calibration cal,
+      Recipe recipe,
+      ReferenceOutputs reference,
+      List<SensitivityReport.TensorError> tensorErrors,
+      Options options) {
+    Quantizer.Options q =
+        new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
+    List<String> nodes = Quantizer.staticNodes(cal, recipe);
+    Map<String, String> nodeOutput = nodeOutputs(fp32, nodes);
+    QuantizationResult full = Quantizer.quantize(cal, recipe, q);
+    double fullDb = reference.outputSqnr(full.model()).db();
     List<SensitivityReport.NodeSensitivity> ranked = new ArrayList<>();
     int evaluations = 1;
     Recipe base = recipe.resolved();
@@ -89,30 +205,11 @@ public final class SensitivityAnalysis {
       if (evaluations > options.budget()) {
         break;
       }
-      List<String> others = new ArrayList<>(base.exclude());
-      nodes.stream().filter(x -> !x.equals(node)).forEach(others::add);
-      Recipe alone =
-          new Recipe(
-              base.version(),
-              base.mode(),
-              base.activations(),
-              base.weights(),
-              base.opTypes(),
-              others,
-              base.overrides(),
-              base.calibration(),
-              base.rationale());
+      Recipe alone = RecipeEdits.only(base, List.of(node), nodes);
       QuantizationResult r = Quantizer.quantize(cal, alone, q);
       String out = nodeOutput.get(node);
       Sqnr own = new Sqnr();
-      Sqnr model =
-          outputSqnr(
-              r.model(),
-              data,
-              reference,
-              outputs,
-              out == null ? null : Map.entry(out, own),
-              options.session());
+      Sqnr model = reference.compare(r.model(), out, own);
       String op = fp32.graph().node(node).map(Node::opType).orElse("?");
       ranked.add(new SensitivityReport.NodeSensitivity(node, op, model.db(), own.db()));
       evaluations++;
@@ -125,50 +222,24 @@ public final class SensitivityAnalysis {
         fp32.source(),
         RecipeIO.sha256(base),
         cal.samples(),
-        samples,
+        reference.samples(),
         fullDb,
         ranked,
         tensorErrors,
+        null,
         evaluations,
-        (System.nanoTime() - start) / 1e9);
+        0);
   }
 
-  private static List<Batch> read(DataSource validation) {
-    List<Batch> out = new ArrayList<>();
-    try (BatchStream s = validation.open(16)) {
-      s.forEachRemaining(out::add);
-    }
-    return out;
-  }
-
-  /** SQNR of all graph outputs against the FP32 reference; optionally of one inner tensor too. */
-  private static Sqnr outputSqnr(
-      OnnxModel candidate,
-      List<Batch> data,
-      List<Map<String, Tensor>> reference,
-      List<String> outputs,
-      Map.Entry<String, Sqnr> inner,
-      SessionConfig config) {
-    Sqnr total = new Sqnr();
-    List<String> expose = inner == null ? List.of() : List.of(inner.getKey());
-    try (InferenceSession s = InferenceSession.open(candidate, config, expose)) {
-      List<String> wanted = new ArrayList<>(outputs);
-      wanted.addAll(expose);
-      for (int i = 0; i < data.size(); i++) {
-        Map<String, Tensor> got = s.run(data.get(i).inputs(), wanted.stream().distinct().toList());
-        for (String o : outputs) {
-          total.add(reference.get(i).get(o).toFloats(), got.get(o).toFloats());
-        }
-        if (inner != null) {
-          inner
-              .getValue()
-              .add(
-                  reference.get(i).get(inner.getKey()).toFloats(),
-                  got.get(inner.getKey()).toFloats());
-        }
+  /** Each node's first output, which the analysis compares with FP32's. */
+  static Map<String, String> nodeOutputs(OnnxModel fp32, List<String> nodes) {
+    Map<String, String> nodeOutput = new LinkedHashMap<>();
+    for (Node n : fp32.graph().nodes()) {
+      if (nodes.contains(n.name())) {
+        nodeOutput.put(n.name(), n.output(0));
       }
     }
-    return total;
+    return nodeOutput;
   }
 
   /** Quantize→dequantize each activation with the parameters the full model uses for it. */

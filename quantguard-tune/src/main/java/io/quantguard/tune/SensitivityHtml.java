@@ -75,6 +75,7 @@ public final class SensitivityHtml {
         + "<h2>Nodes, most sensitive first</h2><table><tr><th>node</th><th>op</th><th>model output SQNR (dB)</th><th>node output SQNR (dB)</th></tr>"
         + rows
         + "</table>"
+        + taskTable(r.taskImpact())
         + "<h2>Activation tensors: error of quantization alone</h2><table><tr><th>tensor</th><th>SQNR (dB)</th></tr>"
         + tensorRows
         + "</table>"
@@ -83,7 +84,33 @@ public final class SensitivityHtml {
         + "</body></html>";
   }
 
-  private static String echarts() {
+  private static String taskTable(SensitivityReport.TaskImpact t) {
+    if (t == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "<h2>Task metric: %s</h2><p>FP32 %s; every node quantized %.4f.</p>"
+                + "<table><tr><th>node</th><th>only this node quantized</th>"
+                + "<th>only this node in float</th></tr>",
+            esc(t.metric()),
+            t.fp32() == null ? "(the reference)" : String.format(Locale.ROOT, "%.4f", t.fp32()),
+            t.allQuantized()));
+    for (SensitivityReport.NodeTaskImpact n : t.nodes()) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>",
+              esc(n.node()),
+              n.onlyThisQuantized(),
+              n.onlyThisFloat()));
+    }
+    return b.append("</table>").toString();
+  }
+
+  static String echarts() {
     try (InputStream in = SensitivityHtml.class.getResourceAsStream(ECHARTS)) {
       if (in == null) {
         throw new IllegalStateException("ECharts is not on the class path (" + ECHARTS + ")");
@@ -94,7 +121,7 @@ public final class SensitivityHtml {
     }
   }
 
-  private static String esc(String s) {
+  static String esc(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 }

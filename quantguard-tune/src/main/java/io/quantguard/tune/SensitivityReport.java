@@ -9,7 +9,9 @@ import java.util.List;
  * FP32; lower is worse.
  *
  * @param fullOutputSqnrDb model output SQNR with every planned node quantized
- * @param evaluations models built and run (one per node analyzed, plus the full one)
+ * @param taskImpact the task metric for the most sensitive nodes, when a task was given
+ * @param evaluations models built and run (one per node analyzed, plus the full one, plus the
+ *     paired task evaluation)
  */
 public record SensitivityReport(
     String model,
@@ -19,6 +21,7 @@ public record SensitivityReport(
     double fullOutputSqnrDb,
     List<NodeSensitivity> nodes,
     List<TensorError> tensors,
+    TaskImpact taskImpact,
     int evaluations,
     double seconds) {
 
@@ -33,4 +36,20 @@ public record SensitivityReport(
 
   /** The error quantize→dequantize adds to one activation tensor with its planned parameters. */
   public record TensorError(String tensor, double sqnrDb) {}
+
+  /**
+   * The task metric (the task's headline: accuracy, cosine_mean, ...) of the model with every node
+   * quantized and, per sensitive node, with only it quantized and with only it left in float.
+   *
+   * @param fp32 the baseline's value, null for metrics that compare with the baseline themselves
+   */
+  public record TaskImpact(
+      String metric,
+      boolean higherIsBetter,
+      Double fp32,
+      Double allQuantized,
+      List<NodeTaskImpact> nodes) {}
+
+  /** One node's effect on the task metric. */
+  public record NodeTaskImpact(String node, Double onlyThisQuantized, Double onlyThisFloat) {}
 }

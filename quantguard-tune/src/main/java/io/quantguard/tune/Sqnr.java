@@ -7,12 +7,14 @@ package io.quantguard.tune;
 final class Sqnr {
   private double signal;
   private double noise;
+  private long values;
 
   void add(float[] reference, float[] other) {
     if (reference.length != other.length) {
       throw new IllegalArgumentException(
           "tensors of " + reference.length + " and " + other.length + " values");
     }
+    values += reference.length;
     for (int i = 0; i < reference.length; i++) {
       double x = reference[i];
       double d = x - other[i];
@@ -24,10 +26,13 @@ final class Sqnr {
   void merge(Sqnr other) {
     signal += other.signal;
     noise += other.noise;
+    values += other.values;
   }
 
-  /** dB; +∞ when the two agree exactly. */
+  /** dB; +∞ when the two agree exactly, NaN when nothing was added. */
   double db() {
-    return noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
+    return values == 0
+        ? Double.NaN
+        : noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
   }
 }

@@ -40,5 +40,36 @@ class SensitivityAnalysisTest {
     assertThat(r.nodes())
         .allMatch(n -> n.outputSqnrDb() > 5 && Double.isFinite(n.nodeOutputSqnrDb()));
     assertThat(r.tensors()).isNotEmpty().allMatch(t -> t.sqnrDb() > 20);
+    assertThat(r.taskImpact()).isNull();
+  }
+
+  @Test
+  void measuresTheTaskMetricForTheMostSensitiveNodes() {
+    String images = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String test =
+        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=2000";
+    Recipe w4 =
+        RecipeIO.parse(
+            "weights: {type: int4, method: minmax}\ncalibration: {samples: 500}", "w4a8");
+    SensitivityAnalysis.Options d = SensitivityAnalysis.Options.defaults("test");
+    SensitivityReport r =
+        SensitivityAnalysis.run(
+            ModelIO.load(TestModels.fashionCnn()),
+            w4,
+            DataSpec.parse(images),
+            DataSpec.parse(test),
+            new SensitivityAnalysis.Options(
+                d.budget(), "classification", 2, d.session(), d.progress(), "test"));
+    SensitivityReport.TaskImpact t = r.taskImpact();
+    System.out.println("CNN W4A8 task impact: " + t);
+    assertThat(t.metric()).isEqualTo("accuracy");
+    assertThat(t.fp32()).isBetween(0.9, 0.95);
+    // W4A8 everywhere loses accuracy; quantizing one node alone loses less than all of them.
+    assertThat(t.allQuantized()).isLessThan(t.fp32());
+    assertThat(t.nodes())
+        .extracting(SensitivityReport.NodeTaskImpact::node)
+        .containsExactly(r.nodes().get(0).node(), r.nodes().get(1).node());
+    assertThat(t.nodes()).allMatch(n -> n.onlyThisQuantized() >= t.allQuantized());
+    assertThat(r.evaluations()).isEqualTo(6);
   }
 }

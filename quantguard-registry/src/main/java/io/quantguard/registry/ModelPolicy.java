@@ -1,0 +1,63 @@
+package io.quantguard.registry;
+
+import io.quantguard.evaluate.Policy;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+
+/**
+ * A policy registered for a model: the limits its versions are audited against, for one stage or
+ * for every stage that has none of its own. The text is kept as it was set; the change log names
+ * it by {@link #sha256(String) SHA-256}.
+ *
+ * @param stage the stage it is for, or null for every stage
+ * @param name the policy's name: {@code name:} in its text, else the file name it was set from
+ * @param sha256 SHA-256 of the text's UTF-8 bytes
+ * @param text the policy (YAML) as it was set
+ * @param source the file it was set from, as given, or null
+ * @param changeSeq the change-log entry that set it (who, when and why below come from it)
+ */
+public record ModelPolicy(
+    String model,
+    Stage stage,
+    String name,
+    String sha256,
+    String text,
+    String source,
+    long changeSeq,
+    Instant setAt,
+    String setBy,
+    String reason) {
+
+  /** The column value for "every stage". */
+  static final String ANY_STAGE = "any";
+
+  /** {@code every stage} or the stage's name, for messages. */
+  public String scope() {
+    return scope(stage);
+  }
+
+  static String scope(Stage stage) {
+    return stage == null ? "every stage" : stage.id();
+  }
+
+  /** The parsed policy, named as it was when set; errors name the model and the hash. */
+  public Policy policy() {
+    String where =
+        model + "'s registered policy for " + scope() + " (sha256 " + sha256.substring(0, 12) + ")";
+    return new Policy(name, where, Policy.parse(text, where).rules());
+  }
+
+  /** The hash the registry and its change log name a policy text by. */
+  public static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

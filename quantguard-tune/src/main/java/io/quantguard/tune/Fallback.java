@@ -1,0 +1,32 @@
+package io.quantguard.tune;
+
+import io.quantguard.quantize.Recipe;
+
+/**
+ * The higher precisions a group can fall back to, cheapest first: 8-bit weights (for a recipe whose
+ * weights are narrower), then float16 or float32.
+ */
+enum Fallback {
+  INT8_WEIGHTS("int8 weights"),
+  FP16("fp16"),
+  FP32("fp32");
+
+  private final String label;
+
+  Fallback(String label) {
+    this.label = label;
+  }
+
+  String label() {
+    return label;
+  }
+
+  Recipe.Override override(String node, String rationale) {
+    return switch (this) {
+      case INT8_WEIGHTS ->
+          RecipeEdits.nodeWeights(node, RecipeEdits.weights("int8", true, true, null), rationale);
+      case FP16 -> RecipeEdits.node(node, null, "fp16", rationale);
+      case FP32 -> RecipeEdits.node(node, "fp32", null, rationale);
+    };
+  }
+}

@@ -1,0 +1,120 @@
+package io.quantguard.tune;
+
+import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.Node;
+import io.quantguard.quantize.Recipe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A cheaper fix than higher precision for one sensitive node: another calibrator for its input
+ * activations, per-channel or MSE-fitted weights, or 16-bit activations. Each is a set of recipe
+ * overrides; the tuner measures every candidate on the node alone and keeps the best.
+ *
+ * @param name short label ({@code calibrator mse}, {@code weights per-channel})
+ * @param overrides what the repair adds to the recipe
+ */
+record Repair(String name, List<Recipe.Override> overrides) {
+  /** Repair kinds, as {@code --repairs} names them. */
+  static final List<String> KINDS = List.of("calibrator", "weights", "int16");
+
+  /**
+   * Int16 activations are off by default: ONNX Runtime's CPU provider has no 16-bit integer
+   * kernels, so such a node runs in float between conversions, as slow as a float fallback.
+   */
+  static final Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights");
+
+  private static final List<Object[]> CALIBRATORS =
+      List.of(
+          new Object[] {"minmax", null},
+          new Object[] {"mse", null},
+          new Object[] {"entropy", null},
+          new Object[] {"percentile", 99.999},
+          new Object[] {"percentile", 99.99});
+
+  /** The repairs worth trying on a statically quantized node, given the recipe's settings. */
+  static List<Repair> candidates(Graph g, String nodeName, Recipe resolved, Set<String> kinds) {
+    Node n = g.node(nodeName).orElseThrow();
+    List<String> inputs = activationInputs(g, n);
+    List<Repair> out = new ArrayList<>();
+    if (kinds.contains("calibrator") && !inputs.isEmpty()) {
+      String current = resolved.activations().method();
+      Double pct = resolved.activations().percentile();
+      for (Object[] c : CALIBRATORS) {
+        String method = (String) c[0];
+        Double p = (Double) c[1];
+        if (method.equals(current) && (p == null || p.equals(pct))) {
+          continue;
+        }
+        String label = p == null ? method : method + " " + fmt(p);
+        List<Recipe.Override> o = new ArrayList<>();
+        for (String t : inputs) {
+          o.add(
+              RecipeEdits.tensorActivations(
+                  t, RecipeEdits.method(method, p), "tune: calibrator " + label));
+        }
+        out.add(new Repair("calibrator " + label, o));
+      }
+    }
+    boolean hasWeight = n.inputs().stream().skip(1).anyMatch(g::isInitializer);
+    if (kinds.contains("weights") && hasWeight) {
+      Recipe.Weights w = resolved.weights();
+      if (!Boolean.TRUE.equals(w.perChannel())) {
+        out.add(
+            new Repair(
+                "weights per-channel",
+                List.of(
+                    RecipeEdits.nodeWeights(
+                        nodeName,
+                        RecipeEdits.weights(null, true, true, null),
+                        "tune: per-channel weights"))));
+      }
+      if (!"mse".equals(w.method())) {
+        out.add(
+            new Repair(
+                "weights mse",
+                List.of(
+                    RecipeEdits.nodeWeights(
+                        nodeName,
+                        RecipeEdits.weights(null, null, null, "mse"),
+                        "tune: weight ranges fitted by MSE"))));
+      }
+    }
+    if (kinds.contains("int16") && !inputs.isEmpty()) {
+      List<Recipe.Override> o = new ArrayList<>();
+      for (String t : inputs) {
+        o.add(
+            RecipeEdits.tensorActivations(
+                t,
+                new Recipe.Activations("int16", true, null, null, null),
+                "tune: int16 activations"));
+      }
+      out.add(new Repair("int16 activations", o));
+    }
+    return out;
+  }
+
+  /** The node's float inputs that are computed, not stored: the ones calibration scales. */
+  static List<String> activationInputs(Graph g, Node n) {
+    List<String> out = new ArrayList<>();
+    for (String in : n.inputs()) {
+      if (in.isEmpty() || g.isInitializer(in)) {
+        continue;
+      }
+      boolean constant = g.producer(in).map(p -> p.opType().equals("Constant")).orElse(false);
+      if (!constant) {
+        out.add(in);
+      }
+    }
+    if (n.opType().equals("Gather")) {
+      return List.of(); // the indices are integers; only the table is quantized
+    }
+    return out;
+  }
+
+  private static String fmt(double p) {
+    return String.format(Locale.ROOT, "%s", p).replaceAll("\\.0$", "");
+  }
+}

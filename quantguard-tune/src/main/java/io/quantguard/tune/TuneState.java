@@ -1,0 +1,196 @@
+package io.quantguard.tune;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Rule;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.quantize.RecipeIO;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * What a tuning run has learned so far, written to {@code tuning-state.json} after every step: the
+ * ranking, the chosen repairs and every trial. A run with the same inputs resumes from it and takes
+ * each recipe's earlier result instead of evaluating it again; a state made from other inputs
+ * (model, recipe, data, task, policy, search settings) is refused rather than mixed in.
+ */
+final class TuneState {
+  static final String FILE = "tuning-state.json";
+  static final String SCHEMA = "quantguard.tune-state/1";
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** The file's shape. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  record Snapshot(
+      String schema,
+      String key,
+      List<RankedGroup> ranking,
+      List<ChosenRepair> repairs,
+      Boolean repairsAdopted,
+      List<Trial> trials) {}
+
+  private final Path file;
+  private final String key;
+  private List<RankedGroup> ranking;
+  private List<ChosenRepair> repairs;
+  private Boolean repairsAdopted;
+  private final List<Trial> trials = new ArrayList<>();
+
+  private TuneState(Path file, String key) {
+    this.file = file;
+    this.key = key;
+  }
+
+  /** Opens the state in {@code out}, or starts a new one. */
+  static TuneState open(Path out, String key) {
+    Path file = out.resolve(FILE);
+    TuneState s = new TuneState(file, key);
+    if (!Files.exists(file)) {
+      return s;
+    }
+    Snapshot snap;
+    try {
+      snap = JSON.readValue(file.toFile(), Snapshot.class);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          file.toString(),
+          "is not a tuning state QuantGuard can read: " + e.getMessage(),
+          "delete it to start the search again, or give another --out");
+    }
+    if (!SCHEMA.equals(snap.schema()) || !key.equals(snap.key())) {
+      throw new InvalidInputException(
+          file.toString(),
+          "holds a tuning run of other inputs (model, recipe, data, task, policy or search"
+              + " settings differ)",
+          "give another --out, or delete the directory to start over");
+    }
+    s.ranking = snap.ranking();
+    s.repairs = snap.repairs();
+    s.repairsAdopted = snap.repairsAdopted();
+    if (snap.trials() != null) {
+      s.trials.addAll(snap.trials());
+    }
+    return s;
+  }
+
+  /**
+   * Identifies the inputs: the model's bytes, the resolved start recipe, the data and calibration
+   * specs, the task, the policy's rules, the search settings and the tool version. The budget is
+   * left out, so a run can be resumed with a larger one.
+   */
+  static String key(Tuner.Inputs in, Tuner.Options o) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      try (InputStream s = new DigestInputStream(Files.newInputStream(in.model()), md)) {
+        s.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+      StringBuilder b = new StringBuilder();
+      b.append(RecipeIO.toJson(in.start().resolved())).append('\n');
+      b.append(in.calibration().name()).append('\n');
+      for (Evaluation.Data d : in.data()) {
+        b.append(d.name()).append('=').append(d.source().name()).append('\n');
+      }
+      b.append(in.taskSpec()).append('\n');
+      for (Rule r : in.policy().rules()) {
+        b.append(r.describe()).append('\n');
+      }
+      b.append(o.rankSamples())
+          .append(' ')
+          .append(o.repairTop())
+          .append(' ')
+          .append(new TreeSet<>(o.repairs()))
+          .append(' ')
+          .append(o.fallback())
+          .append(' ')
+          .append(o.batchSize())
+          .append(' ')
+          .append(o.bootstrap())
+          .append(' ')
+          .append(o.seed())
+          .append(' ')
+          .append(o.toolVersion());
+      md.update(b.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(md.digest());
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          in.model().toString(), "cannot be read: " + e.getMessage(), "check the path", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  List<RankedGroup> ranking() {
+    return ranking;
+  }
+
+  void ranking(List<RankedGroup> r) {
+    ranking = List.copyOf(r);
+    save();
+  }
+
+  List<ChosenRepair> repairs() {
+    return repairs;
+  }
+
+  void repairs(List<ChosenRepair> r) {
+    repairs = List.copyOf(r);
+    save();
+  }
+
+  void repairsAdopted(boolean adopted) {
+    repairsAdopted = adopted;
+    save();
+  }
+
+  Boolean repairsAdopted() {
+    return repairsAdopted;
+  }
+
+  List<Trial> trials() {
+    return List.copyOf(trials);
+  }
+
+  /** The earlier trial of the recipe with this hash, or null. */
+  Trial trial(String recipeSha256) {
+    return trials.stream()
+        .filter(t -> t.recipeSha256().equals(recipeSha256))
+        .findFirst()
+        .orElse(null);
+  }
+
+  void add(Trial t) {
+    trials.add(t);
+    save();
+  }
+
+  private void save() {
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
+      try {
+        JSON.writeValue(
+            tmp.toFile(), new Snapshot(SCHEMA, key, ranking, repairs, repairsAdopted, trials));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package io.quantguard.tune;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Policy;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.TestModels;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.runtime.data.DataSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The search on the Fashion-MNIST CNN from W4A8 (symmetric per-channel int4 weights with min/max
+ * ranges, the setting where PyTorch's post-training quantization loses about a point), against a
+ * policy that plain W4A8 fails on accuracy and all-int8 weights fail on size.
+ */
+class TunerTest {
+  private static final Recipe W4A8 =
+      RecipeIO.parse(
+          "weights: {type: int4, symmetric: true, per_channel: true, method: minmax}\n"
+              + "calibration: {samples: 500}",
+          "w4a8");
+  private static final Policy POLICY =
+      Policy.parse(
+          "name: w4a8\nrules:\n  accuracy: {max_drop: 0.2%}\n  size: {max_ratio: 0.2}\n", "policy");
+
+  @TempDir Path tmp;
+
+  private static Tuner.Inputs inputs(Policy policy) {
+    String train = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String test =
+        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=5000";
+    return new Tuner.Inputs(
+        TestModels.fashionCnn(),
+        W4A8,
+        DataSpec.parse(train),
+        List.of(new Evaluation.Data("test", DataSpec.parse(test))),
+        "classification",
+        policy);
+  }
+
+  private static Tuner.Options options(int budget) {
+    Tuner.Options d = Tuner.Options.defaults("test");
+    return new Tuner.Options(
+        budget,
+        d.rankSamples(),
+        d.repairTop(),
+        d.repairs(),
+        d.fallback(),
+        256,
+        100,
+        d.seed(),
+        d.session(),
+        d.progress(),
+        System.out::println,
+        d.toolVersion());
+  }
+
+  @Test
+  void findsTheFewestInt8WeightLayersThatMeetThePolicyAndResumes() throws Exception {
+    // First with a budget too small to finish: the best failing recipe comes back with its gaps.
+    Path out = tmp.resolve("tune");
+    TuneResult cut = Tuner.run(inputs(POLICY), options(2), out);
+    assertThat(cut.passed()).isFalse();
+    assertThat(cut.evaluations()).isEqualTo(2);
+    assertThat(cut.best().gaps()).isNotEmpty();
+    assertThat(cut.best().gaps().get(0).rule()).startsWith("accuracy");
+    assertThat(out.resolve("recipe.yaml")).exists();
+    assertThat(out.resolve("model.onnx")).exists();
+
+    // Resumed with a full budget: the first two trials are taken from the state, not re-run.
+    TuneResult r = Tuner.run(inputs(POLICY), options(24), out);
+    assertThat(r.trials().subList(0, 2)).isEqualTo(cut.trials());
+    assertThat(r.passed()).isTrue();
+    Trial start = r.trials().get(0);
+    assertThat(start.phase()).isEqualTo("start");
+    assertThat(start.qualityPassed()).isFalse(); // plain W4A8 loses more than 0.2 points
+    // The ranking covers all four layers; bisection over four groups needs at most 2 steps,
+    // plus the start, the repairs, the all-fallback trial, one undo per kept group and the
+    // confirmation of the answer.
+    assertThat(r.ranking()).hasSize(4);
+    assertThat(r.evaluations()).isLessThanOrEqualTo(4 + 2 + r.best().higherPrecision() + 1);
+    assertThat(r.trials())
+        .filteredOn(t -> t.phase().equals("confirm"))
+        .singleElement()
+        .matches(t -> t.passed() && t.recipeSha256().equals(r.best().recipeSha256()));
+    // Some but not all layers need int8 weights: all of them break the size limit.
+    assertThat(r.best().higherPrecision()).isBetween(1, 3);
+    assertThat(r.trials())
+        .anyMatch(t -> t.higherPrecision() == 4 && t.qualityPassed() && !t.passed());
+    assertThat(r.decisions())
+        .filteredOn(d -> d.action().equals("fallback: int8 weights"))
+        .hasSize(r.best().higherPrecision())
+        .allMatch(d -> d.evidence().contains("sensitivity rank"));
+
+    // The written model is the best recipe's, and it really is smaller than the size limit.
+    long fp32 = Files.size(TestModels.fashionCnn());
+    assertThat(Files.size(out.resolve("model.onnx"))).isLessThan((long) (0.2 * fp32));
+    Recipe tuned = RecipeIO.read(out.resolve("recipe.yaml"));
+    assertThat(RecipeIO.sha256(tuned.resolved())).isEqualTo(r.best().recipeSha256());
+    assertThat(ModelIO.load(out.resolve("model.onnx")).metadata())
+        .containsEntry("quantguard.recipe.sha256", r.best().recipeSha256());
+    assertThat(out.resolve("report/report.json")).exists();
+    assertThat(Files.readString(out.resolve("tuning.md"))).contains("Trade-off curve");
+    assertThat(Files.readString(out.resolve("tuning.html"))).contains("echarts");
+
+    // A fresh run with the same inputs makes the same decisions (deterministic for a seed).
+    TuneResult again = Tuner.run(inputs(POLICY), options(24), tmp.resolve("again"));
+    assertThat(again.best().recipeSha256()).isEqualTo(r.best().recipeSha256());
+    assertThat(again.ranking())
+        .extracting(RankedGroup::nodes)
+        .isEqualTo(r.ranking().stream().map(RankedGroup::nodes).toList());
+  }
+
+  @Test
+  void refusesAStateFromOtherInputs() {
+    Path out = tmp.resolve("tune");
+    Tuner.run(inputs(POLICY), options(1), out);
+    Policy other =
+        Policy.parse("rules:\n  accuracy: {max_drop: 1%}\n  size: {max_ratio: 0.2}\n", "other");
+    assertThatThrownBy(() -> Tuner.run(inputs(other), options(1), out))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tuning-state.json")
+        .hasMessageContaining("other inputs");
+  }
+
+  @Test
+  void refusesAPolicyWithoutQualityRules() {
+    Policy costOnly = Policy.parse("rules:\n  size: {max_ratio: 0.2}\n", "cost-only");
+    assertThatThrownBy(() -> Tuner.run(inputs(costOnly), options(4), tmp.resolve("x")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no rule on what the model computes");
+    assertThat(tmp.resolve("x")).doesNotExist();
+  }
+
+  @Test
+  void aRecipeStandsAsPassingOnlyWhenEveryEvaluationOfItPassed() {
+    Trial pass = trial(1, "a", true);
+    Trial other = trial(2, "b", true);
+    Trial failedAgain = trial(3, "a", false);
+    assertThat(Tuner.standing(List.of(pass, other))).containsExactly(pass, other);
+    assertThat(Tuner.standing(List.of(pass, other, failedAgain)))
+        .containsExactly(failedAgain, other);
+  }
+
+  private static Trial trial(int index, String sha, boolean passed) {
+    return new Trial(
+        index, "x", sha, "", 0, passed, passed, 0.9, 1.0, 1.0, List.of(), passed ? 0 : 1, 1);
+  }
+
+  @Test
+  void repairsOfferOtherCalibratorsAndWeightFits() {
+    var fp32 = ModelIO.load(TestModels.fashionCnn());
+    List<Repair> repairs =
+        Repair.candidates(
+            fp32.graph(), "/net/c1/Conv", W4A8.resolved(), Set.of("calibrator", "weights"));
+    assertThat(repairs)
+        .extracting(Repair::name)
+        .contains("calibrator mse", "calibrator entropy", "weights mse")
+        .doesNotContain("calibrator minmax", "weights per-channel", "int16 activations");
+    assertThat(repairs.get(0).overrides()).allMatch(o -> o.tensor() != null);
+  }
+}
