@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Tune a static recipe to a policy: rank the quantized nodes by sensitivity, repair the"
-          + " sensitive ones (another calibrator, per-channel or MSE weights), then keep the fewest"
+          + " model (SmoothQuant α) and the sensitive nodes (another calibrator, per-channel or MSE"
+          + " weights, bias correction, SmoothQuant), then keep the fewest"
           + " of them in higher precision (int8 weights, fp16 or fp32), found by bisection, and undo"
           + " the fallbacks that turn out not to be needed.",
       "Writes recipe.yaml, model.onnx, report/ (the evaluation), tuning.json, tuning.md,"
@@ -111,8 +112,10 @@ final class TuneCommand implements Callable<Integer> {
       names = "--repairs",
       split = ",",
       paramLabel = "KIND",
-      description = "repairs to try: calibrator, weights, int16 (default: calibrator,weights)")
-  List<String> repairs = new ArrayList<>(List.of("calibrator", "weights"));
+      description =
+          "repairs to try: calibrator, weights, smooth, int16 (default:"
+              + " calibrator,weights,smooth)")
+  List<String> repairs = new ArrayList<>(List.of("calibrator", "weights", "smooth"));
 
   @Option(
       names = "--fallback",

@@ -176,13 +176,13 @@ final class SmoothQuant {
     List<String> skipped = new ArrayList<>();
     for (Node n : new ArrayList<>(g.topologicalOrder())) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (s.smooth() == null || !s.quantize() || !"static".equals(s.mode())) {
-        continue;
-      }
-      if (!OP_TYPES.contains(n.opType())) {
-        continue; // a global smooth applies to the matrix products only
+      if (s.smooth() == null || !s.quantize() || !OP_TYPES.contains(n.opType())) {
+        continue; // a global smooth applies to the quantized matrix products only
       }
       String why = ineligible(g, n);
+      if (why == null && !"static".equals(s.mode())) {
+        why = "is quantized in " + s.mode() + " mode (smoothing is for static quantization)";
+      }
       String x = n.input(0);
       if (why == null && recipe.tensorKeptFloat(x)) {
         why = "reads '" + x + "', which the recipe keeps in fp32";

@@ -9,8 +9,8 @@ import java.util.HexFormat;
 
 /**
  * A policy registered for a model: the limits its versions are audited against, for one stage or
- * for every stage that has none of its own. The text is kept as it was set; the change log names
- * it by {@link #sha256(String) SHA-256}.
+ * for every stage that has none of its own. The text is kept as it was set; the change log names it
+ * by {@link #sha256(String) SHA-256}.
  *
  * @param stage the stage it is for, or null for every stage
  * @param name the policy's name: {@code name:} in its text, else the file name it was set from

@@ -41,8 +41,7 @@ final class PolicyTable {
 
   /** The policy of {@code model} for exactly {@code stage} (null: every stage). */
   static Optional<ModelPolicy> get(Connection c, String model, Stage stage) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(SELECT + " WHERE p.model = ? AND p.stage = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE p.model = ? AND p.stage = ?")) {
       ps.setString(1, model);
       ps.setString(2, column(stage));
       try (ResultSet rs = ps.executeQuery()) {
@@ -78,7 +77,9 @@ final class PolicyTable {
     return out;
   }
 
-  /** Makes {@code sha256} the policy of {@code model} for {@code stage}, set by change {@code seq}. */
+  /**
+   * Makes {@code sha256} the policy of {@code model} for {@code stage}, set by change {@code seq}.
+   */
   static void put(
       Connection c, String model, Stage stage, String sha256, String name, String source, long seq)
       throws SQLException {

@@ -45,11 +45,11 @@ import org.slf4j.LoggerFactory;
  * {@code jdbc:postgresql:} URL, for teams), with the same schema; model files live in a {@link
  * BlobStore} addressed by SHA-256 and verified on every read.
  *
- * <p>Every change (register, promote, rollback, reproduce, audit, policy) is one database transaction that first
- * bumps the single {@code registry_state} row: that serializes concurrent writers on both databases
- * (so two promotions never lose one another) and numbers the change log without gaps. Blobs are
- * written before the transaction and become visible only through the row it commits, so a process
- * killed half-way leaves nothing that any reader sees.
+ * <p>Every change (register, promote, rollback, reproduce, audit, policy) is one database
+ * transaction that first bumps the single {@code registry_state} row: that serializes concurrent
+ * writers on both databases (so two promotions never lose one another) and numbers the change log
+ * without gaps. Blobs are written before the transaction and become visible only through the row it
+ * commits, so a process killed half-way leaves nothing that any reader sees.
  */
 public final class Registry {
   private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
@@ -395,8 +395,8 @@ public final class Registry {
    * PolicyChange#changed()} is false).
    *
    * @param text the policy's YAML, as read from its file
-   * @param source where it came from (a file path): named in errors, and the policy's name when
-   *     its text has no {@code name:}
+   * @param source where it came from (a file path): named in errors, and the policy's name when its
+   *     text has no {@code name:}
    */
   public PolicyChange setPolicy(
       String model, Stage stage, String text, String source, String reason, String actor) {
@@ -479,8 +479,7 @@ public final class Registry {
   private Optional<ModelPolicy> policyFor(Connection c, String model, Stage stage)
       throws SQLException {
     requireModel(c, model);
-    Optional<ModelPolicy> own =
-        stage != null ? PolicyTable.get(c, model, stage) : Optional.empty();
+    Optional<ModelPolicy> own = stage != null ? PolicyTable.get(c, model, stage) : Optional.empty();
     return own.isPresent() ? own : PolicyTable.get(c, model, null);
   }
 
@@ -507,9 +506,7 @@ public final class Registry {
     }
     if (found.size() > 1) {
       throw new InvalidInputException(
-          "--sha256 " + sha256,
-          "is the prefix of more than one policy's hash",
-          "give more digits");
+          "--sha256 " + sha256, "is the prefix of more than one policy's hash", "give more digits");
     }
     return Map.entry(found.get(0)[0], found.get(0)[1]);
   }

@@ -426,7 +426,9 @@ abstract class RegistryContract {
     assertThat(registry.policy("a", null).orElseThrow().sha256()).isEqualTo(sha256(v2));
 
     // The log: no gap where the no-op and the refusals were; the policy entries alone on request.
-    assertThat(registry.log("a", 100)).extracting(ChangeLogEntry::seq).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(registry.log("a", 100))
+        .extracting(ChangeLogEntry::seq)
+        .containsExactly(1L, 2L, 3L, 4L);
     assertThat(registry.log("a", Action.POLICY, 100))
         .extracting(ChangeLogEntry::reason)
         .containsExactly("first gate", "tighter", "size counts in production");
@@ -448,7 +450,8 @@ abstract class RegistryContract {
     registry.promote(ArtifactRef.parse("a@1"), Stage.PRODUCTION, "release", "alice");
     assertThat(
             registry
-                .recordAudit(ArtifactRef.parse("a@1"), false, sha256(prod), "alarm", Map.of(), "cron")
+                .recordAudit(
+                    ArtifactRef.parse("a@1"), false, sha256(prod), "alarm", Map.of(), "cron")
                 .details())
         .containsEntry("policySha256", sha256(prod))
         .containsEntry("registeredPolicySha256", sha256(prod))

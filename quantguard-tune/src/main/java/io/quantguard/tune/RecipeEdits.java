@@ -25,6 +25,7 @@ final class RecipeEdits {
         base.opTypes(),
         base.exclude(),
         all,
+        base.smooth(),
         base.calibration(),
         rationale != null ? rationale : base.rationale());
   }
@@ -45,6 +46,7 @@ final class RecipeEdits {
         r.opTypes(),
         others,
         r.overrides(),
+        r.smooth(),
         r.calibration(),
         r.rationale());
   }
@@ -62,8 +64,28 @@ final class RecipeEdits {
         r.opTypes(),
         excluded,
         r.overrides(),
+        r.smooth(),
         r.calibration(),
         r.rationale());
+  }
+
+  /** The recipe with SmoothQuant migration of strength {@code alpha} on every eligible node. */
+  static Recipe withSmooth(Recipe base, double alpha, String rationale) {
+    return new Recipe(
+        base.version(),
+        base.mode(),
+        base.activations(),
+        base.weights(),
+        base.opTypes(),
+        base.exclude(),
+        base.overrides(),
+        alpha,
+        base.calibration(),
+        rationale != null ? rationale : base.rationale());
+  }
+
+  static Recipe.Override nodeSmooth(String node, double alpha, String rationale) {
+    return new Recipe.Override(null, null, node, null, null, null, null, null, alpha, rationale);
   }
 
   static Recipe.Override node(String node, String precision, String mode, String rationale) {
@@ -84,7 +106,12 @@ final class RecipeEdits {
   }
 
   static Recipe.Weights weights(String type, Boolean symmetric, Boolean perChannel, String method) {
-    return new Recipe.Weights(type, symmetric, perChannel, method, null, null, null, null, null);
+    return new Recipe.Weights(
+        type, symmetric, perChannel, method, null, null, null, null, null, null);
+  }
+
+  static Recipe.Weights biasCorrection() {
+    return new Recipe.Weights(null, null, null, null, null, null, null, null, null, true);
   }
 
   /** The same override with another rationale. */
@@ -98,6 +125,7 @@ final class RecipeEdits {
         o.precision(),
         o.activations(),
         o.weights(),
+        o.smooth(),
         rationale);
   }
 }

@@ -10,21 +10,25 @@ import java.util.Set;
 
 /**
  * A cheaper fix than higher precision for one sensitive node: another calibrator for its input
- * activations, per-channel or MSE-fitted weights, or 16-bit activations. Each is a set of recipe
- * overrides; the tuner measures every candidate on the node alone and keeps the best.
+ * activations, per-channel or MSE-fitted weights, bias correction, SmoothQuant migration of
+ * activation outliers into the weights, or 16-bit activations. Each is a set of recipe overrides;
+ * the tuner measures every candidate on the node alone and keeps the best.
  *
  * @param name short label ({@code calibrator mse}, {@code weights per-channel})
  * @param overrides what the repair adds to the recipe
  */
 record Repair(String name, List<Recipe.Override> overrides) {
   /** Repair kinds, as {@code --repairs} names them. */
-  static final List<String> KINDS = List.of("calibrator", "weights", "int16");
+  static final List<String> KINDS = List.of("calibrator", "weights", "smooth", "int16");
 
   /**
    * Int16 activations are off by default: ONNX Runtime's CPU provider has no 16-bit integer
    * kernels, so such a node runs in float between conversions, as slow as a float fallback.
    */
-  static final Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights");
+  static final Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights", "smooth");
+
+  /** SmoothQuant strengths tried on one node (the whole-model search tries more). */
+  private static final double[] NODE_ALPHAS = {0.5, 0.75};
 
   private static final List<Object[]> CALIBRATORS =
       List.of(
@@ -71,6 +75,16 @@ record Repair(String name, List<Recipe.Override> overrides) {
                         RecipeEdits.weights(null, true, true, null),
                         "tune: per-channel weights"))));
       }
+      if (!Boolean.TRUE.equals(w.biasCorrection())) {
+        out.add(
+            new Repair(
+                "weights bias correction",
+                List.of(
+                    RecipeEdits.nodeWeights(
+                        nodeName,
+                        RecipeEdits.biasCorrection(),
+                        "tune: bias correction of the weights' expected output error"))));
+      }
       if (!"mse".equals(w.method())) {
         out.add(
             new Repair(
@@ -80,6 +94,14 @@ record Repair(String name, List<Recipe.Override> overrides) {
                         nodeName,
                         RecipeEdits.weights(null, null, null, "mse"),
                         "tune: weight ranges fitted by MSE"))));
+      }
+    }
+    if (kinds.contains("smooth") && smoothable(g, n, inputs)) {
+      for (double alpha : NODE_ALPHAS) {
+        out.add(
+            new Repair(
+                "smooth " + alpha,
+                List.of(RecipeEdits.nodeSmooth(nodeName, alpha, "tune: SmoothQuant α " + alpha))));
       }
     }
     if (kinds.contains("int16") && !inputs.isEmpty()) {
@@ -94,6 +116,14 @@ record Repair(String name, List<Recipe.Override> overrides) {
       out.add(new Repair("int16 activations", o));
     }
     return out;
+  }
+
+  /** A MatMul or Gemm of one activation by a constant 2-D weight: what SmoothQuant rescales. */
+  private static boolean smoothable(Graph g, Node n, List<String> inputs) {
+    if (!Set.of("MatMul", "Gemm").contains(n.opType()) || inputs.size() != 1) {
+      return false;
+    }
+    return g.initializer(n.input(1)).map(w -> w.getDimsCount() == 2).orElse(false);
   }
 
   /** The node's float inputs that are computed, not stored: the ones calibration scales. */

@@ -1,8 +1,7 @@
 package io.quantguard.tune;
 
 /**
- * Accumulates signal and noise energy for SQNR = 10·log₁₀(Σx² / Σ(x − x̂)²) in dB: mergeable, and
- * the same sums over any split of the data.
+ * Accumulates signal and noise energy for SQNR = 10·log₁₀(Σx² / Σ(x − x̂)²) in dB, batch by batch.
  */
 final class Sqnr {
   private double signal;
@@ -21,12 +20,6 @@ final class Sqnr {
       signal += x * x;
       noise += d * d;
     }
-  }
-
-  void merge(Sqnr other) {
-    signal += other.signal;
-    noise += other.noise;
-    values += other.values;
   }
 
   /** dB; +∞ when the two agree exactly, NaN when nothing was added. */

@@ -24,9 +24,10 @@ import java.util.TreeSet;
 
 /**
  * What a tuning run has learned so far, written to {@code tuning-state.json} after every step: the
- * ranking, the chosen repairs and every trial. A run with the same inputs resumes from it and takes
- * each recipe's earlier result instead of evaluating it again; a state made from other inputs
- * (model, recipe, data, task, policy, search settings) is refused rather than mixed in.
+ * whole-model repairs, the ranking, the chosen node repairs and every trial. A run with the same
+ * inputs resumes from it and takes each recipe's earlier result instead of evaluating it again; a
+ * state made from other inputs (model, recipe, data, task, policy, search settings) is refused
+ * rather than mixed in.
  */
 final class TuneState {
   static final String FILE = "tuning-state.json";
@@ -39,6 +40,7 @@ final class TuneState {
   record Snapshot(
       String schema,
       String key,
+      List<ChosenRepair> globalRepairs,
       List<RankedGroup> ranking,
       List<ChosenRepair> repairs,
       Boolean repairsAdopted,
@@ -46,6 +48,7 @@ final class TuneState {
 
   private final Path file;
   private final String key;
+  private List<ChosenRepair> globalRepairs;
   private List<RankedGroup> ranking;
   private List<ChosenRepair> repairs;
   private Boolean repairsAdopted;
@@ -79,6 +82,7 @@ final class TuneState {
               + " settings differ)",
           "give another --out, or delete the directory to start over");
     }
+    s.globalRepairs = snap.globalRepairs();
     s.ranking = snap.ranking();
     s.repairs = snap.repairs();
     s.repairsAdopted = snap.repairsAdopted();
@@ -134,6 +138,15 @@ final class TuneState {
     }
   }
 
+  List<ChosenRepair> globalRepairs() {
+    return globalRepairs;
+  }
+
+  void globalRepairs(List<ChosenRepair> r) {
+    globalRepairs = List.copyOf(r);
+    save();
+  }
+
   List<RankedGroup> ranking() {
     return ranking;
   }
@@ -184,7 +197,8 @@ final class TuneState {
       Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
       try {
         JSON.writeValue(
-            tmp.toFile(), new Snapshot(SCHEMA, key, ranking, repairs, repairsAdopted, trials));
+            tmp.toFile(),
+            new Snapshot(SCHEMA, key, globalRepairs, ranking, repairs, repairsAdopted, trials));
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);

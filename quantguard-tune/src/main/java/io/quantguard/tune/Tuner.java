@@ -66,6 +66,12 @@ public final class Tuner {
   /** A repair must raise its group's output SQNR by this much to be tried in a full evaluation. */
   static final double MIN_REPAIR_GAIN_DB = 0.5;
 
+  /** SmoothQuant migration strengths tried for the whole model. */
+  static final double[] SMOOTH_ALPHAS = {0.5, 0.6, 0.7, 0.75, 0.8, 0.9};
+
+  /** How a repair of the whole model names its target. */
+  static final String EVERY_NODE = "(every eligible node)";
+
   /**
    * What to tune.
    *
@@ -136,6 +142,7 @@ public final class Tuner {
   private final Quantizer.Options q;
   private OnnxModel fp32;
   private Calibration cal;
+  private ReferenceOutputs reference;
   private long started;
 
   private Tuner(Inputs in, Options opt, Path out, TuneState state) {
@@ -206,27 +213,6 @@ public final class Tuner {
           "quantizes no node statically in " + in.model(),
           "check op_types and exclude (quantguard inspect shows the model's operators)");
     }
-    List<RankedGroup> ranking = state.ranking();
-    List<Batch> rankData = null;
-    ReferenceOutputs reference = null;
-    if (ranking == null) {
-      rankData = ReferenceOutputs.read(in.data().get(0).source(), opt.rankSamples());
-      reference = new ReferenceOutputs(fp32, rankData, List.of(), opt.session());
-      ranking = rank(base, groups, reference);
-      state.ranking(ranking);
-    }
-    log(
-        "ranked "
-            + ranking.size()
-            + " groups; most sensitive: "
-            + ranking.stream()
-                .limit(3)
-                .map(
-                    g ->
-                        g.nodes().get(0)
-                            + String.format(Locale.ROOT, " (%.1f dB)", g.outputSqnrDb()))
-                .toList());
-
     Trial start = trial("start", base, 0, "the start recipe");
     if (start != null && !start.passed()) {
       if (start.qualityPassed()) {
@@ -234,7 +220,24 @@ public final class Tuner {
             "the start recipe meets every quality rule but not the cost rules: higher precision"
                 + " only costs more, so there is nothing to fall back");
       } else {
-        base = repair(base, ranking, start, reference);
+        Recipe smoothed = smooth(base);
+        List<RankedGroup> ranking = state.ranking();
+        if (ranking == null) {
+          ranking = rank(smoothed, groups, reference());
+          state.ranking(ranking);
+        }
+        log(
+            "ranked "
+                + ranking.size()
+                + " groups; most sensitive: "
+                + ranking.stream()
+                    .limit(3)
+                    .map(
+                        g ->
+                            g.nodes().get(0)
+                                + String.format(Locale.ROOT, " (%.1f dB)", g.outputSqnrDb()))
+                    .toList());
+        base = repair(base, smoothed, ranking, start);
         Trial repaired = state.trial(RecipeIO.sha256(base.resolved()));
         if (repaired != null && !repaired.passed() && !repaired.qualityPassed()) {
           fallback(base, state.ranking());
@@ -243,6 +246,68 @@ public final class Tuner {
     }
     confirm();
     return finish();
+  }
+
+  /** The FP32 outputs on the ranking samples, computed when first needed. */
+  private ReferenceOutputs reference() {
+    if (reference == null) {
+      List<Batch> data = ReferenceOutputs.read(in.data().get(0).source(), opt.rankSamples());
+      reference = new ReferenceOutputs(fp32, data, List.of(), opt.session());
+    }
+    return reference;
+  }
+
+  /**
+   * SmoothQuant's α searched for the whole model (the migration strength is a property of the
+   * model's activation statistics more than of one layer): the α whose fully quantized model has
+   * the highest output SQNR on the ranking samples, if it beats the start recipe by {@value
+   * #MIN_REPAIR_GAIN_DB} dB.
+   */
+  private Recipe smooth(Recipe base) {
+    if (!opt.repairs().contains("smooth") || base.resolved().smooth() != null) {
+      return base;
+    }
+    List<ChosenRepair> chosen = state.globalRepairs();
+    if (chosen == null) {
+      double before = reference().outputSqnr(Quantizer.quantize(cal, base, q).model()).db();
+      double best = before + MIN_REPAIR_GAIN_DB;
+      Double alpha = null;
+      for (double a : SMOOTH_ALPHAS) {
+        double db =
+            reference()
+                .outputSqnr(
+                    Quantizer.quantize(cal, RecipeEdits.withSmooth(base, a, null), q).model())
+                .db();
+        log(
+            String.format(
+                Locale.ROOT, "  smooth %.2f everywhere → %.2f dB (was %.2f)", a, db, before));
+        if (db > best) {
+          best = db;
+          alpha = a;
+        }
+      }
+      chosen =
+          alpha == null
+              ? List.of()
+              : List.of(new ChosenRepair(EVERY_NODE, "smooth " + alpha, before, best));
+      state.globalRepairs(chosen);
+    }
+    if (chosen.isEmpty()) {
+      return base;
+    }
+    ChosenRepair c = chosen.get(0);
+    double alpha = Double.parseDouble(c.repair().substring("smooth ".length()));
+    return RecipeEdits.withSmooth(
+        base,
+        alpha,
+        String.format(
+            Locale.ROOT,
+            "%s; tune: SmoothQuant α %.2f on every MatMul/Gemm with constant weights: model output"
+                + " SQNR %.2f → %.2f dB",
+            base.rationale() == null ? "tuned" : base.rationale(),
+            alpha,
+            c.beforeDb(),
+            c.afterDb()));
   }
 
   /**
@@ -321,23 +386,20 @@ public final class Tuner {
 
   // ---- repairs ------------------------------------------------------------------------------
 
-  private Recipe repair(
-      Recipe base, List<RankedGroup> ranking, Trial start, ReferenceOutputs reference) {
-    if (opt.repairs().isEmpty() || opt.repairTop() == 0) {
+  /**
+   * Per-group repairs on top of the whole-model ones ({@code smoothed}), for the most sensitive
+   * groups; one trial of all of them together, kept when it is closer to the policy than {@code
+   * start}. Returns the recipe the fallback search starts from.
+   */
+  private Recipe repair(Recipe base, Recipe smoothed, List<RankedGroup> ranking, Trial start) {
+    if (opt.repairs().isEmpty() || (opt.repairTop() == 0 && smoothed == base)) {
       return base;
     }
     List<ChosenRepair> chosen = state.repairs();
-    Recipe resolved = base.resolved();
+    Recipe resolved = smoothed.resolved();
     List<String> all = ranking.stream().flatMap(g -> g.nodes().stream()).toList();
     if (chosen == null) {
-      ReferenceOutputs ref =
-          reference != null
-              ? reference
-              : new ReferenceOutputs(
-                  fp32,
-                  ReferenceOutputs.read(in.data().get(0).source(), opt.rankSamples()),
-                  List.of(),
-                  opt.session());
+      ReferenceOutputs ref = reference();
       chosen = new ArrayList<>();
       Set<String> repairedTensors = new LinkedHashSet<>();
       int top = Math.min(opt.repairTop(), ranking.size());
@@ -353,7 +415,7 @@ public final class Tuner {
             if (clash) {
               continue; // a more sensitive node already chose this tensor's calibrator
             }
-            double db = aloneSqnr(base, g.nodes(), all, r.overrides(), ref);
+            double db = aloneSqnr(smoothed, g.nodes(), all, r.overrides(), ref);
             log(
                 String.format(
                     Locale.ROOT,
@@ -378,7 +440,7 @@ public final class Tuner {
       }
       state.repairs(chosen);
     }
-    if (chosen.isEmpty()) {
+    if (chosen.isEmpty() && smoothed == base) {
       log("no repair raised a sensitive group's SQNR by " + MIN_REPAIR_GAIN_DB + " dB");
       return base;
     }
@@ -399,8 +461,13 @@ public final class Tuner {
               c.afterDb());
       r.overrides().forEach(o -> overrides.add(RecipeEdits.explained(o, why)));
     }
-    Recipe repaired = RecipeEdits.with(base, overrides, null);
-    Trial t = trial("repair", repaired, 0, chosen.size() + " repairs");
+    Recipe repaired = RecipeEdits.with(smoothed, overrides, null);
+    Trial t =
+        trial(
+            "repair",
+            repaired,
+            0,
+            (smoothed == base ? "" : "SmoothQuant and ") + chosen.size() + " node repairs");
     if (t == null) {
       return base;
     }
