@@ -1,5 +1,6 @@
 package io.quantguard.cli;
 
+import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.quantize.Recipe;
@@ -13,10 +14,8 @@ import io.quantguard.tune.SensitivityHtml;
 import io.quantguard.tune.SensitivityReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -108,8 +107,8 @@ final class SensitivityCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (report != null) {
       Files.createDirectories(report);
-      write(report.resolve("report.json"), Output.JSON.writeValueAsString(r));
-      write(report.resolve("report.html"), SensitivityHtml.render(r));
+      AtomicFile.write(report.resolve("report.json"), Output.JSON.writeValueAsString(r));
+      AtomicFile.write(report.resolve("report.html"), SensitivityHtml.render(r));
     }
     if (json) {
       Output.json(out, r);
@@ -156,15 +155,5 @@ final class SensitivityCommand implements Callable<Integer> {
       out.println("Report      " + report.resolve("report.html"));
     }
     return ExitCodes.OK;
-  }
-
-  private static void write(Path file, String text) throws IOException {
-    Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 }

@@ -9,10 +9,8 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.quantguard.onnx.InvalidInputException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -70,23 +68,12 @@ public final class ReportWriter {
       Files.createDirectories(dir);
       String json = json(report);
       return List.of(
-          atomic(dir.resolve("report.json"), json),
-          atomic(dir.resolve("report.md"), MarkdownReport.render(report)),
-          atomic(dir.resolve("report.html"), HtmlReport.render(report, json)));
+          AtomicFile.write(dir.resolve("report.json"), json),
+          AtomicFile.write(dir.resolve("report.md"), MarkdownReport.render(report)),
+          AtomicFile.write(dir.resolve("report.html"), HtmlReport.render(report, json)));
     } catch (IOException e) {
       throw new InvalidInputException(
           dir.toString(), "cannot write the reports: " + e.getMessage(), "check the directory", e);
     }
-  }
-
-  private static Path atomic(Path target, String content) throws IOException {
-    Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
-    try {
-      Files.writeString(tmp, content, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-    return target;
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -184,7 +185,7 @@ public final class ModelIO {
       Path tmpData = null;
       ModelProto.Builder out = proto.toBuilder();
       if (external) {
-        tmpData = Files.createTempFile(dir, "." + abs.getFileName(), ".data.tmp");
+        tmpData = shareable(Files.createTempFile(dir, "." + abs.getFileName(), ".data.tmp"));
         try (FileChannel ch = FileChannel.open(tmpData, StandardOpenOption.WRITE)) {
           for (int i = 0; i < inits.size(); i++) {
             TensorProto t = inits.get(i);
@@ -212,7 +213,7 @@ public final class ModelIO {
             "the model would be larger than protobuf's 2 GiB limit with its weights inline",
             "save with external data (SaveOptions.external)");
       }
-      Path tmpModel = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+      Path tmpModel = shareable(Files.createTempFile(dir, "." + abs.getFileName(), ".tmp"));
       try {
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmpModel), 1 << 16)) {
           result.writeTo(os);
@@ -239,6 +240,19 @@ public final class ModelIO {
   /**
    * The model as bytes with every tensor inline, e.g. to open an ONNX Runtime session in memory.
    */
+  /**
+   * A temporary file is created readable by its owner only; the model it becomes must be readable
+   * like any file written in place (rw-r--r--), e.g. by a serving process of another user.
+   */
+  private static Path shareable(Path tmp) throws IOException {
+    try {
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: its defaults apply
+    }
+    return tmp;
+  }
+
   public static byte[] toBytes(OnnxModel model) {
     ModelProto.Builder out = model.toProto().toBuilder();
     for (int i = 0; i < out.getGraph().getInitializerCount(); i++) {

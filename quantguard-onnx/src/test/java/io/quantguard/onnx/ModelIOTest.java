@@ -50,6 +50,16 @@ class ModelIOTest {
   }
 
   @Test
+  void savedModelsAreReadableByOthersLikeAnyFileWrittenInPlace() throws Exception {
+    Path out = tmp.resolve("shared.onnx");
+    ModelIO.save(ModelIO.load(TestModels.fashionCnn()), out);
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(out)))
+        .isEqualTo("rw-r--r--");
+  }
+
+  @Test
   void savingTwiceGivesIdenticalBytes() throws Exception {
     OnnxModel m = ModelIO.load(TestModels.fashionCnn());
     ModelIO.save(m, tmp.resolve("a.onnx"));

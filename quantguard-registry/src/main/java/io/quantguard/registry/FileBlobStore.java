@@ -1,5 +1,6 @@
 package io.quantguard.registry;
 
+import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.onnx.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -127,7 +128,7 @@ public final class FileBlobStore implements BlobStore {
     Path tmp = null;
     try {
       Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+      tmp = AtomicFile.shareable(Files.createTempFile(dir, "." + target.getFileName(), ".tmp"));
       MessageDigest md = sha256();
       try (InputStream in = new DigestInputStream(Files.newInputStream(p), md);
           OutputStream out = Files.newOutputStream(tmp)) {

@@ -3,6 +3,7 @@ package io.quantguard.tune;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.evaluate.EvaluationReport;
 import io.quantguard.evaluate.ReportWriter;
 import io.quantguard.onnx.ModelIO;
@@ -11,10 +12,8 @@ import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -34,12 +33,12 @@ final class TuneOutput {
       Path out, TuneResult r, Recipe recipe, OnnxModel model, EvaluationReport report) {
     try {
       Files.createDirectories(out);
-      text(out.resolve("recipe.yaml"), header(r) + RecipeIO.toYaml(recipe));
+      AtomicFile.write(out.resolve("recipe.yaml"), header(r) + RecipeIO.toYaml(recipe));
       ModelIO.save(model, out.resolve("model.onnx"));
       ReportWriter.write(report, out.resolve("report"));
-      text(out.resolve("tuning.json"), JSON.writeValueAsString(r));
-      text(out.resolve("tuning.md"), markdown(r));
-      text(out.resolve("tuning.html"), html(r));
+      AtomicFile.write(out.resolve("tuning.json"), JSON.writeValueAsString(r));
+      AtomicFile.write(out.resolve("tuning.md"), markdown(r));
+      AtomicFile.write(out.resolve("tuning.html"), html(r));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the tuning results into " + out, e);
     }
@@ -182,7 +181,7 @@ final class TuneOutput {
         + "echarts.init(document.getElementById('curve')).setOption({animation:false,"
         + "tooltip:{trigger:'item',formatter:p=>'trial '+p.data[2]+': '+p.seriesName+' '+p.data[1]},"
         + "legend:{data:['quality','p95 latency ratio']},"
-        + "xAxis:{type:'value',name:'nodes in higher precision',minInterval:1},"
+        + "xAxis:{type:'value',name:'nodes in higher precision',nameLocation:'middle',nameGap:28,minInterval:1},"
         + "yAxis:[{type:'value',name:'quality',scale:true},{type:'value',name:'latency ratio',scale:true}],"
         + "series:[{name:'quality',type:'scatter',symbolSize:12,"
         + "data:t.filter(x=>x.quality!=null).map(x=>[x.higherPrecision,x.quality,x.index]),"
@@ -195,15 +194,5 @@ final class TuneOutput {
         + "yAxis:{type:'category',data:r.map(g=>g.nodes.join(', ')+' ('+g.opType+')'),axisLabel:{fontSize:11}},"
         + "series:[{type:'bar',data:r.map(g=>+g.outputSqnrDb.toFixed(2)),itemStyle:{color:'#c0392b'}}]});"
         + "</script></body></html>";
-  }
-
-  private static void text(Path file, String content) throws IOException {
-    Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-    try {
-      Files.writeString(tmp, content, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 }

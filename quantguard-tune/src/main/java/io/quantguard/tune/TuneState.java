@@ -1,19 +1,19 @@
 package io.quantguard.tune;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.evaluate.Evaluation;
 import io.quantguard.evaluate.Rule;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.RecipeIO;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -193,18 +193,12 @@ final class TuneState {
 
   private void save() {
     try {
-      Files.createDirectories(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
-      try {
-        JSON.writeValue(
-            tmp.toFile(),
-            new Snapshot(SCHEMA, key, globalRepairs, ranking, repairs, repairsAdopted, trials));
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
+      AtomicFile.write(
+          file,
+          JSON.writeValueAsString(
+              new Snapshot(SCHEMA, key, globalRepairs, ranking, repairs, repairsAdopted, trials)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 }
