@@ -73,6 +73,14 @@ final class TuneCommand implements Callable<Integer> {
   List<String> data;
 
   @Option(
+      names = "--confirm-data",
+      paramLabel = "[NAME=]SPEC",
+      description =
+          "held-out data the answer must also meet the policy on (repeatable; default: --data"
+              + " again)")
+  List<String> confirmData = new ArrayList<>();
+
+  @Option(
       names = "--task",
       required = true,
       paramLabel = "TASK",
@@ -162,17 +170,8 @@ final class TuneCommand implements Callable<Integer> {
         recipeFile != null
             ? RecipeIO.read(recipeFile)
             : new Recipe(null, null, null, null, null, null, null, null, null);
-    List<Evaluation.Data> sets = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    for (String d : data) {
-      String[] nameAndSpec = EvaluateCommand.splitName(d);
-      String name =
-          nameAndSpec[0] != null
-              ? nameAndSpec[0]
-              : EvaluateCommand.defaultName(nameAndSpec[1], names);
-      names.add(name);
-      sets.add(new Evaluation.Data(name, DataSpec.parse(nameAndSpec[1])));
-    }
+    List<Evaluation.Data> sets = dataSets(data);
+    List<Evaluation.Data> confirmSets = dataSets(confirmData);
     if (threads < 0) {
       throw new InvalidInputException("--threads " + threads, "must not be negative", "give 0+");
     }
@@ -203,6 +202,7 @@ final class TuneCommand implements Callable<Integer> {
                 start,
                 DataSpec.parse(calibration),
                 sets,
+                confirmSets,
                 task,
                 goal),
             options,
@@ -217,6 +217,21 @@ final class TuneCommand implements Callable<Integer> {
     }
     out.flush();
     return r.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
+  }
+
+  private static List<Evaluation.Data> dataSets(List<String> specs) {
+    List<Evaluation.Data> sets = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (String d : specs) {
+      String[] nameAndSpec = EvaluateCommand.splitName(d);
+      String name =
+          nameAndSpec[0] != null
+              ? nameAndSpec[0]
+              : EvaluateCommand.defaultName(nameAndSpec[1], names);
+      names.add(name);
+      sets.add(new Evaluation.Data(name, DataSpec.parse(nameAndSpec[1])));
+    }
+    return sets;
   }
 
   private void print(PrintWriter out, TuneResult r) {

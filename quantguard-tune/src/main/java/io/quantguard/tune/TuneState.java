@@ -109,6 +109,9 @@ final class TuneState {
       for (Evaluation.Data d : in.data()) {
         b.append(d.name()).append('=').append(d.source().name()).append('\n');
       }
+      for (Evaluation.Data d : in.confirmData()) {
+        b.append("confirm ").append(d.name()).append('=').append(d.source().name()).append('\n');
+      }
       b.append(in.taskSpec()).append('\n');
       for (Rule r : in.policy().rules()) {
         b.append(r.describe()).append('\n');

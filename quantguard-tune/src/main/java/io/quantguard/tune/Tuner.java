@@ -77,6 +77,9 @@ public final class Tuner {
    *
    * @param model the FP32 model file (the baseline of every evaluation)
    * @param start the recipe to start from (static mode: its quantized nodes are the ones tuned)
+   * @param data what every trial is evaluated on; the first set also ranks and picks repairs
+   * @param confirmData held-out data the answer must also pass on (empty: {@code data} again), so a
+   *     recipe tuned to the edge of the validation data is not the answer
    * @param taskSpec the evaluation task ({@code classification}, {@code embedding}, ...)
    */
   public record Inputs(
@@ -84,10 +87,12 @@ public final class Tuner {
       Recipe start,
       DataSource calibration,
       List<Evaluation.Data> data,
+      List<Evaluation.Data> confirmData,
       String taskSpec,
       Policy policy) {
     public Inputs {
       data = List.copyOf(data);
+      confirmData = List.copyOf(confirmData);
     }
   }
 
@@ -311,10 +316,11 @@ public final class Tuner {
   }
 
   /**
-   * Evaluates the best passing recipe once more: a pass that rests on a noisy latency measurement
-   * or a lucky split should not become the answer. A recipe counts as passing only when every
-   * evaluation of it passed; when the confirmation fails, the next best is confirmed, while the
-   * budget lasts.
+   * Evaluates the best passing recipe once more, on the held-out confirmation data when there is
+   * some: a pass that rests on a noisy latency measurement, a lucky split or a recipe tuned to the
+   * edge of the validation data should not become the answer. A recipe counts as passing only when
+   * every evaluation of it passed; when the confirmation fails, the next best is confirmed, while
+   * the budget lasts.
    */
   private void confirm() {
     while (true) {
@@ -333,7 +339,12 @@ public final class Tuner {
       Recipe recipe = RecipeIO.read(recipeFile(best.index()));
       Trial again =
           evaluateTrial(
-              "confirm", recipe, best.higherPrecision(), "trial " + best.index() + " again");
+              "confirm",
+              recipe,
+              best.higherPrecision(),
+              "trial "
+                  + best.index()
+                  + (in.confirmData().isEmpty() ? " again" : " on held-out data"));
       if (again == null || again.passed()) {
         return;
       }
@@ -636,7 +647,12 @@ public final class Tuner {
       Files.createDirectories(dir);
       QuantizationResult r = Quantizer.quantize(cal, recipe, q);
       ModelIO.save(r.model(), model);
-      report = evaluate(model);
+      report =
+          evaluate(
+              model,
+              "confirm".equals(phase) && !in.confirmData().isEmpty()
+                  ? in.confirmData()
+                  : in.data());
       Files.writeString(reportFile(index), ReportWriter.json(report));
       Files.writeString(recipeFile(index), RecipeIO.toYaml(recipe));
     } catch (IOException e) {
@@ -672,7 +688,7 @@ public final class Tuner {
     return out.resolve("trials").resolve(String.format(Locale.ROOT, "%03d.recipe.yaml", index));
   }
 
-  private EvaluationReport evaluate(Path candidate) {
+  private EvaluationReport evaluate(Path candidate, List<Evaluation.Data> data) {
     Evaluation.Builder b =
         Evaluation.builder()
             .baseline("fp32", in.model())
@@ -682,7 +698,7 @@ public final class Tuner {
             .session(opt.session())
             .bootstrap(new Bootstrap(opt.bootstrap(), 0.95, opt.seed()))
             .toolVersion(opt.toolVersion());
-    for (Evaluation.Data d : in.data()) {
+    for (Evaluation.Data d : data) {
       b.data(d.name(), d.source());
     }
     return b.build().run();

@@ -36,6 +36,10 @@ class TunerTest {
   @TempDir Path tmp;
 
   private static Tuner.Inputs inputs(Policy policy) {
+    return inputs(policy, List.of());
+  }
+
+  private static Tuner.Inputs inputs(Policy policy, List<Evaluation.Data> confirm) {
     String train = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
     String test =
         "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=5000";
@@ -44,6 +48,7 @@ class TunerTest {
         W4A8,
         DataSpec.parse(train),
         List.of(new Evaluation.Data("test", DataSpec.parse(test))),
+        confirm,
         "classification",
         policy);
   }
@@ -119,6 +124,30 @@ class TunerTest {
     assertThat(again.ranking())
         .extracting(RankedGroup::nodes)
         .isEqualTo(r.ranking().stream().map(RankedGroup::nodes).toList());
+  }
+
+  @Test
+  void confirmsTheAnswerOnHeldOutData() throws Exception {
+    String heldOut =
+        "idx:"
+            + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz")
+            + "?input=image&offset=5000&limit=5000";
+    Path out = tmp.resolve("held-out");
+    TuneResult r =
+        Tuner.run(
+            inputs(POLICY, List.of(new Evaluation.Data("held-out", DataSpec.parse(heldOut)))),
+            options(24),
+            out);
+    List<Trial> confirms = r.trials().stream().filter(t -> t.phase().equals("confirm")).toList();
+    assertThat(confirms).isNotEmpty().allMatch(t -> t.description().endsWith("on held-out data"));
+    // The answer passed on both halves of the test set; a refuted recipe is never the answer.
+    assertThat(r.passed()).isTrue();
+    assertThat(confirms.get(confirms.size() - 1).recipeSha256()).isEqualTo(r.best().recipeSha256());
+    String report =
+        Files.readString(
+            out.resolve("trials")
+                .resolve(String.format("%03d.report.json", confirms.get(0).index())));
+    assertThat(report).contains("offset=5000");
   }
 
   @Test
