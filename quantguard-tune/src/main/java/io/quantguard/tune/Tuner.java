@@ -165,10 +165,31 @@ public final class Tuner {
    */
   public static TuneResult run(Inputs in, Options opt, Path out) {
     validate(in, opt);
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new InvalidInputException(
+          "--out " + out, "is a file, not a directory", "give a directory for the results");
+    }
+    boolean fresh = !Files.exists(out);
     String key = TuneState.key(in, opt);
     TuneState state = TuneState.open(out, key);
-    Tuner t = new Tuner(in, opt, out, state);
-    return t.search();
+    try {
+      return new Tuner(in, opt, out, state).search();
+    } catch (InvalidInputException e) {
+      if (fresh && state.trials().isEmpty()) {
+        deleteTree(out); // nothing learned: leave no half-made results behind
+      }
+      throw e;
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // what cannot be deleted stays; the error that brought us here matters more
+    }
   }
 
   private static void validate(Inputs in, Options opt) {

@@ -172,6 +172,22 @@ class TunerTest {
   }
 
   @Test
+  void leavesNothingBehindWhenThePolicyDoesNotFitTheTaskOrTheOutputIsAFile() throws Exception {
+    Policy embedding = Policy.parse("rules:\n  cosine_mean: {min: 0.99}\n", "embedding-policy");
+    Path out = tmp.resolve("wrong-task");
+    assertThatThrownBy(() -> Tuner.run(inputs(embedding), options(4), out))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no metric 'cosine_mean'");
+    assertThat(out).doesNotExist();
+
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    assertThatThrownBy(() -> Tuner.run(inputs(POLICY), options(4), file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is a file");
+    assertThat(Files.readString(file)).isEqualTo("x");
+  }
+
+  @Test
   void aRecipeStandsAsPassingOnlyWhenEveryEvaluationOfItPassed() {
     Trial pass = trial(1, "a", true);
     Trial other = trial(2, "b", true);
