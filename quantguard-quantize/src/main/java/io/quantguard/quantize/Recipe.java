@@ -351,6 +351,39 @@ public record Recipe(
         rationale);
   }
 
+  /** A copy with another exclusion list (tuning excludes all but the nodes it measures). */
+  public Recipe withExclude(List<String> e) {
+    return new Recipe(
+        version, mode, activations, weights, opTypes, e, overrides, smooth, calibration, rationale);
+  }
+
+  /** A copy with other overrides (tuning appends its repairs and fallbacks). */
+  public Recipe withOverrides(List<Override> o) {
+    return new Recipe(
+        version, mode, activations, weights, opTypes, exclude, o, smooth, calibration, rationale);
+  }
+
+  /** A copy with another global SmoothQuant strength (null: none). */
+  public Recipe withSmooth(Double alpha) {
+    return new Recipe(
+        version,
+        mode,
+        activations,
+        weights,
+        opTypes,
+        exclude,
+        overrides,
+        alpha,
+        calibration,
+        rationale);
+  }
+
+  /** A copy with another rationale. */
+  public Recipe withRationale(String r) {
+    return new Recipe(
+        version, mode, activations, weights, opTypes, exclude, overrides, smooth, calibration, r);
+  }
+
   public Recipe withWeights(Weights w) {
     return new Recipe(
         version,

@@ -17,17 +17,8 @@ final class RecipeEdits {
     List<Recipe.Override> all =
         new ArrayList<>(base.overrides() == null ? List.of() : base.overrides());
     all.addAll(extra);
-    return new Recipe(
-        base.version(),
-        base.mode(),
-        base.activations(),
-        base.weights(),
-        base.opTypes(),
-        base.exclude(),
-        all,
-        base.smooth(),
-        base.calibration(),
-        rationale != null ? rationale : base.rationale());
+    Recipe r = base.withOverrides(all);
+    return rationale != null ? r.withRationale(rationale) : r;
   }
 
   /**
@@ -38,17 +29,7 @@ final class RecipeEdits {
     Recipe r = base.resolved();
     List<String> others = new ArrayList<>(r.exclude());
     all.stream().filter(n -> !keep.contains(n)).forEach(others::add);
-    return new Recipe(
-        r.version(),
-        r.mode(),
-        r.activations(),
-        r.weights(),
-        r.opTypes(),
-        others,
-        r.overrides(),
-        r.smooth(),
-        r.calibration(),
-        r.rationale());
+    return r.withExclude(others);
   }
 
   /** The recipe with {@code node} left in float and everything else as it was. */
@@ -56,32 +37,13 @@ final class RecipeEdits {
     Recipe r = base.resolved();
     List<String> excluded = new ArrayList<>(r.exclude());
     excluded.add(node);
-    return new Recipe(
-        r.version(),
-        r.mode(),
-        r.activations(),
-        r.weights(),
-        r.opTypes(),
-        excluded,
-        r.overrides(),
-        r.smooth(),
-        r.calibration(),
-        r.rationale());
+    return r.withExclude(excluded);
   }
 
   /** The recipe with SmoothQuant migration of strength {@code alpha} on every eligible node. */
   static Recipe withSmooth(Recipe base, double alpha, String rationale) {
-    return new Recipe(
-        base.version(),
-        base.mode(),
-        base.activations(),
-        base.weights(),
-        base.opTypes(),
-        base.exclude(),
-        base.overrides(),
-        alpha,
-        base.calibration(),
-        rationale != null ? rationale : base.rationale());
+    Recipe r = base.withSmooth(alpha);
+    return rationale != null ? r.withRationale(rationale) : r;
   }
 
   static Recipe.Override nodeSmooth(String node, double alpha, String rationale) {

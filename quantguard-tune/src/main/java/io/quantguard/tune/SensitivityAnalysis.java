@@ -77,21 +77,25 @@ public final class SensitivityAnalysis {
     inner.addAll(tensors);
     ReferenceOutputs reference = new ReferenceOutputs(fp32, data, inner, options.session());
     QuantizationResult full = Quantizer.quantize(cal, recipe, q);
+    double fullDb = reference.outputSqnr(full.model()).db();
     List<SensitivityReport.TensorError> tensorErrors =
         tensorErrors(full.model(), tensors, reference.reference());
-    SensitivityReport ranked = rank(fp32, cal, recipe, reference, tensorErrors, options);
+    List<SensitivityReport.NodeSensitivity> ranked =
+        rank(fp32, cal, recipe, nodes, reference, options);
     SensitivityReport.TaskImpact impact =
-        options.task() == null ? null : taskImpact(fp32, cal, recipe, validation, ranked, options);
+        options.task() == null
+            ? null
+            : taskImpact(fp32, cal, recipe, nodes, full, validation, ranked, options);
     return new SensitivityReport(
-        ranked.model(),
-        ranked.recipeSha256(),
-        ranked.calibrationSamples(),
-        ranked.validationSamples(),
-        ranked.fullOutputSqnrDb(),
-        ranked.nodes(),
-        ranked.tensors(),
+        fp32.source(),
+        RecipeIO.sha256(recipe.resolved()),
+        cal.samples(),
+        reference.samples(),
+        fullDb,
+        ranked,
+        tensorErrors,
         impact,
-        ranked.evaluations() + (impact == null ? 0 : 1),
+        1 + ranked.size() + (impact == null ? 0 : 1),
         (System.nanoTime() - start) / 1e9);
   }
 
@@ -104,14 +108,15 @@ public final class SensitivityAnalysis {
       OnnxModel fp32,
       Calibration cal,
       Recipe recipe,
+      List<String> nodes,
+      QuantizationResult full,
       DataSource validation,
-      SensitivityReport ranked,
+      List<SensitivityReport.NodeSensitivity> ranked,
       Options options) {
     Quantizer.Options q =
         new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
-    List<String> nodes = Quantizer.staticNodes(cal, recipe);
     List<String> top =
-        ranked.nodes().stream()
+        ranked.stream()
             .limit(options.taskNodes())
             .map(SensitivityReport.NodeSensitivity::node)
             .toList();
@@ -128,7 +133,7 @@ public final class SensitivityAnalysis {
               .bootstrap(new Bootstrap(0, 0.95, 42))
               .toolVersion(options.toolVersion())
               .data("validation", validation);
-      b.candidate("all", save(Quantizer.quantize(cal, recipe, q), dir, "all"));
+      b.candidate("all", save(full, dir, "all"));
       int i = 0;
       for (String node : top) {
         i++;
@@ -156,7 +161,7 @@ public final class SensitivityAnalysis {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the candidate models for the task metric", e);
     } finally {
-      deleteTree(dir);
+      Directories.deleteTree(dir);
     }
   }
 
@@ -170,65 +175,33 @@ public final class SensitivityAnalysis {
     return r.model(candidate).orElseThrow().all().metrics().get(0).value();
   }
 
-  private static void deleteTree(Path dir) {
-    if (dir == null) {
-      return;
-    }
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
-        Files.deleteIfExists(f);
-      }
-      Files.deleteIfExists(dir);
-    } catch (IOException e) {
-      // a temporary directory left behind is harmless
-    }
-  }
-
-  /** Quantizes each node alone and compares the outputs with the reference. */
-  private static SensitivityReport rank(
+  /**
+   * Quantizes each node alone (up to the budget) and compares the outputs with the reference; most
+   * sensitive first.
+   */
+  private static List<SensitivityReport.NodeSensitivity> rank(
       OnnxModel fp32,
       Calibration cal,
       Recipe recipe,
+      List<String> nodes,
       ReferenceOutputs reference,
-      List<SensitivityReport.TensorError> tensorErrors,
       Options options) {
     Quantizer.Options q =
         new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
-    List<String> nodes = Quantizer.staticNodes(cal, recipe);
     Map<String, String> nodeOutput = nodeOutputs(fp32, nodes);
-    QuantizationResult full = Quantizer.quantize(cal, recipe, q);
-    double fullDb = reference.outputSqnr(full.model()).db();
     List<SensitivityReport.NodeSensitivity> ranked = new ArrayList<>();
-    int evaluations = 1;
-    Recipe base = recipe.resolved();
-    for (String node : nodes) {
-      if (evaluations > options.budget()) {
-        break;
-      }
-      Recipe alone = RecipeEdits.only(base, List.of(node), nodes);
-      QuantizationResult r = Quantizer.quantize(cal, alone, q);
-      String out = nodeOutput.get(node);
+    int planned = Math.min(nodes.size(), options.budget());
+    for (String node : nodes.subList(0, planned)) {
+      QuantizationResult r =
+          Quantizer.quantize(cal, RecipeEdits.only(recipe, List.of(node), nodes), q);
       Sqnr own = new Sqnr();
-      Sqnr model = reference.compare(r.model(), out, own);
+      Sqnr model = reference.compare(r.model(), nodeOutput.get(node), own);
       String op = fp32.graph().node(node).map(Node::opType).orElse("?");
       ranked.add(new SensitivityReport.NodeSensitivity(node, op, model.db(), own.db()));
-      evaluations++;
-      options
-          .progress()
-          .update("sensitivity", evaluations - 1, Math.min(nodes.size(), options.budget()));
+      options.progress().update("sensitivity", ranked.size(), planned);
     }
     ranked.sort(Comparator.comparingDouble(SensitivityReport.NodeSensitivity::outputSqnrDb));
-    return new SensitivityReport(
-        fp32.source(),
-        RecipeIO.sha256(base),
-        cal.samples(),
-        reference.samples(),
-        fullDb,
-        ranked,
-        tensorErrors,
-        null,
-        evaluations,
-        0);
+    return ranked;
   }
 
   /** Each node's first output, which the analysis compares with FP32's. */

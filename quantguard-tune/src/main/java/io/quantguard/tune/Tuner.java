@@ -176,19 +176,9 @@ public final class Tuner {
       return new Tuner(in, opt, out, state).search();
     } catch (InvalidInputException e) {
       if (fresh && state.trials().isEmpty()) {
-        deleteTree(out); // nothing learned: leave no half-made results behind
+        Directories.deleteTree(out); // nothing learned: leave no half-made results behind
       }
       throw e;
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // what cannot be deleted stays; the error that brought us here matters more
     }
   }
 
