@@ -52,34 +52,26 @@ record Measure(
               + " already compares the candidate with the baseline and has no baseline value of its"
               + " own; limit it with min or max");
     }
-    if (limit instanceof Limit.Min) {
-      return use == Rule.Use.WORST_BOUND ? low : value;
+    return switch (limit.kind()) {
+      case MIN -> use == Rule.Use.WORST_BOUND ? low : value;
+      case MAX -> use == Rule.Use.WORST_BOUND ? high : value;
+      case MAX_DROP -> drop(use);
+      case MAX_DROP_RELATIVE -> relativeDrop(use);
+      case MIN_RATIO -> ratio(use == Rule.Use.WORST_BOUND ? low : value);
+      case MAX_RATIO -> ratio(use == Rule.Use.WORST_BOUND ? high : value);
+    };
+  }
+
+  /** The drop as a fraction of |baseline| (±∞ for a drop from a baseline of 0). */
+  private Double relativeDrop(Rule.Use use) {
+    Double drop = drop(use);
+    if (drop == null || baseline == null) {
+      return null;
     }
-    if (limit instanceof Limit.Max) {
-      return use == Rule.Use.WORST_BOUND ? high : value;
+    if (drop == 0) {
+      return 0.0;
     }
-    if (limit instanceof Limit.MaxDrop) {
-      return drop(use);
-    }
-    if (limit instanceof Limit.MaxDropRelative) {
-      Double drop = drop(use);
-      if (drop == null || baseline == null) {
-        return null;
-      }
-      if (drop == 0) {
-        return 0.0;
-      }
-      return baseline == 0
-          ? Double.POSITIVE_INFINITY * Math.signum(drop)
-          : drop / Math.abs(baseline);
-    }
-    if (limit instanceof Limit.MinRatio) {
-      return ratio(use == Rule.Use.WORST_BOUND ? low : value);
-    }
-    if (limit instanceof Limit.MaxRatio) {
-      return ratio(use == Rule.Use.WORST_BOUND ? high : value);
-    }
-    throw new IllegalStateException("unhandled limit " + limit);
+    return baseline == 0 ? Double.POSITIVE_INFINITY * Math.signum(drop) : drop / Math.abs(baseline);
   }
 
   /** How much worse than the baseline: −Δ for metrics where higher is better, +Δ otherwise. */

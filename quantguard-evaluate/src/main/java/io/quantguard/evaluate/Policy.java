@@ -246,7 +246,7 @@ public record Policy(String name, String source, List<Rule> rules) {
       }
     }
     for (Rule rule : rules) {
-      if (!(rule.limit() instanceof Limit.MaxDrop) || rule.limit().threshold() < 0.1) {
+      if (rule.limit().kind() != Limit.Kind.MAX_DROP || rule.limit().threshold() < 0.1) {
         continue;
       }
       Optional<Measure> m = Measures.find(judged.get(0), baseline, "all", rule.metric());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +23,7 @@ final class PolicyParser {
       new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final List<String> TOP_KEYS = List.of("name", "rules");
   private static final List<String> LIMIT_KEYS =
-      List.of("min", "max", "max_drop", "max_drop_relative", "min_ratio", "max_ratio");
+      Arrays.stream(Limit.Kind.values()).map(Limit.Kind::key).toList();
   private static final List<String> OPTION_KEYS = List.of("per_slice", "use", "min_samples");
 
   private final String source;
@@ -141,15 +142,11 @@ final class PolicyParser {
     if ((key.equals("min_ratio") || key.equals("max_ratio")) && v <= 0) {
       throw bad(at + " must be a positive ratio, not " + text, "e.g. 0.7 for 70 % of the baseline");
     }
-    return switch (key) {
-      case "min" -> new Limit.Min(v, text);
-      case "max" -> new Limit.Max(v, text);
-      case "max_drop" -> new Limit.MaxDrop(v, text);
-      case "max_drop_relative" -> new Limit.MaxDropRelative(v, text);
-      case "min_ratio" -> new Limit.MinRatio(v, text);
-      case "max_ratio" -> new Limit.MaxRatio(v, text);
-      default -> throw new IllegalStateException(key);
-    };
+    Limit.Kind kind = Limit.Kind.ofKey(key);
+    if (kind == null) {
+      throw new IllegalStateException(key);
+    }
+    return new Limit(kind, v, text);
   }
 
   /** A number, or a percent string ({@code "2%"} = 0.02). */

@@ -65,7 +65,7 @@ public record RuleVerdict(
       return "";
     }
     String m =
-        rule.limit() instanceof Limit.MaxDropRelative
+        rule.limit().kind() == Limit.Kind.MAX_DROP_RELATIVE
             ? percent(Math.abs(margin))
             : Format.num(Math.abs(margin));
     return (margin >= 0 ? "+" : "−") + m;
@@ -117,7 +117,7 @@ public record RuleVerdict(
     if (q == null) {
       return "n/a";
     }
-    if (rule.limit() instanceof Limit.MaxDropRelative) {
+    if (rule.limit().kind() == Limit.Kind.MAX_DROP_RELATIVE) {
       return percent(q);
     }
     if (rule.limit().quantityName().equals("ratio")) {

@@ -33,13 +33,14 @@ class PolicyTest {
     assertThat(p.rules())
         .extracting(Rule::metric)
         .containsExactly("accuracy", "macro_f1", "flip_rate", "cosine_mean", "latency_p95", "size");
-    assertThat(p.rules().get(0).limit()).isEqualTo(new Limit.MaxDrop(0.005, "0.005"));
-    assertThat(p.rules().get(1).limit()).isEqualTo(new Limit.MaxDropRelative(0.01, "1%"));
+    assertThat(p.rules().get(0).limit()).isEqualTo(new Limit(Limit.Kind.MAX_DROP, 0.005, "0.005"));
+    assertThat(p.rules().get(1).limit())
+        .isEqualTo(new Limit(Limit.Kind.MAX_DROP_RELATIVE, 0.01, "1%"));
     assertThat(p.rules().get(1).perSlice()).isTrue();
     assertThat(p.rules().get(0).perSlice()).isFalse();
-    assertThat(p.rules().get(2).limit()).isEqualTo(new Limit.Max(0.02, "2%"));
-    assertThat(p.rules().get(3).limit()).isEqualTo(new Limit.Min(0.99, "0.99"));
-    assertThat(p.rules().get(4).limit()).isEqualTo(new Limit.MaxRatio(0.7, "0.7"));
+    assertThat(p.rules().get(2).limit()).isEqualTo(new Limit(Limit.Kind.MAX, 0.02, "2%"));
+    assertThat(p.rules().get(3).limit()).isEqualTo(new Limit(Limit.Kind.MIN, 0.99, "0.99"));
+    assertThat(p.rules().get(4).limit()).isEqualTo(new Limit(Limit.Kind.MAX_RATIO, 0.7, "0.7"));
     assertThat(p.rules())
         .allSatisfy(
             r -> {
@@ -87,7 +88,7 @@ class PolicyTest {
     assertThat(p.rules()).hasSize(5);
     assertThat(p.rules().get(0).limit().threshold()).isEqualTo(0.005);
     assertThat(p.rules().get(0).limit().text()).isEqualTo("0.5 %");
-    assertThat(p.rules().get(1).limit()).isInstanceOf(Limit.Min.class);
+    assertThat(p.rules().get(1).limit().kind()).isEqualTo(Limit.Kind.MIN);
     assertThat(p.rules().get(1).limit().threshold()).isEqualTo(0.9);
     assertThat(p.rules().get(2).limit().threshold()).isEqualTo(0.015);
     assertThat(p.rules().get(3).limit().threshold()).isEqualTo(1.2);
