@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class BenchCommandTest {
   private static String images(int limit) {
     return "idx:"
-        + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz")
+        + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
         + "?input=image&limit="
         + limit;
   }

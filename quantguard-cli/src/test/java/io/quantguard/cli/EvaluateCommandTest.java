@@ -16,8 +16,8 @@ class EvaluateCommandTest {
   @Test
   void evaluatesTheCnnAndWritesAllThreeReports() throws Exception {
     String cnn = TestModels.fashionCnn().toString();
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
-    Path train = TestModels.fashionMnist("train-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
+    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
     Path dir = tmp.resolve("report");
     Cli r =
         Cli.run(
@@ -66,7 +66,7 @@ class EvaluateCommandTest {
   @Test
   void printsASummaryForPeople() {
     String cnn = TestModels.fashionCnn().toString();
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     Cli r =
         Cli.run(
             "evaluate",
@@ -113,7 +113,7 @@ class EvaluateCommandTest {
   @Test
   void badInputExitsThreeAndBadUsageTwo() {
     String cnn = TestModels.fashionCnn().toString();
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     String data = "idx:" + images + "?input=image&limit=10";
     Cli unknownTask =
         Cli.run(

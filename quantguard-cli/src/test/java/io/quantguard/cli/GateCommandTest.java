@@ -55,7 +55,7 @@ class GateCommandTest {
     tmp = dir;
     Path cnn = TestModels.fashionCnn();
     noisy = noisyCopy(cnn, tmp.resolve(BAD));
-    data = "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image";
+    data = "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
     reportDir = tmp.resolve("eval");
     Cli r =
         Cli.run(

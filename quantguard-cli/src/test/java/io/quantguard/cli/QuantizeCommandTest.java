@@ -16,7 +16,7 @@ class QuantizeCommandTest {
   @TempDir Path tmp;
 
   private static String calibration() {
-    return "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    return "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
   }
 
   @Test

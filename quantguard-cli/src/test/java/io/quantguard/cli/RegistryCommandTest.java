@@ -30,7 +30,7 @@ class RegistryCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static String data(String file) {
-    return "idx:" + TestModels.fashionMnist(file) + "?input=image";
+    return "idx:" + TestModels.fashionMnistSample(file) + "?input=image";
   }
 
   @Test

@@ -16,9 +16,13 @@ class SensitivityCommandTest {
   @Test
   void ranksTheCnnAndWritesTheReports() throws Exception {
     String calibration =
-        "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image&limit=300";
+        "idx:"
+            + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+            + "?input=image&limit=300";
     String data =
-        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=128";
+        "idx:"
+            + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
+            + "?input=image&limit=128";
     Path report = tmp.resolve("sensitivity");
     Cli r =
         Cli.run(

@@ -29,10 +29,12 @@ class TuneCommandTest {
                 "--recipe",
                 recipe.toString(),
                 "--calibration",
-                "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image",
+                "idx:"
+                    + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+                    + "?input=image",
                 "--data",
                 "idx:"
-                    + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz")
+                    + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
                     + "?input=image&limit=2000",
                 "--task",
                 "classification",

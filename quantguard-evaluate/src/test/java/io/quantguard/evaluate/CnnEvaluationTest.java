@@ -41,7 +41,7 @@ class CnnEvaluationTest {
   void evaluate() throws Exception {
     cnn = TestModels.fashionCnn();
     Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
-    Path train = TestModels.fashionMnist("train-images-idx3-ubyte.gz");
+    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
     Files.createDirectories(out);
     noisy = CnnVariants.noisy(cnn, out.resolve("cnn-noisy.onnx"), 0.5, 7);
     testSpec = "idx:" + images + "?input=image";

@@ -37,7 +37,7 @@ class PolicyJudgementTest {
     Path cnn = TestModels.fashionCnn();
     Files.createDirectories(out);
     Path noisy = CnnVariants.noisy(cnn, out.resolve("cnn-noisy.onnx"), 0.5, 7);
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     report =
         Evaluation.builder()
             .baseline("fp32", cnn)

@@ -17,7 +17,10 @@ final class Accuracy {
 
   static DataSource calibrationImages(int n) {
     return DataSpec.parse(
-        "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image&limit=" + n);
+        "idx:"
+            + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+            + "?input=image&limit="
+            + n);
   }
 
   static DataSource testImages() {

@@ -25,7 +25,9 @@ class QuantizerErrorsTest {
   }
 
   private static String images() {
-    return "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image&limit=64";
+    return "idx:"
+        + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+        + "?input=image&limit=64";
   }
 
   @Test
@@ -75,7 +77,7 @@ class QuantizerErrorsTest {
   void calibrationDataThatDoesNotFitTheModelIsNamed() {
     String flat =
         "idx:"
-            + TestModels.fashionMnist("train-images-idx3-ubyte.gz")
+            + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
             + "?input=image&limit=8&layout=flat";
     assertThatThrownBy(() -> quantize("{}", flat))
         .isInstanceOf(InvalidInputException.class)

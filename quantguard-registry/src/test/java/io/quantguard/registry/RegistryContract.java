@@ -258,8 +258,10 @@ abstract class RegistryContract {
   @Test
   void reproducesACalibratedCnnAndNamesTheDataThatDiffers() {
     Path cnn = TestModels.fashionCnn();
-    String train = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
-    String test = "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image";
+    String train =
+        "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
+    String test =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
     Recipe recipe =
         new Recipe(
             null, "static", null, null, null, null, null, new Recipe.Calibration(64, 32), null);

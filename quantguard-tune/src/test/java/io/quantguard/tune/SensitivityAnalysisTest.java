@@ -12,9 +12,12 @@ import org.junit.jupiter.api.Test;
 class SensitivityAnalysisTest {
   @Test
   void ranksTheCnnsQuantizedNodes() {
-    String images = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String images =
+        "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
     String test =
-        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=256";
+        "idx:"
+            + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
+            + "?input=image&limit=256";
     Recipe w4 =
         RecipeIO.parse(
             "weights: {type: int4, method: minmax}\ncalibration: {samples: 500}", "w4a8");
@@ -45,9 +48,12 @@ class SensitivityAnalysisTest {
 
   @Test
   void measuresTheTaskMetricForTheMostSensitiveNodes() {
-    String images = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
+    String images =
+        "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
     String test =
-        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=2000";
+        "idx:"
+            + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
+            + "?input=image&limit=2000";
     Recipe w4 =
         RecipeIO.parse(
             "weights: {type: int4, method: minmax}\ncalibration: {samples: 500}", "w4a8");

@@ -22,7 +22,7 @@ class BenchmarkTest {
 
   private static String images(int limit) {
     return "idx:"
-        + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz")
+        + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
         + "?input=image&limit="
         + limit;
   }

@@ -38,7 +38,7 @@ class DataSpecTest {
 
   @Test
   void readsFashionMnistWithLabelsAndRunsTheCnnAccurately() {
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     DataSource s = DataSpec.parse("idx:" + images + "?limit=1000&input=image");
     assertThat(s.size()).hasValue(1000);
     assertThat(s.hasLabels()).isTrue();
@@ -74,7 +74,7 @@ class DataSpecTest {
 
   @Test
   void offsetAndLimitSelectTheSameSamplesWhateverTheBatchSize() {
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     DataSource a = DataSpec.parse("idx:" + images + "?offset=10&limit=25");
     DataSource b = DataSpec.parse("idx:" + images + "?limit=35");
     float[] fromA =
@@ -91,7 +91,7 @@ class DataSpecTest {
 
   @Test
   void appliesDeclaredPreprocessingAndLayout() {
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     Tensor plain =
         readAll(DataSpec.parse("idx:" + images + "?limit=2"), 2).get(0).inputs().get("input_0");
     Tensor norm =
@@ -240,7 +240,7 @@ class DataSpecTest {
 
   @Test
   void readsADatasetYaml() throws IOException {
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     Path yaml =
         Files.writeString(
             tmp.resolve("ds.yaml"),
