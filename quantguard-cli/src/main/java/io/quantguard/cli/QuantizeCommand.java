@@ -124,10 +124,7 @@ final class QuantizeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     OnnxModel fp32 = ModelIO.load(ResourceLocator.resolve(model));
     Recipe recipe =
-        recipeFile != null
-            ? RecipeIO.read(recipeFile)
-            : new Recipe(null, null, null, null, null, null, null, null, null);
-    recipe = applyFlags(recipe);
+        flags().over(recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build());
     DataSource data = calibration != null ? DataSpec.parse(calibration) : null;
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
@@ -190,54 +187,30 @@ final class QuantizeCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private Recipe applyFlags(Recipe recipe) {
-    Recipe r = recipe;
-    if (mode != null) {
-      r =
-          new Recipe(
-              r.version(),
-              mode,
-              r.activations(),
-              r.weights(),
-              r.opTypes(),
-              r.exclude(),
-              r.overrides(),
-              r.calibration(),
-              r.rationale());
-    }
-    if (method != null || percentile != null || symmetricActivations || activationType != null) {
-      String type =
-          activationType != null ? activationType : (symmetricActivations ? "int8" : null);
-      r =
-          r.withActivations(
-              new Recipe.Activations(
-                  type, symmetricActivations ? Boolean.TRUE : null, method, percentile, null));
-    }
-    if (perChannel != null || weightType != null || weightMethod != null || blockSize != null) {
-      r =
-          r.withWeights(
-              new Recipe.Weights(
-                  weightType, null, perChannel, weightMethod, null, null, blockSize, null, null));
-    }
-    if (samples != null || batchSize != null) {
-      r = r.withCalibration(new Recipe.Calibration(samples, batchSize));
-    }
-    if (!exclude.isEmpty()) {
-      List<String> all = new ArrayList<>(r.exclude() != null ? r.exclude() : List.of());
-      all.addAll(exclude);
-      r =
-          new Recipe(
-              r.version(),
-              r.mode(),
-              r.activations(),
-              r.weights(),
-              r.opTypes(),
-              all,
-              r.overrides(),
-              r.calibration(),
-              r.rationale());
-    }
-    return r;
+  /** The settings the flags give, laid over the recipe: the rest of the recipe stays as it is. */
+  private Recipe flags() {
+    return Recipe.builder()
+        .mode(mode)
+        .activations(
+            Recipe.Activations.builder()
+                .type(
+                    activationType != null
+                        ? activationType
+                        : (symmetricActivations ? "int8" : null))
+                .symmetric(symmetricActivations ? Boolean.TRUE : null)
+                .method(method)
+                .percentile(percentile)
+                .build())
+        .weights(
+            Recipe.Weights.builder()
+                .type(weightType)
+                .perChannel(perChannel)
+                .method(weightMethod)
+                .blockSize(blockSize)
+                .build())
+        .calibration(Recipe.Calibration.builder().samples(samples).batchSize(batchSize).build())
+        .exclude(exclude)
+        .build();
   }
 
   private static long size(Path p) {

@@ -88,10 +88,7 @@ final class SensitivityCommand implements Callable<Integer> {
       throw new InvalidInputException(
           "--budget " + budget, "must be at least 1", "give the number of nodes to analyze");
     }
-    Recipe recipe =
-        recipeFile != null
-            ? RecipeIO.read(recipeFile)
-            : new Recipe(null, null, null, null, null, null, null, null, null);
+    Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
     Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     SensitivityReport r =
         SensitivityAnalysis.run(

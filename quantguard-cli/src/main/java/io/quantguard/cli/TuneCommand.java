@@ -166,10 +166,7 @@ final class TuneCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Policy goal = Policy.read(policy);
-    Recipe start =
-        recipeFile != null
-            ? RecipeIO.read(recipeFile)
-            : new Recipe(null, null, null, null, null, null, null, null, null);
+    Recipe start = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
     List<Evaluation.Data> sets = dataSets(data);
     List<Evaluation.Data> confirmSets = dataSets(confirmData);
     if (threads < 0) {

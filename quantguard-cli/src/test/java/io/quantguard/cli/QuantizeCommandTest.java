@@ -57,6 +57,57 @@ class QuantizeCommandTest {
     assertThat(text.out()).contains("Quantized").contains("Conv×2").contains("Size");
   }
 
+  /**
+   * {@code --exclude} over a recipe with {@code smooth} used to drop the smoothing (the flags
+   * rebuilt the recipe through a constructor from before {@code smooth} existed): the flag must
+   * give the recipe the user would have written with the exclusion in the file.
+   */
+  @Test
+  void excludeFlagKeepsTheRecipesSmoothing() throws Exception {
+    String recipe = "mode: static\nsmooth: 0.5\ncalibration: {samples: 64, batch_size: 32}\n";
+    Path file = Files.writeString(tmp.resolve("smooth.yaml"), recipe);
+    Path written =
+        Files.writeString(tmp.resolve("written.yaml"), recipe + "exclude: [/net/f2/Gemm]\n");
+    Path saved = tmp.resolve("saved.yaml");
+    Cli flagged =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            tmp.resolve("flagged.onnx").toString(),
+            "--calibration",
+            calibration(),
+            "--recipe",
+            file.toString(),
+            "--exclude",
+            "/net/f2/Gemm",
+            "--save-recipe",
+            saved.toString(),
+            "--json");
+    assertThat(flagged.exitCode()).as(flagged.err()).isZero();
+    assertThat(Files.readString(saved)).contains("smooth: 0.5").contains("- \"/net/f2/Gemm\"");
+    JsonNode report = new ObjectMapper().readTree(flagged.out()).get("report");
+    assertThat(report.get("notes").toString())
+        .contains("smoothed 1 MatMul/Gemm input(s) (SmoothQuant)");
+    Cli inFile =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            tmp.resolve("in-file.onnx").toString(),
+            "--calibration",
+            calibration(),
+            "--recipe",
+            written.toString(),
+            "--json");
+    assertThat(inFile.exitCode()).as(inFile.err()).isZero();
+    assertThat(report.get("recipeSha256").asText())
+        .isEqualTo(
+            new ObjectMapper().readTree(inFile.out()).get("report").get("recipeSha256").asText());
+    assertThat(Files.readAllBytes(tmp.resolve("flagged.onnx")))
+        .isEqualTo(Files.readAllBytes(tmp.resolve("in-file.onnx")));
+  }
+
   @Test
   void badInputExitsThreeAndWritesNothing() throws Exception {
     Path out = tmp.resolve("never.onnx");

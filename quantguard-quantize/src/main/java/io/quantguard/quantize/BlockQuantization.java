@@ -19,7 +19,7 @@ record BlockQuantization(
   }
 
   static BlockQuantization of(
-      float[] w, int rows, int cols, int block, Scheme scheme, String method) {
+      float[] w, int rows, int cols, int block, Scheme scheme, Recipe.WeightMethod method) {
     int blocks = (cols + block - 1) / block;
     int[] codes = new int[rows * cols];
     float[] scales = new float[rows * blocks];

@@ -41,7 +41,7 @@ final class DynamicPass {
   void run() {
     for (Node n : new ArrayList<>(g.topologicalOrder())) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (!s.quantize() || !"dynamic".equals(s.mode())) {
+      if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC) {
         continue;
       }
       switch (n.opType()) {
@@ -102,7 +102,7 @@ final class DynamicPass {
   }
 
   /** Returns why the node stays float, or null when it was rewritten. */
-  private String rewriteMatMul(Node n, Recipe.Weights ws) {
+  private String rewriteMatMul(Node n, WeightSettings ws) {
     boolean gemm = n.opType().equals("Gemm");
     String b = n.input(1);
     Optional<TensorProto> bt = g.initializer(b);
@@ -128,7 +128,7 @@ final class DynamicPass {
       cols = dims[0];
     }
     long[] kn = {k, cols};
-    Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+    Scheme scheme = ws.scheme();
     if (scheme.type().bits() != 8) {
       return "dynamic quantization takes 8-bit weights, not " + scheme.type().displayName();
     }

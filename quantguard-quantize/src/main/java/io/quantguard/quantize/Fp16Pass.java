@@ -89,7 +89,7 @@ final class Fp16Pass {
     List<Node> order = g.topologicalOrder();
     for (Node n : order) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (!"fp16".equals(s.mode())) {
+      if (s.mode() != Recipe.Mode.FP16) {
         continue;
       }
       boolean touchesFloat =
@@ -99,7 +99,7 @@ final class Fp16Pass {
         continue;
       }
       if (!s.quantize()) {
-        kept.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.rationale()));
+        kept.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.why()));
       } else if (KEEP_FLOAT32.contains(n.opType()) || !n.domain().isEmpty()) {
         kept.add(
             new QuantizationReport.Skipped(

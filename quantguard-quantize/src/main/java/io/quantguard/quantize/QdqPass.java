@@ -66,7 +66,7 @@ final class QdqPass {
   private final Map<Node, RecipeResolver.NodeSettings> quantized = new LinkedHashMap<>();
   private final Set<Node> passThrough = new HashSet<>();
   private final LinkedHashSet<String> activations = new LinkedHashSet<>();
-  private final Map<String, Recipe.Activations> tensorSpec = new HashMap<>();
+  private final Map<String, ActivationSettings> tensorSpec = new HashMap<>();
   private final Map<String, String> parent = new HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
@@ -105,19 +105,19 @@ final class QdqPass {
       }
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (!s.quantize()) {
-        if (!"static".equals(s.mode())) {
+        if (s.mode() != Recipe.Mode.STATIC) {
           continue;
         }
-        if (s.rationale() != null && s.rationale().startsWith("op type")) {
+        if (s.reason() == RecipeResolver.Reason.NOT_IN_OP_TYPES) {
           if (isQuantizable(n) && !slots(n).isEmpty()) {
             notInOpTypes.merge(n.opType(), 1, Integer::sum);
           }
         } else if (isQuantizable(n)) {
-          skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.rationale()));
+          skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.why()));
         }
         continue;
       }
-      if (!"static".equals(s.mode())) {
+      if (s.mode() != Recipe.Mode.STATIC) {
         continue;
       }
       if (n.opType().equals("Resize")) {
@@ -167,10 +167,9 @@ final class QdqPass {
         continue;
       }
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      boolean excluded =
-          !s.quantize() && s.rationale() != null && !s.rationale().startsWith("op type");
+      boolean excluded = !s.quantize() && s.reason() != RecipeResolver.Reason.NOT_IN_OP_TYPES;
       if (excluded) {
-        skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.rationale()));
+        skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.why()));
         continue;
       }
       passThrough.add(n);
@@ -215,7 +214,7 @@ final class QdqPass {
       boolean needed =
           all
               || (s.smooth() != null && SmoothQuant.OP_TYPES.contains(n.opType()))
-              || s.weights().correctsBias();
+              || s.weights().biasCorrection();
       ChannelStatistics.Layout layout = needed ? channelLayout(n) : null;
       if (layout != null) {
         out.merge(smoothing.source(n.input(0)), layout, ChannelStatistics.Layout::with);
@@ -268,7 +267,7 @@ final class QdqPass {
         .contains(n.opType());
   }
 
-  private void addActivation(String tensor, Recipe.Activations spec) {
+  private void addActivation(String tensor, ActivationSettings spec) {
     if (activations.add(tensor)) {
       tensorSpec.put(tensor, recipe.forTensor(tensor, spec));
       parent.putIfAbsent(tensor, tensor);
@@ -395,7 +394,7 @@ final class QdqPass {
     Map<String, QuantParams> params = new HashMap<>();
     for (List<String> members : groups.values()) {
       String anchor = members.get(0);
-      Recipe.Activations spec = tensorSpec.get(anchor);
+      ActivationSettings spec = tensorSpec.get(anchor);
       TensorStatistics merged = new TensorStatistics(anchor);
       for (String m : members) {
         if (stats.containsKey(m)) {
@@ -406,11 +405,10 @@ final class QdqPass {
               "tensor '" + m + "' shares its scale with '" + anchor + "' and takes its settings");
         }
       }
-      Scheme scheme =
-          recipe.scheme(spec.type(), spec.symmetric(), spec.reduceRange(), "activations");
-      Calibrator calibrator = Calibrator.parse(spec.method(), spec.percentile());
+      Scheme scheme = spec.scheme();
       Range smoothed = smoothedRange(members, merged);
-      QuantParams p = scheme.params(smoothed != null ? smoothed : calibrator.range(merged, scheme));
+      QuantParams p =
+          scheme.params(smoothed != null ? smoothed : spec.calibrator().range(merged, scheme));
       for (String m : members) {
         params.put(m, p);
       }
@@ -444,18 +442,17 @@ final class QdqPass {
     boolean axis = false;
     for (Map.Entry<Node, RecipeResolver.NodeSettings> e : quantized.entrySet()) {
       RecipeResolver.NodeSettings s = e.getValue();
-      wide |= needs21(s.weights().type()) || needs21(s.activations().type());
+      wide |= needs21(s.weights().scheme()) || needs21(s.activations().scheme());
       axis |= s.weights().perChannel();
     }
-    for (Recipe.Activations a : tensorSpec.values()) {
-      wide |= needs21(a.type());
+    for (ActivationSettings a : tensorSpec.values()) {
+      wide |= needs21(a.scheme());
     }
     return wide ? 21 : axis ? 13 : 10;
   }
 
-  private static boolean needs21(String type) {
-    DataType t = DataType.parse(type);
-    return t.bits() != 8;
+  private static boolean needs21(Scheme scheme) {
+    return scheme.type().bits() != 8;
   }
 
   // ---- rewriting ---------------------------------------------------------------------------
@@ -592,18 +589,18 @@ final class QdqPass {
           continue;
         }
         String w = n.input(sl.input());
-        Recipe.Weights ws = s.weights();
+        WeightSettings ws = s.weights();
         int axis = ws.perChannel() ? sl.axis() : -1;
         String key = w + "|" + axis + "|" + ws;
         String existing = weightMemo.get(key);
         if (existing != null) {
-          if (sl.input() == 1 && s.weights().correctsBias()) {
+          if (sl.input() == 1 && ws.biasCorrection()) {
             correctBias(n, slots, sl, paramMemo.get(key), channels, dequantized);
           }
           n.setInput(sl.input(), existing);
           continue;
         }
-        Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+        Scheme scheme = ws.scheme();
         TensorProto wt = model.requireInitializer(w);
         long[] dims = TensorCodec.dims(wt);
         float[] values = model.floats(w);
@@ -614,7 +611,7 @@ final class QdqPass {
         if (bias != null && sl.input() == 1) {
           p = guardBias(n, bias, p, params.get(dequantizedSource(n, dequantized)));
         }
-        if (sl.input() == 1 && s.weights().correctsBias()) {
+        if (sl.input() == 1 && ws.biasCorrection()) {
           correctBias(n, slots, sl, p, channels, dequantized);
         }
         String dq = weightDequantizer(w, p, values, dims);

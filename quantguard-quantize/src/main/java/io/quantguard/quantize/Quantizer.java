@@ -84,7 +84,7 @@ public final class Quantizer {
     ShapeProbe.annotate(work, types);
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     OnnxModel planning = work.copy();
-    WeightTables tables = new WeightTables(planning, resolver);
+    WeightTables tables = new WeightTables(planning);
     QdqPass statics = new QdqPass(planning, resolver, tables);
     statics.plan();
     Set<String> tensors = statics.observed();
@@ -126,7 +126,7 @@ public final class Quantizer {
   public static List<String> staticNodes(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
     RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
-    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work, resolver));
+    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
     statics.plan();
     return statics.plannedNodes();
   }
@@ -139,7 +139,7 @@ public final class Quantizer {
   public static List<List<String>> staticGroups(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
     RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
-    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work, resolver));
+    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
     statics.plan();
     return statics.plannedGroups();
   }
@@ -152,7 +152,7 @@ public final class Quantizer {
     Map<String, TensorType> types = calibration.types();
     Set<String> declared = calibration.declared();
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
-    WeightTables tables = new WeightTables(work, resolver);
+    WeightTables tables = new WeightTables(work);
     ActivationCalibration.Result cal = calibration.result();
     Map<String, ChannelStatistics> channels = cal != null ? cal.channels() : Map.of();
     SmoothQuant.Result smoothing = SmoothQuant.apply(work, resolver, channels);
@@ -193,7 +193,8 @@ public final class Quantizer {
     WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
     long opsetBefore = work.opset(OnnxModel.DEFAULT_DOMAIN);
     boolean usesMicrosoft =
-        usesMode(resolver, work, "dynamic") || usesMode(resolver, work, "weight-only");
+        usesMode(resolver, work, Recipe.Mode.DYNAMIC)
+            || usesMode(resolver, work, Recipe.Mode.WEIGHT_ONLY);
     long target = Math.max(opsetBefore, anyStatic ? statics.requiredOpset() : 0);
     if (weightOnly.needsOpset21()) {
       target = Math.max(target, 21);
@@ -283,12 +284,12 @@ public final class Quantizer {
     return new QuantizationResult(work, r, report);
   }
 
-  private static boolean usesMode(RecipeResolver resolver, OnnxModel m, String mode) {
+  private static boolean usesMode(RecipeResolver resolver, OnnxModel m, Recipe.Mode mode) {
     return m.graph().nodes().stream()
         .anyMatch(
             n -> {
               RecipeResolver.NodeSettings s = resolver.forNode(n);
-              return s.quantize() && mode.equals(s.mode());
+              return s.quantize() && s.mode() == mode;
             });
   }
 

@@ -3,7 +3,10 @@ package io.quantguard.quantize;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A declarative, serializable plan of what to quantize and how: global defaults for activations and
@@ -13,6 +16,12 @@ import java.util.List;
  * artifact is produced from exactly one recipe; the recipe's hash is stored in the model. Fields
  * left out take the defaults of {@link #defaults()}. The YAML/JSON form uses the snake_case names
  * below (see {@link RecipeIO}).
+ *
+ * <p>This record is the serialized form: strings as the user wrote them, null where a key is left
+ * out. Jackson binds its canonical constructor; code builds recipes with {@link #builder()}, {@link
+ * #toBuilder()} and the override factories ({@link Override#node(String)}, ...), so a copy never
+ * drops a field it did not name. {@code RecipeResolver} parses the strings once, into typed
+ * settings, and reports unknown values by their key.
  *
  * <p>Two accuracy repairs of static (QDQ) quantization are recipe options, global or per override
  * (the override wins), so tuning can apply them node by node:
@@ -27,20 +36,14 @@ import java.util.List;
  *       method says (the histogram methods never saw X/s). A global {@code smooth} applies to the
  *       eligible nodes and skips the others (activation × activation products) with a note; an
  *       override must select eligible nodes only ({@code op_type} MatMul or Gemm, or nodes that
- *       multiply by a constant weight), else the recipe is rejected. On all-MiniLM-L6-v2 with every
- *       MatMul in int8 (200 calibration texts, mean embedding cosine to FP32 on 300 others):
- *       0.98970 unsmoothed; {@code smooth: 0.75} on every MatMul 0.99484 (better than the shipped
- *       recipe that keeps the six FFN down-projections in float, 0.99376), at 0.5 only 0.97628; the
- *       down-projections alone 0.99094 at α 0.75 and 0.97039 at 0.5 — at 0.5 the GELU outliers
- *       still set the min/max range, which loses to the unsmoothed MSE range.
+ *       multiply by a constant weight), else the recipe is rejected. The README has the strengths
+ *       measured on all-MiniLM-L6-v2.
  *   <li>{@code weights: {bias_correction: true}} — empirical bias correction ({@link
  *       BiasCorrection}, Nagel et al. 2019): b' = b − ΔW·E[x] with ΔW = dequant(quant(W)) − W and
  *       E[x] the calibration's per-input-channel mean, for static Conv, Gemm and MatMul (the bias
  *       of the Add that follows it); Conv and Gemm without a bias get one, a MatMul without a
  *       constant bias Add is skipped with a note. The corrected bias is quantized to int32 as
- *       usual. On the Fashion-MNIST CNN at W4A8 it removes 30–40 % of the mean logit shift, but
- *       top-1 accuracy stays within noise: int4 symmetric min/max 0.9160 → 0.9136, int4 affine MSE
- *       0.9227 → 0.9233 (10,000 test images).
+ *       usual. The README has what it does to the Fashion-MNIST CNN at W4A8.
  * </ul>
  *
  * Both read per-channel statistics that calibration keeps by default ({@link
@@ -72,30 +75,6 @@ public record Recipe(
     @JsonProperty("calibration") Calibration calibration,
     @JsonProperty("rationale") String rationale) {
 
-  /** A recipe without SmoothQuant migration (the form before {@code smooth} existed). */
-  public Recipe(
-      Integer version,
-      String mode,
-      Activations activations,
-      Weights weights,
-      List<String> opTypes,
-      List<String> exclude,
-      List<Override> overrides,
-      Calibration calibration,
-      String rationale) {
-    this(
-        version,
-        mode,
-        activations,
-        weights,
-        opTypes,
-        exclude,
-        overrides,
-        null,
-        calibration,
-        rationale);
-  }
-
   /**
    * Operator types quantized when a recipe names none: the ones ONNX Runtime runs fastest in int8.
    */
@@ -112,6 +91,59 @@ public record Recipe(
           "Resize",
           "Gather");
 
+  /** Quantization modes, spelled as recipes and {@code --mode} spell them. */
+  public enum Mode {
+    STATIC,
+    DYNAMIC,
+    WEIGHT_ONLY,
+    FP16;
+
+    public String spelling() {
+      return Spelling.of(this);
+    }
+
+    /** The mode a recipe spells {@code spelling}, if there is one. */
+    public static Optional<Mode> find(String spelling) {
+      return Spelling.find(Mode.class, spelling);
+    }
+
+    @java.lang.Override
+    public String toString() {
+      return spelling();
+    }
+  }
+
+  /**
+   * What an override's {@code precision} says: {@code fp32} keeps the selected nodes in float;
+   * {@code int8} and {@code quantized} quantize them with their settings (the types under
+   * activations and weights).
+   */
+  public enum Precision {
+    FP32,
+    INT8,
+    QUANTIZED;
+
+    public String spelling() {
+      return Spelling.of(this);
+    }
+  }
+
+  /** How weight ranges are computed from the weights themselves ({@link WeightRanges}). */
+  public enum WeightMethod {
+    MINMAX,
+    MSE,
+    PERCENTILE;
+
+    public String spelling() {
+      return Spelling.of(this);
+    }
+
+    /** The method a recipe spells {@code spelling}, if there is one. */
+    public static Optional<WeightMethod> find(String spelling) {
+      return Spelling.find(WeightMethod.class, spelling);
+    }
+  }
+
   /**
    * How activations are quantized.
    *
@@ -127,6 +159,20 @@ public record Recipe(
       @JsonProperty("percentile") Double percentile,
       @JsonProperty("reduce_range") Boolean reduceRange) {
 
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    public Builder toBuilder() {
+      return new Builder()
+          .type(type)
+          .symmetric(symmetric)
+          .method(method)
+          .percentile(percentile)
+          .reduceRange(reduceRange);
+    }
+
+    /** These settings where set, {@code base}'s elsewhere. */
     Activations over(Activations base) {
       if (base == null) {
         return this;
@@ -137,6 +183,55 @@ public record Recipe(
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
           reduceRange != null ? reduceRange : base.reduceRange);
+    }
+
+    /** Builds activation settings; what is not set stays null (the recipe's or the default). */
+    public static final class Builder {
+      private String type;
+      private Boolean symmetric;
+      private String method;
+      private Double percentile;
+      private Boolean reduceRange;
+
+      private Builder() {}
+
+      public Builder type(String type) {
+        this.type = type;
+        return this;
+      }
+
+      public Builder symmetric(Boolean symmetric) {
+        this.symmetric = symmetric;
+        return this;
+      }
+
+      public Builder method(String method) {
+        this.method = method;
+        return this;
+      }
+
+      /** The method of {@code calibrator}, with its percentile where it has one. */
+      public Builder calibrator(Calibrator calibrator) {
+        method = calibrator.method();
+        if (calibrator instanceof Calibrator.Percentile p) {
+          percentile = p.percentile();
+        }
+        return this;
+      }
+
+      public Builder percentile(Double percentile) {
+        this.percentile = percentile;
+        return this;
+      }
+
+      public Builder reduceRange(Boolean reduceRange) {
+        this.reduceRange = reduceRange;
+        return this;
+      }
+
+      public Activations build() {
+        return new Activations(type, symmetric, method, percentile, reduceRange);
+      }
     }
   }
 
@@ -150,6 +245,8 @@ public record Recipe(
    * @param algorithm weight-only mode: {@code rtn} (round to nearest), {@code awq}
    *     (activation-aware scales), {@code gptq} (error compensation through the activation
    *     Hessian), or {@code auto}: gptq when calibration data is given, rtn otherwise
+   * @param format weight-only mode: {@code nbits} (ONNX Runtime's MatMulNBits, default) or {@code
+   *     qdq} (the standard blocked DequantizeLinear of opset 21)
    * @param biasCorrection static mode: correct the bias of Conv, Gemm and MatMul(+Add) for the mean
    *     output shift of weight quantization, b' = b − ΔW·E[x] (see the class comment; default off)
    */
@@ -166,35 +263,25 @@ public record Recipe(
       @JsonProperty("format") String format,
       @JsonProperty("bias_correction") Boolean biasCorrection) {
 
-    /** Weight settings without bias correction (the form before {@code bias_correction}). */
-    public Weights(
-        String type,
-        Boolean symmetric,
-        Boolean perChannel,
-        String method,
-        Double percentile,
-        Boolean reduceRange,
-        Integer blockSize,
-        String algorithm,
-        String format) {
-      this(
-          type,
-          symmetric,
-          perChannel,
-          method,
-          percentile,
-          reduceRange,
-          blockSize,
-          algorithm,
-          format,
-          null);
+    public static Builder builder() {
+      return new Builder();
     }
 
-    /** Whether static quantization corrects this node's bias (off unless set). */
-    boolean correctsBias() {
-      return Boolean.TRUE.equals(biasCorrection);
+    public Builder toBuilder() {
+      return new Builder()
+          .type(type)
+          .symmetric(symmetric)
+          .perChannel(perChannel)
+          .method(method)
+          .percentile(percentile)
+          .reduceRange(reduceRange)
+          .blockSize(blockSize)
+          .algorithm(algorithm)
+          .format(format)
+          .biasCorrection(biasCorrection);
     }
 
+    /** These settings where set, {@code base}'s elsewhere. */
     Weights over(Weights base) {
       if (base == null) {
         return this;
@@ -211,13 +298,98 @@ public record Recipe(
           format != null ? format : base.format,
           biasCorrection != null ? biasCorrection : base.biasCorrection);
     }
+
+    /** Builds weight settings; what is not set stays null (the recipe's or the default). */
+    public static final class Builder {
+      private String type;
+      private Boolean symmetric;
+      private Boolean perChannel;
+      private String method;
+      private Double percentile;
+      private Boolean reduceRange;
+      private Integer blockSize;
+      private String algorithm;
+      private String format;
+      private Boolean biasCorrection;
+
+      private Builder() {}
+
+      public Builder type(String type) {
+        this.type = type;
+        return this;
+      }
+
+      public Builder symmetric(Boolean symmetric) {
+        this.symmetric = symmetric;
+        return this;
+      }
+
+      public Builder perChannel(Boolean perChannel) {
+        this.perChannel = perChannel;
+        return this;
+      }
+
+      public Builder method(String method) {
+        this.method = method;
+        return this;
+      }
+
+      public Builder method(WeightMethod method) {
+        return method(method.spelling());
+      }
+
+      public Builder percentile(Double percentile) {
+        this.percentile = percentile;
+        return this;
+      }
+
+      public Builder reduceRange(Boolean reduceRange) {
+        this.reduceRange = reduceRange;
+        return this;
+      }
+
+      public Builder blockSize(Integer blockSize) {
+        this.blockSize = blockSize;
+        return this;
+      }
+
+      public Builder algorithm(String algorithm) {
+        this.algorithm = algorithm;
+        return this;
+      }
+
+      public Builder format(String format) {
+        this.format = format;
+        return this;
+      }
+
+      public Builder biasCorrection(Boolean biasCorrection) {
+        this.biasCorrection = biasCorrection;
+        return this;
+      }
+
+      public Weights build() {
+        return new Weights(
+            type,
+            symmetric,
+            perChannel,
+            method,
+            percentile,
+            reduceRange,
+            blockSize,
+            algorithm,
+            format,
+            biasCorrection);
+      }
+    }
   }
 
   /**
    * Settings for the nodes (or one tensor) a selector picks: exactly one of {@code op_type}, {@code
    * node}, {@code node_regex}, {@code tensor}. {@code precision: fp32} keeps the nodes unquantized;
    * {@code mode} switches them to another quantization mode; {@code smooth} (α in [0, 1]) applies
-   * SmoothQuant migration to the selected MatMul/Gemm nodes (see the class comment).
+   * SmoothQuant migration to the selected MatMul/Gemm nodes (see the class comment). Built from its
+   * selector: {@code Override.node("/head/Gemm").precision(FP32).because("the classifier")}.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Override(
@@ -232,18 +404,122 @@ public record Recipe(
       @JsonProperty("smooth") Double smooth,
       @JsonProperty("rationale") String rationale) {
 
-    /** An override without SmoothQuant migration (the form before {@code smooth} existed). */
-    public Override(
-        String mode,
-        String opType,
-        String node,
-        String nodeRegex,
-        String tensor,
-        String precision,
-        Activations activations,
-        Weights weights,
-        String rationale) {
-      this(mode, opType, node, nodeRegex, tensor, precision, activations, weights, null, rationale);
+    /** An override of every node of this operator type. */
+    public static Builder opType(String opType) {
+      Builder b = new Builder();
+      b.opType = opType;
+      return b;
+    }
+
+    /** An override of the node with this name. */
+    public static Builder node(String name) {
+      Builder b = new Builder();
+      b.node = name;
+      return b;
+    }
+
+    /** An override of the nodes whose name contains a match of this regular expression. */
+    public static Builder nodeRegex(String regex) {
+      Builder b = new Builder();
+      b.nodeRegex = regex;
+      return b;
+    }
+
+    /** An override of one tensor's activation settings (or {@code precision: fp32}). */
+    public static Builder tensor(String name) {
+      Builder b = new Builder();
+      b.tensor = name;
+      return b;
+    }
+
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.opType = opType;
+      b.node = node;
+      b.nodeRegex = nodeRegex;
+      b.tensor = tensor;
+      return b.mode(mode)
+          .precision(precision)
+          .activations(activations)
+          .weights(weights)
+          .smooth(smooth)
+          .rationale(rationale);
+    }
+
+    /**
+     * Builds an override for the selector it was started from; {@link #because(String)} finishes it
+     * with its rationale.
+     */
+    public static final class Builder {
+      private String mode;
+      private String opType;
+      private String node;
+      private String nodeRegex;
+      private String tensor;
+      private String precision;
+      private Activations activations;
+      private Weights weights;
+      private Double smooth;
+      private String rationale;
+
+      private Builder() {}
+
+      public Builder mode(String mode) {
+        this.mode = mode;
+        return this;
+      }
+
+      public Builder mode(Mode mode) {
+        return mode(mode.spelling());
+      }
+
+      public Builder precision(String precision) {
+        this.precision = precision;
+        return this;
+      }
+
+      public Builder precision(Precision precision) {
+        return precision(precision.spelling());
+      }
+
+      public Builder activations(Activations activations) {
+        this.activations = activations;
+        return this;
+      }
+
+      public Builder weights(Weights weights) {
+        this.weights = weights;
+        return this;
+      }
+
+      public Builder smooth(Double alpha) {
+        this.smooth = alpha;
+        return this;
+      }
+
+      public Builder rationale(String rationale) {
+        this.rationale = rationale;
+        return this;
+      }
+
+      /** The override, with {@code rationale} as the one line that says why. */
+      public Override because(String rationale) {
+        return rationale(rationale).build();
+      }
+
+      public Override build() {
+        return new Override(
+            mode,
+            opType,
+            node,
+            nodeRegex,
+            tensor,
+            precision,
+            activations,
+            weights,
+            smooth,
+            rationale);
+      }
     }
   }
 
@@ -253,12 +529,9 @@ public record Recipe(
    * @param channels keep per-channel statistics (min, max, sum) of the activation input of every
    *     static MatMul, Gemm and Conv with a constant weight (default true), so that one calibration
    *     serves recipes that switch {@code smooth} or {@code bias_correction} on for any node — what
-   *     tuning does. On all-MiniLM-L6-v2 (24 such tensors, 200 Europarl texts) they cost no
-   *     measurable time: the median calibration pass went from 7.25 s to 7.01 s and process CPU
-   *     from 13.73 s to 13.72 s over four alternating rounds (2-core machine); folding them costs
-   *     about 2 ns a value, on a thread beside ONNX Runtime, against 2.7 ns for the histogram every
-   *     observed tensor fills anyway. {@code false} keeps them only for the nodes the calibrating
-   *     recipe itself smooths or bias-corrects.
+   *     tuning does. Their cost is small beside the histogram every observed tensor fills anyway
+   *     (the README has the measurement). {@code false} keeps them only for the nodes the
+   *     calibrating recipe itself smooths or bias-corrects.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Calibration(
@@ -266,23 +539,78 @@ public record Recipe(
       @JsonProperty("batch_size") Integer batchSize,
       @JsonProperty("channels") Boolean channels) {
 
-    public Calibration(Integer samples, Integer batchSize) {
-      this(samples, batchSize, null);
+    public static Builder builder() {
+      return new Builder();
     }
 
     boolean keepsChannels() {
       return !Boolean.FALSE.equals(channels);
     }
+
+    /** These settings where set, {@code base}'s elsewhere. */
+    Calibration over(Calibration base) {
+      if (base == null) {
+        return this;
+      }
+      return new Calibration(
+          samples != null ? samples : base.samples,
+          batchSize != null ? batchSize : base.batchSize,
+          channels != null ? channels : base.channels);
+    }
+
+    /** Builds calibration settings; what is not set stays null (the recipe's or the default). */
+    public static final class Builder {
+      private Integer samples;
+      private Integer batchSize;
+      private Boolean channels;
+
+      private Builder() {}
+
+      public Builder samples(Integer samples) {
+        this.samples = samples;
+        return this;
+      }
+
+      public Builder batchSize(Integer batchSize) {
+        this.batchSize = batchSize;
+        return this;
+      }
+
+      public Builder channels(Boolean channels) {
+        this.channels = channels;
+        return this;
+      }
+
+      public Calibration build() {
+        return new Calibration(samples, batchSize, channels);
+      }
+    }
   }
 
-  /** Quantization modes, as recipes and the command line name them. */
-  public static final List<String> MODES = List.of("static", "dynamic", "weight-only", "fp16");
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from every field of this recipe. */
+  public Builder toBuilder() {
+    return new Builder()
+        .version(version)
+        .mode(mode)
+        .activations(activations)
+        .weights(weights)
+        .opTypes(opTypes)
+        .exclude(exclude)
+        .overrides(overrides)
+        .smooth(smooth)
+        .calibration(calibration)
+        .rationale(rationale);
+  }
 
   /**
    * The built-in defaults: weights int8 symmetric per-channel, activations uint8 affine, min/max.
    */
   public static Recipe defaults() {
-    return defaults("static");
+    return defaults(Mode.STATIC);
   }
 
   /**
@@ -290,129 +618,193 @@ public record Recipe(
    * reduction axis (a zero point per block uses all 16 levels: measurably closer to FP32 than
    * symmetric int4 on MiniLM); the other modes to int8 symmetric per-channel weights.
    */
-  public static Recipe defaults(String mode) {
-    boolean weightOnly = "weight-only".equals(mode);
-    return new Recipe(
-        1,
-        mode,
-        new Activations("uint8", false, "minmax", 99.999, false),
-        new Weights(
-            weightOnly ? "uint4" : "int8",
-            !weightOnly,
-            true,
-            "minmax",
-            99.99,
-            false,
-            32,
-            "auto",
-            "nbits"),
-        weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES,
-        List.of(),
-        List.of(),
-        new Calibration(1000, 32),
-        null);
+  public static Recipe defaults(Mode mode) {
+    boolean weightOnly = mode == Mode.WEIGHT_ONLY;
+    return builder()
+        .version(1)
+        .mode(mode)
+        .activations(
+            Activations.builder()
+                .type("uint8")
+                .symmetric(false)
+                .calibrator(new Calibrator.MinMax(false))
+                .percentile(99.999)
+                .reduceRange(false)
+                .build())
+        .weights(
+            Weights.builder()
+                .type(weightOnly ? "uint4" : "int8")
+                .symmetric(!weightOnly)
+                .perChannel(true)
+                .method(WeightMethod.MINMAX)
+                .percentile(99.99)
+                .reduceRange(false)
+                .blockSize(32)
+                .algorithm(WeightSettings.Algorithm.AUTO.spelling())
+                .format(WeightSettings.Format.NBITS.spelling())
+                .build())
+        .opTypes(weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES)
+        .exclude(List.of())
+        .overrides(List.of())
+        .calibration(Calibration.builder().samples(1000).batchSize(32).build())
+        .build();
   }
 
-  /** This recipe with every missing field taken from {@link #defaults(String)} for its mode. */
+  /**
+   * This recipe with every missing field taken from {@link #defaults(Mode)} for its mode (static
+   * defaults for a mode it misspells, which {@code RecipeResolver} then reports).
+   */
   public Recipe resolved() {
-    Recipe d = defaults(mode != null ? mode : "static");
-    return new Recipe(
-        version != null ? version : d.version,
-        mode != null ? mode : d.mode,
-        activations != null ? activations.over(d.activations) : d.activations,
-        weights != null ? weights.over(d.weights) : d.weights,
-        opTypes != null ? opTypes : d.opTypes,
-        exclude != null ? exclude : d.exclude,
-        overrides != null ? overrides : d.overrides,
-        smooth,
-        new Calibration(
-            calibration != null && calibration.samples() != null
-                ? calibration.samples()
-                : d.calibration.samples(),
-            calibration != null && calibration.batchSize() != null
-                ? calibration.batchSize()
-                : d.calibration.batchSize(),
-            calibration != null ? calibration.channels() : null),
-        rationale);
+    Recipe d = defaults(mode != null ? Mode.find(mode).orElse(Mode.STATIC) : Mode.STATIC);
+    return toBuilder()
+        .version(version != null ? version : d.version)
+        .mode(mode != null ? mode : d.mode)
+        .activations(activations != null ? activations.over(d.activations) : d.activations)
+        .weights(weights != null ? weights.over(d.weights) : d.weights)
+        .opTypes(opTypes != null ? opTypes : d.opTypes)
+        .exclude(exclude != null ? exclude : d.exclude)
+        .overrides(overrides != null ? overrides : d.overrides)
+        .calibration(calibration != null ? calibration.over(d.calibration) : d.calibration)
+        .build();
   }
 
-  /** A copy with other global activation settings (command-line flags override the file). */
-  public Recipe withActivations(Activations a) {
-    return new Recipe(
-        version,
-        mode,
-        a.over(activations),
-        weights,
-        opTypes,
-        exclude,
-        overrides,
-        smooth,
-        calibration,
-        rationale);
+  /**
+   * This recipe laid over {@code base}, as command-line flags are laid over a recipe file: every
+   * field this one sets wins, activation, weight and calibration settings field by field; its
+   * exclusions and overrides come after the base's (so its overrides win too). Whatever this one
+   * leaves out, {@code smooth} included, stays as {@code base} says.
+   */
+  public Recipe over(Recipe base) {
+    Builder b =
+        base.toBuilder()
+            .version(version != null ? version : base.version)
+            .mode(mode != null ? mode : base.mode)
+            .activations(
+                activations == null || activations.equals(Activations.builder().build())
+                    ? base.activations
+                    : activations.over(base.activations))
+            .weights(
+                weights == null || weights.equals(Weights.builder().build())
+                    ? base.weights
+                    : weights.over(base.weights))
+            .opTypes(opTypes != null ? opTypes : base.opTypes)
+            .smooth(smooth != null ? smooth : base.smooth)
+            .calibration(
+                calibration == null || calibration.equals(Calibration.builder().build())
+                    ? base.calibration
+                    : calibration.over(base.calibration))
+            .rationale(rationale != null ? rationale : base.rationale);
+    if (exclude != null) {
+      b.addExclude(exclude);
+    }
+    if (overrides != null && !overrides.isEmpty()) {
+      b.addOverrides(overrides);
+    }
+    return b.build();
   }
 
-  /** A copy with another exclusion list (tuning excludes all but the nodes it measures). */
-  public Recipe withExclude(List<String> e) {
-    return new Recipe(
-        version, mode, activations, weights, opTypes, e, overrides, smooth, calibration, rationale);
-  }
+  /**
+   * Builds a recipe; what is not set stays null and takes its default when the recipe is resolved.
+   */
+  public static final class Builder {
+    private Integer version;
+    private String mode;
+    private Activations activations;
+    private Weights weights;
+    private List<String> opTypes;
+    private List<String> exclude;
+    private List<Override> overrides;
+    private Double smooth;
+    private Calibration calibration;
+    private String rationale;
 
-  /** A copy with other overrides (tuning appends its repairs and fallbacks). */
-  public Recipe withOverrides(List<Override> o) {
-    return new Recipe(
-        version, mode, activations, weights, opTypes, exclude, o, smooth, calibration, rationale);
-  }
+    private Builder() {}
 
-  /** A copy with another global SmoothQuant strength (null: none). */
-  public Recipe withSmooth(Double alpha) {
-    return new Recipe(
-        version,
-        mode,
-        activations,
-        weights,
-        opTypes,
-        exclude,
-        overrides,
-        alpha,
-        calibration,
-        rationale);
-  }
+    public Builder version(Integer version) {
+      this.version = version;
+      return this;
+    }
 
-  /** A copy with another rationale. */
-  public Recipe withRationale(String r) {
-    return new Recipe(
-        version, mode, activations, weights, opTypes, exclude, overrides, smooth, calibration, r);
-  }
+    public Builder mode(String mode) {
+      this.mode = mode;
+      return this;
+    }
 
-  public Recipe withWeights(Weights w) {
-    return new Recipe(
-        version,
-        mode,
-        activations,
-        w.over(weights),
-        opTypes,
-        exclude,
-        overrides,
-        smooth,
-        calibration,
-        rationale);
-  }
+    public Builder mode(Mode mode) {
+      return mode(mode.spelling());
+    }
 
-  public Recipe withCalibration(Calibration c) {
-    Calibration base = calibration != null ? calibration : new Calibration(null, null);
-    return new Recipe(
-        version,
-        mode,
-        activations,
-        weights,
-        opTypes,
-        exclude,
-        overrides,
-        smooth,
-        new Calibration(
-            c.samples() != null ? c.samples() : base.samples(),
-            c.batchSize() != null ? c.batchSize() : base.batchSize(),
-            c.channels() != null ? c.channels() : base.channels()),
-        rationale);
+    public Builder activations(Activations activations) {
+      this.activations = activations;
+      return this;
+    }
+
+    public Builder weights(Weights weights) {
+      this.weights = weights;
+      return this;
+    }
+
+    public Builder opTypes(List<String> opTypes) {
+      this.opTypes = opTypes;
+      return this;
+    }
+
+    public Builder exclude(List<String> exclude) {
+      this.exclude = exclude;
+      return this;
+    }
+
+    public Builder overrides(List<Override> overrides) {
+      this.overrides = overrides;
+      return this;
+    }
+
+    /** Global SmoothQuant migration strength α; null: none. */
+    public Builder smooth(Double alpha) {
+      this.smooth = alpha;
+      return this;
+    }
+
+    public Builder calibration(Calibration calibration) {
+      this.calibration = calibration;
+      return this;
+    }
+
+    public Builder rationale(String rationale) {
+      this.rationale = rationale;
+      return this;
+    }
+
+    /** More node names or /regex/ patterns to keep in float, after the ones already here. */
+    public Builder addExclude(Collection<String> more) {
+      if (!more.isEmpty()) {
+        List<String> all = new ArrayList<>(exclude != null ? exclude : List.of());
+        all.addAll(more);
+        exclude = all;
+      }
+      return this;
+    }
+
+    /** More overrides, applied after (so winning over) the ones already here. */
+    public Builder addOverrides(Collection<Override> more) {
+      List<Override> all = new ArrayList<>(overrides != null ? overrides : List.of());
+      all.addAll(more);
+      overrides = all;
+      return this;
+    }
+
+    public Recipe build() {
+      return new Recipe(
+          version,
+          mode,
+          activations,
+          weights,
+          opTypes,
+          exclude,
+          overrides,
+          smooth,
+          calibration,
+          rationale);
+    }
   }
 }

@@ -4,46 +4,73 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Applies a recipe to a concrete graph: which nodes are quantized and with what settings. Overrides
- * apply in order, later ones winning. Selectors that name nodes or tensors the graph does not have
- * are errors (a typo must not silently quantize what the user meant to keep in float).
+ * Applies a recipe to a concrete graph: which nodes are quantized and with what settings. The
+ * recipe's strings are parsed here once, into typed settings ({@link Recipe.Mode}, {@link
+ * ActivationSettings}, {@link WeightSettings}, {@link Reason}), and unknown values are errors that
+ * name their key; the passes never see a string. Overrides apply in order, later ones winning.
+ * Selectors that name nodes or tensors the graph does not have are errors (a typo must not silently
+ * quantize what the user meant to keep in float).
  */
 final class RecipeResolver {
+  /** Why a node stays in float: what the passes decide by, apart from the recipe's rationale. */
+  enum Reason {
+    /** Its operator type is not among the recipe's {@code op_types}. */
+    NOT_IN_OP_TYPES("op type not in op_types"),
+    /** The recipe's {@code exclude} names it. */
+    EXCLUDED("excluded by the recipe"),
+    /** An override sets {@code precision: fp32}. */
+    OVERRIDE_FP32("recipe keeps it in fp32");
+
+    private final String text;
+
+    Reason(String text) {
+      this.text = text;
+    }
+  }
+
   /**
-   * What the recipe says for one node; {@code smooth} is the SmoothQuant migration strength α, or
-   * null.
+   * What the recipe says for one node.
+   *
+   * @param mode the node's mode (global or from an override)
+   * @param reason why the node stays in float; null when it is quantized
+   * @param rationale the rationale of the last override that decided about the node, or null
+   * @param smooth the SmoothQuant migration strength α, or null
    */
   record NodeSettings(
       boolean quantize,
-      String mode,
-      Recipe.Activations activations,
-      Recipe.Weights weights,
+      Recipe.Mode mode,
+      ActivationSettings activations,
+      WeightSettings weights,
+      Reason reason,
       String rationale,
       Double smooth) {
 
-    NodeSettings(
-        boolean quantize,
-        String mode,
-        Recipe.Activations activations,
-        Recipe.Weights weights,
-        String rationale) {
-      this(quantize, mode, activations, weights, rationale, null);
+    /** Why the node stays in float, for the report: an fp32 override's rationale if it has one. */
+    String why() {
+      return reason == Reason.OVERRIDE_FP32 && rationale != null ? rationale : reason.text;
     }
   }
 
   private final Recipe recipe;
   private final String source;
+  private final Recipe.Mode mode;
   private final List<Selector> overrides = new ArrayList<>();
   private final List<Pattern> excluded = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  private final Map<Recipe.Activations, ActivationSettings> parsedActivations = new HashMap<>();
+  private final Map<Recipe.Weights, WeightSettings> parsedWeights = new HashMap<>();
 
-  private record Selector(Recipe.Override override, Pattern pattern) {
+  /** An override with its parsed selector pattern, mode and precision (null where not set). */
+  private record Selector(
+      Recipe.Override override, Pattern pattern, Recipe.Mode mode, Recipe.Precision precision) {
     boolean matches(Node n) {
       Recipe.Override o = override;
       if (o.opType() != null) {
@@ -62,6 +89,7 @@ final class RecipeResolver {
   RecipeResolver(Recipe resolved, Graph g, String source) {
     this.recipe = resolved;
     this.source = source;
+    this.mode = parse(Recipe.Mode.class, resolved.mode(), "mode");
     validate(resolved);
     for (String ex : resolved.exclude()) {
       Pattern p =
@@ -96,7 +124,9 @@ final class RecipeResolver {
       }
       Pattern p =
           o.nodeRegex() != null ? compile(o.nodeRegex(), "overrides[" + i + "].node_regex") : null;
-      Selector s = new Selector(o, p);
+      Recipe.Mode m =
+          o.mode() != null ? parse(Recipe.Mode.class, o.mode(), "overrides[" + i + "].mode") : null;
+      Selector s = new Selector(o, p, m, precision(o.precision(), i));
       if (o.tensor() != null) {
         boolean known =
             g.nodes().stream()
@@ -127,20 +157,39 @@ final class RecipeResolver {
               "check the name (quantguard inspect lists the graph)");
         }
       }
-      if (o.precision() != null
-          && !o.precision().equalsIgnoreCase("fp32")
-          && !o.precision().equalsIgnoreCase("int8")
-          && !o.precision().equalsIgnoreCase("quantized")) {
-        throw new InvalidInputException(
-            source,
-            "overrides[" + i + "].precision is '" + o.precision() + "'",
-            "use fp32 to keep nodes in float, or int8 / quantized (set types under activations/weights)");
-      }
       if (o.smooth() != null) {
         checkSmoothSelector(o, s, g, i);
       }
       overrides.add(s);
       i++;
+    }
+  }
+
+  private Recipe.Precision precision(String precision, int i) {
+    if (precision == null) {
+      return null;
+    }
+    return Spelling.find(Recipe.Precision.class, precision.toLowerCase(Locale.ROOT))
+        .orElseThrow(
+            () ->
+                new InvalidInputException(
+                    source,
+                    "overrides["
+                        + i
+                        + "].precision '"
+                        + precision
+                        + "' is not one of "
+                        + Spelling.all(Recipe.Precision.class),
+                    "fp32 keeps the nodes in float; int8 or quantized quantizes them with the types"
+                        + " under activations and weights"));
+  }
+
+  /** The constant of {@code type} that {@code text} spells, else an error naming the key. */
+  private <E extends Enum<E>> E parse(Class<E> type, String text, String key) {
+    try {
+      return Spelling.parse(type, text);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(source, key + " " + e.getMessage(), "write one of them", e);
     }
   }
 
@@ -192,20 +241,17 @@ final class RecipeResolver {
     }
   }
 
+  /** Parses the global settings and each override's over them, so a bad value fails up front. */
   private void validate(Recipe r) {
-    checkMode(r.mode(), "mode");
-    checkActivations(r.activations(), "activations");
-    checkWeights(r.weights(), "weights");
+    activations(r.activations(), "activations");
+    weights(r.weights(), "weights");
     int i = 0;
     for (Recipe.Override o : r.overrides()) {
-      if (o.mode() != null) {
-        checkMode(o.mode(), "overrides[" + i + "].mode");
-      }
       if (o.activations() != null) {
-        checkActivations(o.activations().over(r.activations()), "overrides[" + i + "].activations");
+        activations(o.activations().over(r.activations()), "overrides[" + i + "].activations");
       }
       if (o.weights() != null) {
-        checkWeights(o.weights().over(r.weights()), "overrides[" + i + "].weights");
+        weights(o.weights().over(r.weights()), "overrides[" + i + "].weights");
       }
       checkSmooth(o.smooth(), "overrides[" + i + "].smooth");
       i++;
@@ -226,47 +272,52 @@ final class RecipeResolver {
     }
   }
 
-  private void checkMode(String mode, String where) {
-    if (!Recipe.MODES.contains(mode)) {
-      throw new InvalidInputException(
-          source, where + " is '" + mode + "'", "use one of " + String.join(", ", Recipe.MODES));
+  /** Typed activation settings of complete (resolved) ones, parsed once per distinct value. */
+  private ActivationSettings activations(Recipe.Activations a, String where) {
+    ActivationSettings parsed = parsedActivations.get(a);
+    if (parsed == null) {
+      Scheme scheme = scheme(a.type(), a.symmetric(), a.reduceRange(), where);
+      Calibrator calibrator;
+      try {
+        calibrator = Calibrator.parse(a.method(), a.percentile());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(
+            source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
+      }
+      parsed = new ActivationSettings(scheme, calibrator, a.percentile());
+      parsedActivations.put(a, parsed);
     }
+    return parsed;
   }
 
-  private void checkActivations(Recipe.Activations a, String where) {
-    scheme(a.type(), a.symmetric(), a.reduceRange(), where);
-    try {
-      Calibrator.parse(a.method(), a.percentile());
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(
-          source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
+  /** Typed weight settings of complete (resolved) ones, parsed once per distinct value. */
+  private WeightSettings weights(Recipe.Weights w, String where) {
+    WeightSettings parsed = parsedWeights.get(w);
+    if (parsed == null) {
+      Scheme scheme = scheme(w.type(), w.symmetric(), w.reduceRange(), where);
+      int b = w.blockSize();
+      if (b < 16 || (b & (b - 1)) != 0) {
+        throw new InvalidInputException(
+            source,
+            where + ".block_size is " + b,
+            "use a power of two of at least 16 (32, 64, 128)");
+      }
+      parsed =
+          new WeightSettings(
+              scheme,
+              w.perChannel(),
+              parse(Recipe.WeightMethod.class, w.method(), where + ".method"),
+              w.percentile(),
+              b,
+              parse(WeightSettings.Algorithm.class, w.algorithm(), where + ".algorithm"),
+              parse(WeightSettings.Format.class, w.format(), where + ".format"),
+              Boolean.TRUE.equals(w.biasCorrection()));
+      parsedWeights.put(w, parsed);
     }
+    return parsed;
   }
 
-  private void checkWeights(Recipe.Weights w, String where) {
-    scheme(w.type(), w.symmetric(), w.reduceRange(), where);
-    int b = w.blockSize();
-    if (b < 16 || (b & (b - 1)) != 0) {
-      throw new InvalidInputException(
-          source, where + ".block_size is " + b, "use a power of two of at least 16 (32, 64, 128)");
-    }
-    if (!List.of("nbits", "qdq").contains(w.format())) {
-      throw new InvalidInputException(
-          source, where + ".format is '" + w.format() + "'", "use nbits or qdq");
-    }
-    if (!List.of("auto", "rtn", "awq", "gptq").contains(w.algorithm())) {
-      throw new InvalidInputException(
-          source, where + ".algorithm is '" + w.algorithm() + "'", "use auto, rtn, awq or gptq");
-    }
-    if (!List.of("minmax", "mse", "percentile").contains(w.method())) {
-      throw new InvalidInputException(
-          source,
-          where + ".method is '" + w.method() + "'",
-          "weights use minmax, mse or percentile");
-    }
-  }
-
-  Scheme scheme(String type, boolean symmetric, boolean reduceRange, String where) {
+  private Scheme scheme(String type, boolean symmetric, boolean reduceRange, String where) {
     try {
       return new Scheme(
           io.quantguard.onnx.DataType.parse(type.toLowerCase(Locale.ROOT)), symmetric, reduceRange);
@@ -285,8 +336,9 @@ final class RecipeResolver {
 
   NodeSettings forNode(Node n) {
     boolean quantize = recipe.opTypes().contains(n.opType());
-    String rationale = quantize ? null : "op type " + n.opType() + " not in op_types";
-    String mode = recipe.mode();
+    Reason reason = quantize ? null : Reason.NOT_IN_OP_TYPES;
+    String rationale = null;
+    Recipe.Mode m = mode;
     boolean weightTypeSet = false;
     Recipe.Activations a = recipe.activations();
     Recipe.Weights w = recipe.weights();
@@ -294,21 +346,22 @@ final class RecipeResolver {
     for (Selector s : overrides) {
       if (s.override.tensor() == null && s.matches(n)) {
         Recipe.Override o = s.override;
-        if (o.precision() != null) {
-          quantize = !o.precision().equalsIgnoreCase("fp32");
-        } else if (o.opType() == null || o.mode() != null) {
-          quantize =
-              quantize
-                  || o.activations() != null
-                  || o.weights() != null
-                  || o.mode() != null
-                  || o.smooth() != null;
+        if (s.precision != null) {
+          quantize = s.precision != Recipe.Precision.FP32;
+          reason = quantize ? null : Reason.OVERRIDE_FP32;
+        } else if ((o.opType() == null || o.mode() != null)
+            && (o.activations() != null
+                || o.weights() != null
+                || o.mode() != null
+                || o.smooth() != null)) {
+          quantize = true;
+          reason = null;
         }
         if (o.smooth() != null) {
           smooth = o.smooth();
         }
-        if (o.mode() != null) {
-          mode = o.mode();
+        if (s.mode != null) {
+          m = s.mode;
         }
         if (o.activations() != null) {
           a = o.activations().over(a);
@@ -317,46 +370,65 @@ final class RecipeResolver {
           w = o.weights().over(w);
           weightTypeSet |= o.weights().type() != null;
         }
-        rationale =
-            o.rationale() != null
-                ? o.rationale()
-                : (quantize ? rationale : "recipe keeps it in fp32");
+        rationale = o.rationale() != null ? o.rationale() : (quantize ? rationale : null);
       }
     }
-    if ("fp16".equals(mode) && !quantize && rationale != null && rationale.startsWith("op type")) {
+    if (m == Recipe.Mode.FP16 && reason == Reason.NOT_IN_OP_TYPES) {
       // float16 converts every operator; op_types only choose what the integer modes quantize.
       quantize = true;
-      rationale = null;
+      reason = null;
     }
     for (Pattern p : excluded) {
       if (p.matcher(n.name()).find()) {
         quantize = false;
-        rationale = "excluded by the recipe";
+        reason = Reason.EXCLUDED;
       }
     }
-    if ("weight-only".equals(mode) && !weightTypeSet && !"weight-only".equals(recipe.mode())) {
+    if (m == Recipe.Mode.WEIGHT_ONLY && !weightTypeSet && mode != Recipe.Mode.WEIGHT_ONLY) {
       // Weight-only nodes in a recipe of another mode default to int4 blocks, as weight-only
       // recipes do.
-      w = new Recipe.Weights("uint4", false, null, null, null, null, null, null, null).over(w);
+      w = Recipe.Weights.builder().type("uint4").symmetric(false).build().over(w);
     }
-    return new NodeSettings(quantize, mode, a, w, rationale, smooth);
+    String where = "the settings of node '" + n.name() + "'";
+    return new NodeSettings(
+        quantize,
+        m,
+        activations(a, where + ": activations"),
+        weights(w, where + ": weights"),
+        reason,
+        rationale,
+        smooth);
   }
 
-  /** Tensor-level overrides on top of the consumer's activation settings. */
-  Recipe.Activations forTensor(String tensor, Recipe.Activations base) {
-    Recipe.Activations a = base;
+  /**
+   * A tensor's activation settings: its tensor overrides, in order, over {@code base} (those of the
+   * node that reads it, or of the tensor it shares a scale with).
+   */
+  ActivationSettings forTensor(String tensor, ActivationSettings base) {
+    Recipe.Activations given = null;
     for (Selector s : overrides) {
       if (tensor.equals(s.override.tensor()) && s.override.activations() != null) {
-        a = s.override.activations().over(a);
+        given = s.override.activations().over(given);
       }
     }
-    return a;
+    if (given == null) {
+      return base;
+    }
+    Recipe.Activations under =
+        Recipe.Activations.builder()
+            .type(base.scheme().type().displayName())
+            .symmetric(base.scheme().symmetric())
+            .reduceRange(base.scheme().reduceRange())
+            .method(base.calibrator().method())
+            .percentile(base.percentile())
+            .build();
+    return activations(given.over(under), "the activations of tensor '" + tensor + "'");
   }
 
   /** Whether a tensor override keeps the tensor in float. */
   boolean tensorKeptFloat(String tensor) {
     for (Selector s : overrides) {
-      if (tensor.equals(s.override.tensor()) && "fp32".equalsIgnoreCase(s.override.precision())) {
+      if (tensor.equals(s.override.tensor()) && s.precision == Recipe.Precision.FP32) {
         return true;
       }
     }

@@ -180,7 +180,7 @@ final class SmoothQuant {
         continue; // a global smooth applies to the quantized matrix products only
       }
       String why = ineligible(g, n);
-      if (why == null && !"static".equals(s.mode())) {
+      if (why == null && s.mode() != Recipe.Mode.STATIC) {
         why = "is quantized in " + s.mode() + " mode (smoothing is for static quantization)";
       }
       String x = n.input(0);
@@ -226,8 +226,8 @@ final class SmoothQuant {
       g.sortTopologically();
       boolean histogram =
           tensors.values().stream()
-              .map(t -> recipe.forNode(g.node(t.node()).orElseThrow()).activations().method())
-              .anyMatch(m -> !m.equals("minmax"));
+              .map(t -> recipe.forNode(g.node(t.node()).orElseThrow()).activations().calibrator())
+              .anyMatch(c -> !c.equals(new Calibrator.MinMax(false)));
       notes.add(
           "smoothed "
               + tensors.size()

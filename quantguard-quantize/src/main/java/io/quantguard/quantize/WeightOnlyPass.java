@@ -48,9 +48,10 @@ final class WeightOnlyPass {
             n -> {
               RecipeResolver.NodeSettings s = recipe.forNode(n);
               return s.quantize()
-                  && "weight-only".equals(s.mode())
+                  && s.mode() == Recipe.Mode.WEIGHT_ONLY
                   && n.opType().equals("MatMul")
-                  && List.of("auto", "gptq").contains(s.weights().algorithm());
+                  && (s.weights().algorithm() == WeightSettings.Algorithm.AUTO
+                      || s.weights().algorithm() == WeightSettings.Algorithm.GPTQ);
             });
   }
 
@@ -58,7 +59,7 @@ final class WeightOnlyPass {
     Map<String, Integer> out = new java.util.LinkedHashMap<>();
     for (Node n : g.nodes()) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (s.quantize() && "weight-only".equals(s.mode()) && n.opType().equals("MatMul")) {
+      if (s.quantize() && s.mode() == Recipe.Mode.WEIGHT_ONLY && n.opType().equals("MatMul")) {
         g.initializer(n.input(1))
             .filter(t -> t.getDimsCount() == 2)
             .ifPresent(t -> out.put(n.input(0), (int) t.getDims(0)));
@@ -75,7 +76,7 @@ final class WeightOnlyPass {
     Map<String, float[]> inputScales = activationAwareScales(channels);
     for (Node n : new ArrayList<>(g.topologicalOrder())) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (!s.quantize() || !"weight-only".equals(s.mode())) {
+      if (!s.quantize() || s.mode() != Recipe.Mode.WEIGHT_ONLY) {
         continue;
       }
       if (n.opType().equals("MatMul") || n.opType().equals("Gemm")) {
@@ -122,10 +123,10 @@ final class WeightOnlyPass {
     for (Node n : g.nodes()) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (s.quantize()
-          && "weight-only".equals(s.mode())
+          && s.mode() == Recipe.Mode.WEIGHT_ONLY
           && n.opType().equals("MatMul")
           && channels.containsKey(n.input(0))
-          && algorithm(s.weights(), channels.get(n.input(0))).equals("awq")) {
+          && algorithm(s.weights(), channels.get(n.input(0))) == WeightSettings.Algorithm.AWQ) {
         groups.computeIfAbsent(n.input(0), k -> new ArrayList<>()).add(n);
       }
     }
@@ -134,8 +135,8 @@ final class WeightOnlyPass {
       ChannelStatistics cs = channels.get(e.getKey());
       List<float[]> matrices = new ArrayList<>();
       List<int[]> shapes = new ArrayList<>();
-      Recipe.Weights ws = recipe.forNode(e.getValue().get(0)).weights();
-      Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+      WeightSettings ws = recipe.forNode(e.getValue().get(0)).weights();
+      Scheme scheme = ws.scheme();
       if (scheme.type().bits() != 4 && scheme.type().bits() != 8) {
         continue;
       }
@@ -207,7 +208,7 @@ final class WeightOnlyPass {
       ChannelStatistics cs,
       int block,
       Scheme scheme,
-      String method) {
+      Recipe.WeightMethod method) {
     float[] scaled = new float[nk.length];
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < k; c++) {
@@ -229,19 +230,16 @@ final class WeightOnlyPass {
   }
 
   /** The algorithm a node's weights get, resolving {@code auto} by the data at hand. */
-  static String algorithm(Recipe.Weights ws, ChannelStatistics stats) {
-    String a = ws.algorithm();
-    if (a.equals("auto")) {
-      return stats != null && stats.hasGram() ? "gptq" : "rtn";
-    }
-    if ((a.equals("gptq") && (stats == null || !stats.hasGram()))
-        || (a.equals("awq") && stats == null)) {
-      return "rtn";
-    }
-    return a;
+  static WeightSettings.Algorithm algorithm(WeightSettings ws, ChannelStatistics stats) {
+    boolean gram = stats != null && stats.hasGram();
+    return switch (ws.algorithm()) {
+      case AUTO, GPTQ -> gram ? WeightSettings.Algorithm.GPTQ : WeightSettings.Algorithm.RTN;
+      case AWQ -> stats != null ? WeightSettings.Algorithm.AWQ : WeightSettings.Algorithm.RTN;
+      case RTN -> WeightSettings.Algorithm.RTN;
+    };
   }
 
-  private String rewrite(Node n, Recipe.Weights ws, float[] inputScale, ChannelStatistics stats) {
+  private String rewrite(Node n, WeightSettings ws, float[] inputScale, ChannelStatistics stats) {
     boolean gemm = n.opType().equals("Gemm");
     Optional<TensorProto> bt = g.initializer(n.input(1));
     if (bt.isEmpty()
@@ -255,7 +253,7 @@ final class WeightOnlyPass {
             || n.floatAttribute("beta", 1f) != 1f)) {
       return "Gemm with transA, alpha or beta other than the defaults";
     }
-    Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+    Scheme scheme = ws.scheme();
     int bits = scheme.type().bits();
     if (bits != 4 && bits != 8) {
       return "weight-only blocks are 4-bit or 8-bit, not " + scheme.type().displayName();
@@ -276,11 +274,11 @@ final class WeightOnlyPass {
       input = scaledInput(n.input(0), inputScale);
     }
     BlockQuantization bq =
-        algorithm(ws, stats).equals("gptq") && !transposed && inputScale == null
+        algorithm(ws, stats) == WeightSettings.Algorithm.GPTQ && !transposed && inputScale == null
             ? Gptq.quantize(nk, cols, k, stats.gram(), ws.blockSize(), scheme)
             : BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
     String base = n.input(1);
-    if (ws.format().equals("qdq")) {
+    if (ws.format() == WeightSettings.Format.QDQ) {
       blockedDequantizer(n, bq, k, cols, ws.blockSize(), input, transposed);
       return null;
     }
@@ -397,9 +395,9 @@ final class WeightOnlyPass {
             n -> {
               RecipeResolver.NodeSettings s = recipe.forNode(n);
               return s.quantize()
-                  && "weight-only".equals(s.mode())
+                  && s.mode() == Recipe.Mode.WEIGHT_ONLY
                   && (n.opType().equals("MatMul") || n.opType().equals("Gemm"))
-                  && s.weights().format().equals("qdq");
+                  && s.weights().format() == WeightSettings.Format.QDQ;
             });
   }
 

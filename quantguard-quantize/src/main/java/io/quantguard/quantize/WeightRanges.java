@@ -13,7 +13,12 @@ final class WeightRanges {
 
   /** One range per slice along {@code axis}, or a single range when {@code axis < 0}. */
   static Range[] of(
-      float[] w, long[] dims, int axis, Scheme scheme, String method, double percentile) {
+      float[] w,
+      long[] dims,
+      int axis,
+      Scheme scheme,
+      Recipe.WeightMethod method,
+      double percentile) {
     if (axis < 0) {
       return new Range[] {range(w, scheme, method, percentile)};
     }
@@ -36,7 +41,7 @@ final class WeightRanges {
     return out;
   }
 
-  static Range range(float[] w, Scheme scheme, String method, double percentile) {
+  static Range range(float[] w, Scheme scheme, Recipe.WeightMethod method, double percentile) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (float v : w) {
@@ -45,12 +50,9 @@ final class WeightRanges {
     }
     Range full = new Range(min, max);
     return switch (method) {
-      case "minmax" -> full;
-      case "percentile" -> percentile(w, full, scheme, percentile);
-      case "mse" -> mse(w, full.withZero(), scheme);
-      default ->
-          throw new IllegalArgumentException(
-              "weight method must be minmax, percentile or mse, not " + method);
+      case MINMAX -> full;
+      case PERCENTILE -> percentile(w, full, scheme, percentile);
+      case MSE -> mse(w, full.withZero(), scheme);
     };
   }
 

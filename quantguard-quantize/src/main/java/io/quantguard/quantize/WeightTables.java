@@ -25,16 +25,14 @@ import java.util.Optional;
 final class WeightTables {
   private final OnnxModel model;
   private final Graph g;
-  private final RecipeResolver recipe;
 
-  WeightTables(OnnxModel model, RecipeResolver recipe) {
+  WeightTables(OnnxModel model) {
     this.model = model;
     this.g = model.graph();
-    this.recipe = recipe;
   }
 
   /** Rewrites the Gather if it reads a float table; returns whether it did. */
-  boolean quantize(Node n, Recipe.Weights ws) {
+  boolean quantize(Node n, WeightSettings ws) {
     String w = n.input(0);
     Optional<TensorProto> t = g.initializer(w);
     if (t.isEmpty()
@@ -43,7 +41,7 @@ final class WeightTables {
       return false;
     }
     long[] dims = TensorCodec.dims(t.get());
-    Scheme scheme = recipe.scheme(ws.type(), ws.symmetric(), ws.reduceRange(), "weights");
+    Scheme scheme = ws.scheme();
     if (scheme.type().bits() == 4) {
       return dims.length == 2 && blockwise(n, ws, scheme, dims);
     }
@@ -97,7 +95,7 @@ final class WeightTables {
     return true;
   }
 
-  private boolean blockwise(Node n, Recipe.Weights ws, Scheme scheme, long[] dims) {
+  private boolean blockwise(Node n, WeightSettings ws, Scheme scheme, long[] dims) {
     int rows = (int) dims[0];
     int cols = (int) dims[1];
     int block = ws.blockSize();

@@ -56,7 +56,8 @@ class BiasCorrectionTest {
     Scheme int4 = Scheme.of(DataType.INT4, true);
     float[] w = {0.31f, -0.77f, 0.12f, 0.05f, 0.66f, -0.2f};
     long[] dims = {3, 2};
-    QuantParams p = int4.params(WeightRanges.of(w, dims, 1, int4, "minmax", 99.99), 1);
+    QuantParams p =
+        int4.params(WeightRanges.of(w, dims, 1, int4, Recipe.WeightMethod.MINMAX, 99.99), 1);
     float[] dq = p.dequantize(p.quantize(w, dims), dims);
     float[][] xs = {{3f, 1f, -2f}, {5f, 2f, -1f}, {4f, 0f, -3f}};
     double[] mu = new double[3];

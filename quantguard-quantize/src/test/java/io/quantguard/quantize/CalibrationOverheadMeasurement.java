@@ -32,8 +32,10 @@ class CalibrationOverheadMeasurement {
         DataSpec.parse(
             "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=128&limit=" + samples);
     Recipe recipe =
-        RecipeIO.read(Path.of("..", "recipes", "minilm-static-int8.yaml"))
-            .withCalibration(new Recipe.Calibration(samples, 32));
+        Recipe.builder()
+            .calibration(Recipe.Calibration.builder().samples(samples).batchSize(32).build())
+            .build()
+            .over(RecipeIO.read(Path.of("..", "recipes", "minilm-static-int8.yaml")));
     for (int round = 0; round < 2; round++) {
       long t0 = System.nanoTime();
       long seen = 0;

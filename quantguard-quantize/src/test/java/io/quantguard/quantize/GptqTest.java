@@ -51,7 +51,7 @@ class GptqTest {
         .isEqualTo(
             n / ChannelStatistics.GRAM_STRIDE + (n % ChannelStatistics.GRAM_STRIDE == 0 ? 0 : 1));
     Scheme uint4 = Scheme.of(DataType.UINT4, false);
-    BlockQuantization rtn = BlockQuantization.of(w, rows, k, 32, uint4, "minmax");
+    BlockQuantization rtn = BlockQuantization.of(w, rows, k, 32, uint4, Recipe.WeightMethod.MINMAX);
     BlockQuantization gptq = Gptq.quantize(w, rows, k, stats.gram(), 32, uint4);
     double rtnErr = outputError(x, n, w, rtn, rows, k);
     double gptqErr = outputError(x, n, w, gptq, rows, k);

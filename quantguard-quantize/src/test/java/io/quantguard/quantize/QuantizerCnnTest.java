@@ -26,8 +26,7 @@ class QuantizerCnnTest {
 
   @Test
   void int8PerChannelKeepsAccuracyAndShrinksTheModel() throws Exception {
-    QuantizationResult r =
-        quantize(new Recipe(null, null, null, null, null, null, null, null, null));
+    QuantizationResult r = quantize(Recipe.builder().build());
     Path out = tmp.resolve("cnn-int8.onnx");
     ModelIO.save(r.model(), out);
     double fp32 = Accuracy.of(TestModels.fashionCnn());

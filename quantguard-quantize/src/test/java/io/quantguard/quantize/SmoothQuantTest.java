@@ -133,7 +133,7 @@ class SmoothQuantTest {
             "r.yaml");
     assertThat(r.smooth()).isEqualTo(0.5);
     assertThat(r.overrides().get(0).smooth()).isEqualTo(0.75);
-    assertThat(r.resolved().weights().correctsBias()).isTrue();
+    assertThat(r.resolved().weights().biasCorrection()).isTrue();
     assertThat(r.resolved().calibration().keepsChannels()).isTrue();
     assertThat(RecipeIO.parse(RecipeIO.toJson(r.resolved()), "json")).isEqualTo(r.resolved());
     assertThat(RecipeIO.toJson(r.resolved()))
@@ -142,6 +142,6 @@ class SmoothQuantTest {
     Recipe plain = RecipeIO.parse("mode: static", "p.yaml").resolved();
     assertThat(RecipeIO.toJson(plain)).doesNotContain("smooth", "bias_correction", "channels");
     assertThat(plain.calibration().keepsChannels()).isTrue();
-    assertThat(plain.weights().correctsBias()).isFalse();
+    assertThat(plain.weights().biasCorrection()).isNull();
   }
 }

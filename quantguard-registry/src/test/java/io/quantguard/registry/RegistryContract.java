@@ -263,8 +263,10 @@ abstract class RegistryContract {
     String test =
         "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
     Recipe recipe =
-        new Recipe(
-            null, "static", null, null, null, null, null, new Recipe.Calibration(64, 32), null);
+        Recipe.builder()
+            .mode(Recipe.Mode.STATIC)
+            .calibration(Recipe.Calibration.builder().samples(64).batchSize(32).build())
+            .build();
     QuantizationResult q =
         Quantizer.quantize(
             ModelIO.load(cnn), recipe, DataSpec.parse(train), Quantizer.Options.defaults("t"));

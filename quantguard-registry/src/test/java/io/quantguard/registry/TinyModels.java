@@ -68,7 +68,7 @@ final class TinyModels {
     var result =
         Quantizer.quantize(
             ModelIO.load(fp32),
-            Recipe.defaults("dynamic"),
+            Recipe.defaults(Recipe.Mode.DYNAMIC),
             null,
             Quantizer.Options.defaults(toolVersion));
     ModelIO.save(result.model(), out);

@@ -24,9 +24,12 @@ enum Fallback {
   Recipe.Override override(String node, String rationale) {
     return switch (this) {
       case INT8_WEIGHTS ->
-          RecipeEdits.nodeWeights(node, RecipeEdits.weights("int8", true, true, null), rationale);
-      case FP16 -> RecipeEdits.node(node, null, "fp16", rationale);
-      case FP32 -> RecipeEdits.node(node, "fp32", null, rationale);
+          Recipe.Override.node(node)
+              .weights(
+                  Recipe.Weights.builder().type("int8").symmetric(true).perChannel(true).build())
+              .because(rationale);
+      case FP16 -> Recipe.Override.node(node).mode(Recipe.Mode.FP16).because(rationale);
+      case FP32 -> Recipe.Override.node(node).precision(Recipe.Precision.FP32).because(rationale);
     };
   }
 }

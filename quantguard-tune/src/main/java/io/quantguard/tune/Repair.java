@@ -2,6 +2,7 @@ package io.quantguard.tune;
 
 import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
+import io.quantguard.quantize.Calibrator;
 import io.quantguard.quantize.Recipe;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,13 +31,13 @@ record Repair(String name, List<Recipe.Override> overrides) {
   /** SmoothQuant strengths tried on one node (the whole-model search tries more). */
   private static final double[] NODE_ALPHAS = {0.5, 0.75};
 
-  private static final List<Object[]> CALIBRATORS =
+  private static final List<Calibrator> CALIBRATORS =
       List.of(
-          new Object[] {"minmax", null},
-          new Object[] {"mse", null},
-          new Object[] {"entropy", null},
-          new Object[] {"percentile", 99.999},
-          new Object[] {"percentile", 99.99});
+          new Calibrator.MinMax(false),
+          new Calibrator.Mse(),
+          new Calibrator.Entropy(),
+          new Calibrator.Percentile(99.999),
+          new Calibrator.Percentile(99.99));
 
   /** The repairs worth trying on a statically quantized node, given the recipe's settings. */
   static List<Repair> candidates(Graph g, String nodeName, Recipe resolved, Set<String> kinds) {
@@ -44,20 +45,22 @@ record Repair(String name, List<Recipe.Override> overrides) {
     List<String> inputs = activationInputs(g, n);
     List<Repair> out = new ArrayList<>();
     if (kinds.contains("calibrator") && !inputs.isEmpty()) {
-      String current = resolved.activations().method();
-      Double pct = resolved.activations().percentile();
-      for (Object[] c : CALIBRATORS) {
-        String method = (String) c[0];
-        Double p = (Double) c[1];
-        if (method.equals(current) && (p == null || p.equals(pct))) {
+      Calibrator current =
+          Calibrator.parse(resolved.activations().method(), resolved.activations().percentile());
+      for (Calibrator c : CALIBRATORS) {
+        if (c.equals(current)) {
           continue;
         }
-        String label = p == null ? method : method + " " + fmt(p);
+        String label =
+            c instanceof Calibrator.Percentile p
+                ? c.method() + " " + fmt(p.percentile())
+                : c.method();
         List<Recipe.Override> o = new ArrayList<>();
         for (String t : inputs) {
           o.add(
-              RecipeEdits.tensorActivations(
-                  t, RecipeEdits.method(method, p), "tune: calibrator " + label));
+              Recipe.Override.tensor(t)
+                  .activations(Recipe.Activations.builder().calibrator(c).build())
+                  .because("tune: calibrator " + label));
         }
         out.add(new Repair("calibrator " + label, o));
       }
@@ -70,30 +73,27 @@ record Repair(String name, List<Recipe.Override> overrides) {
             new Repair(
                 "weights per-channel",
                 List.of(
-                    RecipeEdits.nodeWeights(
-                        nodeName,
-                        RecipeEdits.weights(null, true, true, null),
-                        "tune: per-channel weights"))));
+                    Recipe.Override.node(nodeName)
+                        .weights(Recipe.Weights.builder().symmetric(true).perChannel(true).build())
+                        .because("tune: per-channel weights"))));
       }
       if (!Boolean.TRUE.equals(w.biasCorrection())) {
         out.add(
             new Repair(
                 "weights bias correction",
                 List.of(
-                    RecipeEdits.nodeWeights(
-                        nodeName,
-                        RecipeEdits.biasCorrection(),
-                        "tune: bias correction of the weights' expected output error"))));
+                    Recipe.Override.node(nodeName)
+                        .weights(Recipe.Weights.builder().biasCorrection(true).build())
+                        .because("tune: bias correction of the weights' expected output error"))));
       }
-      if (!"mse".equals(w.method())) {
+      if (Recipe.WeightMethod.find(w.method()).orElse(null) != Recipe.WeightMethod.MSE) {
         out.add(
             new Repair(
                 "weights mse",
                 List.of(
-                    RecipeEdits.nodeWeights(
-                        nodeName,
-                        RecipeEdits.weights(null, null, null, "mse"),
-                        "tune: weight ranges fitted by MSE"))));
+                    Recipe.Override.node(nodeName)
+                        .weights(Recipe.Weights.builder().method(Recipe.WeightMethod.MSE).build())
+                        .because("tune: weight ranges fitted by MSE"))));
       }
     }
     if (kinds.contains("smooth") && smoothable(g, n, inputs)) {
@@ -101,17 +101,19 @@ record Repair(String name, List<Recipe.Override> overrides) {
         out.add(
             new Repair(
                 "smooth " + alpha,
-                List.of(RecipeEdits.nodeSmooth(nodeName, alpha, "tune: SmoothQuant α " + alpha))));
+                List.of(
+                    Recipe.Override.node(nodeName)
+                        .smooth(alpha)
+                        .because("tune: SmoothQuant α " + alpha))));
       }
     }
     if (kinds.contains("int16") && !inputs.isEmpty()) {
       List<Recipe.Override> o = new ArrayList<>();
       for (String t : inputs) {
         o.add(
-            RecipeEdits.tensorActivations(
-                t,
-                new Recipe.Activations("int16", true, null, null, null),
-                "tune: int16 activations"));
+            Recipe.Override.tensor(t)
+                .activations(Recipe.Activations.builder().type("int16").symmetric(true).build())
+                .because("tune: int16 activations"));
       }
       out.add(new Repair("int16 activations", o));
     }

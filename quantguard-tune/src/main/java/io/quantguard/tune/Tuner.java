@@ -27,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -202,7 +203,7 @@ public final class Tuner {
       }
     }
     String mode = in.start().resolved().mode();
-    if (!"static".equals(mode)) {
+    if (Recipe.Mode.find(mode).orElse(null) != Recipe.Mode.STATIC) {
       throw new InvalidInputException(
           "the start recipe",
           "is in " + mode + " mode",
@@ -291,8 +292,7 @@ public final class Tuner {
       for (double a : SMOOTH_ALPHAS) {
         double db =
             reference()
-                .outputSqnr(
-                    Quantizer.quantize(cal, RecipeEdits.withSmooth(base, a, null), q).model())
+                .outputSqnr(Quantizer.quantize(cal, base.toBuilder().smooth(a).build(), q).model())
                 .db();
         log(
             String.format(
@@ -313,17 +313,18 @@ public final class Tuner {
     }
     ChosenRepair c = chosen.get(0);
     double alpha = Double.parseDouble(c.repair().substring("smooth ".length()));
-    return RecipeEdits.withSmooth(
-        base,
-        alpha,
-        String.format(
-            Locale.ROOT,
-            "%s; tune: SmoothQuant α %.2f on every MatMul/Gemm with constant weights: model output"
-                + " SQNR %.2f → %.2f dB",
-            base.rationale() == null ? "tuned" : base.rationale(),
-            alpha,
-            c.beforeDb(),
-            c.afterDb()));
+    return base.toBuilder()
+        .smooth(alpha)
+        .rationale(
+            String.format(
+                Locale.ROOT,
+                "%s; tune: SmoothQuant α %.2f on every MatMul/Gemm with constant weights: model output"
+                    + " SQNR %.2f → %.2f dB",
+                base.rationale() == null ? "tuned" : base.rationale(),
+                alpha,
+                c.beforeDb(),
+                c.afterDb()))
+        .build();
   }
 
   /**
@@ -401,7 +402,7 @@ public final class Tuner {
       List<String> all,
       List<Recipe.Override> extra,
       ReferenceOutputs ref) {
-    Recipe alone = RecipeEdits.with(RecipeEdits.only(base, group, all), extra, null);
+    Recipe alone = RecipeEdits.only(base, group, all).toBuilder().addOverrides(extra).build();
     QuantizationResult res = Quantizer.quantize(cal, alone, q);
     return ref.outputSqnr(res.model()).db();
   }
@@ -481,9 +482,9 @@ public final class Tuner {
               c.node(),
               c.beforeDb(),
               c.afterDb());
-      r.overrides().forEach(o -> overrides.add(RecipeEdits.explained(o, why)));
+      r.overrides().forEach(o -> overrides.add(o.toBuilder().because(why)));
     }
-    Recipe repaired = RecipeEdits.with(smoothed, overrides, null);
+    Recipe repaired = smoothed.toBuilder().addOverrides(overrides).build();
     Trial t =
         trial(
             "repair",
@@ -622,7 +623,7 @@ public final class Tuner {
         o.add(f.override(node, why));
       }
     }
-    return RecipeEdits.with(base, o, null);
+    return base.toBuilder().addOverrides(o).build();
   }
 
   private static int count(List<RankedGroup> ranking, int k) {
@@ -757,13 +758,11 @@ public final class Tuner {
       }
       String target = o.node() != null ? o.node() : o.tensor();
       String action =
-          "fp32".equals(o.precision())
-              ? "fallback: fp32"
-              : "fp16".equals(o.mode())
-                  ? "fallback: fp16"
-                  : o.weights() != null && "int8".equals(o.weights().type())
-                      ? "fallback: int8 weights"
-                      : "repair";
+          Arrays.stream(Fallback.values())
+              .filter(f -> f.override(target, o.rationale()).equals(o))
+              .findFirst()
+              .map(f -> "fallback: " + f.label())
+              .orElse("repair");
       out.add(new Decision(List.of(target), action, o.rationale().substring(6)));
     }
     return out;
