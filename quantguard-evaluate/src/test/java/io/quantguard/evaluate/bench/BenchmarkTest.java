@@ -76,8 +76,6 @@ class BenchmarkTest {
         // Throughput is samples over inference time: batch / mean latency, exactly.
         assertThat(b.throughput()).isCloseTo(b.batchSize() * 1000 / l.meanMs(), within(1e-6));
         assertThat(b.perSampleMs() * b.throughput()).isCloseTo(1000, within(1e-6));
-        // ... and near batch / median latency for a well-behaved run.
-        assertThat(b.throughput() * l.p50Ms() / 1000 / b.batchSize()).isBetween(0.2, 1.5);
       }
       // A batch of 64 costs more per call and less per sample than a batch of 1.
       assertThat(m.batches().get(1).latency().p50Ms())
