@@ -2,8 +2,6 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.ReportWriter;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ModelIO;
@@ -12,6 +10,8 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;

@@ -21,7 +21,7 @@ final class Output {
 
   /** 1234567 → "1.23 MB" (decimal units, as file managers show sizes). */
   static String bytes(long n) {
-    return io.quantguard.evaluate.ByteUnits.format(n);
+    return io.quantguard.report.ByteUnits.format(n);
   }
 
   static String count(long n) {

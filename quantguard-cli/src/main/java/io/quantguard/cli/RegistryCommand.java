@@ -1,7 +1,5 @@
 package io.quantguard.cli;
 
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.ReportReader;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.registry.Action;
@@ -17,6 +15,8 @@ import io.quantguard.registry.Registration;
 import io.quantguard.registry.Registry;
 import io.quantguard.registry.Reproduction;
 import io.quantguard.registry.Stage;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.ReportReader;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;

@@ -1,10 +1,10 @@
 package io.quantguard.cli;
 
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Policy;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Policy;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;

@@ -241,7 +241,7 @@ class GateCommandTest {
     assertThat(noMetric.err())
         .contains("embedding.yaml")
         .contains("no metric 'cosine_mean'")
-        .contains("metrics in this report: accuracy, macro_f1");
+        .contains("metrics in the report: accuracy, macro_f1");
     assertThat(junit).doesNotExist();
 
     Path typo = Files.writeString(tmp.resolve("typo.yaml"), "rules:\n  accuracy: {max_dorp: 1%}\n");

@@ -1,6 +1,7 @@
 package io.quantguard.evaluate;
 
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.EvaluationReport;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;

@@ -1,11 +1,8 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.Policy;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.quantguard.report.Policy;
+import io.quantguard.report.Sha256;
 import java.time.Instant;
-import java.util.HexFormat;
 
 /**
  * A policy registered for a model: the limits its versions are audited against, for one stage or
@@ -52,12 +49,6 @@ public record ModelPolicy(
 
   /** The hash the registry and its change log name a policy text by. */
   public static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.of(text);
   }
 }

@@ -1,7 +1,5 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.ReportReader;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
@@ -9,17 +7,14 @@ import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Policy;
+import io.quantguard.report.ReportReader;
+import io.quantguard.report.Sha256;
 import io.quantguard.runtime.data.DataSource;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,7 +24,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -244,7 +238,7 @@ public final class Registry {
       // not a path
     }
     if (asFile != null && Files.isRegularFile(asFile)) {
-      String sha = sha256(asFile);
+      String sha = Sha256.of(asFile);
       Optional<ArtifactRef> found =
           read(
               c ->
@@ -919,21 +913,5 @@ public final class Registry {
 
   private static String abbrev(String sha) {
     return sha == null ? "(none)" : sha.substring(0, Math.min(16, sha.length()));
-  }
-
-  private static String sha256(Path file) {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-      in.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      throw new InvalidInputException(
-          file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }

@@ -6,17 +6,15 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Sha256;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.data.DataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -67,7 +65,7 @@ final class Reproducer {
       diffs.add(new Reproduction.Difference("onnx runtime", v.environment().onnxRuntime(), ort));
     }
     boolean identical = Arrays.equals(registered, rebuilt);
-    String rebuiltSha = sha256(rebuilt);
+    String rebuiltSha = Sha256.of(rebuilt);
     if (!identical) {
       diffs.add(
           new Reproduction.Difference(
@@ -104,14 +102,6 @@ final class Reproducer {
           // a temporary directory left behind is harmless
         }
       }
-    }
-  }
-
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

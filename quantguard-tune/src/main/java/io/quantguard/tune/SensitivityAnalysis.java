@@ -2,8 +2,6 @@ package io.quantguard.tune;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.MetricEstimate;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.ModelIO;
@@ -16,6 +14,8 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.MetricEstimate;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;

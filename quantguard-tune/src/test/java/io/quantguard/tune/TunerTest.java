@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Policy;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Policy;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -143,7 +143,7 @@ public final class BenchTable {
 
   /** Decimal units, as {@code inspect} prints sizes. */
   static String bytes(long n) {
-    return io.quantguard.evaluate.ByteUnits.format(n);
+    return io.quantguard.report.ByteUnits.format(n);
   }
 
   private static String signedBytes(Long n) {
