@@ -75,8 +75,7 @@ final class DemoCommand implements Callable<Integer> {
             + " Europarl sessions");
     Recipe staticRecipe =
         RecipeIO.read(ResourceLocator.resolve("classpath:recipes/minilm-static-int8.yaml"));
-    Quantizer.Options options =
-        new Quantizer.Options(SessionConfig.defaults(), progress, ToolVersion.get());
+    Quantizer.Options options = new Quantizer.Options(SessionConfig.defaults(), progress);
     QuantizationResult s =
         Quantizer.quantize(fp32, staticRecipe, DataSpec.parse(europarl(3, 0, samples)), options);
     finish(progress);
@@ -135,8 +134,7 @@ final class DemoCommand implements Callable<Integer> {
         .batchSize(32)
         .session(SessionConfig.defaults())
         .bootstrap(new Bootstrap(1000, 0.95, 42))
-        .progress(progress)
-        .toolVersion(ToolVersion.get());
+        .progress(progress);
   }
 
   private static void finish(Progress p) {

@@ -100,7 +100,7 @@ final class SensitivityCommand implements Callable<Integer> {
             DataSpec.parse(calibration),
             DataSpec.parse(data),
             new SensitivityAnalysis.Options(
-                budget, task, taskNodes, SessionConfig.defaults(), progress, ToolVersion.get()));
+                budget, task, taskNodes, SessionConfig.defaults(), progress));
     if (progress instanceof TerminalProgress t) {
       t.finish();
     }

@@ -1,6 +1,7 @@
 package io.quantguard.cli;
 
 import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.NamedData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
@@ -193,8 +194,7 @@ final class TuneCommand implements Callable<Integer> {
                 err.println(line);
                 err.flush();
               }
-            },
-            ToolVersion.get());
+            });
     TuneResult r =
         Tuner.run(
             new Tuner.Inputs(
@@ -220,18 +220,7 @@ final class TuneCommand implements Callable<Integer> {
   }
 
   private static List<Evaluation.Data> dataSets(List<String> specs) {
-    List<Evaluation.Data> sets = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    for (String d : specs) {
-      String[] nameAndSpec = EvaluateCommand.splitName(d);
-      String name =
-          nameAndSpec[0] != null
-              ? nameAndSpec[0]
-              : EvaluateCommand.defaultName(nameAndSpec[1], names);
-      names.add(name);
-      sets.add(new Evaluation.Data(name, DataSpec.parse(nameAndSpec[1])));
-    }
-    return sets;
+    return NamedData.parseAll(specs).stream().map(NamedData::data).toList();
   }
 
   private void print(PrintWriter out, TuneResult r) {

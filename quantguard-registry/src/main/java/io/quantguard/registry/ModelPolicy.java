@@ -1,5 +1,9 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.quantguard.report.Policy;
 import io.quantguard.report.Sha256;
 import java.time.Instant;
@@ -16,6 +20,20 @@ import java.time.Instant;
  * @param source the file it was set from, as given, or null
  * @param changeSeq the change-log entry that set it (who, when and why below come from it)
  */
+@JsonPropertyOrder({
+  "model",
+  "stage",
+  "scope",
+  "name",
+  "sha256",
+  "rules",
+  "source",
+  "changeSeq",
+  "setAt",
+  "setBy",
+  "reason",
+  "text"
+})
 public record ModelPolicy(
     String model,
     Stage stage,
@@ -24,7 +42,7 @@ public record ModelPolicy(
     String text,
     String source,
     long changeSeq,
-    Instant setAt,
+    @JsonSerialize(using = ToStringSerializer.class) Instant setAt,
     String setBy,
     String reason) {
 
@@ -32,6 +50,7 @@ public record ModelPolicy(
   static final String ANY_STAGE = "any";
 
   /** {@code every stage} or the stage's name, for messages. */
+  @JsonProperty("scope")
   public String scope() {
     return scope(stage);
   }
@@ -45,6 +64,12 @@ public record ModelPolicy(
     String where =
         model + "'s registered policy for " + scope() + " (sha256 " + sha256.substring(0, 12) + ")";
     return new Policy(name, where, Policy.parse(text, where).rules());
+  }
+
+  /** How many rules the policy has. */
+  @JsonProperty("rules")
+  public int ruleCount() {
+    return policy().rules().size();
   }
 
   /** The hash the registry and its change log name a policy text by. */

@@ -1,5 +1,6 @@
 package io.quantguard.report;
 
+import io.quantguard.onnx.RunEnvironment;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -8,10 +9,12 @@ import java.util.Optional;
  * Everything one evaluation found, in the shape {@code report.json} has (field names are the
  * documented, stable schema {@value #SCHEMA}; see {@code quantguard-report/REPORT.md}). The
  * baseline is always the first model.
+ *
+ * @param tool where the evaluation ran: QuantGuard and ONNX Runtime versions, Java, OS, CPU
  */
 public record EvaluationReport(
     String schema,
-    Tool tool,
+    RunEnvironment tool,
     TaskInfo task,
     List<DataInfo> data,
     Settings settings,
@@ -44,9 +47,6 @@ public record EvaluationReport(
   public Measurements measurements() {
     return new ReportMeasurements(this);
   }
-
-  /** Versions that produced the report, for reproducing it. */
-  public record Tool(String quantguard, String onnxRuntime, String java, String os, int cpus) {}
 
   /** The task as specified ({@code classification?k=5}) and its name. */
   public record TaskInfo(String name, String spec) {}

@@ -1,5 +1,6 @@
 package io.quantguard.report;
 
+import io.quantguard.onnx.RunEnvironment;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -313,7 +314,7 @@ final class ReportTables {
 
   List<String> settings() {
     EvaluationReport.Settings s = r.settings();
-    EvaluationReport.Tool t = r.tool();
+    RunEnvironment t = r.tool();
     return List.of(
         "schema "
             + r.schema()
@@ -327,7 +328,8 @@ final class ReportTables {
             + t.os()
             + ", "
             + t.cpus()
-            + " CPUs",
+            + " CPUs"
+            + (t.cpuModel() != null ? " (" + t.cpuModel() + ")" : ""),
         "batch size " + s.batchSize() + "; session: " + s.session(),
         "slices by " + (s.sliceBy().isEmpty() ? "nothing" : String.join(", ", s.sliceBy())),
         "models: "

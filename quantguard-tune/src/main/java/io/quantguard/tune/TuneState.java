@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.quantguard.evaluate.Evaluation;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.QuantGuard;
 import io.quantguard.quantize.RecipeIO;
 import io.quantguard.report.AtomicFile;
 import io.quantguard.report.Rule;
@@ -129,7 +130,7 @@ final class TuneState {
           .append(' ')
           .append(o.seed())
           .append(' ')
-          .append(o.toolVersion());
+          .append(QuantGuard.VERSION);
       md.update(b.toString().getBytes(StandardCharsets.UTF_8));
       return Sha256.hex(md);
     } catch (IOException e) {

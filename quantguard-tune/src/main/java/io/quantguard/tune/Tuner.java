@@ -117,13 +117,12 @@ public final class Tuner {
       long seed,
       SessionConfig session,
       Progress progress,
-      Consumer<String> log,
-      String toolVersion) {
+      Consumer<String> log) {
     public Options {
       repairs = Set.copyOf(repairs);
     }
 
-    public static Options defaults(String toolVersion) {
+    public static Options defaults() {
       return new Options(
           24,
           64,
@@ -135,8 +134,7 @@ public final class Tuner {
           42,
           SessionConfig.defaults(),
           Progress.NONE,
-          s -> {},
-          toolVersion);
+          s -> {});
     }
   }
 
@@ -155,7 +153,7 @@ public final class Tuner {
     this.opt = opt;
     this.out = out;
     this.state = state;
-    this.q = new Quantizer.Options(opt.session(), Progress.NONE, opt.toolVersion());
+    this.q = new Quantizer.Options(opt.session(), Progress.NONE);
   }
 
   /**
@@ -707,8 +705,7 @@ public final class Tuner {
             .task(Tasks.parse(in.taskSpec()), in.taskSpec())
             .batchSize(opt.batchSize())
             .session(opt.session())
-            .bootstrap(new Bootstrap(opt.bootstrap(), 0.95, opt.seed()))
-            .toolVersion(opt.toolVersion());
+            .bootstrap(new Bootstrap(opt.bootstrap(), 0.95, opt.seed()));
     for (Evaluation.Data d : data) {
       b.data(d.name(), d.source());
     }

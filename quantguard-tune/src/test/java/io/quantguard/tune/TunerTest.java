@@ -54,7 +54,7 @@ class TunerTest {
   }
 
   private static Tuner.Options options(int budget) {
-    Tuner.Options d = Tuner.Options.defaults("test");
+    Tuner.Options d = Tuner.Options.defaults();
     return new Tuner.Options(
         budget,
         d.rankSamples(),
@@ -66,8 +66,7 @@ class TunerTest {
         d.seed(),
         d.session(),
         d.progress(),
-        System.out::println,
-        d.toolVersion());
+        System.out::println);
   }
 
   @Test
