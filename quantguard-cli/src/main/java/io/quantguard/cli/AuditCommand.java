@@ -1,6 +1,7 @@
 package io.quantguard.cli;
 
 import io.quantguard.cli.registry.ActorOption;
+import io.quantguard.cli.registry.ChangeLogText;
 import io.quantguard.cli.registry.StoreOptions;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.onnx.InvalidInputException;
@@ -191,9 +192,7 @@ final class AuditCommand implements Callable<Integer> {
           choice.given() ? "" : " (set by change #" + choice.registered().changeSeq() + ")");
       out.print(PolicyReport.text(r.judgement()));
       r.written().forEach(f -> out.println("Report      " + f));
-      out.printf(
-          "Recorded    change #%d by %s: %s%n",
-          r.entry().seq(), r.entry().actor(), r.entry().reason());
+      out.println(ChangeLogText.recorded(r.entry()));
     }
     out.flush();
     return r.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;

@@ -20,9 +20,6 @@ import io.quantguard.report.ReportReader;
 import io.quantguard.report.RuleVerdict;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -275,7 +272,7 @@ public final class Audit {
      *     {@code Audit.task}, ...)
      */
     public Audit build() {
-      String givenText = policyFile != null ? read(policyFile) : null;
+      String givenText = policyFile != null ? Policy.text(policyFile) : null;
       Policy given = givenText != null ? Policy.parse(givenText, policyFile.toString()) : null;
       if (version == null) {
         throw new InvalidInputException(
@@ -344,15 +341,6 @@ public final class Audit {
             "name the baseline (Audit.baseline)");
       }
       return v.parent();
-    }
-
-    private static String read(Path file) {
-      try {
-        return Files.readString(file, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new InvalidInputException(
-            file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
-      }
     }
   }
 }

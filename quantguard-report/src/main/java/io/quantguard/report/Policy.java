@@ -46,14 +46,20 @@ public record Policy(String name, String source, List<Rule> rules) {
   }
 
   public static Policy read(Path file) {
-    String text;
+    return parse(text(file), file.toString());
+  }
+
+  /**
+   * A policy file's text as it is (UTF-8), for whoever keeps or hashes the text itself (the
+   * registry names a policy by the SHA-256 of its text).
+   */
+  public static String text(Path file) {
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      return Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new InvalidInputException(
           file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
     }
-    return parse(text, file.toString());
   }
 
   /** Parses a policy's YAML (or JSON); {@code source} names it in errors. */

@@ -31,7 +31,7 @@ public final class ReportReader {
       throw new InvalidInputException(
           f.toString(),
           "cannot be read: " + e.getMessage(),
-          "give the report.json that quantguard evaluate --report DIR wrote",
+          "give the report.json an evaluation wrote",
           e);
     }
     return parse(text, f.toString());
@@ -61,7 +61,7 @@ public final class ReportReader {
       throw new InvalidInputException(
           source,
           "is not a readable report: " + e.getOriginalMessage(),
-          "give the report.json that quantguard evaluate --report DIR wrote",
+          "give the report.json an evaluation wrote",
           e);
     }
   }
@@ -70,8 +70,6 @@ public final class ReportReader {
     return new InvalidInputException(
         source,
         problem,
-        "give the report.json that quantguard evaluate --report DIR wrote (schema "
-            + EvaluationReport.SCHEMA
-            + ")");
+        "give the report.json an evaluation wrote (schema " + EvaluationReport.SCHEMA + ")");
   }
 }

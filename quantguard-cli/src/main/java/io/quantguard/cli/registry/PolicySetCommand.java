@@ -2,15 +2,12 @@ package io.quantguard.cli.registry;
 
 import io.quantguard.cli.ExitCodes;
 import io.quantguard.cli.Output;
-import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ChangeLogEntry;
 import io.quantguard.registry.ModelPolicy;
 import io.quantguard.registry.PolicyChange;
 import io.quantguard.registry.Stage;
-import java.io.IOException;
+import io.quantguard.report.Policy;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,8 +32,7 @@ final class PolicySetCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE", description = "policy YAML")
   Path policy;
 
-  @Option(names = "--reason", required = true, description = "why (recorded in the change log)")
-  String reason;
+  @Mixin ReasonOption reason;
 
   @Option(
       names = "--stage",
@@ -51,10 +47,10 @@ final class PolicySetCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String text = read(policy);
+    String text = Policy.text(policy);
     Stage st = stage != null ? Stage.parse(stage, "--stage") : null;
     PolicyChange ch =
-        store.open().setPolicy(model, st, text, policy.toString(), reason, actor.get());
+        store.open().setPolicy(model, st, text, policy.toString(), reason.get(), actor.get());
     ModelPolicy p = ch.policy();
     PrintWriter out = spec.commandLine().getOut();
     if (store.json()) {
@@ -78,17 +74,7 @@ final class PolicySetCommand implements Callable<Integer> {
             ? "sha256 " + ch.previousSha256()
             : "none (the first policy for " + p.scope() + ")");
     ChangeLogEntry e = ch.entry();
-    out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
+    out.println(ChangeLogText.recorded(e));
     return ExitCodes.OK;
-  }
-
-  /** A policy file's text, as the registry hashes and stores it. */
-  private static String read(Path file) {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new InvalidInputException(
-          file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
-    }
   }
 }

@@ -32,8 +32,7 @@ final class PromoteCommand implements Callable<Integer> {
       description = "candidate, canary, production (default) or archived")
   String to;
 
-  @Option(names = "--reason", required = true, description = "why (recorded in the change log)")
-  String reason;
+  @Mixin ReasonOption reason;
 
   @Mixin StoreOptions store;
   @Mixin ActorOption actor;
@@ -46,7 +45,7 @@ final class PromoteCommand implements Callable<Integer> {
       throw new InvalidInputException(ref, "names no version", "use MODEL@VERSION");
     }
     Stage stage = Stage.parse(to, "--to");
-    ChangeLogEntry e = store.open().promote(a, stage, reason, actor.get());
+    ChangeLogEntry e = store.open().promote(a, stage, reason.get(), actor.get());
     PrintWriter out = spec.commandLine().getOut();
     if (store.json()) {
       Output.json(out, e);
@@ -60,7 +59,7 @@ final class PromoteCommand implements Callable<Integer> {
           "Displaced   %s@%d -> %s%n",
           e.model(), e.previousVersion(), e.details().get("displacedTo"));
     }
-    out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
+    out.println(ChangeLogText.recorded(e));
     return ExitCodes.OK;
   }
 }

@@ -27,8 +27,7 @@ final class RollbackCommand implements Callable<Integer> {
   @Option(names = "--to", paramLabel = "VERSION", description = "the version to put back")
   Integer to;
 
-  @Option(names = "--reason", required = true, description = "why (recorded in the change log)")
-  String reason;
+  @Mixin ReasonOption reason;
 
   @Mixin StoreOptions store;
   @Mixin ActorOption actor;
@@ -36,7 +35,7 @@ final class RollbackCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ChangeLogEntry e = store.open().rollback(model, to, reason, actor.get());
+    ChangeLogEntry e = store.open().rollback(model, to, reason.get(), actor.get());
     PrintWriter out = spec.commandLine().getOut();
     if (store.json()) {
       Output.json(out, e);
@@ -51,7 +50,7 @@ final class RollbackCommand implements Callable<Integer> {
         e.version(),
         e.model(),
         e.previousVersion());
-    out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
+    out.println(ChangeLogText.recorded(e));
     out.printf(
         "Undo        quantguard registry rollback %s --reason \"...\" (back to @%d)%n",
         e.model(), e.previousVersion());
