@@ -1,36 +1,24 @@
 package io.quantguard.cli;
 
+import io.quantguard.cli.registry.ActorOption;
+import io.quantguard.cli.registry.ChangeLogText;
+import io.quantguard.cli.registry.StoreOptions;
 import io.quantguard.evaluate.Bootstrap;
-import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.Judgement;
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.PolicyReport;
-import io.quantguard.evaluate.ReportReader;
-import io.quantguard.evaluate.RuleVerdict;
-import io.quantguard.evaluate.Slicer;
-import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ArtifactRef;
-import io.quantguard.registry.ArtifactVersion;
-import io.quantguard.registry.ChangeLogEntry;
-import io.quantguard.registry.ModelPolicy;
-import io.quantguard.registry.Registry;
+import io.quantguard.release.Audit;
+import io.quantguard.release.AuditResult;
+import io.quantguard.release.PolicyChoice;
+import io.quantguard.report.PolicyReport;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
-import io.quantguard.runtime.data.DataSpec;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,7 +29,8 @@ import picocli.CommandLine.Spec;
  * {@code quantguard audit MODEL --data SPEC [--policy P]}: re-evaluates the production version of a
  * registered model against its FP32 parent on current data, judges the policy (the file given, else
  * the model's registered one), records the outcome with the policy's SHA-256 in the registry's
- * change log and exits 1 when a rule fails (for cron or CI).
+ * change log and exits 1 when a rule fails (for cron or CI). The work is {@link Audit}'s; this
+ * command parses flags and renders.
  */
 @Command(
     name = "audit",
@@ -112,203 +101,100 @@ final class AuditCommand implements Callable<Integer> {
       description = "why the audit runs (default: ${DEFAULT-VALUE})")
   String reason;
 
-  @Mixin RegistryCommand.Store store;
-  @Mixin RegistryCommand.Actor actor;
+  @Mixin StoreOptions store;
+  @Mixin ActorOption actor;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    // A bad policy file is refused before anything runs.
-    String givenText = policy != null ? RegistryCommand.readPolicyText(policy) : null;
-    Policy given = givenText != null ? Policy.parse(givenText, policy.toString()) : null;
-    Registry registry = store.open();
-    ArtifactRef ref = ArtifactRef.parse(model);
-    ArtifactVersion v =
-        registry.version(ref.pinned() ? ref : ArtifactRef.parse(ref.model() + "@production"));
-    Optional<ModelPolicy> registered = registry.policyFor(v.model(), v.stage());
-    Policy limits;
-    String policySha;
-    String policyLabel;
+    Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), store.json());
+    Audit.Builder b =
+        Audit.of(store.open())
+            .version(ArtifactRef.parse(model))
+            .policy(policy)
+            .task(task)
+            .baseline(baseline != null ? ArtifactRef.parse(baseline) : null)
+            .bootstrap(new Bootstrap(resamples, 0.95, 42))
+            .session(SessionConfig.defaults().withThreads(threads))
+            .progress(progress)
+            .report(report)
+            .reason(reason)
+            .actor(actor.get());
+    data.forEach(b::data);
+    sliceBy.forEach(b::sliceBy);
+    Audit audit;
+    try {
+      audit = b.build();
+    } catch (InvalidInputException e) {
+      String name = ArtifactRef.parse(model).model();
+      throw FlagErrors.asFlag(
+          FlagErrors.asFlag(
+              e,
+              "Audit.policy",
+              "--policy",
+              "pass --policy FILE, or register one: quantguard registry policy set "
+                  + name
+                  + " --policy FILE --reason \"...\""),
+          "Audit.task",
+          "--task",
+          "give the task, e.g. --task classification");
+    }
+    PolicyChoice choice = audit.policy();
     List<String> warnings = new ArrayList<>();
-    if (given != null) {
-      limits = given;
-      policySha = ModelPolicy.sha256(givenText);
-      policyLabel = policy.getFileName().toString();
-      if (registered.isPresent() && !registered.get().sha256().equals(policySha)) {
-        ModelPolicy p = registered.get();
-        warnings.add(
-            String.format(
-                "--policy %s (sha256 %s) is not %s's registered policy for %s (%s, sha256 %s,"
-                    + " set by change #%d); the audit judges the file and records both hashes",
-                policy,
-                RegistryCommand.abbrev(policySha),
-                v.model(),
-                p.scope(),
-                p.name(),
-                RegistryCommand.abbrev(p.sha256()),
-                p.changeSeq()));
-      }
-    } else {
-      ModelPolicy p =
-          registered.orElseThrow(
-              () ->
-                  new InvalidInputException(
-                      "--policy",
-                      "is required: "
-                          + v.model()
-                          + " has no registered policy for "
-                          + v.stage().id()
-                          + " or for every stage",
-                      "pass --policy FILE, or register one: quantguard registry policy set "
-                          + v.model()
-                          + " --policy FILE --reason \"...\""));
-      limits = p.policy();
-      policySha = p.sha256();
-      policyLabel = p.name() + " (registered)";
+    if (choice.overridesRegistered()) {
+      warnings.add(
+          String.format(
+              "--policy %s (sha256 %s) is not %s's registered policy for %s (%s, sha256 %s, set by"
+                  + " change #%d); the audit judges the file and records both hashes",
+              choice.source(),
+              choice.sha256().substring(0, 12),
+              audit.version().model(),
+              choice.registered().scope(),
+              choice.registered().name(),
+              choice.registered().sha256().substring(0, 12),
+              choice.registered().changeSeq()));
     }
     PrintWriter err = spec.commandLine().getErr();
     warnings.forEach(w -> err.println("warning: " + w));
     err.flush();
-    ArtifactVersion base = registry.version(baselineRef(v));
-    String taskSpec = task != null ? task : registeredTask(registry, v);
-    List<String> slices = !sliceBy.isEmpty() ? sliceBy : registeredSlices(registry, v);
-    Path dir = tempDir();
-    try {
-      Path baseFile = dir.resolve("baseline.onnx");
-      Path candFile = dir.resolve("candidate.onnx");
-      registry.export(base.ref(), baseFile);
-      registry.export(v.ref(), candFile);
-      Evaluation.Builder b =
-          Evaluation.builder()
-              .baseline(base.ref().toString(), baseFile)
-              .candidate(v.ref().toString(), candFile)
-              .task(Tasks.parse(taskSpec), taskSpec)
-              .session(SessionConfig.defaults().withThreads(threads))
-              .bootstrap(new Bootstrap(resamples, 0.95, 42))
-              .toolVersion(ToolVersion.get());
-      List<String> names = new ArrayList<>();
-      for (String d : data) {
-        String[] ns = EvaluateCommand.splitName(d);
-        String name = ns[0] != null ? ns[0] : "data" + (names.isEmpty() ? "" : names.size() + 1);
-        names.add(name);
-        b.data(name, DataSpec.parse(ns[1]));
-      }
-      slices.forEach(s -> b.sliceBy(Slicer.parse(s)));
-      Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), store.json);
-      b.progress(progress);
-      EvaluationReport r = b.build().run();
-      if (progress instanceof TerminalProgress bar) {
-        bar.finish();
-      }
-      Judgement j = limits.judge(r);
-      if (report != null) {
-        PolicyReport.write(r, j, report);
-      }
-      Map<String, Object> details = new LinkedHashMap<>();
-      details.put("policy", policyLabel);
-      details.put("policyFrom", given != null ? "file" : "registry");
-      details.put("baseline", base.ref().toString());
-      details.put("task", taskSpec);
-      details.put("sliceBy", slices);
-      details.put("data", data);
-      details.put("failures", j.failures().stream().map(RuleVerdict::message).toList());
-      ChangeLogEntry e =
-          registry.recordAudit(v.ref(), j.passed(), policySha, reason, details, actor.get());
-      PrintWriter out = spec.commandLine().getOut();
-      if (store.json) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("version", v.ref().toString());
-        doc.put("baseline", base.ref().toString());
-        doc.put("sliceBy", slices);
-        doc.put("passed", j.passed());
-        doc.put("policySha256", policySha);
-        doc.put("policyFrom", given != null ? "file" : "registry");
-        doc.put("warnings", warnings);
-        doc.put("changeLogSeq", e.seq());
-        doc.put("policy", PolicyReport.jsonTree(j));
-        Output.json(out, doc);
-      } else {
-        out.printf(
-            "Audit       %s (%s) against %s on %s%s%n",
-            v.ref(),
-            v.stage().id(),
-            base.ref(),
-            String.join(", ", data),
-            slices.isEmpty() ? "" : ", slices by " + String.join(", ", slices));
-        out.printf(
-            "Judged by   %s, sha256 %s%s%n",
-            given != null
-                ? policy.toString()
-                : v.model() + "'s registered policy for " + registered.get().scope(),
-            policySha,
-            given != null ? "" : " (set by change #" + registered.get().changeSeq() + ")");
-        out.print(PolicyReport.text(j));
-        out.printf("Recorded    change #%d by %s: %s%n", e.seq(), e.actor(), e.reason());
-      }
-      out.flush();
-      return j.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
-    } finally {
-      deleteTree(dir);
+    AuditResult r = audit.run();
+    if (progress instanceof TerminalProgress bar) {
+      bar.finish();
     }
-  }
-
-  private ArtifactRef baselineRef(ArtifactVersion v) {
-    if (baseline != null) {
-      return ArtifactRef.parse(baseline);
+    PrintWriter out = spec.commandLine().getOut();
+    if (store.json()) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("version", r.version().ref().toString());
+      doc.put("baseline", r.baseline().ref().toString());
+      doc.put("sliceBy", r.sliceBy());
+      doc.put("passed", r.passed());
+      doc.put("policySha256", choice.sha256());
+      doc.put("policyFrom", choice.given() ? "file" : "registry");
+      doc.put("policyWhy", choice.why());
+      doc.put("warnings", warnings);
+      doc.put("changeLogSeq", r.entry().seq());
+      doc.put("policy", PolicyReport.jsonTree(r.judgement()));
+      Output.json(out, doc);
+    } else {
+      out.printf(
+          "Audit       %s (%s) against %s on %s%s%n",
+          r.version().ref(),
+          r.version().stage().id(),
+          r.baseline().ref(),
+          String.join(", ", r.data()),
+          r.sliceBy().isEmpty() ? "" : ", slices by " + String.join(", ", r.sliceBy()));
+      out.printf(
+          "Judged by   %s, sha256 %s%s%n",
+          choice.given()
+              ? choice.source()
+              : r.version().model() + "'s registered policy for " + choice.registered().scope(),
+          choice.sha256(),
+          choice.given() ? "" : " (set by change #" + choice.registered().changeSeq() + ")");
+      out.print(PolicyReport.text(r.judgement()));
+      r.written().forEach(f -> out.println("Report      " + f));
+      out.println(ChangeLogText.recorded(r.entry()));
     }
-    if (v.parent() == null) {
-      throw new InvalidInputException(
-          v.ref().toString(),
-          "has no registered parent to compare with",
-          "name the baseline: --baseline MODEL@VERSION");
-    }
-    return v.parent();
-  }
-
-  private static String registeredTask(Registry registry, ArtifactVersion v) {
-    return registry
-        .report(v)
-        .map(text -> ReportReader.parse(text, v.ref() + " report"))
-        .filter(r -> r.task() != null && r.task().spec() != null)
-        .map(r -> r.task().spec())
-        .orElseThrow(
-            () ->
-                new InvalidInputException(
-                    "--task",
-                    "is required: " + v.ref() + " was registered without an evaluation report",
-                    "give the task, e.g. --task classification"));
-  }
-
-  /**
-   * The slices the version's registered report was evaluated with ({@code settings.sliceBy}); none
-   * when it has no report. Without them a {@code per_slice} rule would be judged on all data only,
-   * and a drift confined to one class or input length would pass the audit unseen.
-   */
-  private static List<String> registeredSlices(Registry registry, ArtifactVersion v) {
-    return registry
-        .report(v)
-        .map(text -> ReportReader.parse(text, v.ref() + " report"))
-        .filter(r -> r.settings() != null && r.settings().sliceBy() != null)
-        .map(r -> r.settings().sliceBy())
-        .orElse(List.of());
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("quantguard-audit");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        Files.deleteIfExists(p);
-      }
-      Files.deleteIfExists(dir);
-    } catch (IOException ignored) {
-      // a temporary directory left behind is harmless
-    }
+    out.flush();
+    return r.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
   }
 }

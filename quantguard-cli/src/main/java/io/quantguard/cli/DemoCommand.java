@@ -2,8 +2,6 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.ReportWriter;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ModelIO;
@@ -12,6 +10,8 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
@@ -75,8 +75,7 @@ final class DemoCommand implements Callable<Integer> {
             + " Europarl sessions");
     Recipe staticRecipe =
         RecipeIO.read(ResourceLocator.resolve("classpath:recipes/minilm-static-int8.yaml"));
-    Quantizer.Options options =
-        new Quantizer.Options(SessionConfig.defaults(), progress, ToolVersion.get());
+    Quantizer.Options options = new Quantizer.Options(SessionConfig.defaults(), progress);
     QuantizationResult s =
         Quantizer.quantize(fp32, staticRecipe, DataSpec.parse(europarl(3, 0, samples)), options);
     finish(progress);
@@ -135,8 +134,7 @@ final class DemoCommand implements Callable<Integer> {
         .batchSize(32)
         .session(SessionConfig.defaults())
         .bootstrap(new Bootstrap(1000, 0.95, 42))
-        .progress(progress)
-        .toolVersion(ToolVersion.get());
+        .progress(progress);
   }
 
   private static void finish(Progress p) {

@@ -2,14 +2,15 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.Judgement;
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.PolicyReport;
-import io.quantguard.evaluate.ReportWriter;
+import io.quantguard.evaluate.NamedData;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Judgement;
+import io.quantguard.report.Policy;
+import io.quantguard.report.PolicyReport;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
@@ -161,17 +162,12 @@ final class EvaluateCommand implements Callable<Integer> {
             .batchSize(batchSize)
             .session(SessionConfig.defaults().withThreads(threads))
             .bootstrap(new Bootstrap(resamples, 0.95, seed))
-            .wattsPerCore(wattsPerCore)
-            .toolVersion(ToolVersion.get());
+            .wattsPerCore(wattsPerCore);
     for (String c : candidates) {
       b.candidate(displayName(c), ResourceLocator.resolve(c));
     }
-    List<String> names = new ArrayList<>();
-    for (String d : data) {
-      String[] nameAndSpec = splitName(d);
-      String name = nameAndSpec[0] != null ? nameAndSpec[0] : defaultName(nameAndSpec[1], names);
-      names.add(name);
-      b.data(name, DataSpec.parse(nameAndSpec[1]));
+    for (NamedData d : NamedData.parseAll(data)) {
+      b.data(d.name(), DataSpec.parse(d.spec()));
     }
     sliceBy.forEach(s -> b.sliceBy(Slicer.parse(s)));
     if (calibration != null) {
@@ -221,35 +217,5 @@ final class EvaluateCommand implements Callable<Integer> {
       return slash >= 0 ? model.substring(slash + 1) : model;
     }
     return Path.of(model).getFileName().toString();
-  }
-
-  /** {@code NAME=SPEC} → [NAME, SPEC]; a bare spec → [null, SPEC]. */
-  static String[] splitName(String d) {
-    int eq = d.indexOf('=');
-    int colon = d.indexOf(':');
-    int at = d.indexOf('@');
-    if (eq > 0 && (colon < 0 || eq < colon) && (at < 0 || eq < at)) {
-      String name = d.substring(0, eq);
-      if (name.matches("[A-Za-z0-9_.-]+")) {
-        return new String[] {name, d.substring(eq + 1)};
-      }
-    }
-    return new String[] {null, d};
-  }
-
-  /** The data file's name without extensions, unique among the names taken so far. */
-  static String defaultName(String spec, List<String> taken) {
-    String path = spec.replaceFirst("^[a-z]+:", "").replaceFirst("^@", "");
-    int q = path.indexOf('?');
-    if (q >= 0) {
-      path = path.substring(0, q);
-    }
-    String file = path.substring(path.lastIndexOf('/') + 1).replaceFirst("\\..*$", "");
-    String name = file.isEmpty() ? "data" : file;
-    String unique = name;
-    for (int i = 2; taken.contains(unique); i++) {
-      unique = name + "-" + i;
-    }
-    return unique;
   }
 }

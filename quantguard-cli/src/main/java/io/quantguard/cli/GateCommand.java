@@ -1,11 +1,7 @@
 package io.quantguard.cli;
 
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.JUnitReport;
-import io.quantguard.evaluate.Judgement;
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.PolicyReport;
-import io.quantguard.evaluate.ReportReader;
+import io.quantguard.report.Gate;
+import io.quantguard.report.PolicyReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +12,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code quantguard gate --policy P --report report.json}: the CI gate. Judges a policy against the
- * report {@code evaluate} wrote, from the file alone, and exits 1 when a rule fails, so a pipeline
- * stops a candidate that is too damaged, too slow or too big; JUnit XML shows each rule as a test
- * case and the Markdown summary goes into the pull request.
+ * {@code quantguard gate --policy P --report report.json}: the CI gate ({@link Gate}). Judges a
+ * policy against the report {@code evaluate} wrote, from the file alone, and exits 1 when a rule
+ * fails, so a pipeline stops a candidate that is too damaged, too slow or too big; JUnit XML shows
+ * each rule as a test case and the Markdown summary goes into the pull request. It needs only
+ * {@code quantguard-report}: no ONNX Runtime.
  */
 @Command(
     name = "gate",
@@ -74,23 +71,16 @@ final class GateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Policy p = Policy.read(policy);
-    EvaluationReport r = ReportReader.read(report);
-    Judgement j = p.judge(r, candidates);
-    List<Path> written = new ArrayList<>();
-    if (junit != null) {
-      written.add(JUnitReport.write(j, junit));
-    }
-    if (markdown != null) {
-      written.add(PolicyReport.writeMarkdown(j, markdown));
-    }
+    Gate.Builder b = Gate.builder().policy(policy).report(report).junit(junit).markdown(markdown);
+    candidates.forEach(b::candidate);
+    Gate.Result r = b.build().run();
     if (json) {
-      out.println(PolicyReport.json(j));
+      out.println(PolicyReport.json(r.judgement()));
     } else {
-      out.print(PolicyReport.text(j));
-      written.forEach(f -> out.println("Wrote       " + f));
+      out.print(PolicyReport.text(r.judgement()));
+      r.written().forEach(f -> out.println("Wrote       " + f));
     }
     out.flush();
-    return j.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
+    return r.passed() ? ExitCodes.OK : ExitCodes.POLICY_FAILED;
   }
 }

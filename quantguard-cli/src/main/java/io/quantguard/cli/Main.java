@@ -1,6 +1,9 @@
 package io.quantguard.cli;
 
+import io.quantguard.cli.registry.RegistryCommand;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.RunEnvironment;
+import io.quantguard.runtime.InferenceSession;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "quantguard",
     mixinStandardHelpOptions = true,
-    versionProvider = ToolVersion.class,
+    versionProvider = Main.Versions.class,
     description = "Make ONNX models smaller and faster without quietly making them worse.",
     subcommands = {
       DemoCommand.class,
@@ -37,6 +40,19 @@ public final class Main {
   }
 
   private Main() {}
+
+  /** {@code quantguard --version}: QuantGuard's, ONNX Runtime's, Java's and the OS's. */
+  static final class Versions implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      RunEnvironment env = RunEnvironment.current(InferenceSession.runtimeVersion());
+      return new String[] {
+        "quantguard " + env.quantguard(),
+        "ONNX Runtime " + env.onnxRuntime(),
+        "Java " + env.java() + " on " + env.os()
+      };
+    }
+  }
 
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

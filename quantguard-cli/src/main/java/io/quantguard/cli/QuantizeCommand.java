@@ -128,8 +128,7 @@ final class QuantizeCommand implements Callable<Integer> {
     DataSource data = calibration != null ? DataSpec.parse(calibration) : null;
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
-        new Quantizer.Options(
-            SessionConfig.defaults().withThreads(threads), progress, ToolVersion.get());
+        new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
     QuantizationResult result = Quantizer.quantize(fp32, recipe, data, options);
     if (progress instanceof TerminalProgress tp) {
       tp.finish();

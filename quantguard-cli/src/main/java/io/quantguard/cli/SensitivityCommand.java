@@ -1,10 +1,10 @@
 package io.quantguard.cli;
 
-import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.AtomicFile;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
@@ -97,7 +97,7 @@ final class SensitivityCommand implements Callable<Integer> {
             DataSpec.parse(calibration),
             DataSpec.parse(data),
             new SensitivityAnalysis.Options(
-                budget, task, taskNodes, SessionConfig.defaults(), progress, ToolVersion.get()));
+                budget, task, taskNodes, SessionConfig.defaults(), progress));
     if (progress instanceof TerminalProgress t) {
       t.finish();
     }

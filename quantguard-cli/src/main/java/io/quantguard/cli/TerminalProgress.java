@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /** A one-line progress bar on stderr, drawn only when a person is watching a terminal. */
-final class TerminalProgress implements Progress {
+public final class TerminalProgress implements Progress {
   private final PrintWriter err;
   private final long startNanos = System.nanoTime();
   private long lastDraw;
@@ -16,7 +16,7 @@ final class TerminalProgress implements Progress {
   }
 
   /** A bar on a terminal; silence when output is piped or captured (CI logs, --json). */
-  static Progress forTerminal(PrintWriter err, boolean quiet) {
+  public static Progress forTerminal(PrintWriter err, boolean quiet) {
     return quiet || System.console() == null ? Progress.NONE : new TerminalProgress(err);
   }
 
@@ -56,7 +56,7 @@ final class TerminalProgress implements Progress {
   }
 
   /** Ends the line if a bar is still on it. */
-  void finish() {
+  public void finish() {
     if (drawn) {
       err.println();
     }

@@ -1,10 +1,11 @@
 package io.quantguard.cli;
 
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Policy;
+import io.quantguard.evaluate.NamedData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Policy;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
@@ -190,8 +191,7 @@ final class TuneCommand implements Callable<Integer> {
                 err.println(line);
                 err.flush();
               }
-            },
-            ToolVersion.get());
+            });
     TuneResult r =
         Tuner.run(
             new Tuner.Inputs(
@@ -217,18 +217,7 @@ final class TuneCommand implements Callable<Integer> {
   }
 
   private static List<Evaluation.Data> dataSets(List<String> specs) {
-    List<Evaluation.Data> sets = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    for (String d : specs) {
-      String[] nameAndSpec = EvaluateCommand.splitName(d);
-      String name =
-          nameAndSpec[0] != null
-              ? nameAndSpec[0]
-              : EvaluateCommand.defaultName(nameAndSpec[1], names);
-      names.add(name);
-      sets.add(new Evaluation.Data(name, DataSpec.parse(nameAndSpec[1])));
-    }
-    return sets;
+    return NamedData.parseAll(specs).stream().map(NamedData::data).toList();
   }
 
   private void print(PrintWriter out, TuneResult r) {

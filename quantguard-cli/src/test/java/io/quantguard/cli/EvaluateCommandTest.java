@@ -161,12 +161,7 @@ class EvaluateCommandTest {
   }
 
   @Test
-  void splitsDataNamesFromSpecs() {
-    assertThat(EvaluateCommand.splitName("queries=text:europarl?column=1"))
-        .containsExactly("queries", "text:europarl?column=1");
-    assertThat(EvaluateCommand.splitName("idx:a.gz?input=image"))
-        .containsExactly(null, "idx:a.gz?input=image");
-    assertThat(EvaluateCommand.splitName("@data.yaml")).containsExactly(null, "@data.yaml");
+  void namesModelsByTheirFile() {
     assertThat(EvaluateCommand.displayName("minilm-q")).isEqualTo("minilm-q");
     assertThat(EvaluateCommand.displayName("/x/y/model.onnx")).isEqualTo("model.onnx");
   }

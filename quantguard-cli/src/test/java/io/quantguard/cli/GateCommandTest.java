@@ -11,11 +11,14 @@ import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -223,6 +226,46 @@ class GateCommandTest {
         .contains("latency_p95 max_ratio 0.7");
   }
 
+  /**
+   * {@code gate} needs the report and the policy, not ONNX Runtime: it runs in a JVM whose class
+   * path is the CLI's without the ONNX Runtime and DJL jars (and their native libraries).
+   */
+  @Test
+  void gateRunsFromAClassPathWithoutOnnxRuntime() throws Exception {
+    List<String> full = List.of(System.getProperty("java.class.path").split(File.pathSeparator));
+    List<String> light =
+        full.stream()
+            .filter(e -> !e.contains("onnxruntime") && !e.replace('\\', '/').contains("/ai/djl/"))
+            .toList();
+    assertThat(full.size() - light.size()).as("ONNX Runtime and DJL jars left out").isPositive();
+    assertThat(gateWithout(light, GOOD)).as("the good candidate passes").isZero();
+    assertThat(gateWithout(light, BAD)).as("the degraded one fails").isEqualTo(1);
+  }
+
+  private int gateWithout(List<String> classPath, String candidate) throws Exception {
+    Path out = tmp.resolve("light-" + candidate.replaceAll("[^a-z0-9]", "") + ".txt");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                String.join(File.pathSeparator, classPath),
+                "io.quantguard.cli.Main",
+                "gate",
+                "--policy",
+                policy.toString(),
+                "--report",
+                reportDir.toString(),
+                "--candidate",
+                candidate)
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    String printed = Files.readString(out);
+    assertThat(printed).as(printed).contains("Policy release: ").doesNotContain("Exception");
+    return p.exitValue();
+  }
+
   @Test
   void badInputExitsThreeAndWritesNothing() throws Exception {
     Path junit = tmp.resolve("bad/junit.xml");
@@ -241,7 +284,7 @@ class GateCommandTest {
     assertThat(noMetric.err())
         .contains("embedding.yaml")
         .contains("no metric 'cosine_mean'")
-        .contains("metrics in this report: accuracy, macro_f1");
+        .contains("metrics in the report: accuracy, macro_f1");
     assertThat(junit).doesNotExist();
 
     Path typo = Files.writeString(tmp.resolve("typo.yaml"), "rules:\n  accuracy: {max_dorp: 1%}\n");

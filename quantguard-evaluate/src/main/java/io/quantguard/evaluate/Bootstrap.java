@@ -1,5 +1,7 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.MetricSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

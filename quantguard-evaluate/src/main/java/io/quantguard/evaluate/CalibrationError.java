@@ -1,5 +1,6 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.ReliabilityBin;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -68,12 +69,12 @@ public final class CalibrationError {
   }
 
   /** The reliability diagram: one entry per non-empty bin. */
-  public List<Bin> bins() {
-    List<Bin> out = new ArrayList<>();
+  public List<ReliabilityBin> bins() {
+    List<ReliabilityBin> out = new ArrayList<>();
     for (int b = 0; b < BINS; b++) {
       if (count[b] > 0) {
         out.add(
-            new Bin(
+            new ReliabilityBin(
                 (double) b / BINS,
                 (double) (b + 1) / BINS,
                 count[b],
@@ -83,7 +84,4 @@ public final class CalibrationError {
     }
     return out;
   }
-
-  /** One confidence bin: its range, size, accuracy and mean confidence. */
-  public record Bin(double lower, double upper, long count, double accuracy, double confidence) {}
 }

@@ -1,5 +1,7 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.ClassAverages;
+import io.quantguard.report.ClassScores;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.EvaluationReport;
 import java.util.ArrayList;
 import java.util.List;
 import org.HdrHistogram.Histogram;

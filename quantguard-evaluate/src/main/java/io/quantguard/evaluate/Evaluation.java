@@ -1,6 +1,7 @@
 package io.quantguard.evaluate;
 
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.EvaluationReport;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
@@ -49,7 +50,6 @@ public final class Evaluation {
   final Bootstrap bootstrap;
   final double wattsPerCore;
   final Progress progress;
-  final String toolVersion;
 
   private Evaluation(Builder b) {
     this.models = List.copyOf(b.models);
@@ -63,7 +63,6 @@ public final class Evaluation {
     this.bootstrap = b.bootstrap;
     this.wattsPerCore = b.wattsPerCore;
     this.progress = b.progress;
-    this.toolVersion = b.toolVersion;
   }
 
   public static Builder builder() {
@@ -93,7 +92,6 @@ public final class Evaluation {
     private Bootstrap bootstrap = Bootstrap.defaults();
     private double wattsPerCore = 10;
     private Progress progress = Progress.NONE;
-    private String toolVersion = "unknown";
 
     private Builder() {}
 
@@ -185,12 +183,6 @@ public final class Evaluation {
     /** Where the pass over the data reports samples done, per data set (the stage). */
     public Builder progress(Progress p) {
       this.progress = Objects.requireNonNull(p);
-      return this;
-    }
-
-    /** The QuantGuard version recorded in the report. */
-    public Builder toolVersion(String v) {
-      this.toolVersion = v;
       return this;
     }
 

@@ -1,12 +1,13 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Sha256;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,11 +40,7 @@ final class InputHashes {
   private ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
 
   InputHashes() {
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
+    sha256 = Sha256.digest();
   }
 
   void addCalibration(Batch batch) {

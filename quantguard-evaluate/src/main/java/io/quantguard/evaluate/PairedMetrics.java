@@ -1,5 +1,7 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.TaskResult;
+
 /**
  * A mergeable accumulator of one model's metrics against labels and against the baseline. Work
  * split over threads or processes merges to the same answer: {@code a.add(x); a.add(y)} and {@code

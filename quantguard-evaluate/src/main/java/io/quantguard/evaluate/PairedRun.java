@@ -3,6 +3,10 @@ package io.quantguard.evaluate;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
+import io.quantguard.onnx.RunEnvironment;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.Verdicts;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
@@ -299,12 +303,7 @@ final class PairedRun<P> {
     long peak = ProcessStats.peakRssBytes();
     return new EvaluationReport(
         EvaluationReport.SCHEMA,
-        new EvaluationReport.Tool(
-            ev.toolVersion,
-            InferenceSession.runtimeVersion(),
-            System.getProperty("java.version"),
-            System.getProperty("os.name") + " " + System.getProperty("os.arch"),
-            Runtime.getRuntime().availableProcessors()),
+        RunEnvironment.current(InferenceSession.runtimeVersion()),
         new EvaluationReport.TaskInfo(task.name(), ev.taskSpec),
         dataInfo,
         new EvaluationReport.Settings(

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.report.MetricSpec;
 import java.util.List;
 
 /**

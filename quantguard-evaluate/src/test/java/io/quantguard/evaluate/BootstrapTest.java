@@ -3,6 +3,8 @@ package io.quantguard.evaluate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.MetricSpec;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

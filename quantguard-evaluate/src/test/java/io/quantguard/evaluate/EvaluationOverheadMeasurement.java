@@ -3,6 +3,8 @@ package io.quantguard.evaluate;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quantguard.onnx.TestModels;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.Batch;

@@ -2,6 +2,7 @@ package io.quantguard.evaluate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.quantguard.report.EvaluationReport;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;

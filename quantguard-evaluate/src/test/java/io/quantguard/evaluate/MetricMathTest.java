@@ -3,6 +3,9 @@ package io.quantguard.evaluate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.quantguard.report.ClassAverages;
+import io.quantguard.report.ClassScores;
+import io.quantguard.report.McNemarTest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,17 +61,17 @@ class MetricMathTest {
   @Test
   void mcNemarByHand() {
     // b = 10, c = 2: n = 12, P(X <= 2) = (1 + 12 + 66) / 4096, P(X = 2) = 66 / 4096
-    McNemarTest t = McNemarTest.of(10, 2);
+    McNemarTest t = McNemar.test(10, 2);
     assertThat(t.exactP()).isCloseTo(2 * 79 / 4096.0, within(1e-12));
     assertThat(t.midP()).isCloseTo((2 * 79 - 66) / 4096.0, within(1e-12));
     assertThat(t.chiSquare()).isCloseTo(49 / 12.0, within(1e-12));
     // chi-square survival at 49/12 with 1 df = erfc(sqrt(49/24))
     assertThat(t.chiSquareP()).isCloseTo(0.043308, within(1e-5));
-    assertThat(McNemarTest.of(2, 10).midP()).isEqualTo(t.midP());
-    McNemarTest tie = McNemarTest.of(5, 5);
+    assertThat(McNemar.test(2, 10).midP()).isEqualTo(t.midP());
+    McNemarTest tie = McNemar.test(5, 5);
     assertThat(tie.exactP()).isEqualTo(1.0);
     assertThat(tie.midP()).isCloseTo(1.0, within(1e-12));
-    assertThat(McNemarTest.of(0, 0).pValue()).isEqualTo(1.0);
+    assertThat(McNemar.test(0, 0).pValue()).isEqualTo(1.0);
   }
 
   @Test

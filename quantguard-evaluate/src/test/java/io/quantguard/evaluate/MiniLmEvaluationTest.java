@@ -3,6 +3,9 @@ package io.quantguard.evaluate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.onnx.TestModels;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;

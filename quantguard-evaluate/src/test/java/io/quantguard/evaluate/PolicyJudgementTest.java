@@ -6,6 +6,16 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.TestModels;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Format;
+import io.quantguard.report.JUnitReport;
+import io.quantguard.report.Judgement;
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.Policy;
+import io.quantguard.report.PolicyReport;
+import io.quantguard.report.ReportReader;
+import io.quantguard.report.ReportWriter;
+import io.quantguard.report.RuleVerdict;
 import io.quantguard.runtime.data.DataSpec;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +109,7 @@ class PolicyJudgementTest {
             "rules:\n  macro_f1: {max_drop: %.6f, max_drop_relative: %.6f}\n",
             drop + 0.0005,
             relative - 0.0005);
-    List<RuleVerdict> vs = policy(yaml).judge(report, List.of("noisy")).verdicts();
+    List<RuleVerdict> vs = policy(yaml).judge(report.measurements(), List.of("noisy")).verdicts();
     assertThat(vs).hasSize(2);
     assertThat(vs.get(0).outcome()).isEqualTo(RuleVerdict.Outcome.PASS);
     assertThat(vs.get(0).measured()).isCloseTo(drop, within(1e-15));
@@ -137,7 +147,7 @@ class PolicyJudgementTest {
 
     Judgement large =
         policy("rules:\n  macro_f1: {max_drop_relative: 1%, per_slice: true, min_samples: 1000}\n")
-            .judge(report, List.of("noisy"));
+            .judge(report.measurements(), List.of("noisy"));
     assertThat(large.verdicts()).hasSize(11);
     assertThat(large.verdicts().subList(1, 11))
         .as("each label slice holds about 200 of the 2,000 samples")
@@ -161,7 +171,7 @@ class PolicyJudgementTest {
                   flip_rate: {max: 20%, use: worst_bound}
                   accuracy: [{max_drop: 20%, use: worst_bound}, {min: 0.5, use: worst_bound}]
                 """)
-            .judge(report, List.of("noisy"));
+            .judge(report.measurements(), List.of("noisy"));
     assertThat(j.verdicts())
         .extracting(RuleVerdict::measured)
         .containsExactly(flips.high(), -acc.deltaLow(), acc.low());
@@ -192,14 +202,16 @@ class PolicyJudgementTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("policy.yaml")
         .hasMessageContaining("the report has no metric 'cosine_mean' (task classification)")
-        .hasMessageContaining("metrics in this report: accuracy, macro_f1, top5_accuracy, ece")
+        .hasMessageContaining("metrics in the report: accuracy, macro_f1, top5_accuracy, ece")
         .hasMessageContaining("flip_rate")
         .hasMessageContaining("mcnemar_p")
         .hasMessageContaining("latency_p95")
         .hasMessageContaining("size");
-    assertThatThrownBy(() -> policy("rules:\n  accuracy: {max: 1}\n").judge(report, List.of("x")))
+    assertThatThrownBy(
+            () ->
+                policy("rules:\n  accuracy: {max: 1}\n").judge(report.measurements(), List.of("x")))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--candidate x")
+        .hasMessageContaining("candidate 'x'")
         .hasMessageContaining("candidates: same, noisy");
   }
 
@@ -214,7 +226,7 @@ class PolicyJudgementTest {
                   size: {max_ratio: 0.3}
                   throughput: {min_ratio: 1}
                 """)
-            .judge(r, List.of("noisy"));
+            .judge(r.measurements(), List.of("noisy"));
     RuleVerdict latency = j.verdicts().get(0);
     assertThat(latency.measured()).isCloseTo(0.6, within(1e-12));
     assertThat(latency.margin()).isCloseTo(0.1, within(1e-12));

@@ -115,6 +115,15 @@ public final class OnnxModel {
     header.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(value));
   }
 
+  /** Removes the metadata_props entry with this key, if there is one. */
+  public void removeMetadata(String key) {
+    for (int i = header.getMetadataPropsCount() - 1; i >= 0; i--) {
+      if (header.getMetadataProps(i).getKey().equals(key)) {
+        header.removeMetadataProps(i);
+      }
+    }
+  }
+
   /** The values of an initializer (any numeric type) as floats. */
   public float[] floats(String initializer) {
     return TensorCodec.toFloats(requireInitializer(initializer), externalData);

@@ -3,6 +3,9 @@ package io.quantguard.quantize;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.QuantGuard;
+import io.quantguard.onnx.QuantizationProvenance;
+import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.TensorType;
 import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
@@ -13,6 +16,7 @@ import io.quantguard.runtime.ShapeProbe;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
+import io.quantguard.runtime.data.DataFingerprint;
 import io.quantguard.runtime.data.DataSource;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,24 +30,15 @@ import java.util.TreeMap;
  * Quantizes a model as its recipe says, node by node: static int8 QDQ with calibration, dynamic
  * int8, weight-only int4 blocks and float16 can be mixed in one model (each node has one mode).
  * Learns tensor types, plans, calibrates the static part in one streaming pass, rewrites the graph,
- * and records the recipe hash, calibration fingerprint and tool version in {@code metadata_props};
- * the same model, recipe and data give the same bytes.
+ * and records how it was made ({@link QuantizationProvenance}: recipe and hash, calibration
+ * fingerprint, tool version, session settings and environment) in {@code metadata_props}; the same
+ * model, recipe and data give the same bytes in the same environment.
  */
 public final class Quantizer {
-  /** metadata_props keys written into every quantized model. */
-  public static final String META_VERSION = "quantguard.version";
-
-  public static final String META_RECIPE = "quantguard.recipe";
-  public static final String META_RECIPE_SHA = "quantguard.recipe.sha256";
-  public static final String META_FINGERPRINT = "quantguard.calibration.fingerprint";
-  public static final String META_SAMPLES = "quantguard.calibration.samples";
-
-  /**
-   * How to run: ONNX Runtime options for calibration, a progress sink, the tool version to record.
-   */
-  public record Options(SessionConfig session, Progress progress, String toolVersion) {
-    public static Options defaults(String toolVersion) {
-      return new Options(SessionConfig.defaults(), Progress.NONE, toolVersion);
+  /** How to run: ONNX Runtime options for calibration and a progress sink. */
+  public record Options(SessionConfig session, Progress progress) {
+    public static Options defaults() {
+      return new Options(SessionConfig.defaults(), Progress.NONE);
     }
   }
 
@@ -257,13 +252,7 @@ public final class Quantizer {
     }
     String fingerprint = cal != null ? cal.fingerprint() : "";
     long samples = cal != null ? cal.samples() : 0;
-    work.putMetadata(META_VERSION, options.toolVersion());
-    work.putMetadata(META_RECIPE, RecipeIO.toJson(r));
-    work.putMetadata(META_RECIPE_SHA, RecipeIO.sha256(r));
-    if (cal != null) {
-      work.putMetadata(META_FINGERPRINT, fingerprint);
-      work.putMetadata(META_SAMPLES, Long.toString(samples));
-    }
+    provenance(r, cal, options.session()).write(work);
     checkRuns(work, options.session());
     QuantizationReport report =
         new QuantizationReport(
@@ -282,6 +271,25 @@ public final class Quantizer {
             opsetBefore,
             target);
     return new QuantizationResult(work, r, report);
+  }
+
+  /** How this run made the model, as the model records it. */
+  private static QuantizationProvenance provenance(
+      Recipe r, ActivationCalibration.Result cal, SessionConfig session) {
+    return new QuantizationProvenance(
+        QuantGuard.VERSION,
+        RecipeIO.toJson(r),
+        RecipeIO.sha256(r),
+        r.mode(),
+        cal != null ? cal.fingerprint() : null,
+        cal != null ? DataFingerprint.SCHEME : null,
+        cal != null ? cal.samples() : null,
+        new QuantizationProvenance.Session(
+            session.optimization().name(),
+            session.intraOpThreads(),
+            session.interOpThreads(),
+            session.provider().name()),
+        RunEnvironment.current(InferenceSession.runtimeVersion()));
   }
 
   private static boolean usesMode(RecipeResolver resolver, OnnxModel m, Recipe.Mode mode) {

@@ -51,10 +51,7 @@ class CalibrationOverheadMeasurement {
       double plain = (System.nanoTime() - t0) / 1e9;
       QuantizationResult q =
           Quantizer.quantize(
-              ModelIO.load(TestModels.miniLm()),
-              recipe,
-              data,
-              Quantizer.Options.defaults("measure"));
+              ModelIO.load(TestModels.miniLm()), recipe, data, Quantizer.Options.defaults());
       double calibration = q.report().calibrationSeconds();
       System.out.printf(
           Locale.ROOT,
@@ -103,8 +100,7 @@ class CalibrationOverheadMeasurement {
                     + "}",
                 "r");
         long cpu0 = os.getProcessCpuTime();
-        Calibration cal =
-            Quantizer.calibrate(fp32, recipe, data, Quantizer.Options.defaults("measure"));
+        Calibration cal = Quantizer.calibrate(fp32, recipe, data, Quantizer.Options.defaults());
         wall[c][round] = cal.result().nanos() / 1e9;
         cpu[c][round] = (os.getProcessCpuTime() - cpu0) / 1e9;
         System.out.printf(

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.QuantGuard;
+import io.quantguard.onnx.QuantizationProvenance;
 import io.quantguard.onnx.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +23,7 @@ class QuantizerCnnTest {
   private QuantizationResult quantize(Recipe recipe) {
     OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
     return Quantizer.quantize(
-        cnn, recipe, Accuracy.calibrationImages(1000), Quantizer.Options.defaults("test"));
+        cnn, recipe, Accuracy.calibrationImages(1000), Quantizer.Options.defaults());
   }
 
   @Test
@@ -77,10 +79,15 @@ class QuantizerCnnTest {
     ModelIO.save(quantize(recipe).model(), a);
     ModelIO.save(quantize(recipe).model(), b);
     assertThat(Files.readAllBytes(b)).isEqualTo(Files.readAllBytes(a));
-    OnnxModel m = ModelIO.load(a);
-    assertThat(m.metadata())
-        .containsKeys(
-            Quantizer.META_RECIPE_SHA, Quantizer.META_FINGERPRINT, Quantizer.META_VERSION);
-    assertThat(m.metadata().get(Quantizer.META_SAMPLES)).isEqualTo("300");
+    QuantizationProvenance p = QuantizationProvenance.read(ModelIO.load(a)).orElseThrow();
+    assertThat(p.toolVersion()).isEqualTo(QuantGuard.VERSION);
+    assertThat(p.mode()).isEqualTo("static");
+    assertThat(p.recipeSha256()).hasSize(64);
+    assertThat(p.calibrationFingerprint()).hasSize(64);
+    assertThat(p.fingerprintScheme()).isEqualTo(1);
+    assertThat(p.calibrationSamples()).isEqualTo(300L);
+    assertThat(p.session().optimization()).isEqualTo("ALL");
+    assertThat(p.environment().onnxRuntime()).startsWith("1.");
+    assertThat(p.environment().java()).startsWith(System.getProperty("java.version"));
   }
 }

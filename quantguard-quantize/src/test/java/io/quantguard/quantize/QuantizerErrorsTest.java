@@ -21,7 +21,7 @@ class QuantizerErrorsTest {
         cnn(),
         RecipeIO.parse(recipe, "recipe.yaml"),
         DataSpec.parse(data),
-        Quantizer.Options.defaults("test"));
+        Quantizer.Options.defaults());
   }
 
   private static String images() {
@@ -99,7 +99,7 @@ class QuantizerErrorsTest {
             m,
             RecipeIO.parse("exclude: ['" + conv + "']", "r"),
             DataSpec.parse(images()),
-            Quantizer.Options.defaults("t"));
+            Quantizer.Options.defaults());
     assertThat(r.report().quantizedNodesByOp().get("Conv")).isEqualTo(1);
     assertThat(r.report().keptInFloat())
         .anyMatch(s -> s.node().equals(conv) && s.reason().contains("excluded"));
@@ -125,13 +125,13 @@ class QuantizerErrorsTest {
             cnn(),
             RecipeIO.parse("calibration: {channels: false}", "plain.yaml"),
             DataSpec.parse(images()),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     assertThatThrownBy(
             () ->
                 Quantizer.quantize(
                     cal,
                     RecipeIO.parse("overrides: [{node: /net/f2/Gemm, smooth: 0.5}]", "s.yaml"),
-                    Quantizer.Options.defaults("test")))
+                    Quantizer.Options.defaults()))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("smooths node '/net/f2/Gemm'")
         .hasMessageContaining("'/net/r3/Relu_output_0'")
@@ -141,7 +141,7 @@ class QuantizerErrorsTest {
                 Quantizer.quantize(
                     cal,
                     RecipeIO.parse("weights: {bias_correction: true}", "b.yaml"),
-                    Quantizer.Options.defaults("test")))
+                    Quantizer.Options.defaults()))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("bias-corrects")
         .hasMessageContaining("calibration: {channels: true}");

@@ -37,7 +37,7 @@ class QuantizerMiniLmTest {
     OnnxModel fp32 = ModelIO.load(TestModels.miniLm());
     QuantizationResult r =
         Quantizer.quantize(
-            fp32, recipe, DataSpec.parse(europarl(0, 500)), Quantizer.Options.defaults("test"));
+            fp32, recipe, DataSpec.parse(europarl(0, 500)), Quantizer.Options.defaults());
     Path out = tmp.resolve("minilm-int8.onnx");
     ModelIO.save(r.model(), out);
     double cosine = meanCosine(TestModels.miniLm(), out, europarl(500, 1000));

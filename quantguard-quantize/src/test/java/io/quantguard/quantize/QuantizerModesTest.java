@@ -34,7 +34,7 @@ class QuantizerModesTest {
   private Path quantize(String recipe, String file) {
     QuantizationResult r =
         Quantizer.quantize(
-            miniLm, RecipeIO.parse(recipe, file), null, Quantizer.Options.defaults("test"));
+            miniLm, RecipeIO.parse(recipe, file), null, Quantizer.Options.defaults());
     Path out = tmp.resolve(file);
     ModelIO.save(r.model(), out);
     return out;
@@ -72,7 +72,7 @@ class QuantizerModesTest {
             miniLm,
             RecipeIO.parse("mode: weight-only\ncalibration: {samples: 128}", "w4"),
             DataSpec.parse(calibration),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     Path w4 = tmp.resolve("minilm-int4.onnx");
     ModelIO.save(r.model(), w4);
     double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), w4, TEXTS);
@@ -94,7 +94,7 @@ class QuantizerModesTest {
             RecipeIO.parse(
                 "mode: weight-only\nweights: {algorithm: awq}\ncalibration: {samples: 32}", "awq"),
             DataSpec.parse(calibration),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     assertThat(awq.model().graph().nodes().stream().filter(n -> n.name().endsWith("_AwqScale")))
         .isNotEmpty();
   }
@@ -130,7 +130,7 @@ class QuantizerModesTest {
             cnn,
             RecipeIO.parse(recipe, "mixed"),
             Accuracy.calibrationImages(500),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     assertThat(r.report().quantizedNodesByOp()).containsKeys("Conv", "Gemm", "float16 nodes");
     long q =
         r.model().graph().nodes().stream().filter(n -> n.opType().equals("QuantizeLinear")).count();
@@ -160,7 +160,7 @@ class QuantizerModesTest {
                 + "}";
         QuantizationResult r =
             Quantizer.quantize(
-                cnn, RecipeIO.parse(recipe, type), null, Quantizer.Options.defaults("test"));
+                cnn, RecipeIO.parse(recipe, type), null, Quantizer.Options.defaults());
         String op = format.equals("nbits") ? "MatMulNBits" : "DequantizeLinear";
         assertThat(r.model().graph().nodes().stream().filter(n -> n.opType().equals(op)))
             .hasSize(2);

@@ -50,7 +50,7 @@ class QuantizerRepairsTest {
 
   private double cosine(Calibration cal, String recipe, String file) {
     QuantizationResult r =
-        Quantizer.quantize(cal, RecipeIO.parse(recipe, file), Quantizer.Options.defaults("test"));
+        Quantizer.quantize(cal, RecipeIO.parse(recipe, file), Quantizer.Options.defaults());
     Path out = tmp.resolve(file);
     ModelIO.save(r.model(), out);
     return QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), out, europarl(500, 300));
@@ -64,7 +64,7 @@ class QuantizerRepairsTest {
             fp32,
             RecipeIO.parse(MINILM_BASE, "base"),
             DataSpec.parse(europarl(0, 200)),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     double plain = cosine(cal, MINILM_BASE, "plain.onnx");
     double down50 =
         cosine(
@@ -143,7 +143,7 @@ class QuantizerRepairsTest {
             cnn,
             RecipeIO.parse("{}", "r"),
             Accuracy.calibrationImages(1000),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     double[] fp32Logits = meanLogits(cnn);
     String[] weights = {
       "{type: int4, symmetric: true, method: minmax", "{type: int4, symmetric: false, method: mse"
@@ -154,7 +154,7 @@ class QuantizerRepairsTest {
       for (int bc = 0; bc < 2; bc++) {
         String recipe = "weights: " + weights[w] + (bc == 1 ? ", bias_correction: true}" : "}");
         QuantizationResult r =
-            Quantizer.quantize(cal, RecipeIO.parse(recipe, "r"), Quantizer.Options.defaults("t"));
+            Quantizer.quantize(cal, RecipeIO.parse(recipe, "r"), Quantizer.Options.defaults());
         measured[w][bc] = Accuracy.of(r.model());
         double[] q = meanLogits(r.model());
         for (int c = 0; c < q.length; c++) {
@@ -230,6 +230,6 @@ class QuantizerRepairsTest {
         ModelIO.load(TestModels.fashionCnn()),
         RecipeIO.parse(recipe, "r"),
         Accuracy.calibrationImages(300),
-        Quantizer.Options.defaults("test"));
+        Quantizer.Options.defaults());
   }
 }

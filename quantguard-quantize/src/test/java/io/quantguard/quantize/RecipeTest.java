@@ -178,7 +178,7 @@ class RecipeTest {
                 "idx:"
                     + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
                     + "?input=image&limit=64"),
-            Quantizer.Options.defaults("test"));
+            Quantizer.Options.defaults());
     assertThat(r.recipe().smooth()).isEqualTo(0.5);
     assertThat(RecipeIO.toYaml(r.recipe())).contains("smooth: 0.5");
     Recipe written = RecipeIO.parse(file + "exclude: [/net/f2/Gemm]\n", "written.yaml");

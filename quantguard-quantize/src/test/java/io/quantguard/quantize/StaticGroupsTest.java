@@ -28,7 +28,7 @@ class StaticGroupsTest {
   void aConcatGoesWithTheProducersOfItsInputs() {
     OnnxModel m = ModelIO.load(model().toByteArray(), "concat");
     Recipe recipe = Recipe.defaults();
-    Calibration cal = Quantizer.calibrate(m, recipe, null, Quantizer.Options.defaults("test"));
+    Calibration cal = Quantizer.calibrate(m, recipe, null, Quantizer.Options.defaults());
     assertThat(Quantizer.staticNodes(cal, recipe)).containsExactly("a", "b", "cat", "c");
     assertThat(Quantizer.staticGroups(cal, recipe))
         .containsExactly(List.of("a", "b", "cat"), List.of("c"));
@@ -38,7 +38,7 @@ class StaticGroupsTest {
   void withoutTheConcatEveryNodeIsItsOwnUnit() {
     OnnxModel m = ModelIO.load(model().toByteArray(), "concat");
     Recipe noConcat = RecipeIO.parse("op_types: [MatMul]", "matmul only");
-    Calibration cal = Quantizer.calibrate(m, noConcat, null, Quantizer.Options.defaults("test"));
+    Calibration cal = Quantizer.calibrate(m, noConcat, null, Quantizer.Options.defaults());
     assertThat(Quantizer.staticGroups(cal, noConcat))
         .containsExactly(List.of("a"), List.of("b"), List.of("c"));
   }

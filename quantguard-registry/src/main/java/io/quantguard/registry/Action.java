@@ -1,5 +1,6 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /** What a change-log entry records. */
@@ -20,6 +21,8 @@ public enum Action {
    */
   POLICY;
 
+  /** The name used in the database and in JSON: {@code register}, {@code promote}, ... */
+  @JsonValue
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -1,5 +1,6 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.regex.Pattern;
 
@@ -66,6 +67,8 @@ public record ArtifactRef(String model, Integer version, Stage alias) {
     return version != null || alias != null;
   }
 
+  /** {@code MODEL}, {@code MODEL@3} or {@code MODEL@production}; also its JSON form. */
+  @JsonValue
   @Override
   public String toString() {
     return model + (version != null ? "@" + version : alias != null ? "@" + alias.id() : "");

@@ -1,5 +1,7 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,7 +23,7 @@ import java.util.Map;
  */
 public record ChangeLogEntry(
     long seq,
-    Instant at,
+    @JsonSerialize(using = ToStringSerializer.class) Instant at,
     String actor,
     Action action,
     String model,

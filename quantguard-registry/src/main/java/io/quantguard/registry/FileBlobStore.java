@@ -1,7 +1,8 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.AtomicFile;
+import io.quantguard.report.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,10 +19,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -74,7 +73,7 @@ public final class FileBlobStore implements BlobStore {
     Path tmp = null;
     try {
       tmp = Files.createTempFile(root.resolve("tmp"), "blob-", ".tmp");
-      MessageDigest md = sha256();
+      MessageDigest md = Sha256.digest();
       long size;
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
           OutputStream out = Channels.newOutputStream(ch)) {
@@ -82,7 +81,7 @@ public final class FileBlobStore implements BlobStore {
         out.flush();
         ch.force(true);
       }
-      String sha = HexFormat.of().formatHex(md.digest());
+      String sha = Sha256.hex(md);
       Path target = path(sha);
       Files.createDirectories(target.getParent());
       // Replacing an existing blob is harmless (same bytes) and heals one damaged on disk.
@@ -117,7 +116,7 @@ public final class FileBlobStore implements BlobStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read blob " + p, e);
     }
-    verify(sha256, HexFormat.of().formatHex(sha256().digest(bytes)));
+    verify(sha256, Sha256.of(bytes));
     return bytes;
   }
 
@@ -129,14 +128,14 @@ public final class FileBlobStore implements BlobStore {
     try {
       Files.createDirectories(dir);
       tmp = AtomicFile.shareable(Files.createTempFile(dir, "." + target.getFileName(), ".tmp"));
-      MessageDigest md = sha256();
+      MessageDigest md = Sha256.digest();
       try (InputStream in = new DigestInputStream(Files.newInputStream(p), md);
           OutputStream out = Files.newOutputStream(tmp)) {
         in.transferTo(out);
       } catch (NoSuchFileException e) {
         throw missing(sha256);
       }
-      verify(sha256, HexFormat.of().formatHex(md.digest()));
+      verify(sha256, Sha256.hex(md));
       move(tmp, target.toAbsolutePath());
     } catch (IOException e) {
       throw new InvalidInputException(
@@ -199,14 +198,6 @@ public final class FileBlobStore implements BlobStore {
       }
     } catch (IOException e) {
       // a sweep that fails is retried on the next open
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

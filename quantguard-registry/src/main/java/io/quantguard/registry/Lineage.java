@@ -1,6 +1,6 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.ByteUnits;
+import io.quantguard.report.ByteUnits;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.time.Instant;
 
 /**
@@ -14,5 +16,5 @@ public record ModelOverview(
     int latest,
     Integer production,
     Integer canary,
-    Instant createdAt,
-    Instant lastChange) {}
+    @JsonSerialize(using = ToStringSerializer.class) Instant createdAt,
+    @JsonSerialize(using = ToStringSerializer.class) Instant lastChange) {}

@@ -1,11 +1,12 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.Policy;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.quantguard.report.Policy;
+import io.quantguard.report.Sha256;
 import java.time.Instant;
-import java.util.HexFormat;
 
 /**
  * A policy registered for a model: the limits its versions are audited against, for one stage or
@@ -19,6 +20,20 @@ import java.util.HexFormat;
  * @param source the file it was set from, as given, or null
  * @param changeSeq the change-log entry that set it (who, when and why below come from it)
  */
+@JsonPropertyOrder({
+  "model",
+  "stage",
+  "scope",
+  "name",
+  "sha256",
+  "rules",
+  "source",
+  "changeSeq",
+  "setAt",
+  "setBy",
+  "reason",
+  "text"
+})
 public record ModelPolicy(
     String model,
     Stage stage,
@@ -27,7 +42,7 @@ public record ModelPolicy(
     String text,
     String source,
     long changeSeq,
-    Instant setAt,
+    @JsonSerialize(using = ToStringSerializer.class) Instant setAt,
     String setBy,
     String reason) {
 
@@ -35,6 +50,7 @@ public record ModelPolicy(
   static final String ANY_STAGE = "any";
 
   /** {@code every stage} or the stage's name, for messages. */
+  @JsonProperty("scope")
   public String scope() {
     return scope(stage);
   }
@@ -50,14 +66,14 @@ public record ModelPolicy(
     return new Policy(name, where, Policy.parse(text, where).rules());
   }
 
+  /** How many rules the policy has. */
+  @JsonProperty("rules")
+  public int ruleCount() {
+    return policy().rules().size();
+  }
+
   /** The hash the registry and its change log name a policy text by. */
   public static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.of(text);
   }
 }

@@ -9,10 +9,22 @@ import java.nio.file.Path;
  * @param model the model name to register it under (a new version is added)
  * @param parent the model it was derived from, or null: {@code MODEL@VERSION} (or {@code
  *     MODEL@production}), or the path of a file already registered
- * @param recipe a recipe file, for a model whose metadata does not record its recipe; or null
+ * @param recipe the recipe, for a model whose metadata does not record one; or null
  * @param report an evaluation report ({@code report.json} or its directory), or null
  * @param note why it is registered, or null
  * @param actor who registers it
  */
 public record Registration(
-    Path file, String model, String parent, Path recipe, Path report, String note, String actor) {}
+    Path file, String model, String parent, Recipe recipe, Path report, String note, String actor) {
+
+  /**
+   * A recipe given with the model file, as {@code RecipeIO} writes it: the registry stores recipes,
+   * it does not read them.
+   *
+   * @param json the resolved recipe as canonical JSON
+   * @param sha256 SHA-256 of {@code json}, which must be the hash the model records, if it records
+   *     one
+   * @param mode the recipe's quantization mode
+   */
+  public record Recipe(String json, String sha256, String mode) {}
+}

@@ -1,25 +1,19 @@
 package io.quantguard.registry;
 
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.ReportReader;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
-import io.quantguard.quantize.Quantizer;
-import io.quantguard.quantize.Recipe;
-import io.quantguard.quantize.RecipeIO;
-import io.quantguard.runtime.data.DataSource;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.quantguard.onnx.QuantizationProvenance;
+import io.quantguard.report.Policy;
+import io.quantguard.report.ReportReader;
+import io.quantguard.report.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,7 +23,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -53,6 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Registry {
   private static final Logger LOG = LoggerFactory.getLogger(Registry.class);
+  private static final ObjectMapper RECIPE_JSON = new ObjectMapper();
 
   private final Database db;
   private final BlobStore blobs;
@@ -113,8 +107,9 @@ public final class Registry {
 
   /**
    * Stores a model file as the next version of {@code registration.model()}, in stage {@code
-   * candidate}. The recipe, calibration fingerprint and tool version come from the model's
-   * metadata; the parent must be registered already.
+   * candidate}. How it was made (recipe, calibration fingerprint, tool version, where it was
+   * quantized) comes from the model's metadata ({@link QuantizationProvenance}), not from this
+   * process; the parent must be registered already.
    */
   public ArtifactVersion register(Registration r) {
     String name = ArtifactRef.checkName(r.model(), "--name");
@@ -127,10 +122,7 @@ public final class Registry {
           "keeps its weights in external data files, which the registry does not store yet",
           "save the model with its weights inline (models under 2 GiB)");
     }
-    Map<String, String> meta = model.metadata();
-    RecordedRecipe recipe = recipe(file, meta, r.recipe());
-    String fingerprint = meta.get(Quantizer.META_FINGERPRINT);
-    Long samples = parseLong(meta.get(Quantizer.META_SAMPLES));
+    QuantizationProvenance provenance = provenance(file, model, r.recipe());
     ArtifactRef parent = r.parent() != null ? resolveParent(r.parent()) : null;
     Path reportFile = null;
     if (r.report() != null) {
@@ -142,7 +134,6 @@ public final class Registry {
     // that no committed row names is invisible.
     Blob blob = blobs.put(file);
     String reportSha = reportFile != null ? blobs.put(reportFile).sha256() : null;
-    Environment env = Environment.current();
     ArtifactVersion stored =
         write(
             (c, seq) -> {
@@ -169,13 +160,7 @@ public final class Registry {
                       blob.sizeBytes(),
                       file.getFileName().toString(),
                       parent,
-                      recipe.json(),
-                      recipe.sha256(),
-                      recipe.mode(),
-                      fingerprint,
-                      samples,
-                      meta.get(Quantizer.META_VERSION),
-                      env,
+                      provenance,
                       reportSha,
                       now,
                       actor,
@@ -186,8 +171,8 @@ public final class Registry {
               details.put("sizeBytes", blob.sizeBytes());
               details.put("file", file.toAbsolutePath().toString());
               putIfPresent(details, "parent", parent != null ? parent.toString() : null);
-              putIfPresent(details, "recipeSha256", recipe.sha256());
-              putIfPresent(details, "calibrationFingerprint", fingerprint);
+              putIfPresent(details, "recipeSha256", v.recipeSha256());
+              putIfPresent(details, "calibrationFingerprint", v.calibrationFingerprint());
               putIfPresent(details, "reportSha256", reportSha);
               ChangeLog.append(
                   c,
@@ -208,32 +193,58 @@ public final class Registry {
     return stored;
   }
 
-  /** The recipe a model records in its metadata, or the one given (which must agree with it). */
-  private record RecordedRecipe(String json, String sha256, String mode) {}
+  /**
+   * How the model was made: what its metadata records, or the recipe given with it (which must be
+   * the one the metadata names, if it names one). A model quantized before the recipe's mode was
+   * recorded gets it from its recipe.
+   */
+  private static QuantizationProvenance provenance(
+      Path file, OnnxModel model, Registration.Recipe given) {
+    QuantizationProvenance recorded = QuantizationProvenance.read(model).orElse(null);
+    if (given != null
+        && recorded != null
+        && recorded.recipeSha256() != null
+        && !recorded.recipeSha256().equals(given.sha256())) {
+      throw new InvalidInputException(
+          "recipe",
+          "is not the recipe "
+              + file
+              + " records (sha256 "
+              + abbrev(given.sha256())
+              + " vs "
+              + abbrev(recorded.recipeSha256())
+              + " in its metadata)",
+          "leave the recipe out: the model's own record is used");
+    }
+    if (recorded == null) {
+      return given == null
+          ? null
+          : new QuantizationProvenance(
+              null, given.json(), given.sha256(), given.mode(), null, null, null, null, null);
+    }
+    if (recorded.mode() != null) {
+      return recorded;
+    }
+    String mode = given != null ? given.mode() : modeOf(recorded.recipeJson());
+    return new QuantizationProvenance(
+        recorded.toolVersion(),
+        recorded.recipeJson(),
+        recorded.recipeSha256(),
+        mode,
+        recorded.calibrationFingerprint(),
+        recorded.fingerprintScheme(),
+        recorded.calibrationSamples(),
+        recorded.session(),
+        recorded.environment());
+  }
 
-  private static RecordedRecipe recipe(Path file, Map<String, String> meta, Path given) {
-    String json = meta.get(Quantizer.META_RECIPE);
-    String sha = meta.get(Quantizer.META_RECIPE_SHA);
-    if (given != null) {
-      Recipe r = RecipeIO.read(given).resolved();
-      String givenSha = RecipeIO.sha256(r);
-      if (sha != null && !sha.equals(givenSha)) {
-        throw new InvalidInputException(
-            "--recipe " + given,
-            "is not the recipe the model records (sha256 "
-                + abbrev(givenSha)
-                + " vs "
-                + abbrev(sha)
-                + " in its metadata)",
-            "leave --recipe out: the model's own record is used");
-      }
-      return new RecordedRecipe(RecipeIO.toJson(r), givenSha, r.mode());
+  /** The {@code mode} of a recipe's canonical JSON, or null. */
+  private static String modeOf(String recipeJson) {
+    try {
+      return RECIPE_JSON.readTree(recipeJson).path("mode").asText(null);
+    } catch (JsonProcessingException e) {
+      return null;
     }
-    if (json == null) {
-      return new RecordedRecipe(null, null, null);
-    }
-    Recipe r = RecipeIO.parse(json, file + " (metadata " + Quantizer.META_RECIPE + ")").resolved();
-    return new RecordedRecipe(json, sha != null ? sha : RecipeIO.sha256(r), r.mode());
   }
 
   private ArtifactRef resolveParent(String parent) {
@@ -244,7 +255,7 @@ public final class Registry {
       // not a path
     }
     if (asFile != null && Files.isRegularFile(asFile)) {
-      String sha = sha256(asFile);
+      String sha = Sha256.of(asFile);
       Optional<ArtifactRef> found =
           read(
               c ->
@@ -659,59 +670,25 @@ public final class Registry {
         });
   }
 
-  // ---------------------------------------------------------------- reproduce
+  // ---------------------------------------------------------------- reproduce, audit
 
   /**
-   * Rebuilds a quantized version from its registered parent with its recorded recipe on {@code
-   * calibration}, and compares the bytes with the registered model. The outcome is recorded in the
-   * change log.
+   * Records the outcome of rebuilding {@code ref} from its recorded parent and recipe (done outside
+   * the registry, which does not quantize) in the change log: whether the bytes were identical, the
+   * rebuilt hash, the calibration data used and each difference from what was recorded.
    *
-   * @param calibration the calibration data; required when the version was calibrated
-   * @param options how to run; its tool version must be the recorded one for identical bytes
+   * @param calibration the calibration data's name (its spec), or null when none was used
    */
-  public Reproduction reproduce(
-      ArtifactRef ref, DataSource calibration, Quantizer.Options options, String actor) {
+  public ChangeLogEntry recordReproduction(
+      ArtifactRef ref, Reproduction outcome, String calibration, String actor) {
     String who = requireActor(actor);
-    ArtifactVersion v = version(ref);
-    if (!v.quantized()) {
-      throw new InvalidInputException(
-          v.ref().toString(),
-          "records no recipe (it was not quantized by QuantGuard)",
-          "only versions made by quantguard quantize can be reproduced");
-    }
-    if (v.parent() == null) {
-      throw new InvalidInputException(
-          v.ref().toString(),
-          "has no recorded parent, so there is no FP32 model to re-run its recipe on",
-          "register the FP32 model, then register this file again with --parent MODEL@VERSION");
-    }
-    String fingerprint = v.calibrationFingerprint();
-    if (fingerprint != null && !fingerprint.isEmpty() && calibration == null) {
-      throw new InvalidInputException(
-          "--calibration",
-          "is required: "
-              + v.ref()
-              + " was calibrated on "
-              + (v.calibrationSamples() != null ? v.calibrationSamples() + " samples of " : "")
-              + "data with fingerprint "
-              + abbrev(fingerprint),
-          "give the data spec it was quantized with");
-    }
-    ArtifactVersion parent = version(v.parent());
-    Reproduction outcome =
-        Reproducer.run(
-            v,
-            readBlob(v, v.sha256(), "model"),
-            parent,
-            readBlob(parent, parent.sha256(), "model"),
-            calibration,
-            options);
-    write(
+    return write(
         (c, seq) -> {
+          ArtifactVersion v = resolve(c, ref);
           Map<String, Object> details = new LinkedHashMap<>();
           details.put("identical", outcome.identical());
           details.put("reproducedSha256", outcome.reproducedSha256());
-          putIfPresent(details, "calibration", calibration != null ? calibration.name() : null);
+          putIfPresent(details, "calibration", calibration);
           for (Reproduction.Difference d : outcome.differences()) {
             details.put(d.what(), Map.of("recorded", d.recorded(), "now", d.now()));
           }
@@ -729,7 +706,6 @@ public final class Registry {
                   null,
                   details));
         });
-    return outcome;
   }
 
   /**
@@ -909,31 +885,7 @@ public final class Registry {
     return actor.strip();
   }
 
-  private static Long parseLong(String s) {
-    try {
-      return s != null ? Long.parseLong(s.trim()) : null;
-    } catch (NumberFormatException e) {
-      return null;
-    }
-  }
-
   private static String abbrev(String sha) {
     return sha == null ? "(none)" : sha.substring(0, Math.min(16, sha.length()));
-  }
-
-  private static String sha256(Path file) {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-      in.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      throw new InvalidInputException(
-          file.toString(), "cannot be read: " + e.getMessage(), "check the path", e);
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }

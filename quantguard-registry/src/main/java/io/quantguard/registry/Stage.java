@@ -1,5 +1,6 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.Arrays;
 import java.util.Locale;
@@ -21,6 +22,7 @@ public enum Stage {
   ARCHIVED;
 
   /** The name used in the database, on the command line and in JSON. */
+  @JsonValue
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }

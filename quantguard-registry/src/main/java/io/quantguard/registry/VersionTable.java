@@ -1,5 +1,9 @@
 package io.quantguard.registry;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantguard.onnx.QuantizationProvenance;
+import io.quantguard.onnx.RunEnvironment;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,7 +21,10 @@ final class VersionTable {
       "model, version, stage, blob_sha256, size_bytes, file_name, parent_model, parent_version,"
           + " recipe_json, recipe_sha256, quantization_mode, calibration_fingerprint,"
           + " calibration_samples, tool_version, onnx_runtime, java_version, os, cpu,"
-          + " report_sha256, registered_at, registered_by, note";
+          + " report_sha256, registered_at, registered_by, note, provenance";
+
+  /** The provenance column's JSON: the record as it is (Jackson reads and writes records). */
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private VersionTable() {}
 
@@ -86,7 +93,7 @@ final class VersionTable {
         c.prepareStatement(
             "INSERT INTO artifact_version ("
                 + COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       int i = 1;
       ps.setString(i++, v.model());
       ps.setInt(i++, v.version());
@@ -102,15 +109,66 @@ final class VersionTable {
       ps.setString(i++, v.calibrationFingerprint());
       Sql.setLong(ps, i++, v.calibrationSamples());
       ps.setString(i++, v.toolVersion());
-      ps.setString(i++, v.environment().onnxRuntime());
-      ps.setString(i++, v.environment().java());
-      ps.setString(i++, v.environment().os());
-      ps.setString(i++, v.environment().cpu());
+      RunEnvironment env = v.environment();
+      ps.setString(i++, env != null && env.onnxRuntime() != null ? env.onnxRuntime() : "");
+      ps.setString(i++, env != null ? env.java() : "");
+      ps.setString(i++, env != null ? env.os() : "");
+      ps.setString(i++, env != null && env.cpuModel() != null ? env.cpuModel() : "");
       ps.setString(i++, v.reportSha256());
       ps.setString(i++, v.registeredAt().toString());
       ps.setString(i++, v.registeredBy());
       ps.setString(i++, v.note());
+      ps.setString(i++, v.provenance() != null ? json(v.provenance()) : null);
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The provenance of a row: the JSON column, or for a row registered before it existed, what its
+   * recipe columns recorded (where it was quantized is unknown then: those rows kept the
+   * registering process's environment, which says nothing about the quantization).
+   */
+  private static QuantizationProvenance provenance(ResultSet rs) throws SQLException {
+    String json = rs.getString("provenance");
+    if (json != null) {
+      try {
+        return JSON.readValue(json, QuantizationProvenance.class);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(
+            "artifact_version.provenance of "
+                + rs.getString("model")
+                + "@"
+                + rs.getInt("version")
+                + " is not readable: "
+                + e.getOriginalMessage(),
+            e);
+      }
+    }
+    String recipe = rs.getString("recipe_json");
+    if (recipe == null) {
+      return null;
+    }
+    return new QuantizationProvenance(
+        rs.getString("tool_version"),
+        recipe,
+        rs.getString("recipe_sha256"),
+        rs.getString("quantization_mode"),
+        blankToNull(rs.getString("calibration_fingerprint")),
+        null,
+        Sql.longOrNull(rs, "calibration_samples"),
+        null,
+        null);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static String json(QuantizationProvenance p) {
+    try {
+      return JSON.writeValueAsString(p);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the provenance as JSON", e);
     }
   }
 
@@ -125,17 +183,7 @@ final class VersionTable {
         rs.getLong("size_bytes"),
         rs.getString("file_name"),
         parentModel != null ? ArtifactRef.of(parentModel, parentVersion) : null,
-        rs.getString("recipe_json"),
-        rs.getString("recipe_sha256"),
-        rs.getString("quantization_mode"),
-        rs.getString("calibration_fingerprint"),
-        Sql.longOrNull(rs, "calibration_samples"),
-        rs.getString("tool_version"),
-        new Environment(
-            rs.getString("onnx_runtime"),
-            rs.getString("java_version"),
-            rs.getString("os"),
-            rs.getString("cpu")),
+        provenance(rs),
         rs.getString("report_sha256"),
         Instant.parse(rs.getString("registered_at")),
         rs.getString("registered_by"),

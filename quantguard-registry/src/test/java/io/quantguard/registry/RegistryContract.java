@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
-import io.quantguard.onnx.TestModels;
-import io.quantguard.quantize.QuantizationResult;
-import io.quantguard.quantize.Quantizer;
-import io.quantguard.quantize.Recipe;
-import io.quantguard.runtime.data.DataSpec;
+import io.quantguard.onnx.QuantGuard;
+import io.quantguard.onnx.QuantizationProvenance;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -56,7 +53,8 @@ abstract class RegistryContract {
   @Test
   void registersVersionsWithTheirLineage() throws Exception {
     Path fp32 = TinyModels.fp32(tmp.resolve("tiny-fp32.onnx"), 1);
-    Path int8 = TinyModels.dynamicInt8(fp32, tmp.resolve("tiny-int8.onnx"), TinyModels.TOOL);
+    Path int8 =
+        TinyModels.recorded(fp32, tmp.resolve("tiny-int8.onnx"), TinyModels.dynamicProvenance());
     Path report = Files.writeString(tmp.resolve("report.json"), MINIMAL_REPORT);
 
     ArtifactVersion base = register(fp32, "tiny", null, "alice");
@@ -65,8 +63,7 @@ abstract class RegistryContract {
     assertThat(base.quantized()).isFalse();
     assertThat(base.parent()).isNull();
     assertThat(base.sizeBytes()).isEqualTo(Files.size(fp32));
-    assertThat(base.environment().onnxRuntime()).isNotBlank();
-    assertThat(base.environment().java()).contains(System.getProperty("java.version"));
+    assertThat(base.environment()).as("not quantized: no quantizing environment").isNull();
 
     ArtifactVersion q =
         registry.register(
@@ -75,9 +72,14 @@ abstract class RegistryContract {
     assertThat(q.version()).isEqualTo(2);
     assertThat(q.parent()).isEqualTo(ArtifactRef.of("tiny", 1));
     assertThat(q.mode()).isEqualTo("dynamic");
-    assertThat(q.recipeSha256()).isEqualTo(meta.get(Quantizer.META_RECIPE_SHA));
-    assertThat(q.recipeJson()).isEqualTo(meta.get(Quantizer.META_RECIPE));
-    assertThat(q.toolVersion()).isEqualTo(TinyModels.TOOL);
+    assertThat(q.recipeSha256()).isEqualTo(meta.get(QuantizationProvenance.RECIPE_SHA));
+    assertThat(q.recipeJson()).isEqualTo(meta.get(QuantizationProvenance.RECIPE));
+    assertThat(q.toolVersion()).isEqualTo(QuantGuard.VERSION);
+    assertThat(q.provenance()).isEqualTo(TinyModels.dynamicProvenance());
+    assertThat(q.environment())
+        .as("where it was quantized, not where it was registered")
+        .isEqualTo(TinyModels.ELSEWHERE);
+    assertThat(registry.version(q.ref())).as("as stored and read back").isEqualTo(q);
     assertThat(q.calibrationFingerprint()).isNull();
     assertThat(q.reportSha256()).isNotNull();
     assertThat(registry.report(q)).contains(MINIMAL_REPORT);
@@ -87,7 +89,8 @@ abstract class RegistryContract {
     ArtifactVersion other =
         registry.register(
             new Registration(
-                TinyModels.dynamicInt8(fp32, tmp.resolve("other.onnx"), "0.0.1-other"),
+                TinyModels.recorded(
+                    fp32, tmp.resolve("other.onnx"), TinyModels.dynamicProvenance()),
                 "tiny-int8",
                 fp32.toString(),
                 null,
@@ -218,80 +221,62 @@ abstract class RegistryContract {
   }
 
   @Test
-  void reproducesADynamicModelByteForByteOrSaysWhatDiffers() {
-    Path fp32 = TinyModels.fp32(tmp.resolve("r-fp32.onnx"), 5);
-    register(fp32, "r", null, "alice");
-    register(
-        TinyModels.dynamicInt8(fp32, tmp.resolve("r-int8.onnx"), TinyModels.TOOL),
-        "r",
-        "r@1",
-        "alice");
-    Reproduction same =
-        registry.reproduce(
-            ArtifactRef.parse("r@2"), null, Quantizer.Options.defaults(TinyModels.TOOL), "bob");
-    assertThat(same.identical()).isTrue();
-    assertThat(same.differences()).isEmpty();
-    assertThat(same.reproducedSha256()).isEqualTo(same.registeredSha256());
+  void registersAModelQuantizedBeforeProvenanceWasTypedFromItsOldKeys() {
+    Path fp32 = TinyModels.fp32(tmp.resolve("o-fp32.onnx"), 4);
+    register(fp32, "o", null, "alice");
+    String recipe = "{\"calibration\":{\"samples\":64},\"mode\":\"static\"}";
+    Path old =
+        TinyModels.withMetadata(
+            fp32,
+            tmp.resolve("o-int8.onnx"),
+            Map.of(
+                QuantizationProvenance.VERSION,
+                "0.1.0-SNAPSHOT",
+                QuantizationProvenance.RECIPE,
+                recipe,
+                QuantizationProvenance.RECIPE_SHA,
+                "ab".repeat(32),
+                QuantizationProvenance.FINGERPRINT,
+                "cd".repeat(32),
+                QuantizationProvenance.SAMPLES,
+                "64"));
+    ArtifactVersion v = register(old, "o", "o@1", "alice");
+    assertThat(v.quantized()).isTrue();
+    assertThat(v.mode()).as("read from the recipe").isEqualTo("static");
+    assertThat(v.calibrationSamples()).isEqualTo(64L);
+    assertThat(v.calibrationFingerprint()).isEqualTo("cd".repeat(32));
+    assertThat(v.toolVersion()).isEqualTo("0.1.0-SNAPSHOT");
+    assertThat(v.environment()).as("the old keys do not say where").isNull();
+    assertThat(v.calibrationSession()).isNull();
+    assertThat(registry.version(v.ref())).isEqualTo(v);
 
-    Reproduction other =
-        registry.reproduce(
-            ArtifactRef.parse("r@2"), null, Quantizer.Options.defaults("9.9.9"), "bob");
-    assertThat(other.identical()).isFalse();
-    assertThat(other.differences())
-        .extracting(Reproduction.Difference::what)
-        .containsExactly("tool version", "bytes");
-    assertThat(other.differences().get(0).now()).isEqualTo("9.9.9");
-    assertThat(other.differences().get(1).now()).contains("first difference at byte");
-
-    List<ChangeLogEntry> log = registry.log("r", 2);
-    assertThat(log).extracting(ChangeLogEntry::action).containsOnly(Action.REPRODUCE);
-    assertThat(log.get(0).details()).containsEntry("identical", true);
-    assertThat(log.get(1).details()).containsEntry("identical", false);
+    // A recipe given with it must be the one it records.
     assertThatThrownBy(
             () ->
-                registry.reproduce(
-                    ArtifactRef.parse("r@1"), null, Quantizer.Options.defaults("x"), "bob"))
+                registry.register(
+                    new Registration(
+                        old,
+                        "o2",
+                        null,
+                        new Registration.Recipe(recipe, "ef".repeat(32), "static"),
+                        null,
+                        null,
+                        "alice")))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("records no recipe");
-  }
-
-  @Test
-  void reproducesACalibratedCnnAndNamesTheDataThatDiffers() {
-    Path cnn = TestModels.fashionCnn();
-    String train =
-        "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
-    String test =
-        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
-    Recipe recipe =
-        Recipe.builder()
-            .mode(Recipe.Mode.STATIC)
-            .calibration(Recipe.Calibration.builder().samples(64).batchSize(32).build())
-            .build();
-    QuantizationResult q =
-        Quantizer.quantize(
-            ModelIO.load(cnn), recipe, DataSpec.parse(train), Quantizer.Options.defaults("t"));
-    Path int8 = tmp.resolve("cnn-int8.onnx");
-    ModelIO.save(q.model(), int8);
-    register(cnn, "cnn", null, "alice");
-    ArtifactVersion v = register(int8, "cnn", "cnn@1", "alice");
-    assertThat(v.calibrationSamples()).isEqualTo(64L);
-    assertThat(v.calibrationFingerprint()).isEqualTo(q.report().calibrationFingerprint());
-
-    assertThat(
-            registry
-                .reproduce(v.ref(), DataSpec.parse(train), Quantizer.Options.defaults("t"), "bob")
-                .identical())
-        .isTrue();
-    Reproduction wrongData =
-        registry.reproduce(v.ref(), DataSpec.parse(test), Quantizer.Options.defaults("t"), "bob");
-    assertThat(wrongData.identical()).isFalse();
-    assertThat(wrongData.differences())
-        .extracting(Reproduction.Difference::what)
-        .containsExactly("data fingerprint", "bytes");
-    assertThatThrownBy(
-            () -> registry.reproduce(v.ref(), null, Quantizer.Options.defaults("t"), "bob"))
-        .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--calibration: is required");
+        .hasMessageContaining("recipe: is not the recipe");
+    // A model that records none takes the recipe given.
+    ArtifactVersion given =
+        registry.register(
+            new Registration(
+                TinyModels.fp32(tmp.resolve("o-plain.onnx"), 5),
+                "o",
+                "o@1",
+                new Registration.Recipe(recipe, "ab".repeat(32), "static"),
+                null,
+                null,
+                "alice"));
+    assertThat(given.recipeJson()).isEqualTo(recipe);
+    assertThat(given.toolVersion()).isNull();
   }
 
   @Test

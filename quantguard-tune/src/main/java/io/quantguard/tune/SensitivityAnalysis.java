@@ -2,8 +2,6 @@ package io.quantguard.tune;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.MetricEstimate;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.ModelIO;
@@ -16,6 +14,8 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.MetricEstimate;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
@@ -46,15 +46,9 @@ public final class SensitivityAnalysis {
    *     quantized and with only that node left in float, in one paired evaluation; null = SQNR only
    */
   public record Options(
-      int budget,
-      String task,
-      int taskNodes,
-      SessionConfig session,
-      Progress progress,
-      String toolVersion) {
-    public static Options defaults(String toolVersion) {
-      return new Options(
-          Integer.MAX_VALUE, null, 5, SessionConfig.defaults(), Progress.NONE, toolVersion);
+      int budget, String task, int taskNodes, SessionConfig session, Progress progress) {
+    public static Options defaults() {
+      return new Options(Integer.MAX_VALUE, null, 5, SessionConfig.defaults(), Progress.NONE);
     }
   }
 
@@ -67,8 +61,7 @@ public final class SensitivityAnalysis {
       DataSource validation,
       Options options) {
     long start = System.nanoTime();
-    Quantizer.Options q =
-        new Quantizer.Options(options.session(), options.progress(), options.toolVersion());
+    Quantizer.Options q = new Quantizer.Options(options.session(), options.progress());
     Calibration cal = Quantizer.calibrate(fp32, recipe, calibration, q);
     List<Batch> data = ReferenceOutputs.read(validation, Integer.MAX_VALUE);
     List<String> tensors = new ArrayList<>(cal.observedTensors());
@@ -113,8 +106,7 @@ public final class SensitivityAnalysis {
       DataSource validation,
       List<SensitivityReport.NodeSensitivity> ranked,
       Options options) {
-    Quantizer.Options q =
-        new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
+    Quantizer.Options q = new Quantizer.Options(options.session(), Progress.NONE);
     List<String> top =
         ranked.stream()
             .limit(options.taskNodes())
@@ -131,7 +123,6 @@ public final class SensitivityAnalysis {
               .task(Tasks.parse(options.task()), options.task())
               .session(options.session())
               .bootstrap(new Bootstrap(0, 0.95, 42))
-              .toolVersion(options.toolVersion())
               .data("validation", validation);
       b.candidate("all", save(full, dir, "all"));
       int i = 0;
@@ -186,8 +177,7 @@ public final class SensitivityAnalysis {
       List<String> nodes,
       ReferenceOutputs reference,
       Options options) {
-    Quantizer.Options q =
-        new Quantizer.Options(options.session(), Progress.NONE, options.toolVersion());
+    Quantizer.Options q = new Quantizer.Options(options.session(), Progress.NONE);
     Map<String, String> nodeOutput = nodeOutputs(fp32, nodes);
     List<SensitivityReport.NodeSensitivity> ranked = new ArrayList<>();
     int planned = Math.min(nodes.size(), options.budget());

@@ -1,8 +1,8 @@
 package io.quantguard.tune;
 
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.Judgement;
-import io.quantguard.evaluate.RuleVerdict;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Judgement;
+import io.quantguard.report.RuleVerdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

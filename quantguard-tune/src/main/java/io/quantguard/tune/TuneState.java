@@ -4,11 +4,13 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.quantguard.evaluate.AtomicFile;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Rule;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.QuantGuard;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.AtomicFile;
+import io.quantguard.report.Rule;
+import io.quantguard.report.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -99,7 +99,7 @@ final class TuneState {
    */
   static String key(Tuner.Inputs in, Tuner.Options o) {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      MessageDigest md = Sha256.digest();
       try (InputStream s = new DigestInputStream(Files.newInputStream(in.model()), md)) {
         s.transferTo(java.io.OutputStream.nullOutputStream());
       }
@@ -130,14 +130,12 @@ final class TuneState {
           .append(' ')
           .append(o.seed())
           .append(' ')
-          .append(o.toolVersion());
+          .append(QuantGuard.VERSION);
       md.update(b.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(md.digest());
+      return Sha256.hex(md);
     } catch (IOException e) {
       throw new InvalidInputException(
           in.model().toString(), "cannot be read: " + e.getMessage(), "check the path", e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -2,11 +2,6 @@ package io.quantguard.tune;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.EvaluationReport;
-import io.quantguard.evaluate.Judgement;
-import io.quantguard.evaluate.Policy;
-import io.quantguard.evaluate.ReportReader;
-import io.quantguard.evaluate.ReportWriter;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
@@ -18,6 +13,11 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Judgement;
+import io.quantguard.report.Policy;
+import io.quantguard.report.ReportReader;
+import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.Batch;
@@ -118,13 +118,12 @@ public final class Tuner {
       long seed,
       SessionConfig session,
       Progress progress,
-      Consumer<String> log,
-      String toolVersion) {
+      Consumer<String> log) {
     public Options {
       repairs = Set.copyOf(repairs);
     }
 
-    public static Options defaults(String toolVersion) {
+    public static Options defaults() {
       return new Options(
           24,
           64,
@@ -136,8 +135,7 @@ public final class Tuner {
           42,
           SessionConfig.defaults(),
           Progress.NONE,
-          s -> {},
-          toolVersion);
+          s -> {});
     }
   }
 
@@ -156,7 +154,7 @@ public final class Tuner {
     this.opt = opt;
     this.out = out;
     this.state = state;
-    this.q = new Quantizer.Options(opt.session(), Progress.NONE, opt.toolVersion());
+    this.q = new Quantizer.Options(opt.session(), Progress.NONE);
   }
 
   /**
@@ -708,8 +706,7 @@ public final class Tuner {
             .task(Tasks.parse(in.taskSpec()), in.taskSpec())
             .batchSize(opt.batchSize())
             .session(opt.session())
-            .bootstrap(new Bootstrap(opt.bootstrap(), 0.95, opt.seed()))
-            .toolVersion(opt.toolVersion());
+            .bootstrap(new Bootstrap(opt.bootstrap(), 0.95, opt.seed()));
     for (Evaluation.Data d : data) {
       b.data(d.name(), d.source());
     }

@@ -27,7 +27,7 @@ class SensitivityAnalysisTest {
             w4,
             DataSpec.parse(images),
             DataSpec.parse(test),
-            SensitivityAnalysis.Options.defaults("test"));
+            SensitivityAnalysis.Options.defaults());
     System.out.println("CNN W4A8 sensitivity: full " + r.fullOutputSqnrDb() + " dB; " + r.nodes());
     assertThat(r.nodes())
         .extracting(SensitivityReport.NodeSensitivity::opType)
@@ -57,7 +57,7 @@ class SensitivityAnalysisTest {
     Recipe w4 =
         RecipeIO.parse(
             "weights: {type: int4, method: minmax}\ncalibration: {samples: 500}", "w4a8");
-    SensitivityAnalysis.Options d = SensitivityAnalysis.Options.defaults("test");
+    SensitivityAnalysis.Options d = SensitivityAnalysis.Options.defaults();
     SensitivityReport r =
         SensitivityAnalysis.run(
             ModelIO.load(TestModels.fashionCnn()),
@@ -65,7 +65,7 @@ class SensitivityAnalysisTest {
             DataSpec.parse(images),
             DataSpec.parse(test),
             new SensitivityAnalysis.Options(
-                d.budget(), "classification", 2, d.session(), d.progress(), "test"));
+                d.budget(), "classification", 2, d.session(), d.progress()));
     SensitivityReport.TaskImpact t = r.taskImpact();
     System.out.println("CNN W4A8 task impact: " + t);
     assertThat(t.metric()).isEqualTo("accuracy");

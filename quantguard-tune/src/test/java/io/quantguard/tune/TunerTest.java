@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Policy;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.Policy;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class TunerTest {
   }
 
   private static Tuner.Options options(int budget) {
-    Tuner.Options d = Tuner.Options.defaults("test");
+    Tuner.Options d = Tuner.Options.defaults();
     return new Tuner.Options(
         budget,
         d.rankSamples(),
@@ -66,8 +66,7 @@ class TunerTest {
         d.seed(),
         d.session(),
         d.progress(),
-        System.out::println,
-        d.toolVersion());
+        System.out::println);
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.quantguard.evaluate.bench;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.runtime.SessionConfig;
 import java.util.List;
 
@@ -21,14 +23,15 @@ public record BenchResult(
   /**
    * The machine and runtime.
    *
+   * @param cpu the CPU and the instruction sets that decide the int8 gain
+   * @param run versions, OS and CPU count, written into this object's JSON (not nested), as every
+   *     other QuantGuard output records them
    * @param processPeakRss the whole process's peak RSS during the run (bytes, {@code VmHWM}), or
    *     null where unknown
    */
   public record Environment(
       CpuFeatures cpu,
-      String onnxRuntime,
-      String java,
-      String os,
+      @JsonUnwrapped RunEnvironment run,
       SessionConfig session,
       String sessionOptions,
       Long processPeakRss) {}

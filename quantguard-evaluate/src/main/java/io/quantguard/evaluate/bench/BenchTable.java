@@ -14,7 +14,13 @@ public final class BenchTable {
     line(out, "CPU       %s, %d logical cores", cpu.model(), cpu.logicalCores());
     line(out, "ISA       %s", cpu.flags().isEmpty() ? "unknown" : String.join(" ", cpu.flags()));
     line(out, "          %s", cpu.int8Note());
-    line(out, "Runtime   ONNX Runtime %s, Java %s, %s", e.onnxRuntime(), e.java(), e.os());
+    line(
+        out,
+        "Runtime   QuantGuard %s, ONNX Runtime %s, Java %s, %s",
+        e.run().quantguard(),
+        e.run().onnxRuntime(),
+        e.run().java(),
+        e.run().os());
     line(out, "Session   %s (the same for every model)", e.sessionOptions());
     BenchResult.Settings s = r.settings();
     line(out, "Data      %s", s.data());
@@ -143,7 +149,7 @@ public final class BenchTable {
 
   /** Decimal units, as {@code inspect} prints sizes. */
   static String bytes(long n) {
-    return io.quantguard.evaluate.ByteUnits.format(n);
+    return io.quantguard.report.ByteUnits.format(n);
   }
 
   private static String signedBytes(Long n) {

@@ -2,6 +2,7 @@ package io.quantguard.evaluate.bench;
 
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
+import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.data.DataSource;
@@ -148,9 +149,7 @@ public final class Benchmark {
       return new BenchResult(
           new BenchResult.Environment(
               cpu,
-              ortVersion,
-              System.getProperty("java.version"),
-              System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+              RunEnvironment.current(ortVersion),
               plan.session(),
               plan.session().toString(),
               processPeak < 0 ? null : processPeak),

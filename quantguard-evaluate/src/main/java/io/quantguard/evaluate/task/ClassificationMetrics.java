@@ -2,17 +2,18 @@ package io.quantguard.evaluate.task;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.CalibrationError;
-import io.quantguard.evaluate.ClassAverages;
-import io.quantguard.evaluate.ClassScores;
-import io.quantguard.evaluate.ClassificationDetail;
 import io.quantguard.evaluate.ConfusionMatrix;
-import io.quantguard.evaluate.McNemarTest;
-import io.quantguard.evaluate.MetricSpec;
+import io.quantguard.evaluate.McNemar;
 import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.SampleTable;
-import io.quantguard.evaluate.TaskResult;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.ClassAverages;
+import io.quantguard.report.ClassScores;
+import io.quantguard.report.ClassificationDetail;
+import io.quantguard.report.McNemarTest;
+import io.quantguard.report.MetricSpec;
+import io.quantguard.report.TaskResult;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -167,7 +168,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
       figures.put("macro_recall", avg.macroRecall());
       figures.put("weighted_f1", avg.weightedF1());
       figures.put("micro_f1", avg.microF1());
-      McNemarTest mcnemar = McNemarTest.of(baselineOnlyCorrect, modelOnlyCorrect);
+      McNemarTest mcnemar = McNemar.test(baselineOnlyCorrect, modelOnlyCorrect);
       figures.put("mcnemar_p", mcnemar.pValue());
       detail =
           new ClassificationDetail(

@@ -1,12 +1,12 @@
 package io.quantguard.evaluate.task;
 
 import io.quantguard.evaluate.Bootstrap;
-import io.quantguard.evaluate.MetricSpec;
 import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.SampleTable;
 import io.quantguard.evaluate.SquadScore;
-import io.quantguard.evaluate.TaskResult;
+import io.quantguard.report.MetricSpec;
+import io.quantguard.report.TaskResult;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -3,9 +3,9 @@ package io.quantguard.evaluate.task;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
-import io.quantguard.evaluate.TaskResult;
 import io.quantguard.evaluate.TensorAgreement;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.TaskResult;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -47,7 +47,7 @@ class BenchmarkTest {
             .run();
 
     assertThat(progress).contains("warm-up 2/2", "batch 1 9/9", "batch 64 9/9", "sessions 6/6");
-    assertThat(r.environment().onnxRuntime()).startsWith("1.");
+    assertThat(r.environment().run().onnxRuntime()).startsWith("1.");
     assertThat(r.environment().cpu().logicalCores()).isPositive();
     assertThat(r.models())
         .extracting(BenchResult.ModelResult::label)
@@ -103,7 +103,7 @@ class BenchmarkTest {
 
     String table = BenchTable.render(r);
     assertThat(table)
-        .contains("ONNX Runtime " + r.environment().onnxRuntime())
+        .contains("ONNX Runtime " + r.environment().run().onnxRuntime())
         .contains("batch 1 ")
         .contains("batch 64 ")
         .contains("speed-up")

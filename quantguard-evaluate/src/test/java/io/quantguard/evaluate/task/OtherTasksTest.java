@@ -3,11 +3,11 @@ package io.quantguard.evaluate.task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.quantguard.evaluate.MetricEstimate;
 import io.quantguard.evaluate.Task;
-import io.quantguard.evaluate.TaskResult;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.TestModels;
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.TaskResult;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.Arrays;

@@ -4,7 +4,7 @@ import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.Task;
-import io.quantguard.evaluate.TaskResult;
+import io.quantguard.report.TaskResult;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;

@@ -17,6 +17,12 @@ import java.util.TreeMap;
  * or preprocessing shows up as a different fingerprint.
  */
 public final class DataFingerprint {
+  /**
+   * The version of this definition, recorded beside every fingerprint: a fingerprint computed
+   * another way (e.g. one that can be merged across partitions) gets another number.
+   */
+  public static final int SCHEME = 1;
+
   private final MessageDigest sha;
   private long samples;
 
