@@ -51,9 +51,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * SessionClosedException} before doing anything, so the caller can retry elsewhere — then waits for
  * the runs and leases already under way, up to {@link #DRAIN} ({@link #close(Duration)} takes
  * another bound); the native session is released when the last of them ends, by whichever thread
- * ends it, so a run never finds its session freed under it (which crashes the JVM in ONNX Runtime's
- * Java binding). To swap the model behind a server without failing a request, hold sessions in a
- * {@link SessionHolder}.
+ * ends it, so a run never finds its session freed under it (ONNX Runtime's Java binding checks for
+ * a closed session only before a run starts; freeing it during a run can crash the JVM). To swap
+ * the model behind a server without failing a request, hold sessions in a {@link SessionHolder}.
  */
 public final class InferenceSession implements AutoCloseable {
   /** How long {@link #close()} waits for runs under way before it returns. */

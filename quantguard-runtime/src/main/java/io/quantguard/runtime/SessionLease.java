@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A claim on an open {@link InferenceSession}: while a lease is held the session's native resources
  * stay allocated, and its runs succeed even after the session began to close (a swap retired it).
  * Closing the lease returns the claim; the session is released once its last lease is returned.
- * Leases are cheap (one counter update each way) and meant to be held for one request, in
- * try-with-resources: a lease never returned keeps a retired session's memory until the process
- * ends.
+ * Leases are cheap (one counter update each way) and meant to be held for one request by one
+ * thread, in try-with-resources: a lease never returned keeps a retired session's memory until the
+ * process ends.
  */
 public final class SessionLease implements AutoCloseable {
   private final InferenceSession session;
