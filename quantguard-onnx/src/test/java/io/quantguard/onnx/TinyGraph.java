@@ -47,17 +47,13 @@ public final class TinyGraph {
     this.name = name;
   }
 
-  /** A graph named {@code tiny} whose first input is a float tensor of the given shape. */
+  /** A graph named {@code tiny} whose input is a float tensor of the given shape. */
   public static TinyGraph input(String tensor, long... dims) {
-    return new TinyGraph("tiny").andInput(tensor, dims);
-  }
-
-  /** Another float graph input; the next node reads it. */
-  public TinyGraph andInput(String tensor, long... dims) {
-    inputs.add(valueInfo(tensor, dims));
-    shapes.put(tensor, dims.clone());
-    current = tensor;
-    return this;
+    TinyGraph g = new TinyGraph("tiny");
+    g.inputs.add(valueInfo(tensor, dims));
+    g.shapes.put(tensor, dims.clone());
+    g.current = tensor;
+    return g;
   }
 
   /** The next node reads {@code tensor} (an input or an earlier node's output). */

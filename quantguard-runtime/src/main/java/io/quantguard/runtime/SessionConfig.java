@@ -63,11 +63,7 @@ public record SessionConfig(
      * global pool, and opening a global-pool session fails the same way: open the sessions that
      * share the pool first (a server does so at start).
      */
-    GLOBAL;
-
-    public static ThreadPool parse(String s) {
-      return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-    }
+    GLOBAL
   }
 
   public SessionConfig {
