@@ -5,21 +5,13 @@ import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.onnx.QuantizationProvenance;
 import io.quantguard.onnx.RunEnvironment;
-import io.quantguard.onnx.proto.Onnx.GraphProto;
-import io.quantguard.onnx.proto.Onnx.ModelProto;
-import io.quantguard.onnx.proto.Onnx.NodeProto;
-import io.quantguard.onnx.proto.Onnx.OperatorSetIdProto;
-import io.quantguard.onnx.proto.Onnx.TensorProto;
-import io.quantguard.onnx.proto.Onnx.TensorShapeProto;
-import io.quantguard.onnx.proto.Onnx.TypeProto;
-import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
+import io.quantguard.onnx.TinyGraph;
 import io.quantguard.report.Sha256;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Small real ONNX models made in the test: y = x · W with seeded weights, and copies that record
@@ -34,34 +26,15 @@ final class TinyModels {
   }
 
   static Path fp32(Path file, int seed, int width) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    TensorProto.Builder w =
-        TensorProto.newBuilder().setName("W").setDataType(1).addDims(width).addDims(width);
-    for (int i = 0; i < width * width; i++) {
-      w.addFloatData((float) rnd.nextGaussian());
-    }
-    ModelProto m =
-        ModelProto.newBuilder()
-            .setIrVersion(8)
-            .setProducerName("quantguard-registry-test")
-            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-            .setGraph(
-                GraphProto.newBuilder()
-                    .setName("tiny")
-                    .addInput(vector("x", width))
-                    .addOutput(vector("y", width))
-                    .addInitializer(w)
-                    .addNode(
-                        NodeProto.newBuilder()
-                            .setName("mm")
-                            .setOpType("MatMul")
-                            .addInput("x")
-                            .addInput("W")
-                            .addOutput("y")))
-            .build();
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.write(file, m.toByteArray());
+      Files.write(
+          file,
+          TinyGraph.input("x", 1, width)
+              .matMul("mm", width, seed)
+              .output("y")
+              .proto()
+              .toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -112,21 +85,5 @@ final class TinyModels {
     entries.forEach(m::putMetadata);
     ModelIO.save(m, out);
     return out;
-  }
-
-  private static ValueInfoProto vector(String name, int width) {
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder()
-                        .setElemType(1)
-                        .setShape(
-                            TensorShapeProto.newBuilder()
-                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))
-                                .addDim(
-                                    TensorShapeProto.Dimension.newBuilder().setDimValue(width)))))
-        .build();
   }
 }

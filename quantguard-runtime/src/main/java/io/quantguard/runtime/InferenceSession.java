@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
@@ -26,6 +25,7 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -35,26 +35,46 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One ONNX Runtime session with explicit options. Inputs and outputs are heap {@link Tensor}s:
  * every native tensor and result is created and closed inside {@link #run}, so nothing native
  * escapes and nothing leaks however many times it runs. Any intermediate tensor can be exposed as
  * an extra output (what calibration needs) by opening the session with the tensor names to expose.
+ *
+ * <p>A session is safe to share between threads, and safe to close while other threads run it: each
+ * run holds a lease, and {@link #close()} drains before it releases anything. Closing marks the
+ * session closed at once — a run or {@link #lease()} that starts later fails with {@link
+ * SessionClosedException} before doing anything, so the caller can retry elsewhere — then waits for
+ * the runs and leases already under way, up to {@link #DRAIN} ({@link #close(Duration)} takes
+ * another bound); the native session is released when the last of them ends, by whichever thread
+ * ends it, so a run never finds its session freed under it (ONNX Runtime's Java binding checks for
+ * a closed session only before a run starts; freeing it during a run can crash the JVM). To swap
+ * the model behind a server without failing a request, hold sessions in a {@link SessionHolder}.
  */
 public final class InferenceSession implements AutoCloseable {
-  private static final OrtEnvironment ENV =
-      OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "quantguard");
+  /** How long {@link #close()} waits for runs under way before it returns. */
+  public static final Duration DRAIN = Duration.ofSeconds(30);
 
+  /** Set in {@link #state} once closing began; the other bits count runs and leases under way. */
+  private static final int CLOSING = Integer.MIN_VALUE;
+
+  private final OrtEnvironment env;
   private final OrtSession session;
   private final String modelName;
   private final Map<String, TensorType> inputs;
   private final List<String> outputs;
   private final SessionConfig config;
-  private boolean closed;
+  private final AtomicInteger state = new AtomicInteger();
+  private final CountDownLatch released = new CountDownLatch(1);
 
-  private InferenceSession(OrtSession session, String modelName, SessionConfig config)
+  private InferenceSession(
+      OrtEnvironment env, OrtSession session, String modelName, SessionConfig config)
       throws OrtException {
+    this.env = env;
     this.session = session;
     this.modelName = modelName;
     this.config = config;
@@ -70,7 +90,8 @@ public final class InferenceSession implements AutoCloseable {
 
   /** Opens a model file (external data is found next to it). */
   public static InferenceSession open(Path model, SessionConfig config) {
-    return create(model.toString(), config, opts -> ENV.createSession(model.toString(), opts));
+    return create(
+        model.toString(), config, (env, opts) -> env.createSession(model.toString(), opts));
   }
 
   /** Opens an in-memory model. */
@@ -92,7 +113,8 @@ public final class InferenceSession implements AutoCloseable {
         Path file = dir.resolve("model.onnx");
         ModelIO.save(m, file, ModelIO.SaveOptions.external(1024));
         try {
-          return create(model.source(), config, opts -> ENV.createSession(file.toString(), opts));
+          return create(
+              model.source(), config, (env, opts) -> env.createSession(file.toString(), opts));
         } finally {
           Files.deleteIfExists(dir.resolve("model.onnx.data"));
           Files.deleteIfExists(file);
@@ -107,7 +129,7 @@ public final class InferenceSession implements AutoCloseable {
       }
     }
     byte[] bytes = ModelIO.toBytes(m);
-    return create(model.source(), config, opts -> ENV.createSession(bytes, opts));
+    return create(model.source(), config, (env, opts) -> env.createSession(bytes, opts));
   }
 
   private static boolean hasExternalData(OnnxModel m) {
@@ -135,12 +157,13 @@ public final class InferenceSession implements AutoCloseable {
   }
 
   private interface Creator {
-    OrtSession create(OrtSession.SessionOptions opts) throws OrtException;
+    OrtSession create(OrtEnvironment env, OrtSession.SessionOptions opts) throws OrtException;
   }
 
   private static InferenceSession create(String name, SessionConfig config, Creator creator) {
+    OrtEnvironment env = RuntimeEnvironment.forSession(config);
     try (OrtSession.SessionOptions opts = options(config)) {
-      return new InferenceSession(creator.create(opts), name, config);
+      return new InferenceSession(env, creator.create(env, opts), name, config);
     } catch (OrtException e) {
       throw new InvalidModelException(
           name,
@@ -160,8 +183,12 @@ public final class InferenceSession implements AutoCloseable {
             case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
             case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
           });
-      opts.setIntraOpNumThreads(config.intraOpThreads());
-      opts.setInterOpNumThreads(config.interOpThreads());
+      if (config.threadPool() == SessionConfig.ThreadPool.GLOBAL) {
+        opts.disablePerSessionThreads();
+      } else {
+        opts.setIntraOpNumThreads(config.intraOpThreads());
+        opts.setInterOpNumThreads(config.interOpThreads());
+      }
       opts.setExecutionMode(
           config.interOpThreads() > 1
               ? OrtSession.SessionOptions.ExecutionMode.PARALLEL
@@ -206,11 +233,54 @@ public final class InferenceSession implements AutoCloseable {
     return run(feed, outputs);
   }
 
-  /** Runs and returns the requested outputs, copied to the heap, in the requested order. */
+  /**
+   * Runs and returns the requested outputs, copied to the heap, in the requested order.
+   *
+   * @throws SessionClosedException when the session is closing or closed (nothing ran)
+   */
   public Map<String, Tensor> run(Map<String, Tensor> feed, Collection<String> wanted) {
-    if (closed) {
-      throw new IllegalStateException("session for " + modelName + " is closed");
+    acquire();
+    try {
+      return runLeased(feed, wanted);
+    } finally {
+      release();
     }
+  }
+
+  /**
+   * A lease that keeps this session open until it is closed, for a caller that runs it several
+   * times as one unit or must not lose it to a concurrent {@link #close()} between two calls.
+   *
+   * @throws SessionClosedException when the session is closing or closed
+   */
+  public SessionLease lease() {
+    acquire();
+    return new SessionLease(this);
+  }
+
+  private void acquire() {
+    while (true) {
+      int s = state.get();
+      if (s < 0) {
+        throw new SessionClosedException("the session for " + modelName + " is closed");
+      }
+      if (state.compareAndSet(s, s + 1)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Ends one run or lease; the last one to end after {@link #close()} began releases the session.
+   */
+  void release() {
+    if (state.decrementAndGet() == CLOSING) {
+      releaseNative();
+    }
+  }
+
+  /** The body of {@link #run}, for a caller that holds a lease. */
+  Map<String, Tensor> runLeased(Map<String, Tensor> feed, Collection<String> wanted) {
     Map<String, Tensor> bound = bind(feed);
     Map<String, OnnxTensor> native_ = new LinkedHashMap<>();
     try {
@@ -305,18 +375,18 @@ public final class InferenceSession implements AutoCloseable {
     return String.join(", ", parts);
   }
 
-  private static OnnxTensor toOrt(Tensor t) throws OrtException {
+  private OnnxTensor toOrt(Tensor t) throws OrtException {
     long[] shape = t.shape();
     return switch (t.type()) {
-      case FLOAT -> OnnxTensor.createTensor(ENV, FloatBuffer.wrap(t.floats()), shape);
-      case INT64 -> OnnxTensor.createTensor(ENV, LongBuffer.wrap(t.longs()), shape);
-      case INT32 -> OnnxTensor.createTensor(ENV, IntBuffer.wrap(t.ints()), shape);
+      case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), shape);
+      case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), shape);
+      case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap(t.ints()), shape);
       case INT8 ->
-          OnnxTensor.createTensor(ENV, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.INT8);
+          OnnxTensor.createTensor(env, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.INT8);
       case UINT8 ->
-          OnnxTensor.createTensor(ENV, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.UINT8);
+          OnnxTensor.createTensor(env, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.UINT8);
       case BOOL ->
-          OnnxTensor.createTensor(ENV, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.BOOL);
+          OnnxTensor.createTensor(env, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.BOOL);
       default -> throw new IllegalArgumentException("cannot feed " + t.type());
     };
   }
@@ -404,20 +474,50 @@ public final class InferenceSession implements AutoCloseable {
     };
   }
 
-  /** The ONNX Runtime version in use, for reports and reproducibility records. */
+  /**
+   * The ONNX Runtime version in use, for reports and reproducibility records. Read from the ONNX
+   * Runtime jar, so asking does not create the process's environment before the first session
+   * decides its thread pools.
+   */
   public static String runtimeVersion() {
-    return ENV.getVersion();
+    String v = OrtEnvironment.class.getPackage().getImplementationVersion();
+    return v != null ? v : RuntimeEnvironment.current().getVersion();
   }
 
+  /** Closes with the default drain ({@link #DRAIN}); idempotent. See {@link #close(Duration)}. */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      try {
-        session.close();
-      } catch (OrtException e) {
-        throw new IllegalStateException("closing session for " + modelName, e);
-      }
+    close(DRAIN);
+  }
+
+  /**
+   * Refuses new runs and leases at once, then waits up to {@code drain} for those under way. The
+   * native session is released when the last of them ends (at once when none is under way); if some
+   * are still running when the wait is over, the release is left to the last of them. Idempotent: a
+   * second call waits the same way.
+   *
+   * @return whether the native session was released by the time this returned
+   */
+  public boolean close(Duration drain) {
+    if (state.getAndUpdate(s -> s | CLOSING) == 0) {
+      releaseNative();
+    }
+    try {
+      return released.await(drain.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return released.getCount() == 0;
+    }
+  }
+
+  /** Called exactly once: by close() when nothing was under way, else by the last release(). */
+  private void releaseNative() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new IllegalStateException("closing the session for " + modelName, e);
+    } finally {
+      released.countDown();
     }
   }
 }

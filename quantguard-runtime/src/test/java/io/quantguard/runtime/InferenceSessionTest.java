@@ -104,6 +104,29 @@ class InferenceSessionTest {
         .contains(DataType.FLOAT);
   }
 
+  /**
+   * This JVM's environment was created by a session with threads of its own (GlobalThreadPoolTest
+   * runs in another JVM), so it has no global pool to give.
+   */
+  @Test
+  void aGlobalPoolSessionAfterAPerSessionOneIsRefusedWithTheReason() {
+    Path cnn = TestModels.fashionCnn();
+    try (InferenceSession first = InferenceSession.open(cnn, ONE_THREAD)) {
+      SessionConfig global = ONE_THREAD.withThreadPool(SessionConfig.ThreadPool.GLOBAL);
+      assertThatThrownBy(() -> InferenceSession.open(cnn, global))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("was created without a global thread pool")
+          .hasMessageContaining("before any other session");
+      assertThat(first.run(Map.of("image", images(1, 4))).get("logits").shape())
+          .containsExactly(1, 10);
+    }
+  }
+
+  @Test
+  void runtimeVersionComesFromTheJarWithoutAnEnvironment() {
+    assertThat(InferenceSession.runtimeVersion()).matches("\\d+\\.\\d+\\.\\d+.*");
+  }
+
   @Test
   void doesNotLeakNativeMemoryOverTenThousandRuns() throws Exception {
     Path cnn = TestModels.fashionCnn();

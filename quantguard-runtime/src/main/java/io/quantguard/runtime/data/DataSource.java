@@ -19,4 +19,17 @@ public interface DataSource {
 
   /** Whether batches carry labels. */
   boolean hasLabels();
+
+  /**
+   * Batches made in memory (a test's samples, a partition of a distributed job) as a source: each
+   * {@link #open} iterates {@code batches} again, joins or splits them into batches of the size
+   * asked for (sample order kept, offsets counted from the first sample) and rejects NaN and
+   * infinity as file sources do. {@code batches} must be re-iterable and agree on inputs, types and
+   * shapes past the first axis, and either all carry labels or none.
+   *
+   * @param name how messages and reports name the data
+   */
+  static DataSource of(String name, Iterable<Batch> batches) {
+    return new DataSpec.Checked(new IterableSource(name, batches), 0, -1);
+  }
 }

@@ -127,8 +127,11 @@ public final class DataSpec {
     }
   }
 
-  /** Applies offset/limit and rejects non-finite floats, naming the sample. */
-  private static final class Checked implements DataSource {
+  /**
+   * Applies offset/limit (-1: none), re-cuts batches to the size asked for, and rejects non-finite
+   * floats, naming the sample.
+   */
+  static final class Checked implements DataSource {
     private final DataSource inner;
     private final int offset;
     private final int limit;

@@ -1,8 +1,9 @@
 package io.quantguard.evaluate;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import io.quantguard.onnx.TestModels;
+import io.quantguard.benchmarks.Rounds;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.ReportWriter;
 import io.quantguard.runtime.InferenceSession;
@@ -16,26 +17,49 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.Test;
 
 /**
  * What a full evaluation costs compared with just running the models: the 10,000 Fashion-MNIST test
- * images through the baseline, itself again and a perturbed candidate, once as a plain loop (read
- * batches, run every session on each) and once as {@link Evaluation#run} with label slices plus
- * writing the three reports. A measurement, not a test: it runs only with {@code
- * -Dquantguard.measure=true} and prints the figures (speed is not asserted in unit tests).
+ * images through the CNN, the CNN again and its static int8 candidate (default recipe, calibrated
+ * on 500 training images), once as a plain loop (read batches, run every session on each) and once
+ * as {@link Evaluation#run} with label slices plus writing the three reports. Prints the figures;
+ * speed is not asserted anywhere.
+ *
+ * <p>Arguments: {@code [FIXTURES=../shared/fixtures] [ROUNDS=5]}, where FIXTURES holds {@code
+ * fashion_cnn_fp32.onnx} and {@code fashion-mnist/}. Run from the repository root with {@code
+ * quantguard-benchmarks/measure evaluation ARGS}.
  */
-class EvaluationOverheadMeasurement {
-  @Test
-  void evaluationCostsAboutAsMuchAsRunningTheModels() throws Exception {
-    assumeTrue(Boolean.getBoolean("quantguard.measure"), "run with -Dquantguard.measure=true");
-    Path cnn = TestModels.fashionCnn();
-    Path images = TestModels.fashionMnist("t10k-images-idx3-ubyte.gz");
-    Path dir = Files.createDirectories(Path.of("target", "evaluate-overhead"));
-    Path noisy = CnnVariants.noisy(cnn, dir.resolve("cnn-noisy.onnx"), 0.5, 7);
-    List<Path> models = List.of(cnn, cnn, noisy);
+public final class EvaluationOverheadMeasurement {
+  private EvaluationOverheadMeasurement() {}
+
+  public static void main(String[] args) {
+    Path fixtures = Path.of(args.length > 0 ? args[0] : "../shared/fixtures");
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    Path cnn = fixtures.resolve("fashion_cnn_fp32.onnx");
+    Path images = fixtures.resolve("fashion-mnist/t10k-images-idx3-ubyte.gz");
+    Path train = fixtures.resolve("fashion-mnist/train-images-idx3-ubyte.gz");
+    for (Path p : List.of(cnn, images, train)) {
+      if (!Files.isRegularFile(p)) {
+        throw new IllegalArgumentException(p + " is missing; give the fixtures directory");
+      }
+    }
+    Path dir = Path.of("target", "evaluate-overhead");
+    Path int8 = dir.resolve("cnn-int8.onnx");
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    ModelIO.save(
+        Quantizer.quantize(
+                ModelIO.load(cnn),
+                Recipe.defaults(),
+                DataSpec.parse("idx:" + train + "?input=image&limit=500"),
+                Quantizer.Options.defaults())
+            .model(),
+        int8);
+    List<Path> models = List.of(cnn, cnn, int8);
     String spec = "idx:" + images + "?input=image";
-    int rounds = Integer.getInteger("quantguard.measure.rounds", 5);
     double[] plain = new double[rounds];
     double[] sessionsOnly = new double[rounds];
     double[] evaluate = new double[rounds];
@@ -44,7 +68,7 @@ class EvaluationOverheadMeasurement {
     double[] plainCpu = new double[rounds];
     double[] evaluateCpu = new double[rounds];
     plainLoop(models, spec, new double[1]); // JIT warm-up of both paths
-    evaluation(models, spec, dir);
+    evaluation(models, spec);
     for (int r = 0; r < rounds; r++) {
       long c0 = ProcessStats.cpuNanos();
       long t0 = System.nanoTime();
@@ -55,7 +79,7 @@ class EvaluationOverheadMeasurement {
       sessionsOnly[r] = runs[0];
       c0 = ProcessStats.cpuNanos();
       t0 = System.nanoTime();
-      EvaluationReport report = evaluation(models, spec, dir);
+      EvaluationReport report = evaluation(models, spec);
       evaluate[r] = (System.nanoTime() - t0) / 1e9;
       evaluateCpu[r] = (ProcessStats.cpuNanos() - c0) / 1e9;
       ReportWriter.write(report, dir);
@@ -72,18 +96,18 @@ class EvaluationOverheadMeasurement {
             + "  per-round ratio evaluate / plain: median ×%.2f, all %s%n"
             + "  process CPU: plain %.2f s, evaluate %.2f s (×%.2f)%n",
         rounds,
-        median(sessionsOnly),
-        median(plain),
-        median(evaluate),
-        median(evaluate) / median(plain),
-        median(evaluate) / median(sessionsOnly),
-        median(evaluateAndWrite),
-        median(evaluateAndWrite) / median(plain),
-        median(ratio),
+        Rounds.median(sessionsOnly),
+        Rounds.median(plain),
+        Rounds.median(evaluate),
+        Rounds.median(evaluate) / Rounds.median(plain),
+        Rounds.median(evaluate) / Rounds.median(sessionsOnly),
+        Rounds.median(evaluateAndWrite),
+        Rounds.median(evaluateAndWrite) / Rounds.median(plain),
+        Rounds.median(ratio),
         Arrays.toString(Arrays.stream(ratio).map(x -> Math.round(x * 100) / 100.0).toArray()),
-        median(plainCpu),
-        median(evaluateCpu),
-        median(evaluateCpu) / median(plainCpu));
+        Rounds.median(plainCpu),
+        Rounds.median(evaluateCpu),
+        Rounds.median(evaluateCpu) / Rounds.median(plainCpu));
   }
 
   /** Read every batch and run every model on it, nothing else; accumulates session.run seconds. */
@@ -108,21 +132,15 @@ class EvaluationOverheadMeasurement {
     }
   }
 
-  private static EvaluationReport evaluation(List<Path> models, String spec, Path dir) {
+  private static EvaluationReport evaluation(List<Path> models, String spec) {
     return Evaluation.builder()
         .baseline("fp32", models.get(0))
         .candidate("fp32-again", models.get(1))
-        .candidate("noisy-fc", models.get(2))
+        .candidate("static-int8", models.get(2))
         .task(Tasks.parse("classification"))
         .data("fashion-test", DataSpec.parse(spec))
         .sliceBy(Slicer.parse("label"))
         .build()
         .run();
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }
