@@ -1,5 +1,6 @@
 package io.quantguard.evaluate;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -8,6 +9,8 @@ import java.util.Optional;
  * Everything one evaluation found, in the shape {@code report.json} has (field names are the
  * documented, stable schema {@value #SCHEMA}; see {@code quantguard-evaluate/REPORT.md}). The
  * baseline is always the first model.
+ *
+ * @param calibrationCoverage only from an evaluation with calibration ranges; absent otherwise
  */
 public record EvaluationReport(
     String schema,
@@ -18,7 +21,8 @@ public record EvaluationReport(
     List<ModelReport> models,
     Hygiene hygiene,
     Long peakRssBytes,
-    List<String> warnings) {
+    List<String> warnings,
+    @JsonInclude(JsonInclude.Include.NON_NULL) CalibrationCoverage calibrationCoverage) {
 
   public static final String SCHEMA = "quantguard.evaluate/1";
 

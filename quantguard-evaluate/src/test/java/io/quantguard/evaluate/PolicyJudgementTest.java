@@ -288,7 +288,8 @@ class PolicyJudgementTest {
         models,
         r.hygiene(),
         r.peakRssBytes(),
-        r.warnings());
+        r.warnings(),
+        r.calibrationCoverage());
   }
 
   @Test
@@ -425,6 +426,7 @@ class PolicyJudgementTest {
         models,
         r.hygiene(),
         r.peakRssBytes(),
-        r.warnings());
+        r.warnings(),
+        r.calibrationCoverage());
   }
 }
