@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,7 +100,23 @@ class CnnShiftTest {
         }
         m.add(probe.count(batch.inputs()), ids);
       }
-      return new Window(w.result(), m);
+      Window out = new Window(w.result(), m);
+      DriftResult.FeatureDrift mean = out.drift().feature("image:mean").orElseThrow();
+      DriftResult.FeatureDrift classes = out.drift().feature("logits:class").orElseThrow();
+      System.out.printf(
+          Locale.ROOT,
+          "CNN window '%s' (%s ranges): drifted share %.2f, image:mean KS p %.3g PSI %.3f,"
+              + " logits:class chi-square p %.3g PSI %.3f, overflow %.3g (input %.3g)%n",
+          shift,
+          Path.of(r.model()).getFileName(),
+          out.drift().driftedShare(),
+          mean.ksPValue(),
+          mean.psi(),
+          classes.chiSquarePValue(),
+          classes.psi(),
+          m.rate(),
+          out.inputOverflow());
+      return out;
     }
   }
 

@@ -165,30 +165,16 @@ class MiniLmShiftMeasurement {
         Attribution.spearman(perSample.stream().map(x -> new double[] {x[0], x[1]}).toList()),
         Attribution.spearman(perSample.stream().map(x -> new double[] {x[0], x[2]}).toList()));
     System.out.println("\nworst clipping samples of the all-technical window:");
-    last.worstSamples()
-        .forEach(
-            s ->
-                System.out.printf(
-                    Locale.ROOT,
-                    "  %.4f %s %s | %s%n",
-                    s.rate(),
-                    s.sample(),
-                    s.worstTensor(),
-                    s.detail()));
+    printWorst(last);
     System.out.println("europarl-only window worst samples:");
-    overflow
-        .get(0)
-        .result("all")
-        .worstSamples()
-        .forEach(
-            s ->
-                System.out.printf(
-                    Locale.ROOT,
-                    "  %.4f %s %s | %s%n",
-                    s.rate(),
-                    s.sample(),
-                    s.worstTensor(),
-                    s.detail()));
+    printWorst(overflow.get(0).result("all"));
+  }
+
+  private static void printWorst(CalibrationCoverage.Slice slice) {
+    for (CalibrationCoverage.ClippingSample s : slice.worstSamples()) {
+      System.out.printf(
+          Locale.ROOT, "  %.4f %s %s | %s%n", s.rate(), s.sample(), s.worstTensor(), s.detail());
+    }
   }
 
   private static Path int8(Path dir) {
