@@ -90,6 +90,15 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "calibration data, to count test inputs that also occur in it")
   String calibration;
 
+  @Option(
+      names = "--calibration-ranges",
+      paramLabel = "MODEL",
+      description =
+          "a statically quantized (QDQ) model: report, per slice and per quantized tensor, the"
+              + " share of the baseline's FP32 activations outside the ranges it calibrated, and"
+              + " the samples that clip most")
+  String calibrationRanges;
+
   @Option(names = "--report", paramLabel = "DIR", description = "write report.{json,md,html} here")
   Path report;
 
@@ -172,6 +181,9 @@ final class EvaluateCommand implements Callable<Integer> {
     sliceBy.forEach(s -> b.sliceBy(Slicer.parse(s)));
     if (calibration != null) {
       b.calibration(DataSpec.parse(calibration));
+    }
+    if (calibrationRanges != null) {
+      b.calibrationRanges(ResourceLocator.resolve(calibrationRanges));
     }
     Progress progress = TerminalProgress.forTerminal(err, json);
     b.progress(progress);

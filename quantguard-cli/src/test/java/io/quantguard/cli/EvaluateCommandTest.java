@@ -46,6 +46,7 @@ class EvaluateCommandTest {
     assertThat(r.exitCode()).as(r.err()).isZero();
     JsonNode json = new ObjectMapper().readTree(r.out());
     assertThat(json.get("schema").asText()).isEqualTo("quantguard.evaluate/1");
+    assertThat(json.has("calibrationCoverage")).as("only with --calibration-ranges").isFalse();
     JsonNode models = json.get("models");
     assertThat(models.get(0).get("name").asText()).isEqualTo("fashion_cnn_fp32.onnx");
     assertThat(models.get(1).get("name").asText()).isEqualTo("fashion_cnn_fp32.onnx#2");
@@ -158,6 +159,65 @@ class EvaluateCommandTest {
             data);
     assertThat(badOutput.exitCode()).isEqualTo(3);
     assertThat(badOutput.err()).contains("has no output 'probs'");
+  }
+
+  @Test
+  void reportsHowMuchOfTheDataLeavesTheCalibratedRanges() throws Exception {
+    String cnn = TestModels.fashionCnn().toString();
+    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
+    Path images = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
+    String int8 = tmp.resolve("cnn-int8.onnx").toString();
+    Cli q =
+        Cli.run(
+            "quantize",
+            cnn,
+            "-o",
+            int8,
+            "--calibration",
+            "idx:" + train + "?input=image",
+            "--samples",
+            "500");
+    assertThat(q.exitCode()).as(q.err()).isZero();
+    Path dir = tmp.resolve("coverage");
+    String[] args = {
+      "evaluate",
+      "--baseline",
+      cnn,
+      "--candidate",
+      int8,
+      "--task",
+      "classification",
+      "--data",
+      "test=idx:" + images + "?input=image&limit=300",
+      "--data",
+      // Raw 0-255 pixels: a forgotten /255 in the serving path.
+      "unscaled=idx:" + images + "?input=image&offset=300&limit=100&scale=1",
+      "--calibration-ranges",
+      int8,
+      "--bootstrap",
+      "0",
+      "--report",
+      dir.toString()
+    };
+    Cli r = Cli.run(args);
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Calibration coverage: ");
+    JsonNode coverage =
+        new ObjectMapper().readTree(dir.resolve("report.json").toFile()).get("calibrationCoverage");
+    assertThat(coverage.get("tensors").asInt()).isEqualTo(7);
+    assertThat(coverage.get("slices").findValuesAsText("slice"))
+        .startsWith("all", "data=test", "data=unscaled");
+    assertThat(coverage.get("slices").get(1).get("rate").asDouble()).isLessThan(1e-5);
+    assertThat(coverage.get("slices").get(2).get("rate").asDouble()).isGreaterThan(0.15);
+    assertThat(coverage.get("slices").get(0).get("worstSamples").get(0).get("sample").asText())
+        .startsWith("unscaled#");
+    assertThat(Files.readString(dir.resolve("report.md")))
+        .contains("### Calibration coverage")
+        .contains("### Samples that clip most");
+    args[args.length - 5] = tmp.resolve("missing.onnx").toString();
+    Cli missing = Cli.run(args);
+    assertThat(missing.exitCode()).isEqualTo(3);
+    assertThat(missing.err()).contains("missing.onnx");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.quantguard.evaluate;
 
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.CalibrationCoverage;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
@@ -45,6 +46,7 @@ public final class Evaluation {
   final List<Data> data;
   final List<Slicer> slicers;
   final DataSource calibration;
+  final Path calibrationRanges;
   final int batchSize;
   final SessionConfig session;
   final Bootstrap bootstrap;
@@ -58,6 +60,7 @@ public final class Evaluation {
     this.data = List.copyOf(b.data);
     this.slicers = List.copyOf(b.slicers);
     this.calibration = b.calibration;
+    this.calibrationRanges = b.calibrationRanges;
     this.batchSize = b.batchSize;
     this.session = b.session;
     this.bootstrap = b.bootstrap;
@@ -87,6 +90,7 @@ public final class Evaluation {
     private final List<Data> data = new ArrayList<>();
     private final List<Slicer> slicers = new ArrayList<>();
     private DataSource calibration;
+    private Path calibrationRanges;
     private int batchSize = 64;
     private SessionConfig session = SessionConfig.defaults();
     private Bootstrap bootstrap = Bootstrap.defaults();
@@ -149,6 +153,17 @@ public final class Evaluation {
     /** Calibration data, read only to count test inputs that also occur in it. */
     public Builder calibration(DataSource source) {
       this.calibration = source;
+      return this;
+    }
+
+    /**
+     * A statically quantized (QDQ) model whose calibrated activation ranges to check the data
+     * against: the baseline also runs with those tensors exposed (untimed), and the report gets the
+     * share of FP32 activations outside the ranges per slice and tensor, and the samples that clip
+     * most ({@link CalibrationCoverage}).
+     */
+    public Builder calibrationRanges(Path quantizedModel) {
+      this.calibrationRanges = Objects.requireNonNull(quantizedModel);
       return this;
     }
 

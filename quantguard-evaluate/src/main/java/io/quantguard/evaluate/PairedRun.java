@@ -1,9 +1,14 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.evaluate.drift.CalibrationRanges;
+import io.quantguard.evaluate.drift.OverflowCounts;
+import io.quantguard.evaluate.drift.OverflowMeter;
+import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.RunEnvironment;
+import io.quantguard.report.CalibrationCoverage;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.Verdicts;
@@ -38,6 +43,12 @@ final class PairedRun<P> {
   /** Slices smaller than this are not called out as the worst. */
   private static final int MIN_WORST_SLICE = 30;
 
+  /** Samples named per slice as clipping most. */
+  private static final int WORST_CLIPPING_SAMPLES = 5;
+
+  /** Characters of a sample's text shown next to its id. */
+  private static final int DETAIL_CHARS = 80;
+
   private record SliceOrder(int slicer, double order, int seen) {}
 
   private final Evaluation ev;
@@ -54,6 +65,8 @@ final class PairedRun<P> {
   private final long[] loadRss;
   private List<InferenceSession> sessions;
   private List<List<String>> outputs;
+  private OverflowProbe probe;
+  private final Map<String, OverflowMeter> coverage = new HashMap<>();
 
   PairedRun(Evaluation ev, Task<P> task) {
     this.ev = ev;
@@ -92,10 +105,17 @@ final class PairedRun<P> {
         loadRss[sessions.size() - 1] = ProcessStats.rssBytes() - before;
         outputs.add(task.outputs(m.name(), s.outputNames()));
       }
+      if (ev.calibrationRanges != null) {
+        CalibrationRanges ranges = CalibrationRanges.of(ModelIO.load(ev.calibrationRanges));
+        probe = OverflowProbe.open(ev.models.get(0).file(), ranges, ev.session);
+      }
       List<EvaluationReport.DataInfo> dataInfo = pass();
       return report(dataInfo);
     } finally {
       sessions.forEach(InferenceSession::close);
+      if (probe != null) {
+        probe.close();
+      }
     }
   }
 
@@ -123,7 +143,9 @@ final class PairedRun<P> {
             predictions.set(m, task.predict(b, timed(m, b)));
           }
           batches++;
-          route(d.name(), b, predictions);
+          // The FP32 activations for calibration coverage: one more baseline run, untimed.
+          OverflowCounts clipping = probe == null ? null : probe.count(b.inputs());
+          route(d.name(), b, predictions, clipping);
           done += b.size();
           ev.progress.update(d.name(), done, d.source().size().orElse(-1));
         }
@@ -161,7 +183,7 @@ final class PairedRun<P> {
     return out;
   }
 
-  private void route(String dataset, Batch b, List<P> predictions) {
+  private void route(String dataset, Batch b, List<P> predictions, OverflowCounts clipping) {
     int n = b.size();
     Map<String, int[]> rows = new LinkedHashMap<>();
     rows.put(ALL, IntStream.range(0, n).toArray());
@@ -182,6 +204,15 @@ final class PairedRun<P> {
       }
       bySlice.forEach((k, v) -> rows.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
     }
+    if (clipping != null) {
+      List<OverflowMeter.Sample> samples = samples(dataset, b);
+      rows.forEach(
+          (slice, r) ->
+              coverage
+                  .computeIfAbsent(
+                      slice, k -> new OverflowMeter(probe.ranges(), WORST_CLIPPING_SAMPLES))
+                  .add(clipping, r, samples));
+    }
     P base = predictions.get(0);
     for (int m = 0; m < models; m++) {
       P mine = predictions.get(m);
@@ -191,6 +222,21 @@ final class PairedRun<P> {
             .add(new Observation<>(dataset, b, base, mine, e.getValue()));
       }
     }
+  }
+
+  /** Each row's id ({@code data#index}) and the start of its text, where it has one. */
+  private static List<OverflowMeter.Sample> samples(String dataset, Batch b) {
+    List<OverflowMeter.Sample> out = new ArrayList<>();
+    for (int r = 0; r < b.size(); r++) {
+      String text = b.attributes().isEmpty() ? null : b.attributes().get(r).get("text");
+      out.add(
+          new OverflowMeter.Sample(
+              dataset + "#" + (b.offset() + r),
+              text == null || text.length() <= DETAIL_CHARS
+                  ? text
+                  : text.substring(0, DETAIL_CHARS) + "…"));
+    }
+    return out;
   }
 
   private String sliceName(int slicer, Slicer.Key k) {
@@ -301,6 +347,7 @@ final class PairedRun<P> {
               r.name(), r.role(), r.file(), r.sizeBytes(), r.slices(), r.worstSlice(), cost, v));
     }
     long peak = ProcessStats.peakRssBytes();
+    CalibrationCoverage covered = probe == null ? null : coverage(slices);
     return new EvaluationReport(
         EvaluationReport.SCHEMA,
         RunEnvironment.current(InferenceSession.runtimeVersion()),
@@ -317,7 +364,30 @@ final class PairedRun<P> {
         reports,
         hygiene,
         peak < 0 ? null : peak,
-        warnings);
+        warnings,
+        covered);
+  }
+
+  private CalibrationCoverage coverage(List<String> slices) {
+    if (!probe.unmatched().isEmpty()) {
+      warn(
+          probe.unmatched().size()
+              + " tensors with a calibrated range are not in the baseline (e.g. "
+              + probe.unmatched().get(0)
+              + "): their coverage is not measured");
+    }
+    if (probe.ranges().ranges().isEmpty()) {
+      warn(
+          ev.calibrationRanges
+              + " has no calibrated activation that the baseline also has: is it a static (QDQ)"
+              + " quantization of the baseline?");
+    }
+    List<CalibrationCoverage.Slice> out = new ArrayList<>();
+    for (String s : slices) {
+      out.add(coverage.get(s).result(s));
+    }
+    return new CalibrationCoverage(
+        ev.calibrationRanges.toString(), probe.ranges().ranges().size(), probe.unmatched(), out);
   }
 
   /** The baseline's own result with the intervals its first candidate's bootstrap drew for it. */

@@ -300,7 +300,8 @@ class PolicyJudgementTest {
         models,
         r.hygiene(),
         r.peakRssBytes(),
-        r.warnings());
+        r.warnings(),
+        r.calibrationCoverage());
   }
 
   @Test
@@ -437,6 +438,7 @@ class PolicyJudgementTest {
         models,
         r.hygiene(),
         r.peakRssBytes(),
-        r.warnings());
+        r.warnings(),
+        r.calibrationCoverage());
   }
 }

@@ -1,5 +1,6 @@
 package io.quantguard.report;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.quantguard.onnx.RunEnvironment;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.Optional;
  * baseline is always the first model.
  *
  * @param tool where the evaluation ran: QuantGuard and ONNX Runtime versions, Java, OS, CPU
+ * @param calibrationCoverage only from an evaluation with calibration ranges; absent otherwise
  */
 public record EvaluationReport(
     String schema,
@@ -21,7 +23,8 @@ public record EvaluationReport(
     List<ModelReport> models,
     Hygiene hygiene,
     Long peakRssBytes,
-    List<String> warnings) {
+    List<String> warnings,
+    @JsonInclude(JsonInclude.Include.NON_NULL) CalibrationCoverage calibrationCoverage) {
 
   public static final String SCHEMA = "quantguard.evaluate/1";
 

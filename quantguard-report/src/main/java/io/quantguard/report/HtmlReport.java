@@ -35,6 +35,8 @@ final class HtmlReport {
     }
     table(tables, t.figures());
     table(tables, t.cost());
+    table(tables, t.calibrationCoverage());
+    table(tables, t.clippingSamples());
     StringBuilder verdicts = new StringBuilder();
     for (EvaluationReport.ModelReport c : report.candidates()) {
       verdicts

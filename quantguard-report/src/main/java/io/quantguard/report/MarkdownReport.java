@@ -22,6 +22,8 @@ final class MarkdownReport {
     }
     table(b, t.figures());
     table(b, t.cost());
+    table(b, t.calibrationCoverage());
+    table(b, t.clippingSamples());
     b.append("### Data hygiene\n\n");
     t.hygiene().forEach(l -> b.append("- ").append(l).append('\n'));
     b.append('\n');
@@ -43,6 +45,9 @@ final class MarkdownReport {
     b.append(t.title()).append("\n\n");
     table(b, t.verdicts());
     table(b, t.headline());
+    if (report.calibrationCoverage() != null) {
+      b.append(t.coverageLine()).append("\n\n");
+    }
     if (!report.warnings().isEmpty()) {
       report.warnings().forEach(w -> b.append("warning: ").append(w).append('\n'));
     }

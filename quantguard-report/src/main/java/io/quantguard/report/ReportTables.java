@@ -289,6 +289,81 @@ final class ReportTables {
                 : " Peak process RSS " + Format.bytes(r.peakRssBytes()) + "."));
   }
 
+  /** Calibration coverage per slice, or an empty table when the evaluation did not measure it. */
+  Table calibrationCoverage() {
+    CalibrationCoverage c = r.calibrationCoverage();
+    List<List<String>> rows = new ArrayList<>();
+    if (c != null) {
+      for (CalibrationCoverage.Slice s :
+          c.slices().subList(0, Math.min(c.slices().size(), MAX_SLICE_ROWS))) {
+        CalibrationCoverage.TensorOverflow worst =
+            s.tensors().isEmpty() ? null : s.tensors().get(0);
+        rows.add(
+            List.of(
+                s.slice(),
+                Format.count(s.samples()),
+                Format.num(s.rate()),
+                worst == null || worst.rate() == 0
+                    ? "—"
+                    : worst.tensor() + " (" + Format.num(worst.rate()) + ")"));
+      }
+    }
+    return new Table(
+        "Calibration coverage",
+        List.of(
+            "slice", "samples", "FP32 activations outside the calibrated range", "worst tensor"),
+        rows,
+        c == null
+            ? null
+            : "Ranges of "
+                + c.tensors()
+                + " activation tensors read from "
+                + c.quantizedModel()
+                + "; a value counts when it is more than half a quantization step outside its"
+                + " range, where the quantized model clips it."
+                + (c.unmatched().isEmpty()
+                    ? ""
+                    : " Not in the baseline, not measured: " + c.unmatched().size() + " tensors."));
+  }
+
+  /** One sentence on calibration coverage for the terminal summary. */
+  String coverageLine() {
+    CalibrationCoverage c = r.calibrationCoverage();
+    CalibrationCoverage.Slice all = c.slices().get(0);
+    CalibrationCoverage.TensorOverflow worst =
+        all.tensors().isEmpty() ? null : all.tensors().get(0);
+    return "Calibration coverage: "
+        + Format.num(all.rate())
+        + " of the FP32 activations of "
+        + c.tensors()
+        + " tensors fall outside the ranges calibrated in "
+        + c.quantizedModel()
+        + (worst == null || worst.rate() == 0
+            ? "."
+            : " (worst: " + worst.tensor() + ", " + Format.num(worst.rate()) + ").");
+  }
+
+  /** The samples of all data whose activations clip most. */
+  Table clippingSamples() {
+    CalibrationCoverage c = r.calibrationCoverage();
+    List<List<String>> rows = new ArrayList<>();
+    if (c != null) {
+      for (CalibrationCoverage.ClippingSample s : c.slices().get(0).worstSamples()) {
+        rows.add(
+            List.of(
+                s.sample(),
+                Format.num(s.rate()),
+                s.worstTensor() + " (" + Format.num(s.worstTensorRate()) + ")",
+                s.detail() == null ? "" : s.detail()));
+      }
+    }
+    return new Table(
+        "Samples that clip most",
+        List.of("sample", "share clipped", "worst tensor", "text"),
+        rows,
+        null);
+  }
+
   List<String> hygiene() {
     EvaluationReport.Hygiene h = r.hygiene();
     List<String> lines = new ArrayList<>();

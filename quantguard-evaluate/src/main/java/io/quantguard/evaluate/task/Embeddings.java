@@ -1,9 +1,9 @@
 package io.quantguard.evaluate.task;
 
 /** One embedding vector per row, row-major {@code [rows, dim]}. */
-record Embeddings(float[] vectors, int rows, int dim) {
+public record Embeddings(float[] vectors, int rows, int dim) {
   /** Offset of row {@code r}'s first element. */
-  int at(int r) {
+  public int at(int r) {
     return r * dim;
   }
 }

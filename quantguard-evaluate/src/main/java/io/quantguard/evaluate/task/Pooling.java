@@ -17,17 +17,18 @@ import java.util.Locale;
  *   <li>{@code cls}: e = h<sub>0</sub>, the first token's state
  * </ul>
  *
- * A model that already outputs [batch, dim] vectors is used as it is (only normalized).
+ * A model that already outputs [batch, dim] vectors is used as it is (only normalized). Public for
+ * drift monitoring, which summarizes the same sentence embeddings.
  */
-enum Pooling {
+public enum Pooling {
   MEAN,
   CLS;
 
-  static Pooling parse(String s) {
+  public static Pooling parse(String s) {
     return valueOf(s.toUpperCase(Locale.ROOT));
   }
 
-  Embeddings embed(Batch batch, Tensor states, String outputName, boolean normalize) {
+  public Embeddings embed(Batch batch, Tensor states, String outputName, boolean normalize) {
     long[] s = states.shape();
     float[] h = states.toFloats();
     float[] out;
