@@ -49,6 +49,7 @@ public final class InferenceServer implements AutoCloseable {
   private volatile boolean ready;
   private volatile boolean draining;
   private Javalin app;
+  private int port;
 
   private InferenceServer(Builder b) {
     this.config = b.config;
@@ -128,6 +129,7 @@ public final class InferenceServer implements AutoCloseable {
     try {
       app = Javalin.create(c -> configure(c));
       app.start(config.host(), config.port());
+      port = app.port();
       for (ModelSource source : sources) {
         Served s = open(source);
         if (served.putIfAbsent(s.key(), s) != null) {
@@ -230,7 +232,7 @@ public final class InferenceServer implements AutoCloseable {
 
   /** The port the server listens on (useful with port 0). */
   public int port() {
-    return app.port();
+    return port;
   }
 
   /** {@code http://HOST:PORT}. */

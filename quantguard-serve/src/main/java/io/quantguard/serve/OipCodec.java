@@ -350,7 +350,7 @@ final class OipCodec {
         for (int i = 0; i < count; i++) {
           JsonNode v = values.get(i);
           if (!v.isNumber()) {
-            throw notA(name, i, v, "number");
+            throw notA(name, i, v, "a number");
           }
           f[i] = v.floatValue();
         }
@@ -405,7 +405,7 @@ final class OipCodec {
 
   private static long integer(String name, int i, JsonNode v, long min, long max) {
     if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw notA(name, i, v, "integer");
+      throw notA(name, i, v, "an integer");
     }
     long x = v.longValue();
     if (x < min || x > max) {
@@ -434,7 +434,7 @@ final class OipCodec {
             + i
             + " is "
             + (shown.length() > 40 ? shown.substring(0, 40) + "..." : shown)
-            + ", not a "
+            + ", not "
             + what);
   }
 
@@ -525,32 +525,75 @@ final class OipCodec {
       }
       g.writeArrayFieldStart("outputs");
       for (InferRequest.RequestedOutput o : wanted) {
-        Tensor t = outputs.get(o.name());
-        g.writeStartObject();
-        g.writeStringField("name", o.name());
-        g.writeStringField("datatype", OipDatatype.nameOf(t.type()));
-        g.writeArrayFieldStart("shape");
-        for (long d : t.shape()) {
-          g.writeNumber(d);
-        }
-        g.writeEndArray();
-        if (o.binary()) {
-          g.writeObjectFieldStart("parameters");
-          g.writeNumberField("binary_data_size", byteSize(t));
-          g.writeEndObject();
-          binary.add(t);
-        } else {
-          g.writeArrayFieldStart("data");
-          writeData(g, t);
-          g.writeEndArray();
-        }
-        g.writeEndObject();
+        writeTensor(g, o.name(), outputs.get(o.name()), o.binary(), binary);
       }
       g.writeEndArray();
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return withBinary(json, binary);
+  }
+
+  /**
+   * Encodes a request (what a client sends): the inputs as JSON data or, with {@code binaryInputs},
+   * as binary tensor data; {@code binaryOutputs} asks for every output as binary.
+   */
+  static Encoded encodeRequest(
+      String id, Map<String, Tensor> inputs, boolean binaryInputs, boolean binaryOutputs) {
+    ByteArrayOutputStream json = new ByteArrayOutputStream(1024);
+    List<Tensor> binary = new ArrayList<>();
+    try (JsonGenerator g = JSON.getFactory().createGenerator(json)) {
+      g.writeStartObject();
+      if (id != null) {
+        g.writeStringField("id", id);
+      }
+      if (binaryOutputs) {
+        g.writeObjectFieldStart("parameters");
+        g.writeBooleanField("binary_data_output", true);
+        g.writeEndObject();
+      }
+      g.writeArrayFieldStart("inputs");
+      for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+        writeTensor(g, e.getKey(), e.getValue(), binaryInputs, binary);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return withBinary(json, binary);
+  }
+
+  /**
+   * Writes {@code {"name", "datatype", "shape", "data"}}, or {@code "parameters":
+   * {"binary_data_size"}} in place of data with the tensor added to {@code binary}.
+   */
+  private static void writeTensor(
+      JsonGenerator g, String name, Tensor t, boolean asBinary, List<Tensor> binary)
+      throws IOException {
+    g.writeStartObject();
+    g.writeStringField("name", name);
+    g.writeStringField("datatype", OipDatatype.nameOf(t.type()));
+    g.writeArrayFieldStart("shape");
+    for (long d : t.shape()) {
+      g.writeNumber(d);
+    }
+    g.writeEndArray();
+    if (asBinary) {
+      g.writeObjectFieldStart("parameters");
+      g.writeNumberField("binary_data_size", byteSize(t));
+      g.writeEndObject();
+      binary.add(t);
+    } else {
+      g.writeArrayFieldStart("data");
+      writeData(g, t);
+      g.writeEndArray();
+    }
+    g.writeEndObject();
+  }
+
+  private static Encoded withBinary(ByteArrayOutputStream json, List<Tensor> binary) {
     int jsonLength = json.size();
     for (Tensor t : binary) {
       byte[] raw = toBinary(t);

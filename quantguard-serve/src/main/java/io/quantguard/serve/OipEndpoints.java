@@ -76,13 +76,6 @@ final class OipEndpoints {
           LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
           error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
         });
-    r.error(
-        404,
-        ctx -> {
-          if (ctx.attribute(ENDPOINT) == null) {
-            error(ctx, 404, "no endpoint " + ctx.method() + " " + ctx.path());
-          }
-        });
     r.after(
         ctx -> {
           Long start = ctx.attribute(START);

@@ -62,6 +62,15 @@ final class Http {
     return send(b);
   }
 
+  /** Posts an inference request body with its headers. */
+  static Response post(String url, RequestBody body) {
+    String[] h =
+        body.headers().entrySet().stream()
+            .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
+            .toArray(String[]::new);
+    return post(url, body.bytes(), h);
+  }
+
   static Response postJson(String url, String body, String... headers) {
     String[] h = new String[headers.length + 2];
     h[0] = "Content-Type";
