@@ -128,7 +128,15 @@ public final class InferenceServer implements AutoCloseable {
   public InferenceServer start() {
     try {
       app = Javalin.create(c -> configure(c));
-      app.start(config.host(), config.port());
+      try {
+        app.start(config.host(), config.port());
+      } catch (io.javalin.util.JavalinBindException e) {
+        throw new InvalidInputException(
+            "--host " + config.host() + " --port " + config.port(),
+            "cannot be bound: " + e.getMessage(),
+            "pick a free port (0 picks one) or stop what listens there",
+            e);
+      }
       port = app.port();
       for (ModelSource source : sources) {
         Served s = open(source);
