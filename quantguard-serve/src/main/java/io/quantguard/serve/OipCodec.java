@@ -44,6 +44,12 @@ final class OipCodec {
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .build();
 
+  /**
+   * The largest JSON part of a request. A JSON tensor costs a tree node per element, several times
+   * its text in memory, so large tensors must come as binary data, which costs its own size.
+   */
+  static final int MAX_JSON_BYTES = 16 << 20;
+
   private OipCodec() {}
 
   /** A response body; {@code jsonLength} is the JSON part's size when binary data follows it. */
@@ -71,6 +77,15 @@ final class OipCodec {
               + " but the body has "
               + body.length
               + " bytes");
+    }
+    if (headerLength > MAX_JSON_BYTES) {
+      throw new OipException(
+          413,
+          "the request's JSON is "
+              + headerLength
+              + " bytes; this server reads at most "
+              + MAX_JSON_BYTES
+              + " bytes of JSON: send large tensors as binary tensor data");
     }
     JsonNode root;
     try {
