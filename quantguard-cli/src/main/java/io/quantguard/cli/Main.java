@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
       GateCommand.class,
       RegistryCommand.class,
       AuditCommand.class,
+      ServeCommand.class,
+      ServeBenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -1,0 +1,134 @@
+package io.quantguard.cli;
+
+import io.quantguard.evaluate.bench.LatencyStats;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.serve.LoadGenerator;
+import io.quantguard.serve.RequestBody;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard serve-bench}: closed-loop load on a running server's inference endpoint, at
+ * several client counts, with latency percentiles and throughput.
+ */
+@Command(
+    name = "serve-bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Load a running server (quantguard serve, or any Open Inference Protocol v2 server) with N"
+          + " concurrent closed-loop clients and report throughput and p50/p95/p99 latency.",
+      "Requests are random inputs shaped from the model's metadata; run it once with the server"
+          + " batching and once with --max-batch-size 1 to see what batching buys."
+    })
+final class ServeBenchCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(paramLabel = "URL", description = "the server, e.g. http://127.0.0.1:8080")
+  String url;
+
+  @Option(names = "--model", required = true, description = "the model name")
+  String model;
+
+  @Option(names = "--version", description = "a version (default: the model's default)")
+  Integer version;
+
+  @Option(
+      names = "--clients",
+      split = ",",
+      defaultValue = "1,8,32",
+      description = "concurrent clients, one run each (default: ${DEFAULT-VALUE})")
+  List<Integer> clients;
+
+  @Option(names = "--duration-s", defaultValue = "10", description = "measured seconds per run")
+  double durationS;
+
+  @Option(names = "--warmup-s", defaultValue = "2", description = "unmeasured seconds first")
+  double warmupS;
+
+  @Option(names = "--rows", defaultValue = "1", description = "rows per request (batch dimension)")
+  int rows;
+
+  @Option(
+      names = "--free-dim",
+      defaultValue = "16",
+      description =
+          "size of other free dimensions, e.g. sequence length (default: ${DEFAULT-VALUE})")
+  int freeDim;
+
+  @Option(names = "--binary", description = "send and receive binary tensor data, not JSON")
+  boolean binary;
+
+  @Option(names = "--json", description = "print JSON")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    if (clients.stream().anyMatch(c -> c < 1) || durationS <= 0 || warmupS < 0 || rows < 1) {
+      throw new InvalidInputException(
+          "--clients/--duration-s/--warmup-s/--rows",
+          "must be positive",
+          "e.g. --clients 1,8,32 --duration-s 10");
+    }
+    String base = url.replaceAll("/+$", "") + "/v2/models/" + model;
+    if (version != null) {
+      base += "/versions/" + version;
+    }
+    List<RequestBody> bodies =
+        LoadGenerator.randomRequests(URI.create(base), 64, rows, freeDim, binary, 42);
+    List<LoadGenerator.Call> calls =
+        bodies.stream().map(b -> new LoadGenerator.Call(b, 200)).toList();
+    PrintWriter out = spec.commandLine().getOut();
+    if (!json) {
+      out.printf(
+          "%-8s %12s %9s %9s %9s %9s %11s%n",
+          "clients", "requests/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "unexpected");
+    }
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (int c : clients) {
+      LoadGenerator.Result r =
+          LoadGenerator.run(
+              new LoadGenerator.Plan(
+                  URI.create(base + "/infer"),
+                  calls,
+                  c,
+                  Duration.ofMillis(Math.round(warmupS * 1000)),
+                  Duration.ofMillis(Math.round(durationS * 1000))));
+      LatencyStats l = r.latency();
+      if (json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("clients", c);
+        m.put("requests", r.requests());
+        m.put("ok", r.ok());
+        m.put("unexpected", r.unexpected());
+        m.put("throughput_per_s", r.throughput());
+        m.put("latency_ms", l);
+        m.put("statuses", r.statuses());
+        runs.add(m);
+      } else {
+        out.printf(
+            "%-8d %12.1f %9.2f %9.2f %9.2f %9.2f %11d%n",
+            c, r.throughput(), l.p50Ms(), l.p95Ms(), l.p99Ms(), l.maxMs(), r.unexpected());
+        r.firstUnexpected().forEach(u -> out.println("  " + u));
+      }
+    }
+    if (json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("url", base + "/infer");
+      doc.put("rows", rows);
+      doc.put("binary", binary);
+      doc.put("runs", runs);
+      Output.json(out, doc);
+    }
+    return ExitCodes.OK;
+  }
+}

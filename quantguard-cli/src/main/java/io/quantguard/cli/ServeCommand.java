@@ -1,0 +1,230 @@
+package io.quantguard.cli;
+
+import io.quantguard.cli.registry.StoreOptions;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.QuantGuard;
+import io.quantguard.registry.ArtifactRef;
+import io.quantguard.registry.Registry;
+import io.quantguard.serve.BatchPolicy;
+import io.quantguard.serve.BearerTokenGuard;
+import io.quantguard.serve.InferenceServer;
+import io.quantguard.serve.ModelKey;
+import io.quantguard.serve.ModelSource;
+import io.quantguard.serve.ServerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard serve}: models from the registry (or files) over the Open Inference Protocol v2
+ * REST API, until SIGTERM or Ctrl-C, which drain requests in flight before the sessions close
+ * (library: {@code io.quantguard.serve}).
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serve models over the Open Inference Protocol v2 (KServe v2) REST API, with dynamic"
+          + " batching, Prometheus metrics at /metrics and graceful shutdown (SIGTERM drains).",
+      "Models come from the registry (--model NAME, NAME@production, NAME@3; a bare name means"
+          + " its production version) or from files (--model-file NAME=PATH)."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Mixin StoreOptions store;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--model",
+      paramLabel = "NAME[@STAGE|@VERSION]",
+      description = "a registry model to serve (repeatable); the first of a name is its default")
+  List<String> models = new ArrayList<>();
+
+  @Option(
+      names = "--model-file",
+      paramLabel = "NAME[@VERSION]=PATH",
+      description = "an ONNX file to serve as NAME (version 1 unless given; repeatable)")
+  List<String> files = new ArrayList<>();
+
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      description = "address to bind (default: ${DEFAULT-VALUE}, this machine only)")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "0 picks a free port")
+  int port;
+
+  @Option(
+      names = "--threads",
+      description =
+          "ONNX Runtime threads in all (default: every core), split evenly over the served"
+              + " versions")
+  Integer threads;
+
+  @Option(
+      names = "--max-batch-size",
+      defaultValue = "32",
+      description = "rows per dynamic batch; 1 turns batching off (default: ${DEFAULT-VALUE})")
+  int maxBatchSize;
+
+  @Option(
+      names = "--max-delay-ms",
+      defaultValue = "2",
+      description = "how long a batch waits for more requests (default: ${DEFAULT-VALUE})")
+  double maxDelayMs;
+
+  @Option(
+      names = "--max-queue",
+      defaultValue = "256",
+      description = "requests waiting per version before 429 (default: ${DEFAULT-VALUE})")
+  int maxQueue;
+
+  @Option(
+      names = "--max-body-mb",
+      defaultValue = "64",
+      description = "largest request body; larger ones get 413 (default: ${DEFAULT-VALUE})")
+  double maxBodyMb;
+
+  @Option(
+      names = "--allow-non-finite",
+      description = "accept NaN and infinity in FP32 inputs (refused with 400 by default)")
+  boolean allowNonFinite;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "bearer token for load/unload (default: $QUANTGUARD_TOKEN; without one they are refused)")
+  Path tokenFile;
+
+  @Option(
+      names = "--drain-timeout-s",
+      defaultValue = "30",
+      description = "how long shutdown waits for requests in flight (default: ${DEFAULT-VALUE})")
+  int drainTimeoutS;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (models.isEmpty() && files.isEmpty()) {
+      spec.commandLine().getErr().println("error: nothing to serve: give --model or --model-file");
+      return ExitCodes.USAGE;
+    }
+    ServerConfig config = config();
+    InferenceServer.Builder builder =
+        InferenceServer.builder().config(config).version(QuantGuard.VERSION);
+    if (!models.isEmpty()) {
+      Registry registry = store.open();
+      for (String m : models) {
+        builder.model(new ModelSource.Registered(registry, ArtifactRef.parse(m)));
+      }
+    }
+    files.forEach(f -> builder.model(ModelSource.parseFile(f)));
+    InferenceServer server = builder.build().start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              server.close();
+              stopped.countDown();
+            },
+            "quantguard-serve-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    report(out, server, config);
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      // Stopped in-process (tests, embedding): drain and close as SIGTERM would.
+      server.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is exiting anyway; the hook closes the server.
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private ServerConfig config() {
+    if (maxDelayMs < 0 || maxBodyMb <= 0 || drainTimeoutS < 0) {
+      throw new InvalidInputException(
+          "--max-delay-ms/--max-body-mb/--drain-timeout-s",
+          "must not be negative (and the body limit above 0)",
+          "give a delay >= 0, a body limit > 0 and a drain timeout >= 0");
+    }
+    BatchPolicy batching;
+    try {
+      batching =
+          new BatchPolicy(maxBatchSize, Duration.ofNanos(Math.round(maxDelayMs * 1e6)), maxQueue);
+      return new ServerConfig(
+          host,
+          port,
+          threads != null ? threads : Runtime.getRuntime().availableProcessors(),
+          batching,
+          Math.round(Math.min(maxBodyMb * (1 << 20), Integer.MAX_VALUE - 16)),
+          !allowNonFinite,
+          Duration.ofSeconds(drainTimeoutS),
+          BearerTokenGuard.from(tokenFile, System.getenv("QUANTGUARD_TOKEN")));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(
+          "serve options", e.getMessage(), "see quantguard serve --help");
+    }
+  }
+
+  private void report(PrintWriter out, InferenceServer server, ServerConfig config) {
+    Map<ModelKey, String> served = server.models();
+    if (store.json()) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("url", server.url());
+      Map<String, String> m = new LinkedHashMap<>();
+      served.forEach((k, v) -> m.put(k.toString(), v));
+      doc.put("models", m);
+      doc.put("threads_per_version", server.threadsPerVersion());
+      doc.put("max_batch_size", config.batching().maxBatchSize());
+      doc.put("token", config.guard().configured());
+      Output.json(out, doc);
+      return;
+    }
+    out.printf("Serving     %s (Open Inference Protocol v2)%n", server.url());
+    served.forEach((k, origin) -> out.printf("Model       %-20s %s%n", k, origin));
+    out.printf(
+        "Threads     %d per version (%d in all over %d)%n",
+        server.threadsPerVersion(), config.threads(), served.size());
+    out.printf(
+        "Batching    %s%n",
+        config.batching().enabled()
+            ? "up to "
+                + config.batching().maxBatchSize()
+                + " rows within "
+                + config.batching().maxDelay().toNanos() / 1e6
+                + " ms, "
+                + config.batching().maxQueue()
+                + " waiting at most"
+            : "off");
+    out.printf(
+        "Token       %s%n",
+        config.guard().configured()
+            ? "set: load/unload need Authorization: Bearer TOKEN"
+            : "none: load/unload are refused");
+    if (!isLoopback(config.host()) && !config.guard().configured()) {
+      out.printf(
+          "Warning     %s is reachable from other machines and there is no token%n", config.host());
+    }
+    out.println("Metrics     " + server.url() + "/metrics");
+    out.println("Stop        Ctrl-C or SIGTERM (requests in flight finish first)");
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
+  }
+}

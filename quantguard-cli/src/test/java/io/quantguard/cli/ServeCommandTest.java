@@ -1,0 +1,167 @@
+package io.quantguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TestModels;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code quantguard serve} end to end, in-process on port 0: the Fashion-MNIST CNN registered and
+ * promoted, served from the registry, one request, {@code serve-bench} against it, then stopped.
+ */
+class ServeCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path tmp;
+
+  @Test
+  void servesTheProductionVersionFromTheRegistry() throws Exception {
+    String registry = tmp.resolve("registry").toString();
+    Path cnn = TestModels.fashionCnn();
+    // Version 2: the same network with a note in its metadata, so a different file.
+    OnnxModel noted = ModelIO.load(cnn);
+    noted.putMetadata("note", "retrained");
+    Path cnn2 = tmp.resolve("cnn2.onnx");
+    ModelIO.save(noted, cnn2);
+    for (Path p : new Path[] {cnn, cnn2}) {
+      Cli reg =
+          Cli.run("registry", "register", p.toString(), "--name", "cnn", "--registry", registry);
+      assertThat(reg.exitCode()).as(reg.err()).isZero();
+    }
+    assertThat(
+            Cli.run("registry", "promote", "cnn@1", "--reason", "baseline", "--registry", registry)
+                .exitCode())
+        .isZero();
+
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    AtomicInteger exit = new AtomicInteger(-1);
+    Thread serving =
+        new Thread(
+            () ->
+                exit.set(
+                    Main.run(
+                        new String[] {
+                          "serve",
+                          "--registry",
+                          registry,
+                          "--model",
+                          "cnn",
+                          "--port",
+                          "0",
+                          "--threads",
+                          "2"
+                        },
+                        new PrintWriter(out, true),
+                        new PrintWriter(err, true))));
+    serving.start();
+    Pattern listening = Pattern.compile("Serving\\s+(http://127\\.0\\.0\\.1:\\d+)");
+    String url = null;
+    for (int i = 0; i < 600 && url == null && serving.isAlive(); i++) {
+      Matcher m = listening.matcher(out.toString());
+      url = m.find() ? m.group(1) : null;
+      Thread.sleep(100);
+    }
+    assertThat(url).as("stdout: %s%nstderr: %s", out, err).isNotNull();
+    try {
+      // The bare name means production: version 1, although 2 is newer.
+      assertThat(out.toString()).contains("cnn@1").contains("registry cnn@1 (production, sha256 ");
+      JsonNode meta = get(url + "/v2/models/cnn");
+      assertThat(meta.path("versions").toString()).isEqualTo("[\"1\"]");
+
+      String ones = String.join(",", Collections.nCopies(784, "0.5"));
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(url + "/v2/models/cnn/infer"))
+                      .header("Content-Type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"inputs\":[{\"name\":\"image\",\"shape\":[1,1,28,28],"
+                                  + "\"datatype\":\"FP32\",\"data\":["
+                                  + ones
+                                  + "]}]}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode logits = JSON.readTree(r.body()).path("outputs").get(0);
+      assertThat(logits.path("shape").toString()).isEqualTo("[1,10]");
+
+      Cli bench =
+          Cli.run(
+              "serve-bench",
+              url,
+              "--model",
+              "cnn",
+              "--clients",
+              "1,2",
+              "--duration-s",
+              "1",
+              "--warmup-s",
+              "0.2",
+              "--json");
+      assertThat(bench.exitCode()).as(bench.err()).isZero();
+      JsonNode runs = JSON.readTree(bench.out()).path("runs");
+      assertThat(runs.size()).isEqualTo(2);
+      assertThat(runs.get(1).path("clients").asInt()).isEqualTo(2);
+      assertThat(runs.get(1).path("ok").asLong()).isPositive();
+      assertThat(runs.get(1).path("unexpected").asLong()).isZero();
+      assertThat(runs.get(1).path("latency_ms").path("p99Ms").asDouble()).isPositive();
+    } finally {
+      serving.interrupt();
+      serving.join(60_000);
+    }
+    assertThat(exit.get()).as(err.toString()).isZero();
+  }
+
+  @Test
+  void badInvocationsExitWithTheirCodes() {
+    Cli none = Cli.run("serve");
+    assertThat(none.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(none.err()).contains("nothing to serve");
+    Cli missing =
+        Cli.run("serve", "--model-file", "cnn=" + tmp.resolve("missing.onnx"), "--port", "0");
+    assertThat(missing.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(missing.err()).contains("missing.onnx").contains("no such file");
+    Cli badName =
+        Cli.run("serve", "--model-file", "../etc=" + TestModels.fashionCnn(), "--port", "0");
+    assertThat(badName.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(badName.err()).contains("'../etc' is not a model name");
+    Cli unregistered =
+        Cli.run(
+            "serve",
+            "--registry",
+            tmp.resolve("empty").toString(),
+            "--model",
+            "cnn",
+            "--port",
+            "0");
+    assertThat(unregistered.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+  }
+
+  private static JsonNode get(String url) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
+  }
+}

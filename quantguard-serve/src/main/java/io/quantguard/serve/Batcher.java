@@ -1,0 +1,259 @@
+package io.quantguard.serve;
+
+import io.micrometer.core.instrument.Gauge;
+import io.quantguard.runtime.Tensor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The queue and the single worker of one served version (see {@link BatchPolicy}). The worker
+ * blocks on the queue while it is empty; when a request arrives it waits at most {@code maxDelay}
+ * for more that stack with it, then runs them as one batch and hands each request its own rows.
+ * Requests stack when the model's first dimension is free on every input and output and their other
+ * dimensions and types agree; anything else runs alone, in arrival order.
+ *
+ * <p>A request never suffers for another: when a stacked run fails (one request's data makes ONNX
+ * Runtime refuse, say) or returns outputs whose first dimension is not the batch, each request of
+ * the batch is run again alone, and only the one at fault fails.
+ *
+ * <p>Only the worker calls the runner, and {@link #stop} closes the runner after the worker has
+ * finished everything queued, so a session is never closed under a run.
+ */
+final class Batcher {
+  private record Job(
+      Map<String, Tensor> inputs,
+      List<String> outputs,
+      int rows,
+      String stackKey,
+      CompletableFuture<Map<String, Tensor>> result) {}
+
+  private static final Job STOP = new Job(Map.of(), List.of(), 0, null, null);
+
+  private final ModelKey key;
+  private final ModelSignature signature;
+  private final ModelRunner runner;
+  private final BatchPolicy policy;
+  private final ServerMetrics metrics;
+  private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final Thread worker;
+  private final Gauge depthGauge;
+  private boolean accepting = true;
+
+  Batcher(
+      ModelKey key,
+      ModelSignature signature,
+      ModelRunner runner,
+      BatchPolicy policy,
+      ServerMetrics metrics) {
+    this.key = key;
+    this.signature = signature;
+    this.runner = runner;
+    this.policy = policy;
+    this.metrics = metrics;
+    this.depthGauge = metrics.queue(key, waiting::get);
+    this.worker = new Thread(this::work, "quantguard-batch-" + key);
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  ModelKey key() {
+    return key;
+  }
+
+  ModelSignature signature() {
+    return signature;
+  }
+
+  int depth() {
+    return waiting.get();
+  }
+
+  /**
+   * Queues a request (inputs already checked against the signature).
+   *
+   * @throws OipException 429 when the queue is full, 503 once the version is stopping
+   */
+  CompletableFuture<Map<String, Tensor>> submit(Map<String, Tensor> inputs, List<String> outputs) {
+    int rows = rows(inputs);
+    Job job = new Job(inputs, outputs, rows, stackKey(inputs, rows), new CompletableFuture<>());
+    synchronized (this) {
+      if (!accepting) {
+        throw OipException.unavailable("model " + key + " is being unloaded; retry");
+      }
+      if (waiting.incrementAndGet() > policy.maxQueue()) {
+        waiting.decrementAndGet();
+        throw new OipException(
+            429,
+            "model "
+                + key
+                + " has "
+                + policy.maxQueue()
+                + " requests waiting; retry after a moment");
+      }
+      queue.add(job);
+    }
+    return job.result;
+  }
+
+  /** Rows along the first dimension when every input agrees on it; otherwise -1. */
+  static int rows(Map<String, Tensor> inputs) {
+    int rows = -1;
+    for (Tensor t : inputs.values()) {
+      if (t.rank() == 0 || (rows >= 0 && t.batchSize() != rows)) {
+        return -1;
+      }
+      rows = t.batchSize();
+    }
+    return rows;
+  }
+
+  /** The key requests must share to be stacked, or null when this one must run alone. */
+  private String stackKey(Map<String, Tensor> inputs, int rows) {
+    if (!policy.enabled() || !signature.batchable() || rows < 1 || rows >= policy.maxBatchSize()) {
+      return null;
+    }
+    StringBuilder k = new StringBuilder();
+    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+      long[] s = e.getValue().shape();
+      k.append(e.getKey()).append(':').append(e.getValue().type().name());
+      for (int i = 1; i < s.length; i++) {
+        k.append(',').append(s[i]);
+      }
+      k.append(';');
+    }
+    return k.toString();
+  }
+
+  private void work() {
+    Job held = null;
+    try {
+      while (true) {
+        Job first = held != null ? held : take();
+        held = null;
+        if (first == STOP) {
+          return;
+        }
+        List<Job> batch = new ArrayList<>();
+        batch.add(first);
+        int rows = first.rows;
+        if (first.stackKey != null) {
+          long deadline = System.nanoTime() + policy.maxDelay().toNanos();
+          while (rows < policy.maxBatchSize()) {
+            Job next = poll(deadline - System.nanoTime());
+            if (next == null) {
+              break;
+            }
+            if (next == STOP
+                || !first.stackKey.equals(next.stackKey)
+                || rows + next.rows > policy.maxBatchSize()) {
+              held = next;
+              break;
+            }
+            batch.add(next);
+            rows += next.rows;
+          }
+        }
+        run(batch, rows);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private Job take() throws InterruptedException {
+    Job j = queue.take();
+    if (j != STOP) {
+      waiting.decrementAndGet();
+    }
+    return j;
+  }
+
+  /** The next job within {@code nanos} (at once, without waiting, when the time is up). */
+  private Job poll(long nanos) throws InterruptedException {
+    Job j = nanos > 0 ? queue.poll(nanos, TimeUnit.NANOSECONDS) : queue.poll();
+    if (j != null && j != STOP) {
+      waiting.decrementAndGet();
+    }
+    return j;
+  }
+
+  private void run(List<Job> batch, int rows) {
+    if (batch.size() == 1) {
+      runAlone(batch.get(0));
+      return;
+    }
+    Map<String, Tensor> stacked = new LinkedHashMap<>();
+    for (String name : batch.get(0).inputs.keySet()) {
+      stacked.put(name, Tensor.concat(batch.stream().map(j -> j.inputs.get(name)).toList()));
+    }
+    Set<String> wanted = new LinkedHashSet<>();
+    batch.forEach(j -> wanted.addAll(j.outputs));
+    Map<String, Tensor> out;
+    try {
+      out = runner.run(stacked, wanted);
+    } catch (RuntimeException e) {
+      batch.forEach(this::runAlone);
+      return;
+    }
+    if (out.values().stream().anyMatch(t -> t.rank() == 0 || t.batchSize() != rows)) {
+      batch.forEach(this::runAlone);
+      return;
+    }
+    metrics.batch(key, batch.size(), rows);
+    int at = 0;
+    for (Job j : batch) {
+      Map<String, Tensor> mine = new LinkedHashMap<>();
+      for (String o : j.outputs) {
+        mine.put(o, out.get(o).slice(at, at + j.rows));
+      }
+      at += j.rows;
+      j.result.complete(mine);
+    }
+  }
+
+  private void runAlone(Job j) {
+    try {
+      Map<String, Tensor> out = runner.run(j.inputs, j.outputs);
+      metrics.batch(key, 1, Math.max(j.rows, 1));
+      j.result.complete(out);
+    } catch (RuntimeException e) {
+      j.result.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * Stops taking requests, lets the worker finish everything queued (waiting at most {@code
+   * timeout}), then closes the runner.
+   */
+  void stop(Duration timeout) {
+    synchronized (this) {
+      if (!accepting) {
+        return;
+      }
+      accepting = false;
+      queue.add(STOP);
+    }
+    try {
+      worker.join(Math.max(1, timeout.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (worker.isAlive()) {
+      // Still inside a run past the timeout: closing now would pull the session from under it.
+      worker.interrupt();
+      return;
+    }
+    metrics.remove(depthGauge);
+    runner.close();
+  }
+}

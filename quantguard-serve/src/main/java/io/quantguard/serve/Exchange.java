@@ -1,0 +1,25 @@
+package io.quantguard.serve;
+
+import io.quantguard.runtime.Tensor;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One inference request after both its versions finished: the decoded inputs, the primary's outcome
+ * (what the client got) and the shadow's, when the route had one. This is what a live paired
+ * comparison, error and latency monitors, and drift statistics read.
+ *
+ * @param requestId the client's {@code id}, or null
+ */
+public record Exchange(
+    String requestId, Map<String, Tensor> inputs, Outcome primary, Outcome shadow) {
+  public Exchange {
+    inputs = Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  public Optional<Outcome> shadowOutcome() {
+    return Optional.ofNullable(shadow);
+  }
+}

@@ -1,0 +1,369 @@
+package io.quantguard.serve;
+
+import io.javalin.Javalin;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.runtime.SessionConfig;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+
+/**
+ * An Open Inference Protocol v2 server over ONNX Runtime: the models of a registry (or plain
+ * files), dynamic batching per version, Prometheus metrics and graceful shutdown. See the package
+ * documentation for the endpoints and the request path.
+ *
+ * <pre>{@code
+ * try (InferenceServer server = InferenceServer.builder()
+ *     .config(ServerConfig.defaults().withPort(0))
+ *     .model(new ModelSource.File("cnn", 1, Path.of("cnn.onnx")))
+ *     .build()
+ *     .start()) {
+ *   // POST server.url() + "/v2/models/cnn/infer"
+ * }
+ * }</pre>
+ */
+public final class InferenceServer implements AutoCloseable {
+  /** One served version: its batcher owns its runner. */
+  record Served(ModelKey key, String origin, Batcher batcher) {}
+
+  private final ServerConfig config;
+  private final String version;
+  private final List<ModelSource> sources;
+  private final Router router;
+  private final ExchangeObserver observer;
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
+  private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
+  private final ModelCatalog catalog = new Catalog();
+  private final ExecutorService responders;
+  private final ThreadPoolExecutor observers;
+  private volatile boolean ready;
+  private volatile boolean draining;
+  private Javalin app;
+  private int port;
+
+  private InferenceServer(Builder b) {
+    this.config = b.config;
+    this.version = b.version;
+    this.sources = List.copyOf(b.sources);
+    this.router = b.router;
+    this.observer = b.observer;
+    int cores = Runtime.getRuntime().availableProcessors();
+    this.responders =
+        Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
+    this.observers =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(1024),
+            daemon("quantguard-observe"),
+            (task, pool) -> metrics.droppedObservation());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a server; nothing is opened until {@link #start}. */
+  public static final class Builder {
+    private ServerConfig config = ServerConfig.defaults();
+    private String version = "unknown";
+    private final List<ModelSource> sources = new ArrayList<>();
+    private Router router = Router.pinned();
+    private ExchangeObserver observer;
+
+    private Builder() {}
+
+    public Builder config(ServerConfig c) {
+      this.config = c;
+      return this;
+    }
+
+    /** The version {@code GET /v2} reports (QuantGuard's). */
+    public Builder version(String v) {
+      this.version = v;
+      return this;
+    }
+
+    /** Serves a model; the first source of a name is its default version. */
+    public Builder model(ModelSource source) {
+      sources.add(source);
+      return this;
+    }
+
+    public Builder router(Router r) {
+      this.router = r;
+      return this;
+    }
+
+    public Builder observer(ExchangeObserver o) {
+      this.observer = o;
+      return this;
+    }
+
+    public InferenceServer build() {
+      if (sources.isEmpty()) {
+        throw new InvalidInputException(
+            "the server", "has no model to serve", "give --model NAME or --model-file NAME=PATH");
+      }
+      return new InferenceServer(this);
+    }
+  }
+
+  /**
+   * Binds the port (liveness answers at once, readiness 503), opens and warms up every model, then
+   * turns ready. On failure everything opened so far is closed again.
+   */
+  public InferenceServer start() {
+    try {
+      app = Javalin.create(c -> configure(c));
+      try {
+        app.start(config.host(), config.port());
+      } catch (io.javalin.util.JavalinBindException e) {
+        throw new InvalidInputException(
+            "--host " + config.host() + " --port " + config.port(),
+            "cannot be bound: " + e.getMessage(),
+            "pick a free port (0 picks one) or stop what listens there",
+            e);
+      }
+      port = app.port();
+      for (ModelSource source : sources) {
+        Served s = open(source);
+        if (served.putIfAbsent(s.key(), s) != null) {
+          s.batcher().stop(config.drainTimeout());
+          throw new InvalidInputException(
+              source.toString(),
+              "is " + s.key() + ", which another --model already serves",
+              "serve each version once");
+        }
+        defaults.putIfAbsent(s.key().name(), s.key());
+      }
+      ready = true;
+      return this;
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void configure(io.javalin.config.JavalinConfig c) {
+    c.startup.showJavalinBanner = false;
+    c.startup.showOldJavalinVersionWarning = false;
+    c.jetty.modifyServer(
+        s -> {
+          // Jetty's graceful stop: refuse new requests, let those in flight finish.
+          s.insertHandler(new GracefulHandler());
+          s.setStopTimeout(config.drainTimeout().toMillis());
+        });
+    new OipEndpoints(this).register(c);
+  }
+
+  /** The session settings every version gets: its share of the threads. */
+  SessionConfig sessionConfig() {
+    return SessionConfig.defaults().withThreads(threadsPerVersion());
+  }
+
+  /** {@code max(1, threads / versions)}: the documented split. */
+  public int threadsPerVersion() {
+    return Math.max(1, config.threads() / sources.size());
+  }
+
+  private Served open(ModelSource source) {
+    ModelLoader.LoadedModel m = ModelLoader.open(source, sessionConfig());
+    return new Served(
+        m.key(),
+        m.origin(),
+        new Batcher(m.key(), m.signature(), m.runner(), config.batching(), metrics));
+  }
+
+  /**
+   * Opens every source named {@code name} again (a registry stage is resolved anew, so a promotion
+   * takes effect) and swaps the new versions in; the old ones finish what they queued, then close.
+   *
+   * @return the versions now served
+   * @throws io.javalin.http.NotFoundResponse when no source has that name
+   */
+  List<ModelKey> load(String name) {
+    List<ModelSource> named = sources.stream().filter(s -> s.name().equals(name)).toList();
+    if (named.isEmpty()) {
+      throw new io.javalin.http.NotFoundResponse("no model '" + name + "' is configured");
+    }
+    List<Served> fresh = new ArrayList<>();
+    try {
+      for (ModelSource s : named) {
+        fresh.add(open(s));
+      }
+    } catch (RuntimeException e) {
+      fresh.forEach(s -> s.batcher().stop(config.drainTimeout()));
+      throw e;
+    }
+    List<Served> old;
+    synchronized (this) {
+      old = served.values().stream().filter(s -> s.key().name().equals(name)).toList();
+      old.forEach(s -> served.remove(s.key()));
+      fresh.forEach(s -> served.put(s.key(), s));
+      defaults.put(name, fresh.get(0).key());
+    }
+    old.forEach(s -> s.batcher().stop(config.drainTimeout()));
+    return fresh.stream().map(Served::key).toList();
+  }
+
+  /**
+   * Stops serving every version named {@code name}; requests already queued finish first.
+   *
+   * @return the versions unloaded
+   */
+  List<ModelKey> unload(String name) {
+    if (sources.stream().noneMatch(s -> s.name().equals(name))) {
+      throw new io.javalin.http.NotFoundResponse("no model '" + name + "' is configured");
+    }
+    List<Served> old;
+    synchronized (this) {
+      old = served.values().stream().filter(s -> s.key().name().equals(name)).toList();
+      old.forEach(s -> served.remove(s.key()));
+      defaults.remove(name);
+    }
+    old.forEach(s -> s.batcher().stop(config.drainTimeout()));
+    return old.stream().map(Served::key).toList();
+  }
+
+  /** The port the server listens on (useful with port 0). */
+  public int port() {
+    return port;
+  }
+
+  /** {@code http://HOST:PORT}. */
+  public String url() {
+    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+    return "http://" + host + ":" + port();
+  }
+
+  /** Every served version with where it came from, sorted. */
+  public Map<ModelKey, String> models() {
+    Map<ModelKey, String> out = new java.util.TreeMap<>();
+    served.values().forEach(s -> out.put(s.key(), s.origin()));
+    return out;
+  }
+
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
+  /** True once every model is open and warmed up, until shutdown begins. */
+  public boolean ready() {
+    return ready && !draining;
+  }
+
+  ServerConfig config() {
+    return config;
+  }
+
+  String version() {
+    return version;
+  }
+
+  Router router() {
+    return router;
+  }
+
+  ServerMetrics metrics() {
+    return metrics;
+  }
+
+  ExecutorService responders() {
+    return responders;
+  }
+
+  List<ModelSource> sources() {
+    return sources;
+  }
+
+  Optional<Served> served(ModelKey key) {
+    return Optional.ofNullable(served.get(key));
+  }
+
+  /** True when an observer is set, so exchanges are worth assembling. */
+  boolean observed() {
+    return observer != null;
+  }
+
+  /** Hands an exchange to the observer thread; drops and counts it when that thread is behind. */
+  void observe(Exchange exchange) {
+    observers.execute(
+        () -> {
+          try {
+            if (observer != null) {
+              observer.observe(exchange);
+            }
+          } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(InferenceServer.class)
+                .warn("the exchange observer failed", e);
+          }
+        });
+  }
+
+  /**
+   * Graceful shutdown: readiness turns 503 and new inference requests are refused, requests in
+   * flight finish (up to the drain timeout), then the sessions close. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (draining) {
+        return;
+      }
+      draining = true;
+    }
+    if (app != null) {
+      app.stop();
+    }
+    served.values().forEach(s -> s.batcher().stop(config.drainTimeout()));
+    served.clear();
+    responders.shutdown();
+    observers.shutdown();
+    try {
+      observers.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private final class Catalog implements ModelCatalog {
+    @Override
+    public List<ModelKey> versions(String name) {
+      return served.keySet().stream()
+          .filter(k -> k.name().equals(name))
+          .sorted(Comparator.naturalOrder())
+          .toList();
+    }
+
+    @Override
+    public Optional<ModelKey> defaultVersion(String name) {
+      return Optional.ofNullable(defaults.get(name));
+    }
+
+    @Override
+    public Optional<ModelSignature> signature(ModelKey key) {
+      return served(key).map(s -> s.batcher().signature());
+    }
+  }
+}

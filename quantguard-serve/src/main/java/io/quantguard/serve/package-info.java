@@ -1,0 +1,38 @@
+/**
+ * An Open Inference Protocol v2 (KServe v2) server over ONNX Runtime, with dynamic batching,
+ * Prometheus metrics and graceful shutdown.
+ *
+ * <p>Entry points: {@link io.quantguard.serve.InferenceServer} (built from a {@link
+ * io.quantguard.serve.ServerConfig} and one {@link io.quantguard.serve.ModelSource} per served
+ * version), {@link io.quantguard.serve.BearerTokenGuard} for state-changing endpoints, and {@link
+ * io.quantguard.serve.LoadGenerator} with {@link io.quantguard.serve.RequestBody} for load.
+ *
+ * <h2>The request path, and where a rollout controller plugs in</h2>
+ *
+ * <pre>
+ *  POST /v2/models/NAME[/versions/V]/infer
+ *    1. ready? content type (415)? ........................ OipEndpoints
+ *    2. Router.route(NAME, V, catalog) -> Route(primary, shadow?)        &lt;- routing step
+ *    3. body (413 before reading past the limit); decode and check the
+ *       inputs against the primary's ModelSignature (400 naming the input)
+ *    4. primary's Batcher.submit (429 when its queue is full); the shadow's, when
+ *       routed, with the same decoded inputs (its failures never reach the client)
+ *    5. the worker stacks compatible requests, runs the ModelRunner once, splits rows
+ *    6. the client gets the primary's outputs (JSON or binary)
+ *    7. ExchangeObserver.observe(Exchange(inputs, primary outcome, shadow outcome)) &lt;- observation hook
+ *       on the observer thread, off the request path
+ * </pre>
+ *
+ * <p>A rollout controller supplies its own {@link io.quantguard.serve.Router} (a canary share, a
+ * shadow) and {@link io.quantguard.serve.ExchangeObserver} (live paired comparison, error and
+ * latency windows, drift and calibration-range statistics on {@link
+ * io.quantguard.serve.Exchange#inputs()}), through {@link
+ * io.quantguard.serve.InferenceServer.Builder}; the protocol, batching and metrics code stay as
+ * they are. Its HTTP endpoints register beside these and guard state changes with {@link
+ * io.quantguard.serve.BearerTokenGuard} as a {@code before} handler.
+ *
+ * <p>{@link io.quantguard.serve.ModelRunner} is the only seam to ONNX Runtime: one worker thread
+ * per version calls it and it is closed only after that worker stopped, so a session lease with
+ * drain-before-close replaces {@link io.quantguard.serve.ModelRunner#session} locally.
+ */
+package io.quantguard.serve;
