@@ -40,9 +40,30 @@ class TunerTest {
   }
 
   private static Tuner.Inputs inputs(Policy policy, List<Evaluation.Data> confirm) {
-    String train = "idx:" + TestModels.fashionMnist("train-images-idx3-ubyte.gz") + "?input=image";
-    String test =
-        "idx:" + TestModels.fashionMnist("t10k-images-idx3-ubyte.gz") + "?input=image&limit=5000";
+    return inputs(
+        policy,
+        confirm,
+        TestModels.fashionMnist("train-images-idx3-ubyte.gz"),
+        TestModels.fashionMnist("t10k-images-idx3-ubyte.gz"));
+  }
+
+  /**
+   * Inputs on the 2,000-image sample that ships with the tests, for the refusals: they must run on
+   * a fresh clone, and an assumption inside {@code assertThatThrownBy} would be caught as the wrong
+   * exception instead of skipping.
+   */
+  private static Tuner.Inputs sampleInputs(Policy policy) {
+    return inputs(
+        policy,
+        List.of(),
+        TestModels.fashionMnistSample("train-images-idx3-ubyte.gz"),
+        TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz"));
+  }
+
+  private static Tuner.Inputs inputs(
+      Policy policy, List<Evaluation.Data> confirm, Path trainImages, Path testImages) {
+    String train = "idx:" + trainImages + "?input=image";
+    String test = "idx:" + testImages + "?input=image&limit=5000";
     return new Tuner.Inputs(
         TestModels.fashionCnn(),
         W4A8,
@@ -152,10 +173,10 @@ class TunerTest {
   @Test
   void refusesAStateFromOtherInputs() {
     Path out = tmp.resolve("tune");
-    Tuner.run(inputs(POLICY), options(1), out);
+    Tuner.run(sampleInputs(POLICY), options(1), out);
     Policy other =
         Policy.parse("rules:\n  accuracy: {max_drop: 1%}\n  size: {max_ratio: 0.2}\n", "other");
-    assertThatThrownBy(() -> Tuner.run(inputs(other), options(1), out))
+    assertThatThrownBy(() -> Tuner.run(sampleInputs(other), options(1), out))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("tuning-state.json")
         .hasMessageContaining("other inputs");
@@ -164,7 +185,7 @@ class TunerTest {
   @Test
   void refusesAPolicyWithoutQualityRules() {
     Policy costOnly = Policy.parse("rules:\n  size: {max_ratio: 0.2}\n", "cost-only");
-    assertThatThrownBy(() -> Tuner.run(inputs(costOnly), options(4), tmp.resolve("x")))
+    assertThatThrownBy(() -> Tuner.run(sampleInputs(costOnly), options(4), tmp.resolve("x")))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("no rule on what the model computes");
     assertThat(tmp.resolve("x")).doesNotExist();
@@ -174,13 +195,13 @@ class TunerTest {
   void leavesNothingBehindWhenThePolicyDoesNotFitTheTaskOrTheOutputIsAFile() throws Exception {
     Policy embedding = Policy.parse("rules:\n  cosine_mean: {min: 0.99}\n", "embedding-policy");
     Path out = tmp.resolve("wrong-task");
-    assertThatThrownBy(() -> Tuner.run(inputs(embedding), options(4), out))
+    assertThatThrownBy(() -> Tuner.run(sampleInputs(embedding), options(4), out))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("no metric 'cosine_mean'");
     assertThat(out).doesNotExist();
 
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    assertThatThrownBy(() -> Tuner.run(inputs(POLICY), options(4), file))
+    assertThatThrownBy(() -> Tuner.run(sampleInputs(POLICY), options(4), file))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("is a file");
     assertThat(Files.readString(file)).isEqualTo("x");
