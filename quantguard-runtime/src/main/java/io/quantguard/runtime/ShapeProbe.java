@@ -32,10 +32,17 @@ public final class ShapeProbe {
       }
     }
     Map<String, TensorType> out = new LinkedHashMap<>();
-    // Two samples tell every type and rank; a full batch would only copy more intermediates.
-    Map<String, Tensor> small = new LinkedHashMap<>();
-    sample.forEach((k, v) -> small.put(k, v.batchSize() > 2 ? v.slice(0, 2) : v));
     try (InferenceSession s = InferenceSession.open(model, config, tensors)) {
+      // Two samples tell every type and rank; a full batch would only copy more intermediates. An
+      // input whose batch dimension is fixed gets the batch as it is.
+      Map<String, Tensor> small = new LinkedHashMap<>();
+      s.bind(sample)
+          .forEach(
+              (k, v) -> {
+                long[] want = s.inputs().get(k).shape();
+                boolean free = want == null || want.length == 0 || want[0] < 0;
+                small.put(k, free && v.batchSize() > 2 ? v.slice(0, 2) : v);
+              });
       Map<String, Tensor> values = s.run(small, tensors);
       values.forEach((k, v) -> out.put(k, TensorType.of(v.type(), v.shape())));
     }

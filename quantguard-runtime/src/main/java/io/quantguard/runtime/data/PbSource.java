@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -165,6 +166,7 @@ final class PbSource implements DataSource {
           throw new NoSuchElementException();
         }
         Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+        Set<String> keys = null;
         List<Map<String, String>> attrs = new ArrayList<>();
         int rows = 0;
         while (rows < batchSize && (pending != null || nextSet < sets.size())) {
@@ -181,13 +183,15 @@ final class PbSource implements DataSource {
           }
           int n = set.values().iterator().next().batchSize();
           int take = Math.min(n, batchSize - rows);
+          if (keys == null) {
+            keys = set.keySet();
+          } else if (!keys.equals(set.keySet())) {
+            throw new InvalidInputException(
+                name,
+                "set " + source + " has inputs " + set.keySet() + " but earlier sets have " + keys,
+                "give every set the same inputs");
+          }
           for (Map.Entry<String, Tensor> e : set.entrySet()) {
-            if (!parts.isEmpty() && !parts.containsKey(e.getKey())) {
-              throw new InvalidInputException(
-                  name,
-                  "set " + source + " has input '" + e.getKey() + "' that earlier sets lack",
-                  "give every set the same inputs");
-            }
             parts
                 .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
                 .add(e.getValue().slice(0, take));
