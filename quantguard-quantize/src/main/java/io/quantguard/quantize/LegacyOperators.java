@@ -119,21 +119,42 @@ final class LegacyOperators {
     }
     Graph g = model.graph();
     Optional<TensorType> a = g.typeOf(n.input(0));
-    Optional<TensorProto> b = g.initializer(n.input(1));
-    if (b.isEmpty() || a.isEmpty() || !a.get().rankKnown()) {
+    Optional<TensorProto> constant = g.initializer(n.input(1));
+    Optional<TensorType> b = g.typeOf(n.input(1));
+    int rankB =
+        constant.isPresent()
+            ? constant.get().getDimsCount()
+            : b.filter(TensorType::rankKnown).map(TensorType::rank).orElse(-1);
+    if (a.isEmpty() || !a.get().rankKnown() || rankB < 0) {
       throw refuse(
           model,
           n,
           from,
           "it broadcasts at axis "
               + axis.get().getI()
-              + " and its second input is not a constant (or the first input's rank is unknown)");
+              + " and the ranks of its inputs are not declared");
     }
-    long[] dims = TensorCodec.dims(b.get());
     long start = axis.get().getI() < 0 ? axis.get().getI() + a.get().rank() : axis.get().getI();
-    int trailing = (int) (a.get().rank() - start - dims.length);
-    if (trailing > 0) {
-      reshapeConstant(g, n, 1, b.get(), dims, trailing);
+    int trailing = (int) (a.get().rank() - start - rankB);
+    if (trailing <= 0) {
+      return;
+    }
+    if (constant.isPresent()) {
+      reshapeConstant(g, n, 1, constant.get(), TensorCodec.dims(constant.get()), trailing);
+    } else {
+      long[] axes = new long[trailing];
+      for (int i = 0; i < trailing; i++) {
+        axes[i] = rankB + i;
+      }
+      String out = g.uniqueName(n.input(1) + "_broadcast");
+      g.addNode(
+          Node.of(
+              "Unsqueeze",
+              g.uniqueName(label(n) + "_broadcast"),
+              java.util.List.of(n.input(1)),
+              java.util.List.of(out),
+              ints("axes", axes)));
+      n.setInput(1, out);
     }
   }
 

@@ -67,7 +67,8 @@ final class OpsetUpgrade {
       if (REFUSED.contains(op)) {
         throw refuse(model, n, from, target);
       }
-      if (from < 13 && (op.equals("Unsqueeze") || op.equals("Squeeze") || op.equals("ReduceSum"))) {
+      boolean to13 = from < 13 && target >= 13;
+      if (to13 && (op.equals("Unsqueeze") || op.equals("Squeeze") || op.equals("ReduceSum"))) {
         attributeToInput(g, n, "axes", 1);
       } else if (from < 11 && target >= 11 && op.equals("Pad")) {
         attributeToInput(g, n, "pads", 1);
@@ -81,14 +82,14 @@ final class OpsetUpgrade {
         }
       } else if (from < 11 && target >= 11 && op.equals("Clip")) {
         clipBoundsToInputs(g, n);
-      } else if (from < 13 && op.equals("Split")) {
+      } else if (to13 && op.equals("Split")) {
         attributeToInput(g, n, "split", 1);
       } else if (from < 18 && target >= 18 && REDUCE_18.contains(op)) {
         attributeToInput(g, n, "axes", 1);
-      } else if (from < 13
+      } else if (to13
           && (op.equals("Softmax") || op.equals("LogSoftmax") || op.equals("Hardmax"))) {
         checkLastAxis(model, g, n);
-      } else if (from < 12 && op.equals("Dropout")) {
+      } else if (from < 12 && target >= 12 && op.equals("Dropout")) {
         Optional<AttributeProto> ratio = n.attribute("ratio");
         n.removeAttribute("ratio");
         if (ratio.isPresent()) {

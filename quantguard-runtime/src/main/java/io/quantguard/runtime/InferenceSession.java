@@ -282,6 +282,37 @@ public final class InferenceSession implements AutoCloseable {
 
   /** The body of {@link #run}, for a caller that holds a lease. */
   Map<String, Tensor> runLeased(Map<String, Tensor> feed, Collection<String> wanted) {
+    return runNative(feed, wanted, this::fromOrt);
+  }
+
+  /**
+   * Runs and returns the element type and shape of each requested output that is a tensor;
+   * sequences, maps and optionals are left out. What learning a graph's tensor types needs: the
+   * types are ONNX Runtime's own (a double stays double), and no value is copied.
+   *
+   * @throws SessionClosedException when the session is closing or closed (nothing ran)
+   */
+  public Map<String, TensorType> runForTypes(Map<String, Tensor> feed, Collection<String> wanted) {
+    acquire();
+    try {
+      return runNative(
+          feed,
+          wanted,
+          (name, v) ->
+              v instanceof OnnxTensor t
+                  ? TensorType.of(fromOrt(t.getInfo().type), t.getInfo().getShape())
+                  : null);
+    } finally {
+      release();
+    }
+  }
+
+  private interface Reader<T> {
+    T read(String name, OnnxValue value) throws OrtException;
+  }
+
+  private <T> Map<String, T> runNative(
+      Map<String, Tensor> feed, Collection<String> wanted, Reader<T> reader) {
     Map<String, Tensor> bound = bind(feed);
     Map<String, OnnxTensor> native_ = new LinkedHashMap<>();
     try {
@@ -290,9 +321,12 @@ public final class InferenceSession implements AutoCloseable {
       }
       Set<String> req = new LinkedHashSet<>(wanted);
       try (OrtSession.Result r = session.run(native_, req)) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, T> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> e : r) {
-          out.put(e.getKey(), fromOrt(e.getKey(), e.getValue()));
+          T value = reader.read(e.getKey(), e.getValue());
+          if (value != null) {
+            out.put(e.getKey(), value);
+          }
         }
         return out;
       }

@@ -18,8 +18,9 @@ public final class ShapeProbe {
   private ShapeProbe() {}
 
   /**
-   * Types of every node output (graph outputs included) from one sample batch (at most its first
-   * two samples are run, so shapes reflect that batch size).
+   * Types of every tensor node output (graph outputs included; sequences and maps are left out)
+   * from one sample batch (at most its first two samples are run, so shapes reflect that batch
+   * size).
    */
   public static Map<String, TensorType> learn(
       OnnxModel model, Map<String, Tensor> sample, SessionConfig config) {
@@ -32,6 +33,9 @@ public final class ShapeProbe {
       }
     }
     Map<String, TensorType> out = new LinkedHashMap<>();
+    if (tensors.isEmpty()) {
+      return out;
+    }
     try (InferenceSession s = InferenceSession.open(model, config, tensors)) {
       // Two samples tell every type and rank; a full batch would only copy more intermediates. An
       // input whose batch dimension is fixed gets the batch as it is.
@@ -43,8 +47,7 @@ public final class ShapeProbe {
                 boolean free = want == null || want.length == 0 || want[0] < 0;
                 small.put(k, free && v.batchSize() > 2 ? v.slice(0, 2) : v);
               });
-      Map<String, Tensor> values = s.run(small, tensors);
-      values.forEach((k, v) -> out.put(k, TensorType.of(v.type(), v.shape())));
+      out.putAll(s.runForTypes(small, tensors));
     }
     return out;
   }
