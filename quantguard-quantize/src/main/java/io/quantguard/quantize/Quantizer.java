@@ -94,7 +94,7 @@ public final class Quantizer {
       } catch (InvalidInputException e) {
         throw new InvalidInputException(
             work.source(),
-            "does not run on zeros shaped as its declared inputs "
+            "does not run on made-up inputs shaped as declared (float zeros, integer ones) "
                 + sample.entrySet().stream().map(x -> x.getKey() + "=" + x.getValue()).toList()
                 + ", which QuantGuard runs once to learn tensor types: "
                 + e.getMessage(),
@@ -360,6 +360,21 @@ public final class Quantizer {
   static final class SyntheticSample {
     private SyntheticSample() {}
 
+    private static long[] filled(long[] a) {
+      java.util.Arrays.fill(a, 1L);
+      return a;
+    }
+
+    private static int[] filledInts(int[] a) {
+      java.util.Arrays.fill(a, 1);
+      return a;
+    }
+
+    private static byte[] filledBytes(byte[] a) {
+      java.util.Arrays.fill(a, (byte) 1);
+      return a;
+    }
+
     static Map<String, Tensor> of(OnnxModel m) {
       Map<String, Tensor> out = new LinkedHashMap<>();
       for (ValueInfoProto v : m.graph().runtimeInputs()) {
@@ -385,9 +400,12 @@ public final class Quantizer {
         Tensor x =
             switch (t.elementType()) {
               case FLOAT, DOUBLE -> Tensor.ofFloats(new float[n], shape);
-              case INT64 -> Tensor.ofLongs(new long[n], shape);
-              case INT32 -> Tensor.ofInts(new int[n], shape);
-              case INT8, UINT8, BOOL -> Tensor.ofBytes(t.elementType(), new byte[n], shape);
+              // Integers are ones, not zeros: an integer division by zero kills the process
+              // inside ONNX Runtime (SIGFPE), and index 0 or 1 fits most gathers.
+              case INT64 -> Tensor.ofLongs(filled(new long[n]), shape);
+              case INT32 -> Tensor.ofInts(filledInts(new int[n]), shape);
+              case INT8, UINT8 -> Tensor.ofBytes(t.elementType(), filledBytes(new byte[n]), shape);
+              case BOOL -> Tensor.ofBytes(t.elementType(), new byte[n], shape);
               default ->
                   throw new InvalidInputException(
                       m.source(),
