@@ -40,6 +40,7 @@ public final class InferenceServer implements AutoCloseable {
   private final List<ModelSource> sources;
   private final Router router;
   private final ExchangeObserver observer;
+  private final RolloutController rollout;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
@@ -57,6 +58,7 @@ public final class InferenceServer implements AutoCloseable {
     this.sources = List.copyOf(b.sources);
     this.router = b.router;
     this.observer = b.observer;
+    this.rollout = b.rollout;
     int cores = Runtime.getRuntime().availableProcessors();
     this.responders =
         Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
@@ -82,6 +84,7 @@ public final class InferenceServer implements AutoCloseable {
     private final List<ModelSource> sources = new ArrayList<>();
     private Router router = Router.pinned();
     private ExchangeObserver observer;
+    private RolloutController rollout;
 
     private Builder() {}
 
@@ -109,6 +112,20 @@ public final class InferenceServer implements AutoCloseable {
 
     public Builder observer(ExchangeObserver o) {
       this.observer = o;
+      return this;
+    }
+
+    /**
+     * Runs a rollout: serves its baseline (the default version of its model) and its candidate,
+     * routes and observes through it, judges it every interval while the server runs, and adds the
+     * rollout endpoints ({@code /v2/rollouts/NAME}; promote, rollback, pause and resume behind the
+     * token). Give no other source of the same model.
+     */
+    public Builder rollout(RolloutController r) {
+      this.rollout = r;
+      this.router = r;
+      this.observer = r;
+      r.sources().forEach(sources::add);
       return this;
     }
 
@@ -150,6 +167,9 @@ public final class InferenceServer implements AutoCloseable {
         defaults.putIfAbsent(s.key().name(), s.key());
       }
       ready = true;
+      if (rollout != null) {
+        rollout.startAnalysis();
+      }
       return this;
     } catch (RuntimeException e) {
       close();
@@ -167,6 +187,9 @@ public final class InferenceServer implements AutoCloseable {
           s.setStopTimeout(config.drainTimeout().toMillis());
         });
     new OipEndpoints(this).register(c);
+    if (rollout != null) {
+      new RolloutEndpoints(rollout, config.guard()).register(c.routes);
+    }
   }
 
   /** The session settings every version gets: its share of the threads. */
@@ -324,6 +347,9 @@ public final class InferenceServer implements AutoCloseable {
         return;
       }
       draining = true;
+    }
+    if (rollout != null) {
+      rollout.close();
     }
     if (app != null) {
       app.stop();
