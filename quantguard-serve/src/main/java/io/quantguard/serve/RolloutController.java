@@ -55,6 +55,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   private LiveWindow window;
   private RolloutDecision last;
   private long routed;
+  private long seen;
   private ScheduledExecutorService analysis;
 
   private RolloutController(Registry registry, RolloutRecord record, String actor) {
@@ -155,6 +156,10 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   public synchronized void observe(Exchange exchange) {
     if (record.status() == RolloutRecord.Status.RUNNING) {
       window.add(exchange);
+    }
+    if (exchange.primary().key().equals(candidate)
+        || (exchange.shadow() != null && exchange.shadow().key().equals(candidate))) {
+      seen++;
     }
   }
 
@@ -357,6 +362,11 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
 
   public synchronized RolloutRecord record() {
     return record;
+  }
+
+  /** Requests the candidate ran (answered or not) that this controller observed. */
+  public synchronized long candidateRequestsSeen() {
+    return seen;
   }
 
   /** The latest decision (analysis or manual). */
