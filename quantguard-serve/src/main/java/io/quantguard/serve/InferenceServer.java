@@ -168,6 +168,7 @@ public final class InferenceServer implements AutoCloseable {
       }
       ready = true;
       if (rollout != null) {
+        rollout.bindMetrics(metrics.registry());
         rollout.startAnalysis();
       }
       return this;

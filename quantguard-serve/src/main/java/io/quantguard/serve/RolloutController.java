@@ -1,5 +1,8 @@
 package io.quantguard.serve;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.Registry;
@@ -57,6 +60,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   private long routed;
   private long seen;
   private ScheduledExecutorService analysis;
+  private MeterRegistry metrics;
+  private double judgedFlipRate = Double.NaN;
+  private double judgedCosine = Double.NaN;
 
   private RolloutController(Registry registry, RolloutRecord record, String actor) {
     this.registry = registry;
@@ -184,6 +190,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     Map<String, Object> measured = window.summary();
     long paired = window.paired();
     if (paired < settings.minSamples()) {
+      count("inconclusive");
       return last =
           new RolloutDecision(
               "inconclusive",
@@ -200,6 +207,8 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
               measured);
     }
     Judgement j = policy.judge(window);
+    judgedFlipRate = number(measured.get("flip_rate"));
+    judgedCosine = number(measured.get("cosine_mean"));
     window = new LiveWindow(candidate, baseline);
     int step = record.step();
     int failed = record.failedIntervals();
@@ -330,6 +339,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
         registry.recordRollout(
             record.id(), new RolloutChange(decision, status, step, failed, reason, details), actor);
     LOG.info("rollout of {}: {}: {}", candidate, decision, reason);
+    count(decision);
     return last =
         new RolloutDecision(decision, status, step, share(record), failed, reason, details);
   }
@@ -394,6 +404,80 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     m.put("window", window.summary());
     m.put("last_decision", Map.of("decision", last.decision(), "reason", last.reason()));
     return m;
+  }
+
+  /**
+   * Adds the rollout's meters: {@code quantguard_rollout_share}, {@code _step}, {@code
+   * _failed_intervals}, {@code _state} (1 for the current state), {@code _window_paired_samples},
+   * {@code _flip_rate} and {@code _cosine_mean} of the last judged window, and {@code
+   * _decisions_total} by decision.
+   */
+  synchronized void bindMetrics(MeterRegistry registry) {
+    this.metrics = registry;
+    String model = candidate.name();
+    String version = Integer.toString(candidate.version());
+    gauge(registry, "share", "the candidate's share of traffic, 0 to 1", c -> share(c.record));
+    gauge(registry, "step", "the canary step (0 first)", c -> c.record.step());
+    gauge(
+        registry,
+        "failed.intervals",
+        "failed analysis intervals so far",
+        c -> c.record.failedIntervals());
+    gauge(
+        registry,
+        "window.paired.samples",
+        "paired samples in the window being collected",
+        c -> c.window.paired());
+    gauge(registry, "flip.rate", "flip rate of the last judged window", c -> c.judgedFlipRate);
+    gauge(registry, "cosine.mean", "mean cosine of the last judged window", c -> c.judgedCosine);
+    for (RolloutRecord.Status s : RolloutRecord.Status.values()) {
+      Gauge.builder("quantguard.rollout.state", this, c -> c.state(s))
+          .tags("model", model, "candidate", version, "state", s.id())
+          .description("1 for the rollout's current state")
+          .register(registry);
+    }
+  }
+
+  private void gauge(
+      MeterRegistry registry,
+      String name,
+      String description,
+      java.util.function.ToDoubleFunction<RolloutController> f) {
+    Gauge.builder(
+            "quantguard.rollout." + name,
+            this,
+            c -> {
+              synchronized (c) {
+                return f.applyAsDouble(c);
+              }
+            })
+        .tags("model", candidate.name(), "candidate", Integer.toString(candidate.version()))
+        .description(description)
+        .register(registry);
+  }
+
+  private synchronized double state(RolloutRecord.Status s) {
+    return record.status() == s ? 1 : 0;
+  }
+
+  private void count(String decision) {
+    if (metrics != null) {
+      Counter.builder("quantguard.rollout.decisions")
+          .tags(
+              "model",
+              candidate.name(),
+              "candidate",
+              Integer.toString(candidate.version()),
+              "decision",
+              decision)
+          .description("rollout decisions by kind")
+          .register(metrics)
+          .increment();
+    }
+  }
+
+  private static double number(Object o) {
+    return o instanceof Number n ? n.doubleValue() : Double.NaN;
   }
 
   /** Judges the window every interval on a daemon thread until {@link #close}. */

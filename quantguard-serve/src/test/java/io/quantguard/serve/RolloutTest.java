@@ -163,6 +163,16 @@ class RolloutTest {
 
       // Every request goes to the baseline now.
       assertThat(traffic(server, rollout, 20)).isZero();
+      String metrics = Http.get(server.url() + "/metrics").text();
+      assertThat(metrics)
+          .contains(
+              "quantguard_rollout_decisions_total{candidate=\"2\",decision=\"hold\",model=\"cnn\"} 1.0")
+          .contains(
+              "quantguard_rollout_decisions_total{candidate=\"2\",decision=\"rollback\",model=\"cnn\"} 1.0")
+          .contains(
+              "quantguard_rollout_state{candidate=\"2\",model=\"cnn\",state=\"rolled_back\"} 1.0")
+          .contains("quantguard_rollout_share{candidate=\"2\",model=\"cnn\"} 0.0")
+          .contains("quantguard_rollout_failed_intervals{candidate=\"2\",model=\"cnn\"} 2.0");
     }
     ChangeLogEntry last = registry.log("cnn", 1).get(0);
     assertThat(last.action()).isEqualTo(Action.ROLLBACK);
