@@ -41,6 +41,7 @@ public final class InferenceServer implements AutoCloseable {
   private final Router router;
   private final ExchangeObserver observer;
   private final RolloutController rollout;
+  private final LabelFeedback feedback;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
@@ -57,8 +58,9 @@ public final class InferenceServer implements AutoCloseable {
     this.version = b.version;
     this.sources = List.copyOf(b.sources);
     this.router = b.router;
-    this.observer = b.observer;
     this.rollout = b.rollout;
+    this.feedback = b.feedback;
+    this.observer = both(b.observer, b.feedback);
     int cores = Runtime.getRuntime().availableProcessors();
     this.responders =
         Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
@@ -85,6 +87,7 @@ public final class InferenceServer implements AutoCloseable {
     private Router router = Router.pinned();
     private ExchangeObserver observer;
     private RolloutController rollout;
+    private LabelFeedback feedback;
 
     private Builder() {}
 
@@ -126,6 +129,15 @@ public final class InferenceServer implements AutoCloseable {
       this.router = r;
       this.observer = r;
       r.sources().forEach(sources::add);
+      return this;
+    }
+
+    /**
+     * Joins late labels ({@code POST /v2/feedback}, behind the token) with the predictions of
+     * recent requests, for live accuracy per version ({@code GET /v2/feedback}).
+     */
+    public Builder feedback(LabelFeedback f) {
+      this.feedback = f;
       return this;
     }
 
@@ -190,6 +202,9 @@ public final class InferenceServer implements AutoCloseable {
     new OipEndpoints(this).register(c);
     if (rollout != null) {
       new RolloutEndpoints(rollout, config.guard()).register(c.routes);
+    }
+    if (feedback != null) {
+      new FeedbackEndpoints(feedback, config.guard()).register(c.routes);
     }
   }
 
@@ -364,6 +379,16 @@ public final class InferenceServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static ExchangeObserver both(ExchangeObserver a, ExchangeObserver b) {
+    if (a == null || b == null) {
+      return a != null ? a : b;
+    }
+    return e -> {
+      a.observe(e);
+      b.observe(e);
+    };
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

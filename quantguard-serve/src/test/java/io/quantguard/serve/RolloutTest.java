@@ -82,7 +82,9 @@ class RolloutTest {
         w4a8);
     images = new ArrayList<>();
     String test = "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
-    try (BatchStream b = DataSpec.parse(test + "?input=image&limit=1024").open(ROWS)) {
+    String labels = TestModels.fashionMnistSample("t10k-labels-idx1-ubyte.gz").toString();
+    try (BatchStream b =
+        DataSpec.parse(test + "?input=image&limit=1024&labels=" + labels).open(ROWS)) {
       while (b.hasNext()) {
         images.add(b.next());
       }
@@ -276,6 +278,67 @@ class RolloutTest {
               "Bearer " + TOKEN);
       assertThat(again.status()).isEqualTo(400);
       assertThat(again.text()).contains("it is paused");
+    }
+  }
+
+  @Test
+  void lateLabelsGiveLiveAccuracyPerVersionInShadow() throws Exception {
+    Registry registry = registry();
+    RolloutController rollout =
+        RolloutController.start(
+            registry,
+            ArtifactRef.of("cnn", 2),
+            settings().withMode(RolloutSettings.Mode.SHADOW),
+            POLICY,
+            "live-cnn.yaml",
+            "try",
+            "ci");
+    LabelFeedback feedback = new LabelFeedback(1000);
+    try (InferenceServer server =
+        InferenceServer.builder()
+            .config(
+                ServerConfig.defaults()
+                    .withPort(0)
+                    .withThreads(2)
+                    .withGuard(BearerTokenGuard.of(TOKEN)))
+            .rollout(rollout)
+            .feedback(feedback)
+            .build()
+            .start()) {
+      int requests = 24;
+      traffic(server, rollout, requests);
+      Thread.sleep(200);
+      StringBuilder body = new StringBuilder("{\"feedback\": [");
+      for (int i = 0; i < requests; i++) {
+        long[] labels = images.get(i).labels();
+        body.append(i == 0 ? "" : ",").append("{\"id\": \"r").append(i).append("\", \"labels\": [");
+        for (int r = 0; r < labels.length; r++) {
+          body.append(r == 0 ? "" : ",").append(labels[r]);
+        }
+        body.append("]}");
+      }
+      body.append(",{\"id\": \"never-sent\", \"labels\": [1]}]}");
+      String url = server.url() + "/v2/feedback";
+      assertThat(Http.postJson(url, body.toString()).status()).isEqualTo(401);
+      assertThat(Http.get(url).json().path("versions").size()).isZero();
+      Http.Response joined =
+          Http.postJson(url, body.toString(), "Authorization", "Bearer " + TOKEN);
+      assertThat(joined.status()).as(joined.text()).isEqualTo(200);
+      assertThat(joined.json().path("joined").asInt()).isEqualTo(requests);
+      assertThat(joined.json().path("unknown").toString()).isEqualTo("[\"never-sent\"]");
+      Http.Response wrongRows =
+          Http.postJson(
+              url, "{\"id\": \"x\", \"labels\": [-1]}", "Authorization", "Bearer " + TOKEN);
+      assertThat(wrongRows.status()).isEqualTo(400);
+
+      var versions = Http.get(url).json().path("versions");
+      System.out.println("live accuracy from late labels: " + versions);
+      assertThat(versions.path("cnn@1").path("labelled").asLong()).isEqualTo(requests * ROWS);
+      assertThat(versions.path("cnn@2").path("labelled").asLong()).isEqualTo(requests * ROWS);
+      double fp32 = versions.path("cnn@1").path("accuracy").asDouble();
+      double blankInt8 = versions.path("cnn@2").path("accuracy").asDouble();
+      assertThat(fp32).isGreaterThan(0.8);
+      assertThat(blankInt8).isLessThan(fp32);
     }
   }
 
