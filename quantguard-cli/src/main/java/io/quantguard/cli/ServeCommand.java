@@ -10,6 +10,7 @@ import io.quantguard.report.Policy;
 import io.quantguard.serve.BatchPolicy;
 import io.quantguard.serve.BearerTokenGuard;
 import io.quantguard.serve.InferenceServer;
+import io.quantguard.serve.LabelFeedback;
 import io.quantguard.serve.ModelKey;
 import io.quantguard.serve.ModelSource;
 import io.quantguard.serve.RolloutController;
@@ -176,6 +177,14 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin ActorOption actor;
 
+  @Option(
+      names = "--feedback-window",
+      paramLabel = "REQUESTS",
+      description =
+          "keep the predictions of this many recent requests with an id, for labels posted later"
+              + " to /v2/feedback (default: off)")
+  Integer feedbackWindow;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -201,6 +210,13 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     files.forEach(f -> builder.model(ModelSource.parseFile(f)));
+    if (feedbackWindow != null) {
+      if (feedbackWindow < 1) {
+        throw new InvalidInputException(
+            "--feedback-window " + feedbackWindow, "must be at least 1", "e.g. 100000");
+      }
+      builder.feedback(new LabelFeedback(feedbackWindow));
+    }
     InferenceServer server = builder.build().start();
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
