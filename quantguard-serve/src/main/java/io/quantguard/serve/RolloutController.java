@@ -209,7 +209,6 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     Judgement j = policy.judge(window);
     judgedFlipRate = number(measured.get("flip_rate"));
     judgedCosine = number(measured.get("cosine_mean"));
-    window = new LiveWindow(candidate, baseline);
     int step = record.step();
     int failed = record.failedIntervals();
     String verdicts =
@@ -311,7 +310,6 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
       throw new InvalidInputException(
           "the rollout of " + candidate, "is not paused (" + record.status().id() + ")", "");
     }
-    window = new LiveWindow(candidate, baseline);
     return decide(
         "resume",
         RolloutRecord.Status.RUNNING,
@@ -338,6 +336,8 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     record =
         registry.recordRollout(
             record.id(), new RolloutChange(decision, status, step, failed, reason, details), actor);
+    // Only once the decision is recorded: a failed write keeps the window for the next interval.
+    window = new LiveWindow(candidate, baseline);
     LOG.info("rollout of {}: {}: {}", candidate, decision, reason);
     count(decision);
     return last =
