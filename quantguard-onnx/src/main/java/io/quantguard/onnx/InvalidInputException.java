@@ -1,5 +1,7 @@
 package io.quantguard.onnx;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A user's input (a model file, a data file, a recipe, a flag value) cannot be used. The message
  * always names the input, says what is wrong with it and what to do, so the command line can show
@@ -10,13 +12,14 @@ public class InvalidInputException extends RuntimeException {
 
   private final String input;
   private final String problem;
-  private final String fix;
+  private final @Nullable String fix;
 
-  public InvalidInputException(String input, String problem, String fix) {
+  public InvalidInputException(String input, String problem, @Nullable String fix) {
     this(input, problem, fix, null);
   }
 
-  public InvalidInputException(String input, String problem, String fix, Throwable cause) {
+  public InvalidInputException(
+      String input, String problem, @Nullable String fix, @Nullable Throwable cause) {
     super(format(input, problem, fix), cause);
     this.input = input;
     this.problem = problem;
@@ -32,11 +35,11 @@ public class InvalidInputException extends RuntimeException {
     return problem;
   }
 
-  public String fix() {
+  public @Nullable String fix() {
     return fix;
   }
 
-  private static String format(String input, String problem, String fix) {
+  private static String format(String input, String problem, @Nullable String fix) {
     return input + ": " + problem + (fix == null || fix.isEmpty() ? "" : " (" + fix + ")");
   }
 }
