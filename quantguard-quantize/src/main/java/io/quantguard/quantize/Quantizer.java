@@ -156,10 +156,11 @@ public final class Quantizer {
     statics.plan();
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
     if (anyStatic && cal == null) {
-      throw new InvalidInputException(
-          "--calibration",
+      throw InvalidInputException.forParameter(
+          "calibration",
+          null,
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
-          "give representative data, or use --mode dynamic, weight-only or fp16");
+          "give representative data, or use mode dynamic, weight-only or fp16");
     }
     if (anyStatic) {
       for (String t : statics.observed()) {
@@ -239,7 +240,7 @@ public final class Quantizer {
               + ", op_types "
               + r.opTypes()
               + ")",
-          "check the model (quantguard inspect) or add its operator types to the recipe's op_types");
+          "check the model's operator types and add them to the recipe's op_types");
     }
     List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
     skipped.addAll(dynamic.skipped());
@@ -305,7 +306,7 @@ public final class Quantizer {
     try (BatchStream s = calibration.open(batchSize)) {
       if (!s.hasNext()) {
         throw new InvalidInputException(
-            calibration.name(), "holds no samples", "point --calibration at representative data");
+            calibration.name(), "holds no samples", "give representative calibration data");
       }
       Batch b = s.next();
       return b.inputs();
@@ -346,7 +347,7 @@ public final class Quantizer {
           throw new InvalidInputException(
               m.source(),
               "input '" + v.getName() + "' has no declared shape",
-              "give --calibration data so QuantGuard can run the model");
+              "give calibration data so QuantGuard can run the model");
         }
         for (int i = 0; i < shape.length; i++) {
           shape[i] = shape[i] < 0 ? (i == 0 ? 1 : 8) : shape[i];
@@ -362,7 +363,7 @@ public final class Quantizer {
                   throw new InvalidInputException(
                       m.source(),
                       "input '" + v.getName() + "' is " + t.elementType().displayName(),
-                      "give --calibration data");
+                      "give calibration data");
             };
         out.put(v.getName(), x);
       }
