@@ -138,8 +138,13 @@ final class PbSource implements DataSource {
                 "holds " + type.displayName() + " values",
                 "QuantGuard feeds float, int64, int32, int8, uint8 and bool inputs");
       };
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(f.toString(), e.getMessage(), "re-serialize the tensor", e);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // A SequenceProto or OptionalProto parses as a TensorProto with nonsense dimensions.
+      throw new InvalidInputException(
+          f.toString(),
+          "is not a tensor QuantGuard can read (" + e.getMessage() + ")",
+          "give tensor inputs; sequences, maps and optionals cannot be fed",
+          e);
     }
   }
 
