@@ -55,8 +55,9 @@ final class Fp16Pass {
   /**
    * Operators whose schema takes no float16 (quantization operators fix their scale to float32,
    * Celu and IsInf take float only before opset 20) or whose ONNX Runtime CPU kernels have no
-   * float16 form (scatters with a reduction); converting them gives a model that does not load or
-   * run. Found by the conformance test on ONNX's backend test models.
+   * float16 form (scatters with a reduction), and random generators whose {@code dtype} attribute
+   * fixes their output type; converting them gives a model that does not load or run. Found by the
+   * conformance test on ONNX's backend test models.
    */
   private static final Set<String> NO_FLOAT16 =
       Set.of(
@@ -71,6 +72,9 @@ final class Fp16Pass {
           "IsInf",
           "MeanVarianceNormalization",
           "Bernoulli",
+          "RandomUniformLike",
+          "RandomNormalLike",
+          "Multinomial",
           "ScatterND",
           "ScatterElements");
 

@@ -400,7 +400,7 @@ public final class Quantizer {
         int n = Math.toIntExact(TensorCodec.elementCount(shape));
         Tensor x =
             switch (t.elementType()) {
-              case FLOAT, DOUBLE -> Tensor.ofFloats(new float[n], shape);
+              case FLOAT, DOUBLE, FLOAT16 -> Tensor.ofFloats(new float[n], shape);
               // Integers are ones, not zeros: an integer division by zero kills the process
               // inside ONNX Runtime (SIGFPE), and index 0 or 1 fits most gathers.
               case INT64 -> Tensor.ofLongs(filled(new long[n]), shape);

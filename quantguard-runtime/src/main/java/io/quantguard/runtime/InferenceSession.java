@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.ExternalData;
+import io.quantguard.onnx.Float16;
 import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.InvalidModelException;
@@ -20,6 +21,7 @@ import io.quantguard.onnx.TensorType;
 import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -347,7 +349,8 @@ public final class InferenceSession implements AutoCloseable {
   /**
    * Matches data tensors to model inputs: by name; a single unnamed-looking input to the single
    * model input; {@code input_K} to the K-th input. Checks types and fixed dimensions; float data
-   * is accepted for a double input (widened when fed). Returns the feed keyed by input name.
+   * is accepted for a double or float16 input (converted when fed). Returns the feed keyed by input
+   * name.
    */
   public Map<String, Tensor> bind(Map<String, Tensor> feed) {
     Map<String, Tensor> bound = new LinkedHashMap<>();
@@ -373,7 +376,9 @@ public final class InferenceSession implements AutoCloseable {
     for (Map.Entry<String, Tensor> e : bound.entrySet()) {
       TensorType want = inputs.get(e.getKey());
       Tensor got = e.getValue();
-      boolean widened = got.type() == DataType.FLOAT && want.elementType() == DataType.DOUBLE;
+      boolean widened =
+          got.type() == DataType.FLOAT
+              && (want.elementType() == DataType.DOUBLE || want.elementType() == DataType.FLOAT16);
       if (got.type() != want.elementType() && !widened) {
         throw new InvalidInputException(
             "data for input '" + e.getKey() + "'",
@@ -422,6 +427,15 @@ public final class InferenceSession implements AutoCloseable {
         d[i] = f[i];
       }
       return OnnxTensor.createTensor(env, DoubleBuffer.wrap(d), shape);
+    }
+    if (want == DataType.FLOAT16 && t.type() == DataType.FLOAT) {
+      float[] f = t.floats();
+      ByteBuffer b = ByteBuffer.allocateDirect(2 * f.length).order(ByteOrder.nativeOrder());
+      for (float v : f) {
+        b.putShort(Float16.fromFloat(v));
+      }
+      b.rewind();
+      return OnnxTensor.createTensor(env, b, shape, OnnxJavaType.FLOAT16);
     }
     return switch (t.type()) {
       case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), shape);
