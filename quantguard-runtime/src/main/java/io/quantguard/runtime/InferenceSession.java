@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -335,7 +336,8 @@ public final class InferenceSession implements AutoCloseable {
       throw mismatch(feed);
     }
     for (Map.Entry<String, Tensor> e : bound.entrySet()) {
-      TensorType want = inputs.get(e.getKey());
+      // bound holds only the model's own input names
+      TensorType want = Objects.requireNonNull(inputs.get(e.getKey()));
       Tensor got = e.getValue();
       if (got.type() != want.elementType()) {
         throw new InvalidInputException(

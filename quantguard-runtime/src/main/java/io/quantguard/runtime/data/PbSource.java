@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Serialized ONNX tensors in the layout of ONNX's own model tests: {@code
@@ -143,7 +144,8 @@ final class PbSource implements DataSource {
                 "QuantGuard feeds float, int64, int32, int8, uint8 and bool inputs");
       };
     } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(f.toString(), e.getMessage(), "re-serialize the tensor", e);
+      throw new InvalidInputException(
+          f.toString(), String.valueOf(e.getMessage()), "re-serialize the tensor", e);
     }
   }
 
@@ -152,7 +154,7 @@ final class PbSource implements DataSource {
     return new BatchStream() {
       int nextSet;
       long offset;
-      Map<String, Tensor> pending;
+      @Nullable Map<String, Tensor> pending;
 
       @Override
       public boolean hasNext() {
@@ -170,8 +172,9 @@ final class PbSource implements DataSource {
         while (rows < batchSize && (pending != null || nextSet < sets.size())) {
           Map<String, Tensor> set;
           String source;
-          if (pending != null) {
-            set = pending;
+          Map<String, Tensor> held = pending;
+          if (held != null) {
+            set = held;
             pending = null;
             source = sets.get(nextSet - 1).getFileName().toString();
           } else {
