@@ -248,9 +248,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
           head
               + "; "
               + failed
-              + " failed intervals of "
+              + " failed intervals reach the budget of "
               + settings.maxFailedIntervals()
-              + " allowed",
+              + ": roll back",
           details);
     }
     return decide(
