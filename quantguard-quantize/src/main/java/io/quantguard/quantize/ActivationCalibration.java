@@ -103,7 +103,7 @@ final class ActivationCalibration {
     }
     if (seen == 0) {
       throw new InvalidInputException(
-          data.name(), "holds no samples", "point --calibration at representative data");
+          data.name(), "holds no samples", "give representative calibration data");
     }
     return new Result(stats, channels, fingerprint.hex(), seen, System.nanoTime() - start);
   }

@@ -183,10 +183,11 @@ public final class Quantizer {
     statics.plan();
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
     if (anyStatic && cal == null) {
-      throw new InvalidInputException(
-          "--calibration",
+      throw InvalidInputException.forParameter(
+          "calibration",
+          null,
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
-          "give representative data, or use --mode dynamic, weight-only or fp16");
+          "give representative data, or use mode dynamic, weight-only or fp16");
     }
     if (anyStatic) {
       for (String t : statics.observed()) {
@@ -269,7 +270,7 @@ public final class Quantizer {
               + ", op_types "
               + r.opTypes()
               + ")",
-          "check the model (quantguard inspect) or add its operator types to the recipe's op_types");
+          "check the model's operator types and add them to the recipe's op_types");
     }
     List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
     skipped.addAll(dynamic.skipped());
@@ -335,7 +336,7 @@ public final class Quantizer {
     try (BatchStream s = calibration.open(batchSize)) {
       if (!s.hasNext()) {
         throw new InvalidInputException(
-            calibration.name(), "holds no samples", "point --calibration at representative data");
+            calibration.name(), "holds no samples", "give representative calibration data");
       }
       Batch b = s.next();
       return b.inputs();

@@ -112,7 +112,7 @@ public final class Registry {
    * process; the parent must be registered already.
    */
   public ArtifactVersion register(Registration r) {
-    String name = ArtifactRef.checkName(r.model(), "--name");
+    String name = ArtifactRef.checkNameOf("registration.model", r.model());
     String actor = requireActor(r.actor());
     Path file = r.file();
     OnnxModel model = ModelIO.load(file);
@@ -267,17 +267,18 @@ public final class Registry {
                       sha));
       return found.orElseThrow(
           () ->
-              new InvalidInputException(
-                  "--parent " + parent,
+              InvalidInputException.forParameter(
+                  "registration.parent",
+                  parent,
                   "is not registered (no version has its sha256 " + abbrev(sha) + ")",
-                  "register it first: quantguard registry register "
-                      + parent
-                      + " --name NAME, then pass --parent NAME@VERSION"));
+                  "register it first under a model name of its own, then name it as"
+                      + " NAME@VERSION"));
     }
     ArtifactRef ref = ArtifactRef.parse(parent);
     if (!ref.pinned()) {
-      throw new InvalidInputException(
-          "--parent " + parent,
+      throw InvalidInputException.forParameter(
+          "registration.parent",
+          parent,
           "names a model, not a version (and is no file)",
           "use MODEL@VERSION, MODEL@production, or the path of a registered file");
     }
@@ -298,9 +299,7 @@ public final class Registry {
           ArtifactVersion v = resolve(c, ref);
           if (v.stage() == to) {
             throw new InvalidInputException(
-                ref.toString(),
-                "is already " + to.id(),
-                "nothing to do; see quantguard registry show " + v.model());
+                ref.toString(), "is already " + to.id(), "nothing to do");
           }
           Map<String, Object> details = new LinkedHashMap<>();
           details.put("from", v.stage().id());
@@ -351,9 +350,7 @@ public final class Registry {
                           new InvalidInputException(
                               model,
                               "has no version in production to roll back",
-                              "promote one: quantguard registry promote "
-                                  + model
-                                  + "@VERSION --to production --reason \"...\""));
+                              "promote a version of " + model + " to production first"));
           int target =
               to != null
                   ? to
@@ -367,10 +364,13 @@ public final class Registry {
                                       + "@"
                                       + current
                                       + ", so there is none to go back to",
-                                  "name the version: --to VERSION"));
+                                  "name the version to roll back to"));
           if (target == current) {
-            throw new InvalidInputException(
-                model + "@" + target, "is already in production", "name another version with --to");
+            throw InvalidInputException.forParameter(
+                "rollback.to",
+                target,
+                model + "@" + target + " is already in production",
+                "name another version");
           }
           ArtifactVersion t = resolve(c, ArtifactRef.of(model, target));
           VersionTable.setStage(c, model, current, Stage.ARCHIVED);
@@ -503,21 +503,26 @@ public final class Registry {
   public Map.Entry<String, String> policyText(String sha256) {
     String prefix = sha256 == null ? "" : sha256.strip().toLowerCase(java.util.Locale.ROOT);
     if (!prefix.matches("[0-9a-f]{8,64}")) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256,
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
           "is not a SHA-256 or a prefix of one (8 to 64 hex digits)",
-          "copy the hash from quantguard registry log MODEL");
+          "copy the hash from the model's change log");
     }
     List<String[]> found = read(c -> PolicyTable.textsByPrefix(c, prefix));
     if (found.isEmpty()) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256,
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
           "names no policy text in the registry " + db.describe(),
-          "copy the hash from quantguard registry log MODEL");
+          "copy the hash from the model's change log");
     }
     if (found.size() > 1) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256, "is the prefix of more than one policy's hash", "give more digits");
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
+          "is the prefix of more than one policy's hash",
+          "give more digits");
     }
     return Map.entry(found.get(0)[0], found.get(0)[1]);
   }
@@ -1038,11 +1043,7 @@ public final class Registry {
       throw new InvalidInputException(
           ref.toString(),
           "no version of " + ref.model() + " is in " + ref.alias().id(),
-          "promote one: quantguard registry promote "
-              + ref.model()
-              + "@VERSION --to "
-              + ref.alias().id()
-              + " --reason \"...\"");
+          "promote a version of " + ref.model() + " to " + ref.alias().id() + " first");
     }
     int latest = VersionTable.nextVersion(c, ref.model()) - 1;
     throw new InvalidInputException(
@@ -1050,7 +1051,7 @@ public final class Registry {
         latest == 0
             ? ref.model() + " has no versions"
             : "there is no version " + ref.version() + " (versions 1 to " + latest + ")",
-        "see quantguard registry show " + ref.model());
+        "name one of its versions");
   }
 
   private void requireModel(Connection c, String model) throws SQLException {
@@ -1058,8 +1059,7 @@ public final class Registry {
       throw new InvalidInputException(
           model,
           "is not a model in the registry " + db.describe(),
-          "see quantguard registry list, or register it: quantguard registry register FILE --name "
-              + model);
+          "check the name against the registry's models, or register a first version of it");
     }
   }
 
@@ -1075,18 +1075,19 @@ public final class Registry {
 
   private static String requireReason(String reason) {
     if (reason == null || reason.isBlank()) {
-      throw new InvalidInputException(
-          "--reason",
+      throw InvalidInputException.forParameter(
+          "change.reason",
+          null,
           "is required: promotions, rollbacks and policy changes are recorded with their why",
-          "say why, e.g. --reason \"passes release.yaml; canary clean for 24 h\"");
+          "say why, e.g. \"passes release.yaml; canary clean for 24 h\"");
     }
     return reason.strip();
   }
 
   private static String requireActor(String actor) {
     if (actor == null || actor.isBlank()) {
-      throw new InvalidInputException(
-          "--actor", "is empty: every change records who made it", "pass --actor NAME or set USER");
+      throw InvalidInputException.forParameter(
+          "change.actor", null, "is empty: every change records who made it", "name who makes it");
     }
     return actor.strip();
   }

@@ -141,7 +141,7 @@ abstract class RegistryContract {
     assertThatThrownBy(
             () -> registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, " ", "alice"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
     ChangeLogEntry p1 =
         registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, "first release", "alice");
     assertThat(p1.previousVersion()).isNull();
@@ -181,7 +181,7 @@ abstract class RegistryContract {
         .hasMessageContaining("no version 9");
     assertThatThrownBy(() -> registry.rollback("m", null, null, "oncall"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
 
     assertThat(registry.log("m", 100))
         .extracting(ChangeLogEntry::action)
@@ -407,7 +407,7 @@ abstract class RegistryContract {
         .hasMessageContaining("is not valid YAML");
     assertThatThrownBy(() -> registry.setPolicy("a", null, prod, "p.yaml", " ", "alice"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
     assertThatThrownBy(() -> registry.setPolicy("ghost", null, prod, "p.yaml", "x", "alice"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("ghost: is not a model in the registry");

@@ -196,8 +196,9 @@ public final class InferenceSession implements AutoCloseable {
               : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       if (config.provider() == SessionConfig.Provider.CUDA) {
         if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-          throw new InvalidInputException(
-              "--provider cuda",
+          throw InvalidInputException.forParameter(
+              "session.provider",
+              "cuda",
               "this ONNX Runtime build has no CUDA execution provider (available: "
                   + OrtEnvironment.getAvailableProviders()
                   + ")",

@@ -143,8 +143,11 @@ public final class InferenceServer implements AutoCloseable {
 
     public InferenceServer build() {
       if (sources.isEmpty()) {
-        throw new InvalidInputException(
-            "the server", "has no model to serve", "give --model NAME or --model-file NAME=PATH");
+        throw InvalidInputException.forParameter(
+            "server.models",
+            null,
+            "lists no model to serve",
+            "give a registered model or a model file");
       }
       return new InferenceServer(this);
     }
@@ -160,8 +163,9 @@ public final class InferenceServer implements AutoCloseable {
       try {
         app.start(config.host(), config.port());
       } catch (io.javalin.util.JavalinBindException e) {
-        throw new InvalidInputException(
-            "--host " + config.host() + " --port " + config.port(),
+        throw InvalidInputException.forParameter(
+            "server.address",
+            config.host() + ":" + config.port(),
             "cannot be bound: " + e.getMessage(),
             "pick a free port (0 picks one) or stop what listens there",
             e);
@@ -173,7 +177,7 @@ public final class InferenceServer implements AutoCloseable {
           s.batcher().stop(config.drainTimeout());
           throw new InvalidInputException(
               source.toString(),
-              "is " + s.key() + ", which another --model already serves",
+              "is " + s.key() + ", which another model source already serves",
               "serve each version once");
         }
         defaults.putIfAbsent(s.key().name(), s.key());

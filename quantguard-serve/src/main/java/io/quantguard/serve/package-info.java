@@ -36,4 +36,7 @@
  * per version calls it and it is closed only after that worker stopped, so a session lease with
  * drain-before-close replaces {@link io.quantguard.serve.ModelRunner#session} locally.
  */
+@NullMarked
 package io.quantguard.serve;
+
+import org.jspecify.annotations.NullMarked;
