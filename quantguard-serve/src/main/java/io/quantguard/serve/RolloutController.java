@@ -123,8 +123,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     try {
       policy.judge(new LiveWindow(k, k));
     } catch (InvalidInputException e) {
-      throw new InvalidInputException(
-          "the rollout policy " + policy.source(),
+      throw InvalidInputException.forParameter(
+          "rollout.policy",
+          policy.source(),
           e.problem(),
           "write its rules on the live metrics: " + String.join(", ", LiveWindow.METRICS));
     }
