@@ -43,7 +43,13 @@ final class ParameterFlags {
           entry("gate.report", "--report"),
           entry("server.address", "--host/--port"),
           entry("server.tokenFile", "--token-file"),
-          entry("server.modelFile", "--model-file"));
+          entry("server.modelFile", "--model-file"),
+          entry("rollout.mode", "--rollout-mode"),
+          entry("rollout.steps", "--rollout-steps"),
+          entry("rollout.interval", "--rollout-interval-s"),
+          entry("rollout.minSamples", "--rollout-min-samples"),
+          entry("rollout.maxFailedIntervals", "--rollout-max-failed-intervals"),
+          entry("rollout.policy", "--rollout-policy"));
 
   private ParameterFlags() {}
 

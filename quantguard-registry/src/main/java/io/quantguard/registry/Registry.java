@@ -675,6 +675,210 @@ public final class Registry {
         });
   }
 
+  // ---------------------------------------------------------------- rollouts
+
+  /**
+   * Starts a rollout of {@code candidate} against the version in production: the candidate moves to
+   * {@code canary} (a previous canary goes back to candidate), the policy text is kept under its
+   * SHA-256, and the start is a {@link Action#ROLLOUT} entry. One rollout per model at a time.
+   *
+   * @param mode {@code canary} or {@code shadow}
+   * @param settings the server's rollout settings (JSON), kept as they are
+   * @param policyText the policy's YAML; it is validated first and nothing is stored if it is bad
+   */
+  public RolloutRecord startRollout(
+      ArtifactRef candidate,
+      String mode,
+      String settings,
+      String policyText,
+      String policySource,
+      String reason,
+      String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    Policy parsed = Policy.parse(policyText, policySource);
+    String sha = ModelPolicy.sha256(policyText);
+    if (!mode.equals("canary") && !mode.equals("shadow")) {
+      throw InvalidInputException.forParameter(
+          "rollout.mode", mode, "is not canary or shadow", "pick canary or shadow");
+    }
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, candidate);
+          Optional<RolloutRecord> running = RolloutTable.active(c, v.model());
+          if (running.isPresent()) {
+            RolloutRecord r = running.get();
+            throw new InvalidInputException(
+                v.ref().toString(),
+                "cannot start a rollout: "
+                    + r.candidateRef()
+                    + " is already being rolled out ("
+                    + r.status().id()
+                    + ")",
+                "finish that one first: promote it or roll it back");
+          }
+          int baseline =
+              VersionTable.holder(c, v.model(), Stage.PRODUCTION)
+                  .orElseThrow(
+                      () ->
+                          new InvalidInputException(
+                              v.model(),
+                              "has no version in production to roll a candidate out against",
+                              "promote a version of " + v.model() + " to production first"));
+          if (baseline == v.version()) {
+            throw new InvalidInputException(
+                v.ref().toString(),
+                "is the production version already",
+                "roll out another version");
+          }
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("decision", "start");
+          details.put("mode", mode);
+          details.put("baseline", v.model() + "@" + baseline);
+          details.put("from", v.stage().id());
+          details.put("policy", parsed.name());
+          details.put("policySha256", sha);
+          details.put("settings", settings);
+          if (v.stage() != Stage.CANARY) {
+            Optional<Integer> holder = VersionTable.holder(c, v.model(), Stage.CANARY);
+            if (holder.isPresent()) {
+              VersionTable.setStage(c, v.model(), holder.get(), Stage.CANDIDATE);
+              details.put("displaced", v.model() + "@" + holder.get());
+            }
+            VersionTable.setStage(c, v.model(), v.version(), Stage.CANARY);
+          }
+          ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.ROLLOUT,
+                  v.model(),
+                  v.version(),
+                  Stage.CANARY,
+                  null,
+                  why,
+                  details));
+          PolicyTable.storeText(c, sha, policyText);
+          RolloutRecord r =
+              new RolloutRecord(
+                  seq,
+                  v.model(),
+                  v.version(),
+                  baseline,
+                  mode,
+                  RolloutRecord.Status.RUNNING,
+                  0,
+                  0,
+                  settings,
+                  sha,
+                  policyText,
+                  seq);
+          RolloutTable.insert(c, r);
+          return r;
+        });
+  }
+
+  /** The rollout of {@code model} under way (running or paused), if any. */
+  public Optional<RolloutRecord> activeRollout(String model) {
+    return read(c -> RolloutTable.active(c, model));
+  }
+
+  /** The latest rollout of {@code model}, under way or over, if any. */
+  public Optional<RolloutRecord> latestRollout(String model) {
+    return read(c -> RolloutTable.latest(c, model));
+  }
+
+  /**
+   * Records a decision about rollout {@code id} and applies it, in one transaction: the row moves
+   * to the change's status, step and failure count, and the change log gets a {@link
+   * Action#ROLLOUT} entry, or for the end a {@link Action#PROMOTE} (candidate to production,
+   * baseline archived) or {@link Action#ROLLBACK} (candidate archived; production unchanged) entry.
+   *
+   * @throws InvalidInputException when the rollout is over already
+   */
+  public RolloutRecord recordRollout(long id, RolloutChange change, String actor) {
+    String why = requireReason(change.reason());
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          RolloutRecord r =
+              RolloutTable.byId(c, id)
+                  .orElseThrow(
+                      () ->
+                          new InvalidInputException(
+                              "rollout " + id, "does not exist", "start a rollout first"));
+          if (!r.status().active()) {
+            throw new InvalidInputException(
+                "the rollout of " + r.candidateRef(),
+                "is over (" + r.status().id() + ")",
+                "start a new rollout to change it");
+          }
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("decision", change.decision());
+          details.put("rollout", r.id());
+          details.put("mode", r.mode());
+          details.put("step", change.step());
+          details.put("failedIntervals", change.failedIntervals());
+          details.putAll(change.details());
+          Action action = Action.ROLLOUT;
+          Stage stage = Stage.CANARY;
+          Integer previous = null;
+          switch (change.status()) {
+            case PROMOTED -> {
+              action = Action.PROMOTE;
+              stage = Stage.PRODUCTION;
+              Optional<Integer> holder = VersionTable.holder(c, r.model(), Stage.PRODUCTION);
+              if (holder.isPresent() && holder.get() != r.candidate()) {
+                previous = holder.get();
+                VersionTable.setStage(c, r.model(), previous, Stage.ARCHIVED);
+                details.put("displaced", r.model() + "@" + previous);
+                details.put("displacedTo", Stage.ARCHIVED.id());
+              }
+              VersionTable.setStage(c, r.model(), r.candidate(), Stage.PRODUCTION);
+            }
+            case ROLLED_BACK -> {
+              action = Action.ROLLBACK;
+              stage = Stage.ARCHIVED;
+              VersionTable.setStage(c, r.model(), r.candidate(), Stage.ARCHIVED);
+              VersionTable.holder(c, r.model(), Stage.PRODUCTION)
+                  .ifPresent(p -> details.put("production", r.model() + "@" + p));
+            }
+            default -> {}
+          }
+          ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  action,
+                  r.model(),
+                  r.candidate(),
+                  stage,
+                  previous,
+                  why,
+                  details));
+          RolloutRecord next =
+              new RolloutRecord(
+                  r.id(),
+                  r.model(),
+                  r.candidate(),
+                  r.baseline(),
+                  r.mode(),
+                  change.status(),
+                  change.step(),
+                  change.failedIntervals(),
+                  r.settings(),
+                  r.policySha256(),
+                  r.policyText(),
+                  seq);
+          RolloutTable.update(c, next);
+          return next;
+        });
+  }
+
   // ---------------------------------------------------------------- reproduce, audit
 
   /**
