@@ -217,13 +217,26 @@ public final class DataSpec {
             if (p == null) {
               break;
             }
+            if (!p.sharesFirstAxis()) {
+              // One sample whose inputs share no first axis: a batch of its own, never merged.
+              if (parts.isEmpty()) {
+                parts.add(p);
+              } else {
+                carry = p;
+              }
+              break;
+            }
             parts.add(p);
             have += p.size();
           }
           if (parts.isEmpty()) {
             return null;
           }
-          Batch out = merge(parts, emitted);
+          Batch first = parts.get(0);
+          Batch out =
+              first.sharesFirstAxis()
+                  ? merge(parts, emitted)
+                  : new Batch(first.inputs(), first.labels(), first.attributes(), emitted);
           emitted += out.size();
           check(out);
           return out;

@@ -139,9 +139,13 @@ final class PbSource implements DataSource {
                 "holds " + type.displayName() + " values",
                 "QuantGuard feeds float, int64, int32, int8, uint8 and bool inputs");
       };
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // A SequenceProto or OptionalProto parses as a TensorProto with nonsense dimensions.
       throw new InvalidInputException(
-          f.toString(), String.valueOf(e.getMessage()), "re-serialize the tensor", e);
+          f.toString(),
+          "is not a tensor QuantGuard can read (" + e.getMessage() + ")",
+          "give tensor inputs; sequences, maps and optionals cannot be fed",
+          e);
     }
   }
 
