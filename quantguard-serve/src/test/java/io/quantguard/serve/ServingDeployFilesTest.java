@@ -103,7 +103,7 @@ class ServingDeployFilesTest {
         promtool.isPresent(),
         "promtool is not on the PATH (Debian: apt-get install prometheus); rules not run");
     String check = run(promtool.get(), "check", "rules", RULES.getFileName().toString());
-    assertThat(check).contains("SUCCESS").contains("8 rules found");
+    assertThat(check).contains("SUCCESS: " + ruleExpressions().size() + " rules found");
     String test = run(promtool.get(), "test", "rules", RULE_TESTS.getFileName().toString());
     assertThat(test).contains("SUCCESS");
   }
