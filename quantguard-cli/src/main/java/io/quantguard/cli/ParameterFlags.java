@@ -39,9 +39,17 @@ final class ParameterFlags {
           entry("change.reason", "--reason"),
           entry("change.actor", "--actor"),
           entry("server.models", "--model"),
+          entry("gate.policy", "--policy"),
+          entry("gate.report", "--report"),
           entry("server.address", "--host/--port"),
           entry("server.tokenFile", "--token-file"),
-          entry("server.modelFile", "--model-file"));
+          entry("server.modelFile", "--model-file"),
+          entry("rollout.mode", "--rollout-mode"),
+          entry("rollout.steps", "--rollout-steps"),
+          entry("rollout.interval", "--rollout-interval-s"),
+          entry("rollout.minSamples", "--rollout-min-samples"),
+          entry("rollout.maxFailedIntervals", "--rollout-max-failed-intervals"),
+          entry("rollout.policy", "--rollout-policy"));
 
   private ParameterFlags() {}
 

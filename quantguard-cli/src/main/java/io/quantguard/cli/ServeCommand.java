@@ -280,19 +280,13 @@ final class ServeCommand implements Callable<Integer> {
           "needs a policy to judge the live window by",
           "give --rollout-policy FILE, e.g. with rules: {flip_rate: {max: 2%}}");
     }
-    RolloutSettings settings;
-    try {
-      settings =
-          new RolloutSettings(
-              RolloutSettings.Mode.parse(rolloutMode, "--rollout-mode"),
-              rolloutSteps,
-              Duration.ofMillis(Math.round(rolloutIntervalS * 1000)),
-              rolloutMinSamples,
-              rolloutMaxFailed);
-    } catch (InvalidInputException e) {
-      throw new InvalidInputException(
-          "--rollout-* options", e.getMessage(), "see quantguard serve --help");
-    }
+    RolloutSettings settings =
+        new RolloutSettings(
+            RolloutSettings.Mode.parse(rolloutMode),
+            rolloutSteps,
+            Duration.ofMillis(Math.round(rolloutIntervalS * 1000)),
+            rolloutMinSamples,
+            rolloutMaxFailed);
     return RolloutController.start(
         registry,
         candidate,

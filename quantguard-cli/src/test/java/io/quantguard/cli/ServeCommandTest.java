@@ -174,6 +174,21 @@ class ServeCommandTest {
     Cli noPolicy = Cli.run("serve", "--registry", registry, "--rollout", "cnn@2", "--port", "0");
     assertThat(noPolicy.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(noPolicy.err()).contains("--rollout-policy");
+    Cli badSteps =
+        Cli.run(
+            "serve",
+            "--registry",
+            registry,
+            "--rollout",
+            "cnn@2",
+            "--rollout-policy",
+            policy.toString(),
+            "--rollout-steps",
+            "5,50",
+            "--port",
+            "0");
+    assertThat(badSteps.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(badSteps.err()).contains("--rollout-steps [5, 50]: must end at 100 %");
 
     Served first =
         serve(

@@ -699,8 +699,8 @@ public final class Registry {
     Policy parsed = Policy.parse(policyText, policySource);
     String sha = ModelPolicy.sha256(policyText);
     if (!mode.equals("canary") && !mode.equals("shadow")) {
-      throw new InvalidInputException(
-          "rollout mode '" + mode + "'", "is not canary or shadow", "pick canary or shadow");
+      throw InvalidInputException.forParameter(
+          "rollout.mode", mode, "is not canary or shadow", "pick canary or shadow");
     }
     return write(
         (c, seq) -> {
@@ -724,9 +724,7 @@ public final class Registry {
                           new InvalidInputException(
                               v.model(),
                               "has no version in production to roll a candidate out against",
-                              "promote the baseline first: quantguard registry promote "
-                                  + v.model()
-                                  + "@VERSION --to production --reason \"...\""));
+                              "promote a version of " + v.model() + " to production first"));
           if (baseline == v.version()) {
             throw new InvalidInputException(
                 v.ref().toString(),

@@ -123,8 +123,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     try {
       policy.judge(new LiveWindow(k, k));
     } catch (InvalidInputException e) {
-      throw new InvalidInputException(
-          "the rollout policy " + policy.source(),
+      throw InvalidInputException.forParameter(
+          "rollout.policy",
+          policy.source(),
           e.problem(),
           "write its rules on the live metrics: " + String.join(", ", LiveWindow.METRICS));
     }
@@ -248,9 +249,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
           head
               + "; "
               + failed
-              + " failed intervals of "
+              + " failed intervals reach the budget of "
               + settings.maxFailedIntervals()
-              + " allowed",
+              + ": roll back",
           details);
     }
     return decide(

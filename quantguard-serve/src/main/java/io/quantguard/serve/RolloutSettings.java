@@ -38,37 +38,38 @@ public record RolloutSettings(
       return name().toLowerCase(Locale.ROOT);
     }
 
-    public static Mode parse(String s, String input) {
+    public static Mode parse(String s) {
       for (Mode m : values()) {
         if (m.id().equalsIgnoreCase(s.strip())) {
           return m;
         }
       }
-      throw new InvalidInputException(
-          input, "'" + s + "' is not a rollout mode", "use canary or shadow");
+      throw InvalidInputException.forParameter(
+          "rollout.mode", s, "is not a rollout mode", "use canary or shadow");
     }
   }
 
   public RolloutSettings {
     steps = List.copyOf(steps);
     if (steps.isEmpty() || steps.get(steps.size() - 1) != 100) {
-      throw bad("steps " + steps, "must end at 100 %", "e.g. 5, 25, 50, 100");
+      throw bad("rollout.steps", steps, "must end at 100 %", "e.g. 5, 25, 50, 100");
     }
     for (int i = 0; i < steps.size(); i++) {
       int s = steps.get(i);
       if (s < 1 || s > 100 || (i > 0 && s <= steps.get(i - 1))) {
-        throw bad("steps " + steps, "must rise from 1 to 100 %", "e.g. 5, 25, 50, 100");
+        throw bad("rollout.steps", steps, "must rise from 1 to 100 %", "e.g. 5, 25, 50, 100");
       }
     }
     if (interval.isNegative() || interval.isZero()) {
-      throw bad("interval " + interval, "must be positive", "e.g. 60 s");
+      throw bad("rollout.interval", interval, "must be positive", "e.g. 60 s");
     }
     if (minSamples < 1) {
-      throw bad("min samples " + minSamples, "must be at least 1", "e.g. 200");
+      throw bad("rollout.minSamples", minSamples, "must be at least 1", "e.g. 200");
     }
     if (maxFailedIntervals < 1) {
       throw bad(
-          "max failed intervals " + maxFailedIntervals,
+          "rollout.maxFailedIntervals",
+          maxFailedIntervals,
           "must be at least 1",
           "1 rolls back at the first failed interval");
     }
@@ -131,7 +132,7 @@ public record RolloutSettings(
       List<Integer> steps = new ArrayList<>();
       n.path("steps").forEach(s -> steps.add(s.asInt()));
       return new RolloutSettings(
-          Mode.parse(n.path("mode").asText(), source),
+          Mode.parse(n.path("mode").asText()),
           steps,
           Duration.ofMillis(n.path("interval_ms").asLong()),
           n.path("min_samples").asInt(),
@@ -142,7 +143,7 @@ public record RolloutSettings(
     }
   }
 
-  private static InvalidInputException bad(String input, String problem, String fix) {
-    return new InvalidInputException("rollout " + input, problem, fix);
+  private static InvalidInputException bad(String key, Object value, String problem, String fix) {
+    return InvalidInputException.forParameter(key, value, problem, fix);
   }
 }
