@@ -39,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The whole offline workflow for one project, as one resumable run:
@@ -439,7 +441,8 @@ public final class Workflow {
               fp32,
               probe,
               DataSpec.parse(limited(calibration, n)),
-              DataSpec.parse(limited(specs(project.data().test()).get(0), n)),
+              DataSpec.parse(
+                  limited(project.spec(project.data().test().values().iterator().next()), n)),
               new SensitivityAnalysis.Options(0, null, 0, session(), listener.progress()));
       sqnr = r.fullOutputSqnrDb();
     }
@@ -700,17 +703,15 @@ public final class Workflow {
 
   /** A data spec reading at most {@code n} samples (the smaller of its own limit and n). */
   static String limited(String spec, int n) {
-    String s =
-        spec.contains("=") && spec.indexOf('=') < spec.indexOf(':')
-            ? spec.substring(spec.indexOf('=') + 1)
-            : spec;
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([?&])limit=(\\d+)").matcher(s);
+    Matcher m = LIMIT.matcher(spec);
     if (m.find()) {
       int own = Integer.parseInt(m.group(2));
       return m.replaceFirst(m.group(1) + "limit=" + Math.min(own, n));
     }
-    return s + (s.contains("?") ? "&" : "?") + "limit=" + n;
+    return spec + (spec.contains("?") ? "&" : "?") + "limit=" + n;
   }
+
+  private static final Pattern LIMIT = Pattern.compile("([?&])limit=(\\d+)");
 
   private String key(String step, Object... parts) {
     List<String> all = new ArrayList<>();
