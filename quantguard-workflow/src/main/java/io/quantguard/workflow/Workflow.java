@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -622,7 +623,10 @@ public final class Workflow {
     return new Search(
         s.budget() != null ? s.budget() : 12,
         s.rankSamples() != null ? s.rankSamples() : d.rankSamples(),
-        s.repairs() != null ? Set.copyOf(s.repairs()) : d.repairs(),
+        new TreeSet<>(
+            s.repairs() != null
+                ? s.repairs()
+                : d.repairs()), // sorted: the key must not depend on set order
         s.fallback() != null ? s.fallback() : d.fallback());
   }
 
