@@ -20,6 +20,7 @@ import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Gate;
 import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.Policy;
+import io.quantguard.report.ReportReader;
 import io.quantguard.report.ReportWriter;
 import io.quantguard.report.RuleVerdict;
 import io.quantguard.runtime.Progress;
@@ -240,6 +241,9 @@ public final class Workflow {
                 + " (FP32), p95 latency "
                 + fmt(baseline.result().latencyP95Ms())
                 + " ms per batch"));
+
+    // A rule on a metric this task does not measure fails here, not after minutes of tuning.
+    policy.judge(ReportReader.read(store.dir("baseline").resolve("report").resolve("report.json")));
 
     // 2. approach
     listener.stepStarted(2, total, "approach", "recommended approach");

@@ -1,7 +1,9 @@
 package io.quantguard.workflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
@@ -114,5 +116,12 @@ class WorkflowTest {
         .doesNotContain("tune", "gate");
     assertThat(stricter.passed()).isFalse();
     assertThat(stricter.verdict().failures()).anyMatch(f -> f.startsWith("size"));
+
+    // A rule on a metric the task does not measure is refused after the (reused) baseline, naming
+    // the metric, before any tuning.
+    project("{rules: {cosine_mean: {min: 0.99}}}");
+    assertThatThrownBy(() -> run(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("cosine_mean");
   }
 }
