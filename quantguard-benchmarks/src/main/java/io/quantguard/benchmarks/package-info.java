@@ -7,4 +7,7 @@
  * minutes, alternating the variants they compare, which is not what JMH's microbenchmark harness is
  * for.
  */
+@NullMarked
 package io.quantguard.benchmarks;
+
+import org.jspecify.annotations.NullMarked;

@@ -69,7 +69,7 @@ public final class Main {
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           if (ex instanceof InvalidInputException e) {
-            commandLine.getErr().println("error: " + e.getMessage());
+            commandLine.getErr().println("error: " + ParameterFlags.message(e));
             return ExitCodes.BAD_INPUT;
           }
           commandLine.getErr().println("internal error: " + ex);

@@ -1,15 +1,20 @@
 package io.quantguard.cli;
 
+import io.quantguard.cli.registry.ActorOption;
 import io.quantguard.cli.registry.StoreOptions;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.Registry;
+import io.quantguard.report.Policy;
 import io.quantguard.serve.BatchPolicy;
 import io.quantguard.serve.BearerTokenGuard;
 import io.quantguard.serve.InferenceServer;
+import io.quantguard.serve.LabelFeedback;
 import io.quantguard.serve.ModelKey;
 import io.quantguard.serve.ModelSource;
+import io.quantguard.serve.RolloutController;
+import io.quantguard.serve.RolloutSettings;
 import io.quantguard.serve.ServerConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -113,23 +119,104 @@ final class ServeCommand implements Callable<Integer> {
       description = "how long shutdown waits for requests in flight (default: ${DEFAULT-VALUE})")
   int drainTimeoutS;
 
+  @Option(
+      names = "--rollout",
+      paramLabel = "MODEL@VERSION",
+      description =
+          "roll this registered version out against the model's production version, judged live"
+              + " by --rollout-policy; a rollout of the model under way in the registry is resumed"
+              + " (also without this option)")
+  String rollout;
+
+  @Option(
+      names = "--rollout-policy",
+      paramLabel = "FILE",
+      description =
+          "the policy the live window must hold, on flip_rate, cosine_mean, cosine_min, sqnr_db,"
+              + " error_rate, latency_p50/p95/p99")
+  Path rolloutPolicy;
+
+  @Option(
+      names = "--rollout-mode",
+      defaultValue = "canary",
+      description = "canary (a share of traffic) or shadow (default: ${DEFAULT-VALUE})")
+  String rolloutMode;
+
+  @Option(
+      names = "--rollout-steps",
+      split = ",",
+      paramLabel = "PERCENT",
+      defaultValue = "5,25,50,100",
+      description = "the canary's traffic shares in percent, ending at 100 (default: 5,25,50,100)")
+  List<Integer> rolloutSteps;
+
+  @Option(
+      names = "--rollout-interval-s",
+      defaultValue = "60",
+      description = "how often the live window is judged (default: ${DEFAULT-VALUE})")
+  double rolloutIntervalS;
+
+  @Option(
+      names = "--rollout-min-samples",
+      defaultValue = "200",
+      description =
+          "paired samples a window needs; fewer is inconclusive, neither pass nor fail"
+              + " (default: ${DEFAULT-VALUE})")
+  int rolloutMinSamples;
+
+  @Option(
+      names = "--rollout-max-failed-intervals",
+      defaultValue = "2",
+      description =
+          "the failure budget: this many failed intervals roll the candidate back"
+              + " (default: ${DEFAULT-VALUE})")
+  int rolloutMaxFailed;
+
+  @Option(names = "--reason", description = "why the rollout starts (recorded in the change log)")
+  String reason;
+
+  @Mixin ActorOption actor;
+
+  @Option(
+      names = "--feedback-window",
+      paramLabel = "REQUESTS",
+      description =
+          "keep the predictions of this many recent requests with an id, for labels posted later"
+              + " to /v2/feedback (default: off)")
+  Integer feedbackWindow;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
-    if (models.isEmpty() && files.isEmpty()) {
+    if (models.isEmpty() && files.isEmpty() && rollout == null) {
       spec.commandLine().getErr().println("error: nothing to serve: give --model or --model-file");
       return ExitCodes.USAGE;
     }
     ServerConfig config = config();
     InferenceServer.Builder builder =
         InferenceServer.builder().config(config).version(QuantGuard.VERSION);
-    if (!models.isEmpty()) {
+    RolloutController controller = null;
+    if (!models.isEmpty() || rollout != null) {
       Registry registry = store.open();
+      controller = rollout(registry);
       for (String m : models) {
-        builder.model(new ModelSource.Registered(registry, ArtifactRef.parse(m)));
+        ArtifactRef ref = ArtifactRef.parse(m);
+        if (controller == null || !ref.model().equals(controller.candidate().name())) {
+          builder.model(new ModelSource.Registered(registry, ref));
+        }
+      }
+      if (controller != null) {
+        builder.rollout(controller);
       }
     }
     files.forEach(f -> builder.model(ModelSource.parseFile(f)));
+    if (feedbackWindow != null) {
+      if (feedbackWindow < 1) {
+        throw new InvalidInputException(
+            "--feedback-window " + feedbackWindow, "must be at least 1", "e.g. 100000");
+      }
+      builder.feedback(new LabelFeedback(feedbackWindow));
+    }
     InferenceServer server = builder.build().start();
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
@@ -140,7 +227,7 @@ final class ServeCommand implements Callable<Integer> {
             },
             "quantguard-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    report(out, server, config);
+    report(out, server, config, controller);
     try {
       stopped.await();
     } catch (InterruptedException e) {
@@ -153,6 +240,61 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * The rollout to run: the one under way in the registry for the rollout's model (or, without
+   * --rollout, for a served model), else a new one from the options; null when there is none.
+   */
+  private RolloutController rollout(Registry registry) {
+    ArtifactRef candidate = rollout == null ? null : ArtifactRef.parse(rollout);
+    List<String> names =
+        candidate != null
+            ? List.of(candidate.model())
+            : models.stream().map(m -> ArtifactRef.parse(m).model()).distinct().toList();
+    for (String name : names) {
+      Optional<RolloutController> resumed = RolloutController.resume(registry, name, actor.get());
+      if (resumed.isPresent()) {
+        ModelKey running = resumed.get().candidate();
+        if (candidate != null
+            && candidate.version() != null
+            && candidate.version() != running.version()) {
+          throw new InvalidInputException(
+              "--rollout " + rollout,
+              "cannot start: the rollout of " + running + " is under way in the registry",
+              "let it finish, or end it: POST /v2/rollouts/" + name + "/rollback");
+        }
+        return resumed.get();
+      }
+    }
+    if (candidate == null) {
+      return null;
+    }
+    if (candidate.version() == null) {
+      throw new InvalidInputException(
+          "--rollout " + rollout, "names no version", "give MODEL@VERSION, e.g. cnn@3");
+    }
+    if (rolloutPolicy == null) {
+      throw new InvalidInputException(
+          "--rollout " + rollout,
+          "needs a policy to judge the live window by",
+          "give --rollout-policy FILE, e.g. with rules: {flip_rate: {max: 2%}}");
+    }
+    RolloutSettings settings =
+        new RolloutSettings(
+            RolloutSettings.Mode.parse(rolloutMode),
+            rolloutSteps,
+            Duration.ofMillis(Math.round(rolloutIntervalS * 1000)),
+            rolloutMinSamples,
+            rolloutMaxFailed);
+    return RolloutController.start(
+        registry,
+        candidate,
+        settings,
+        Policy.text(rolloutPolicy),
+        rolloutPolicy.toString(),
+        reason != null ? reason : "rollout started by quantguard serve",
+        actor.get());
   }
 
   private ServerConfig config() {
@@ -181,7 +323,8 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private void report(PrintWriter out, InferenceServer server, ServerConfig config) {
+  private void report(
+      PrintWriter out, InferenceServer server, ServerConfig config, RolloutController controller) {
     Map<ModelKey, String> served = server.models();
     if (store.json()) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -214,11 +357,24 @@ final class ServeCommand implements Callable<Integer> {
     out.printf(
         "Token       %s%n",
         config.guard().configured()
-            ? "set: load/unload need Authorization: Bearer TOKEN"
-            : "none: load/unload are refused");
+            ? "set: load/unload and rollout actions need Authorization: Bearer TOKEN"
+            : "none: load/unload and rollout actions are refused");
     if (!isLoopback(config.host()) && !config.guard().configured()) {
       out.printf(
           "Warning     %s is reachable from other machines and there is no token%n", config.host());
+    }
+    if (controller != null) {
+      Map<String, Object> st = controller.status();
+      out.printf(
+          "Rollout     %s against %s: %s, %s at %s of %s; GET %s/v2/rollouts/%s%n",
+          controller.candidate(),
+          controller.baseline(),
+          st.get("mode"),
+          st.get("state"),
+          Math.round((double) st.get("share") * 100) + " %",
+          st.get("steps"),
+          server.url(),
+          controller.candidate().name());
     }
     out.println("Metrics     " + server.url() + "/metrics");
     out.println("Stop        Ctrl-C or SIGTERM (requests in flight finish first)");

@@ -155,6 +155,117 @@ class ServeCommandTest {
     assertThat(unregistered.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
   }
 
+  @Test
+  void startsARolloutAndARestartWithoutTheOptionResumesIt() throws Exception {
+    String registry = tmp.resolve("registry").toString();
+    OnnxModel noted = ModelIO.load(TestModels.fashionCnn());
+    noted.putMetadata("note", "retrained");
+    Path cnn2 = tmp.resolve("cnn2.onnx");
+    ModelIO.save(noted, cnn2);
+    for (Path p : new Path[] {TestModels.fashionCnn(), cnn2}) {
+      assertThat(
+              Cli.run("registry", "register", p.toString(), "--name", "cnn", "--registry", registry)
+                  .exitCode())
+          .isZero();
+    }
+    Cli.run("registry", "promote", "cnn@1", "--reason", "baseline", "--registry", registry);
+    Path policy = java.nio.file.Files.writeString(tmp.resolve("live.yaml"), POLICY);
+
+    Cli noPolicy = Cli.run("serve", "--registry", registry, "--rollout", "cnn@2", "--port", "0");
+    assertThat(noPolicy.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(noPolicy.err()).contains("--rollout-policy");
+    Cli badSteps =
+        Cli.run(
+            "serve",
+            "--registry",
+            registry,
+            "--rollout",
+            "cnn@2",
+            "--rollout-policy",
+            policy.toString(),
+            "--rollout-steps",
+            "5,50",
+            "--port",
+            "0");
+    assertThat(badSteps.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(badSteps.err()).contains("--rollout-steps [5, 50]: must end at 100 %");
+
+    Served first =
+        serve(
+            "--registry",
+            registry,
+            "--rollout",
+            "cnn@2",
+            "--rollout-policy",
+            policy.toString(),
+            "--rollout-steps",
+            "20,100",
+            "--rollout-interval-s",
+            "3600",
+            "--reason",
+            "canary",
+            "--port",
+            "0",
+            "--threads",
+            "2");
+    long id;
+    try {
+      assertThat(first.out().toString())
+          .contains("Rollout     cnn@2 against cnn@1: canary, running at 20 %");
+      JsonNode status = get(first.url() + "/v2/rollouts/cnn").path("rollout");
+      assertThat(status.path("state").asText()).isEqualTo("running");
+      assertThat(status.path("steps").toString()).isEqualTo("[20,100]");
+      id = status.path("rollout").asLong();
+    } finally {
+      first.stop();
+    }
+    // Restarted with the model only: the rollout under way is resumed, not forgotten.
+    Served second =
+        serve("--registry", registry, "--model", "cnn", "--port", "0", "--threads", "2");
+    try {
+      JsonNode status = get(second.url() + "/v2/rollouts/cnn").path("rollout");
+      assertThat(status.path("rollout").asLong()).isEqualTo(id);
+      assertThat(status.path("share").asDouble()).isEqualTo(0.2);
+      assertThat(get(second.url() + "/v2/models/cnn").path("versions").toString())
+          .isEqualTo("[\"1\",\"2\"]");
+    } finally {
+      second.stop();
+    }
+    Cli log = Cli.run("registry", "log", "cnn", "--registry", registry);
+    assertThat(log.out()).contains("rollout").contains("cnn@2 start (canary against cnn@1)");
+  }
+
+  private static final String POLICY = "name: live\nrules:\n  flip_rate: {max: 2%}\n";
+
+  /** A {@code quantguard serve} running on its own thread until {@link #stop}. */
+  private record Served(Thread thread, StringWriter out, StringWriter err, String url) {
+    void stop() throws InterruptedException {
+      thread.interrupt();
+      thread.join(60_000);
+    }
+  }
+
+  private static Served serve(String... args) throws InterruptedException {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] all = new String[args.length + 1];
+    all[0] = "serve";
+    System.arraycopy(args, 0, all, 1, args.length);
+    Thread t =
+        new Thread(() -> Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true)));
+    t.start();
+    Pattern listening = Pattern.compile("Metrics\\s+(http://127\\.0\\.0\\.1:\\d+)");
+    for (int i = 0; i < 600 && t.isAlive(); i++) {
+      Matcher m = listening.matcher(out.toString());
+      if (m.find()) {
+        return new Served(t, out, err, m.group(1));
+      }
+      Thread.sleep(100);
+    }
+    t.interrupt();
+    throw new AssertionError("serve did not start: " + out + err);
+  }
+
   private static JsonNode get(String url) throws Exception {
     HttpResponse<String> r =
         HttpClient.newHttpClient()

@@ -101,7 +101,8 @@ public final class Evaluation {
 
     public Builder baseline(String name, Path file) {
       if (hasBaseline) {
-        throw new InvalidInputException("--baseline", "is given twice", "give one baseline");
+        throw InvalidInputException.forParameter(
+            "evaluation.baseline", null, "is given twice", "give one baseline");
       }
       hasBaseline = true;
       models.add(0, new Model(unique(name), file));
@@ -136,8 +137,8 @@ public final class Evaluation {
 
     public Builder data(String name, DataSource source) {
       if (data.stream().anyMatch(d -> d.name().equals(name))) {
-        throw new InvalidInputException(
-            "--data " + name + "=...", "names a data set twice", "give each data set its own name");
+        throw InvalidInputException.forParameter(
+            "evaluation.data", name, "names a data set twice", "give each data set its own name");
       }
       data.add(new Data(name, source));
       return this;
@@ -169,7 +170,8 @@ public final class Evaluation {
 
     public Builder batchSize(int n) {
       if (n <= 0) {
-        throw new InvalidInputException("--batch-size " + n, "is not positive", "use e.g. 64");
+        throw InvalidInputException.forParameter(
+            "evaluation.batchSize", n, "is not positive", "use e.g. 64");
       }
       this.batchSize = n;
       return this;
@@ -188,8 +190,8 @@ public final class Evaluation {
     /** Declared power of one busy core, for the energy estimate where RAPL is unreadable. */
     public Builder wattsPerCore(double watts) {
       if (!(watts > 0)) {
-        throw new InvalidInputException(
-            "--watts-per-core " + watts, "is not a positive power", "use e.g. 10");
+        throw InvalidInputException.forParameter(
+            "evaluation.wattsPerCore", watts, "is not a positive power", "use e.g. 10");
       }
       this.wattsPerCore = watts;
       return this;
@@ -203,27 +205,34 @@ public final class Evaluation {
 
     public Evaluation build() {
       if (!hasBaseline) {
-        throw new InvalidInputException("--baseline", "is missing", "name the FP32 model");
+        throw InvalidInputException.forParameter(
+            "evaluation.baseline", null, "is missing", "name the FP32 model");
       }
       if (models.size() < 2) {
-        throw new InvalidInputException(
-            "--candidate", "is missing", "name at least one model to compare with the baseline");
+        throw InvalidInputException.forParameter(
+            "evaluation.candidate",
+            null,
+            "is missing",
+            "name at least one model to compare with the baseline");
       }
       if (task == null) {
-        throw new InvalidInputException(
-            "--task",
+        throw InvalidInputException.forParameter(
+            "evaluation.task",
+            null,
             "is missing",
             "name a task: " + String.join(", ", Tasks.available().keySet()));
       }
       if (data.isEmpty()) {
-        throw new InvalidInputException("--data", "is missing", "give at least one data spec");
+        throw InvalidInputException.forParameter(
+            "evaluation.data", null, "is missing", "give at least one data spec");
       }
       for (String needed : task.requiredData()) {
         if (data.stream().noneMatch(d -> d.name().equals(needed))) {
-          throw new InvalidInputException(
-              "--data",
+          throw InvalidInputException.forParameter(
+              "evaluation.data",
+              null,
               "the " + task.name() + " task needs data sets named " + task.requiredData(),
-              "write --data NAME=SPEC for each, e.g. --data " + needed + "=text:...");
+              "give each a data set of that name, e.g. " + needed + "=text:...");
         }
       }
       return new Evaluation(this);

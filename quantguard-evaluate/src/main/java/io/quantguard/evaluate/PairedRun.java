@@ -79,7 +79,8 @@ final class PairedRun<P> {
       }
       slicers.addAll(ev.slicers);
     } else if (!ev.slicers.isEmpty()) {
-      warn("the " + task.name() + " task scores the whole data set at once; --slice-by is ignored");
+      warn(
+          "the " + task.name() + " task scores the whole data set at once; its slices are ignored");
     }
     for (int m = 0; m < models; m++) {
       metrics.add(new HashMap<>());
@@ -252,7 +253,7 @@ final class PairedRun<P> {
       order = Double.POSITIVE_INFINITY;
       if (!sliceOrder.containsKey(name)) {
         warn(
-            "--slice-by "
+            "slicer "
                 + prefix
                 + " has more than "
                 + MAX_SLICES_PER_SLICER

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Splits the evaluation data into named slices, so every metric is also reported per slice and the
- * worst slice stands out ("multiple input distributions"). Spec syntax for {@code --slice-by}:
+ * worst slice stands out ("multiple input distributions"). Spec syntax (parameter {@code
+ * evaluation.sliceBy}):
  *
  * <ul>
  *   <li>{@code data}: by data set ({@code --data name=SPEC} given several times) → {@code
@@ -32,8 +33,11 @@ public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByA
   static Slicer parse(String spec) {
     String s = spec == null ? "" : spec.trim();
     if (s.isEmpty()) {
-      throw new InvalidInputException(
-          "--slice-by", "is empty", "write data, label, an attribute name or NAME=edge,edge");
+      throw InvalidInputException.forParameter(
+          "evaluation.sliceBy",
+          null,
+          "is empty",
+          "write data, label, an attribute name or NAME=edge,edge");
     }
     if (s.equals("data")) {
       return new ByData();
@@ -58,8 +62,9 @@ public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByA
       }
       return new ByAttribute(name, edges);
     } catch (NumberFormatException e) {
-      throw new InvalidInputException(
-          "--slice-by " + spec,
+      throw InvalidInputException.forParameter(
+          "evaluation.sliceBy",
+          spec,
           "is not NAME=edge,edge,... with numeric edges",
           "write e.g. tokens=32,64");
     }

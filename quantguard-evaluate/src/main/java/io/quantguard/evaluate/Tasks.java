@@ -27,8 +27,11 @@ public final class Tasks {
   /** Parses {@code NAME?options} into a task; unknown names and unknown options are errors. */
   public static Task<?> parse(String spec) {
     if (spec == null || spec.isBlank()) {
-      throw new InvalidInputException(
-          "--task", "is empty", "name a task: " + String.join(", ", available().keySet()));
+      throw InvalidInputException.forParameter(
+          "evaluation.task",
+          null,
+          "is empty",
+          "name a task: " + String.join(", ", available().keySet()));
     }
     int q = spec.indexOf('?');
     String name = (q < 0 ? spec : spec.substring(0, q)).trim();

@@ -20,7 +20,7 @@ class SlicerTest {
     assertThat(Slicer.parse("tokens=32,64").spec()).isEqualTo("tokens=32,64");
     assertThatThrownBy(() -> Slicer.parse("tokens=a,b"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--slice-by");
+        .hasMessageContaining("evaluation.sliceBy tokens=a,b: is not NAME=edge,edge,...");
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Resolves tensors whose bytes live outside the model file ({@code data_location = EXTERNAL}): the
@@ -20,14 +21,14 @@ public final class ExternalData {
   /** For models that were not read from a file: any external reference is an error. */
   public static final ExternalData NONE = new ExternalData(null, "<in-memory model>");
 
-  private final Path baseDir;
+  private final @Nullable Path baseDir;
   private final String model;
 
   /**
-   * @param baseDir directory the model file was read from
+   * @param baseDir directory the model file was read from; null for a model held in memory
    * @param model how to name the model in error messages (usually its path)
    */
-  public ExternalData(Path baseDir, String model) {
+  public ExternalData(@Nullable Path baseDir, String model) {
     this.baseDir = baseDir;
     this.model = model;
   }

@@ -6,6 +6,7 @@ import io.quantguard.onnx.proto.Onnx.TensorProto;
 import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An editable ONNX graph: nodes, initializers, inputs, outputs and value infos, with the lookups
@@ -31,9 +33,10 @@ public final class Graph {
   private final List<ValueInfoProto> outputs = new ArrayList<>();
   private final LinkedHashMap<String, ValueInfoProto> valueInfo = new LinkedHashMap<>();
 
-  private Map<String, Node> producers;
-  private Map<String, List<Node>> consumers;
-  private Set<String> usedNames;
+  /** Producers and consumers by tensor name; null until asked for after a structural change. */
+  private @Nullable Index index;
+
+  private @Nullable Set<String> usedNames;
   private int nameCounter;
 
   /** Builds the editable form of a graph message. */
@@ -66,8 +69,7 @@ public final class Graph {
   }
 
   void structureChanged() {
-    producers = null;
-    consumers = null;
+    index = null;
     usedNames = null;
   }
 
@@ -99,8 +101,7 @@ public final class Graph {
 
   /** The node whose output is {@code tensor}; empty for graph inputs, initializers and unknowns. */
   public Optional<Node> producer(String tensor) {
-    index();
-    return Optional.ofNullable(producers.get(tensor));
+    return Optional.ofNullable(index().producers().get(tensor));
   }
 
   /**
@@ -108,13 +109,14 @@ public final class Graph {
    * subgraphs read it. Graph outputs are not nodes: ask {@link #isGraphOutput}.
    */
   public List<Node> consumers(String tensor) {
-    index();
-    return consumers.getOrDefault(tensor, List.of());
+    return index().consumers().getOrDefault(tensor, List.of());
   }
 
-  private void index() {
-    if (producers != null) {
-      return;
+  private record Index(Map<String, Node> producers, Map<String, List<Node>> consumers) {}
+
+  private Index index() {
+    if (index != null) {
+      return index;
     }
     Map<String, Node> prod = new HashMap<>();
     Map<String, List<Node>> cons = new HashMap<>();
@@ -131,8 +133,8 @@ public final class Graph {
         }
       }
     }
-    producers = prod;
-    consumers = cons;
+    index = new Index(prod, cons);
+    return index;
   }
 
   /** Explicit inputs plus the outer-scope tensors that the node's subgraphs read. */
@@ -186,7 +188,7 @@ public final class Graph {
    * keeps its order exactly.
    */
   public List<Node> topologicalOrder() {
-    index();
+    Map<String, Node> producers = index().producers();
     Map<Node, Integer> position = new IdentityHashMap<>();
     for (int i = 0; i < nodes.size(); i++) {
       position.put(nodes.get(i), i);
@@ -206,9 +208,10 @@ public final class Graph {
         successors.computeIfAbsent(p, k -> new ArrayList<>()).add(n);
       }
     }
-    PriorityQueue<Node> ready = new PriorityQueue<>((a, b) -> position.get(a) - position.get(b));
+    PriorityQueue<Node> ready =
+        new PriorityQueue<>(Comparator.comparingInt(n -> position.getOrDefault(n, 0)));
     for (Node n : nodes) {
-      if (pending.get(n) == 0) {
+      if (pending.getOrDefault(n, 0) == 0) {
         ready.add(n);
       }
     }
@@ -225,7 +228,7 @@ public final class Graph {
     if (order.size() != nodes.size()) {
       List<String> stuck = new ArrayList<>();
       for (Node n : nodes) {
-        if (pending.get(n) > 0) {
+        if (pending.getOrDefault(n, 0) > 0) {
           stuck.add(n.toString());
           if (stuck.size() == 5) {
             break;
@@ -251,23 +254,29 @@ public final class Graph {
    * uses yet; it is reserved at once, so successive calls never collide.
    */
   public String uniqueName(String base) {
-    if (usedNames == null) {
-      usedNames = new HashSet<>();
+    Set<String> used = usedNames;
+    if (used == null) {
+      used = new HashSet<>();
       for (Node n : nodes) {
-        usedNames.add(n.name());
-        usedNames.addAll(n.inputs());
-        usedNames.addAll(n.outputs());
+        used.add(n.name());
+        used.addAll(n.inputs());
+        used.addAll(n.outputs());
       }
-      usedNames.addAll(initializers.keySet());
-      inputs.forEach(v -> usedNames.add(v.getName()));
-      outputs.forEach(v -> usedNames.add(v.getName()));
-      usedNames.addAll(valueInfo.keySet());
+      used.addAll(initializers.keySet());
+      for (ValueInfoProto v : inputs) {
+        used.add(v.getName());
+      }
+      for (ValueInfoProto v : outputs) {
+        used.add(v.getName());
+      }
+      used.addAll(valueInfo.keySet());
+      usedNames = used;
     }
     String candidate = base;
-    while (candidate.isEmpty() || usedNames.contains(candidate)) {
+    while (candidate.isEmpty() || used.contains(candidate)) {
       candidate = base + "_" + (++nameCounter);
     }
-    usedNames.add(candidate);
+    used.add(candidate);
     return candidate;
   }
 
@@ -304,7 +313,7 @@ public final class Graph {
    * Drops initializers that no node, subgraph or graph output reads any more; returns their names.
    */
   public List<String> removeUnusedInitializers() {
-    index();
+    Map<String, List<Node>> consumers = index().consumers();
     Set<String> graphOutputs = outputNames();
     List<String> removed = new ArrayList<>();
     for (String name : new ArrayList<>(initializers.keySet())) {

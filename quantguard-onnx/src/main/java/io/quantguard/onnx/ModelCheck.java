@@ -65,7 +65,7 @@ final class ModelCheck {
     try {
       graph.topologicalOrder();
     } catch (IllegalStateException e) {
-      throw bad(model, e.getMessage());
+      throw bad(model, String.valueOf(e.getMessage()));
     }
     defined.addAll(produced);
     index = 0;

@@ -19,6 +19,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Loads and saves ONNX model files. Loading checks the model ({@link InvalidModelException} names
@@ -95,7 +96,8 @@ public final class ModelIO {
       throw new InvalidModelException(
           name, "cannot be read: " + e.getMessage(), "check the file", e);
     }
-    Path dir = file.toAbsolutePath().getParent();
+    // An absolute path that could be opened as a file has a parent directory.
+    Path dir = Objects.requireNonNull(file.toAbsolutePath().getParent());
     ExternalData external = new ExternalData(dir, name);
     checked(proto, external, name);
     return new OnnxModel(proto, external, name);
@@ -178,7 +180,7 @@ public final class ModelIO {
           case AUTO -> total > INLINE_BUDGET;
         };
     Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
+    Path dir = Objects.requireNonNull(abs.getParent());
     try {
       Files.createDirectories(dir);
       Path dataFile = dir.resolve(abs.getFileName() + ".data");

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One operator in a {@link Graph}. Wraps the node's protobuf so that every field QuantGuard does
@@ -17,7 +18,7 @@ import java.util.Optional;
  */
 public final class Node {
   private final NodeProto.Builder proto;
-  private Graph graph;
+  private @Nullable Graph graph;
 
   Node(NodeProto proto) {
     this.proto = proto.toBuilder();
@@ -42,7 +43,7 @@ public final class Node {
     return new Node(b.build());
   }
 
-  void attach(Graph owner) {
+  void attach(@Nullable Graph owner) {
     if (graph != null && owner != null && graph != owner) {
       throw new IllegalStateException("node " + name() + " already belongs to another graph");
     }

@@ -2,6 +2,7 @@ package io.quantguard.onnx;
 
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a quantized model was made, recorded in its {@code metadata_props} when it is quantized and
@@ -27,15 +28,15 @@ import java.util.Optional;
  * @param environment where it was quantized; null in older models
  */
 public record QuantizationProvenance(
-    String toolVersion,
+    @Nullable String toolVersion,
     String recipeJson,
-    String recipeSha256,
-    String mode,
-    String calibrationFingerprint,
-    Integer fingerprintScheme,
-    Long calibrationSamples,
-    Session session,
-    RunEnvironment environment) {
+    @Nullable String recipeSha256,
+    @Nullable String mode,
+    @Nullable String calibrationFingerprint,
+    @Nullable Integer fingerprintScheme,
+    @Nullable Long calibrationSamples,
+    @Nullable Session session,
+    @Nullable RunEnvironment environment) {
 
   public static final String VERSION = "quantguard.version";
   public static final String RECIPE = "quantguard.recipe";
@@ -57,7 +58,7 @@ public record QuantizationProvenance(
    * @param provider the execution provider ({@code CPU}, {@code CUDA})
    */
   public record Session(
-      String optimization, int intraOpThreads, int interOpThreads, String provider) {}
+      String optimization, int intraOpThreads, int interOpThreads, @Nullable String provider) {}
 
   /** The provenance a model records, or empty for a model QuantGuard did not quantize. */
   public static Optional<QuantizationProvenance> read(OnnxModel model) {
@@ -66,24 +67,27 @@ public record QuantizationProvenance(
 
   /** The provenance in {@code metadata_props} entries, or empty when they record no recipe. */
   public static Optional<QuantizationProvenance> read(Map<String, String> meta) {
-    if (!meta.containsKey(RECIPE)) {
+    String recipe = meta.get(RECIPE);
+    if (recipe == null) {
       return Optional.empty();
     }
+    String optimization = meta.get(SESSION + "optimization");
     Session session =
-        meta.containsKey(SESSION + "optimization")
+        optimization != null
             ? new Session(
-                meta.get(SESSION + "optimization"),
+                optimization,
                 intOr(meta.get(SESSION + "intra_op_threads"), 0),
                 intOr(meta.get(SESSION + "inter_op_threads"), 0),
                 meta.get(SESSION + "provider"))
             : null;
+    String java = meta.get(ENVIRONMENT + "java");
     RunEnvironment environment =
-        meta.containsKey(ENVIRONMENT + "java")
+        java != null
             ? new RunEnvironment(
-                meta.get(VERSION),
+                meta.getOrDefault(VERSION, "?"),
                 meta.get(ENVIRONMENT + "onnx_runtime"),
-                meta.get(ENVIRONMENT + "java"),
-                meta.get(ENVIRONMENT + "os"),
+                java,
+                meta.getOrDefault(ENVIRONMENT + "os", "?"),
                 intOr(meta.get(ENVIRONMENT + "cpus"), 0),
                 meta.get(ENVIRONMENT + "cpu_model"))
             : null;
@@ -92,11 +96,11 @@ public record QuantizationProvenance(
     return Optional.of(
         new QuantizationProvenance(
             meta.get(VERSION),
-            meta.get(RECIPE),
+            recipe,
             meta.get(RECIPE_SHA),
             meta.get(MODE),
             fingerprint == null || fingerprint.isEmpty() ? null : fingerprint,
-            meta.containsKey(SCHEME) ? intOr(meta.get(SCHEME), 0) : null,
+            meta.containsKey(SCHEME) ? Integer.valueOf(intOr(meta.get(SCHEME), 0)) : null,
             samples,
             session,
             environment));
@@ -128,7 +132,7 @@ public record QuantizationProvenance(
     put(model, ENVIRONMENT + "cpu_model", environment != null ? environment.cpuModel() : null);
   }
 
-  private static void put(OnnxModel model, String key, Object value) {
+  private static void put(OnnxModel model, String key, @Nullable Object value) {
     if (value == null) {
       model.removeMetadata(key);
     } else {
@@ -136,12 +140,12 @@ public record QuantizationProvenance(
     }
   }
 
-  private static int intOr(String s, int fallback) {
+  private static int intOr(@Nullable String s, int fallback) {
     Long v = longOrNull(s);
     return v != null && v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE ? v.intValue() : fallback;
   }
 
-  private static Long longOrNull(String s) {
+  private static @Nullable Long longOrNull(@Nullable String s) {
     try {
       return s != null ? Long.parseLong(s.trim()) : null;
     } catch (NumberFormatException e) {

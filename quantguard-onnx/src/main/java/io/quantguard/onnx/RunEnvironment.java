@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where something ran: the QuantGuard and ONNX Runtime versions, Java, the OS and the CPU. Recorded
@@ -21,7 +22,12 @@ import java.util.stream.Stream;
  * @param cpuModel the CPU's model name where the OS says ({@code /proc/cpuinfo}), else null
  */
 public record RunEnvironment(
-    String quantguard, String onnxRuntime, String java, String os, int cpus, String cpuModel) {
+    String quantguard,
+    @Nullable String onnxRuntime,
+    String java,
+    String os,
+    int cpus,
+    @Nullable String cpuModel) {
 
   /**
    * This process's environment.
@@ -29,7 +35,7 @@ public record RunEnvironment(
    * @param onnxRuntime the ONNX Runtime version as the runtime module reports it, or null where it
    *     is not used
    */
-  public static RunEnvironment current(String onnxRuntime) {
+  public static RunEnvironment current(@Nullable String onnxRuntime) {
     return new RunEnvironment(
         QuantGuard.VERSION,
         onnxRuntime,
@@ -44,7 +50,7 @@ public record RunEnvironment(
         readCpuModel());
   }
 
-  private static String readCpuModel() {
+  private static @Nullable String readCpuModel() {
     Path info = Path.of("/proc/cpuinfo");
     if (!Files.isReadable(info)) {
       return null;

@@ -7,15 +7,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Element type and (possibly partial) shape of a tensor value, as declared in a value_info or
  * learned by running the model. A {@code null} dims list means the rank itself is unknown.
  */
-public record TensorType(DataType elementType, List<Dim> dims) {
+public record TensorType(DataType elementType, @Nullable List<Dim> dims) {
 
   /** One dimension: a fixed size, a symbolic name such as {@code batch}, or unknown. */
-  public record Dim(long value, String param) {
+  public record Dim(long value, @Nullable String param) {
     public static Dim of(long value) {
       return new Dim(value, null);
     }
@@ -58,7 +59,7 @@ public record TensorType(DataType elementType, List<Dim> dims) {
   }
 
   /** The shape with -1 for every dimension that is not fixed. */
-  public long[] shape() {
+  public long @Nullable [] shape() {
     if (dims == null) {
       return null;
     }
@@ -71,7 +72,7 @@ public record TensorType(DataType elementType, List<Dim> dims) {
       return Optional.empty();
     }
     TypeProto.Tensor t = vi.getType().getTensorType();
-    List<Dim> dims = null;
+    @Nullable List<Dim> dims = null;
     if (t.hasShape()) {
       dims = new ArrayList<>();
       for (TensorShapeProto.Dimension d : t.getShape().getDimList()) {

@@ -88,13 +88,10 @@ final class ActivationCalibration {
           b = truncate(b, (int) (maxSamples - seen));
         }
         fingerprint.add(b);
-        Map<String, Tensor> out = session.run(b.inputs(), exposed);
-        Map<String, Tensor> feed =
-            session.inputs().size() == 1 && b.inputs().size() == 1
-                ? Map.of(
-                    session.inputs().keySet().iterator().next(),
-                    b.inputs().values().iterator().next())
-                : b.inputs();
+        // Statistics of graph inputs come from the feed itself; with nothing else to observe (a
+        // single quantized node reading the input) the model need not run.
+        Map<String, Tensor> feed = session.bind(b.inputs());
+        Map<String, Tensor> out = exposed.isEmpty() ? Map.of() : session.run(feed, exposed);
         await(pending);
         pending = folder.submit(() -> fold(stats, channels, out, feed));
         seen += b.size();
@@ -106,7 +103,7 @@ final class ActivationCalibration {
     }
     if (seen == 0) {
       throw new InvalidInputException(
-          data.name(), "holds no samples", "point --calibration at representative data");
+          data.name(), "holds no samples", "give representative calibration data");
     }
     return new Result(stats, channels, fingerprint.hex(), seen, System.nanoTime() - start);
   }

@@ -13,16 +13,19 @@ import java.util.Set;
  */
 public final class Calibration {
   private final OnnxModel normalized;
+  private final long originalOpset;
   private final Set<String> declared;
   private final Map<String, TensorType> types;
   private final ActivationCalibration.Result result;
 
   Calibration(
       OnnxModel normalized,
+      long originalOpset,
       Set<String> declared,
       Map<String, TensorType> types,
       ActivationCalibration.Result result) {
     this.normalized = normalized;
+    this.originalOpset = originalOpset;
     this.declared = Set.copyOf(declared);
     this.types = Map.copyOf(types);
     this.result = result;
@@ -30,6 +33,11 @@ public final class Calibration {
 
   OnnxModel normalized() {
     return normalized;
+  }
+
+  /** The default opset of the model as given, before any upgrade. */
+  long originalOpset() {
+    return originalOpset;
   }
 
   Set<String> declared() {

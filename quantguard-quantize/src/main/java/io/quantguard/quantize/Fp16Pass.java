@@ -85,6 +85,15 @@ final class Fp16Pass {
     return g.typeOf(t).map(x -> x.elementType() == DataType.FLOAT).orElse(false);
   }
 
+  /**
+   * Sequence and optional operators, and operators with subgraphs, tie a tensor's element type to
+   * values this pass does not retype (a float sequence takes only float tensors).
+   */
+  private static boolean holdsTypedValues(Node n) {
+    String op = n.opType();
+    return op.contains("Sequence") || op.startsWith("Optional") || !n.subgraphs().isEmpty();
+  }
+
   void run() {
     List<Node> order = g.topologicalOrder();
     for (Node n : order) {
@@ -104,6 +113,12 @@ final class Fp16Pass {
         kept.add(
             new QuantizationReport.Skipped(
                 n.name(), n.opType(), "kept in float32 for numeric safety"));
+      } else if (holdsTypedValues(n)) {
+        kept.add(
+            new QuantizationReport.Skipped(
+                n.name(),
+                n.opType(),
+                "sequences, optionals and subgraphs keep the element type they were built with"));
       } else {
         half.add(n);
       }

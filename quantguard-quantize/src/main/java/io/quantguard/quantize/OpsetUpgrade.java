@@ -48,13 +48,14 @@ final class OpsetUpgrade {
     if (from >= target) {
       return from;
     }
-    if (from < 10) {
-      throw new InvalidInputException(
-          model.source(),
-          "uses opset " + from + "; quantization needs opset 10 or newer",
-          "re-export the model with a newer opset");
-    }
     Graph g = model.graph();
+    if (from < 10) {
+      for (Node n : new ArrayList<>(g.nodes())) {
+        if (n.domain().isEmpty() || n.domain().equals("ai.onnx")) {
+          LegacyOperators.upgrade(model, n, from);
+        }
+      }
+    }
     for (Node n : new ArrayList<>(g.nodes())) {
       if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
         continue;
@@ -66,16 +67,29 @@ final class OpsetUpgrade {
       if (REFUSED.contains(op)) {
         throw refuse(model, n, from, target);
       }
-      if (from < 13 && (op.equals("Unsqueeze") || op.equals("Squeeze") || op.equals("ReduceSum"))) {
+      boolean to13 = from < 13 && target >= 13;
+      if (to13 && (op.equals("Unsqueeze") || op.equals("Squeeze") || op.equals("ReduceSum"))) {
         attributeToInput(g, n, "axes", 1);
-      } else if (from < 13 && op.equals("Split")) {
+      } else if (from < 11 && target >= 11 && op.equals("Pad")) {
+        attributeToInput(g, n, "pads", 1);
+        Optional<AttributeProto> value = n.attribute("value");
+        n.removeAttribute("value");
+        if (value.isPresent() && value.get().getF() != 0f) {
+          String name = g.uniqueName(n.name() + "_value");
+          g.putInitializer(
+              TensorCodec.fromFloats(name, new long[0], new float[] {value.get().getF()}));
+          n.setInput(2, name);
+        }
+      } else if (from < 11 && target >= 11 && op.equals("Clip")) {
+        clipBoundsToInputs(g, n);
+      } else if (to13 && op.equals("Split")) {
         attributeToInput(g, n, "split", 1);
       } else if (from < 18 && target >= 18 && REDUCE_18.contains(op)) {
         attributeToInput(g, n, "axes", 1);
-      } else if (from < 13
+      } else if (to13
           && (op.equals("Softmax") || op.equals("LogSoftmax") || op.equals("Hardmax"))) {
         checkLastAxis(model, g, n);
-      } else if (from < 12 && op.equals("Dropout")) {
+      } else if (from < 12 && target >= 12 && op.equals("Dropout")) {
         Optional<AttributeProto> ratio = n.attribute("ratio");
         n.removeAttribute("ratio");
         if (ratio.isPresent()) {
@@ -91,7 +105,21 @@ final class OpsetUpgrade {
     return from;
   }
 
-  private static void attributeToInput(Graph g, Node n, String attr, int index) {
+  /** Clip-11 takes {@code min} and {@code max} as optional scalar inputs instead of attributes. */
+  private static void clipBoundsToInputs(Graph g, Node n) {
+    String[] names = {"min", "max"};
+    for (int i = 0; i < 2; i++) {
+      Optional<AttributeProto> a = n.attribute(names[i]);
+      n.removeAttribute(names[i]);
+      if (a.isPresent()) {
+        String name = g.uniqueName((n.name().isEmpty() ? "Clip" : n.name()) + "_" + names[i]);
+        g.putInitializer(TensorCodec.fromFloats(name, new long[0], new float[] {a.get().getF()}));
+        n.setInput(i + 1, name);
+      }
+    }
+  }
+
+  static void attributeToInput(Graph g, Node n, String attr, int index) {
     Optional<AttributeProto> a = n.attribute(attr);
     if (a.isEmpty()) {
       return;

@@ -2,6 +2,7 @@ package io.quantguard.quantize;
 
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.InvalidModelException;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.onnx.QuantizationProvenance;
@@ -42,6 +43,9 @@ public final class Quantizer {
     }
   }
 
+  /** The oldest default opset the passes work on; older models are upgraded to it first. */
+  private static final long MIN_OPSET = 10;
+
   /** Activation rows folded into each GPTQ Hessian: 2,048 tokens settle it on a 384-wide layer. */
   private static final int GRAM_ROWS = 2048;
 
@@ -71,10 +75,33 @@ public final class Quantizer {
     Recipe r = recipe.resolved();
     OnnxModel work = fp32.copy();
     GraphCleanup.constantsToInitializers(work.graph());
+    long opset = work.opset(OnnxModel.DEFAULT_DOMAIN);
+    if (opset < MIN_OPSET) {
+      // ONNX Runtime no longer runs the first versions of several operators, and the quantized
+      // operators need opset 10: upgrade before the model first runs.
+      OpsetUpgrade.upgrade(work, MIN_OPSET);
+    }
     int batchSize = r.calibration().batchSize();
-    Map<String, Tensor> sample =
-        calibration != null ? firstBatch(calibration, batchSize) : SyntheticSample.of(work);
-    Map<String, TensorType> types = ShapeProbe.learn(work, sample, options.session());
+    Map<String, TensorType> types;
+    if (calibration != null) {
+      types = ShapeProbe.learn(work, firstBatch(calibration, batchSize), options.session());
+    } else {
+      Map<String, Tensor> sample = SyntheticSample.of(work);
+      try {
+        types = ShapeProbe.learn(work, sample, options.session());
+      } catch (InvalidModelException e) {
+        throw e;
+      } catch (InvalidInputException e) {
+        throw new InvalidInputException(
+            work.source(),
+            "does not run on made-up inputs shaped as declared (float zeros, integer ones) "
+                + sample.entrySet().stream().map(x -> x.getKey() + "=" + x.getValue()).toList()
+                + ", which QuantGuard runs once to learn tensor types: "
+                + e.getMessage(),
+            "give calibration data (a few real inputs are enough)",
+            e);
+      }
+    }
     Set<String> declared = new HashSet<>(work.graph().valueInfo().keySet());
     ShapeProbe.annotate(work, types);
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
@@ -98,7 +125,7 @@ public final class Quantizer {
           .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
     }
     ActivationCalibration.Result result = null;
-    if (calibration != null && (!tensors.isEmpty() || !channelInputs.isEmpty())) {
+    if (calibration != null) {
       result =
           ActivationCalibration.run(
               work.copy(),
@@ -111,7 +138,7 @@ public final class Quantizer {
               options.session(),
               options.progress());
     }
-    return new Calibration(work, declared, types, result);
+    return new Calibration(work, opset, declared, types, result);
   }
 
   /**
@@ -156,10 +183,11 @@ public final class Quantizer {
     statics.plan();
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
     if (anyStatic && cal == null) {
-      throw new InvalidInputException(
-          "--calibration",
+      throw InvalidInputException.forParameter(
+          "calibration",
+          null,
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
-          "give representative data, or use --mode dynamic, weight-only or fp16");
+          "give representative data, or use mode dynamic, weight-only or fp16");
     }
     if (anyStatic) {
       for (String t : statics.observed()) {
@@ -186,11 +214,14 @@ public final class Quantizer {
       }
     }
     WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
-    long opsetBefore = work.opset(OnnxModel.DEFAULT_DOMAIN);
-    boolean usesMicrosoft =
-        usesMode(resolver, work, Recipe.Mode.DYNAMIC)
-            || usesMode(resolver, work, Recipe.Mode.WEIGHT_ONLY);
-    long target = Math.max(opsetBefore, anyStatic ? statics.requiredOpset() : 0);
+    long opsetBefore = calibration.originalOpset();
+    boolean dynamicMode = usesMode(resolver, work, Recipe.Mode.DYNAMIC);
+    boolean usesMicrosoft = dynamicMode || usesMode(resolver, work, Recipe.Mode.WEIGHT_ONLY);
+    long target =
+        Math.max(work.opset(OnnxModel.DEFAULT_DOMAIN), anyStatic ? statics.requiredOpset() : 0);
+    if (dynamicMode) {
+      target = Math.max(target, 11); // DynamicQuantizeLinear
+    }
     if (weightOnly.needsOpset21()) {
       target = Math.max(target, 21);
     }
@@ -239,7 +270,7 @@ public final class Quantizer {
               + ", op_types "
               + r.opTypes()
               + ")",
-          "check the model (quantguard inspect) or add its operator types to the recipe's op_types");
+          "check the model's operator types and add them to the recipe's op_types");
     }
     List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
     skipped.addAll(dynamic.skipped());
@@ -305,7 +336,7 @@ public final class Quantizer {
     try (BatchStream s = calibration.open(batchSize)) {
       if (!s.hasNext()) {
         throw new InvalidInputException(
-            calibration.name(), "holds no samples", "point --calibration at representative data");
+            calibration.name(), "holds no samples", "give representative calibration data");
       }
       Batch b = s.next();
       return b.inputs();
@@ -330,6 +361,21 @@ public final class Quantizer {
   static final class SyntheticSample {
     private SyntheticSample() {}
 
+    private static long[] filled(long[] a) {
+      java.util.Arrays.fill(a, 1L);
+      return a;
+    }
+
+    private static int[] filledInts(int[] a) {
+      java.util.Arrays.fill(a, 1);
+      return a;
+    }
+
+    private static byte[] filledBytes(byte[] a) {
+      java.util.Arrays.fill(a, (byte) 1);
+      return a;
+    }
+
     static Map<String, Tensor> of(OnnxModel m) {
       Map<String, Tensor> out = new LinkedHashMap<>();
       for (ValueInfoProto v : m.graph().runtimeInputs()) {
@@ -346,7 +392,7 @@ public final class Quantizer {
           throw new InvalidInputException(
               m.source(),
               "input '" + v.getName() + "' has no declared shape",
-              "give --calibration data so QuantGuard can run the model");
+              "give calibration data so QuantGuard can run the model");
         }
         for (int i = 0; i < shape.length; i++) {
           shape[i] = shape[i] < 0 ? (i == 0 ? 1 : 8) : shape[i];
@@ -354,15 +400,25 @@ public final class Quantizer {
         int n = Math.toIntExact(TensorCodec.elementCount(shape));
         Tensor x =
             switch (t.elementType()) {
-              case FLOAT -> Tensor.ofFloats(new float[n], shape);
-              case INT64 -> Tensor.ofLongs(new long[n], shape);
-              case INT32 -> Tensor.ofInts(new int[n], shape);
-              case INT8, UINT8, BOOL -> Tensor.ofBytes(t.elementType(), new byte[n], shape);
+              case FLOAT, DOUBLE -> Tensor.ofFloats(new float[n], shape);
+              // Integers are ones, not zeros: an integer division by zero kills the process
+              // inside ONNX Runtime (SIGFPE), and index 0 or 1 fits most gathers.
+              case INT64 -> Tensor.ofLongs(filled(new long[n]), shape);
+              case INT32 -> Tensor.ofInts(filledInts(new int[n]), shape);
+              case INT8, UINT8 -> Tensor.ofBytes(t.elementType(), filledBytes(new byte[n]), shape);
+              case BOOL -> Tensor.ofBytes(t.elementType(), new byte[n], shape);
               default ->
                   throw new InvalidInputException(
                       m.source(),
-                      "input '" + v.getName() + "' is " + t.elementType().displayName(),
-                      "give --calibration data");
+                      "input '"
+                          + v.getName()
+                          + "' is of type "
+                          + t.elementType().displayName()
+                          + ", which QuantGuard cannot feed, so the model cannot be run to learn"
+                          + " its tensor types (input type "
+                          + t.elementType().displayName()
+                          + " cannot be calibrated)",
+                      "quantize a model whose inputs are numeric tensors");
             };
         out.put(v.getName(), x);
       }

@@ -103,7 +103,7 @@ final class RecipeResolver {
         throw new InvalidInputException(
             source,
             "exclude names '" + ex + "', which matches no node of the model",
-            "check the node name (quantguard inspect lists the graph) or remove it");
+            "check the node name against the model's graph or remove it");
       }
       excluded.add(ex.startsWith("/") ? p : Pattern.compile("^" + Pattern.quote(ex) + "$"));
     }
@@ -154,7 +154,7 @@ final class RecipeResolver {
           throw new InvalidInputException(
               source,
               "overrides[" + i + "] selects " + what + ", which matches no node of the model",
-              "check the name (quantguard inspect lists the graph)");
+              "check the name against the model's graph");
         }
       }
       if (o.smooth() != null) {

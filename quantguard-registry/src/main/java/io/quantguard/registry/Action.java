@@ -9,7 +9,10 @@ public enum Action {
   REGISTER,
   /** A version was moved to a stage (canary, production, ...). */
   PROMOTE,
-  /** Production was moved back to an earlier version. */
+  /**
+   * Production was moved back to an earlier version, or a rollout's candidate was withdrawn (then
+   * the entry's stage is {@code archived} and production did not change).
+   */
   ROLLBACK,
   /** A version was rebuilt from its recipe and compared byte for byte. */
   REPRODUCE,
@@ -19,7 +22,12 @@ public enum Action {
    * A model's policy (for every stage, or for one) was set or replaced; the entry carries the old
    * and new text's SHA-256.
    */
-  POLICY;
+  POLICY,
+  /**
+   * A rollout started, moved a step, held, paused or resumed; its end is a {@link #PROMOTE} or
+   * {@link #ROLLBACK} entry. The details carry the decision and what was measured.
+   */
+  ROLLOUT;
 
   /** The name used in the database and in JSON: {@code register}, {@code promote}, ... */
   @JsonValue

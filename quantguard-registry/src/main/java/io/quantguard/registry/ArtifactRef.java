@@ -62,6 +62,18 @@ public record ArtifactRef(String model, Integer version, Stage alias) {
     return name;
   }
 
+  /** As {@link #checkName}, for a model name given as the setting {@code key}. */
+  static String checkNameOf(String key, String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw InvalidInputException.forParameter(
+          key,
+          name,
+          "is not a model name",
+          "use letters, digits, '.', '_' and '-' (up to 128), starting with a letter or digit");
+    }
+    return name;
+  }
+
   /** True when a version or alias is given. */
   public boolean pinned() {
     return version != null || alias != null;

@@ -98,7 +98,7 @@ sealed interface Database {
         throw new InvalidInputException(
             file.toString(),
             "cannot open the registry database: " + e.getMessage(),
-            "check the path and permissions (--registry)",
+            "check the path and permissions of the registry database",
             e);
       }
     }
@@ -132,7 +132,7 @@ sealed interface Database {
         throw new InvalidInputException(
             file.toString(),
             "cannot create the registry: " + e.getMessage(),
-            "check the path and permissions (--registry)",
+            "check the path and permissions of the registry database",
             e);
       } catch (FlywayException e) {
         throw new IllegalStateException("cannot migrate the registry " + file + ": " + e, e);
@@ -150,7 +150,7 @@ sealed interface Database {
         throw new InvalidInputException(
             describe(),
             "cannot connect to the registry database: " + e.getMessage(),
-            "check that PostgreSQL runs and the URL, user and database are right (--registry)",
+            "check that PostgreSQL runs and the URL, user and database are right",
             e);
       }
     }
@@ -175,7 +175,7 @@ sealed interface Database {
           throw new InvalidInputException(
               describe(),
               "cannot connect to the registry database: " + m.lines().findFirst().orElse(m),
-              "check that PostgreSQL runs and the URL, user and database are right (--registry)",
+              "check that PostgreSQL runs and the URL, user and database are right",
               e);
         }
         throw new IllegalStateException("cannot migrate the registry " + describe() + ": " + e, e);

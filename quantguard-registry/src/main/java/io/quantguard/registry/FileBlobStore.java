@@ -45,7 +45,7 @@ public final class FileBlobStore implements BlobStore {
       throw new InvalidInputException(
           this.root.toString(),
           "cannot create the blob directory: " + e.getMessage(),
-          "check the path and permissions (--blobs)",
+          "check the path and permissions of the blob directory",
           e);
     }
     removeStaleTemporaries();
@@ -167,8 +167,8 @@ public final class FileBlobStore implements BlobStore {
     return new CorruptBlobException(
         locate(sha256),
         "is missing from the blob store",
-        "restore the blob directory from a backup, or check that --blobs points at the store the"
-            + " registry was written with");
+        "restore the blob directory from a backup, or check that it is the store the registry"
+            + " was written with");
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -112,7 +112,7 @@ public final class Registry {
    * process; the parent must be registered already.
    */
   public ArtifactVersion register(Registration r) {
-    String name = ArtifactRef.checkName(r.model(), "--name");
+    String name = ArtifactRef.checkNameOf("registration.model", r.model());
     String actor = requireActor(r.actor());
     Path file = r.file();
     OnnxModel model = ModelIO.load(file);
@@ -267,17 +267,18 @@ public final class Registry {
                       sha));
       return found.orElseThrow(
           () ->
-              new InvalidInputException(
-                  "--parent " + parent,
+              InvalidInputException.forParameter(
+                  "registration.parent",
+                  parent,
                   "is not registered (no version has its sha256 " + abbrev(sha) + ")",
-                  "register it first: quantguard registry register "
-                      + parent
-                      + " --name NAME, then pass --parent NAME@VERSION"));
+                  "register it first under a model name of its own, then name it as"
+                      + " NAME@VERSION"));
     }
     ArtifactRef ref = ArtifactRef.parse(parent);
     if (!ref.pinned()) {
-      throw new InvalidInputException(
-          "--parent " + parent,
+      throw InvalidInputException.forParameter(
+          "registration.parent",
+          parent,
           "names a model, not a version (and is no file)",
           "use MODEL@VERSION, MODEL@production, or the path of a registered file");
     }
@@ -298,9 +299,7 @@ public final class Registry {
           ArtifactVersion v = resolve(c, ref);
           if (v.stage() == to) {
             throw new InvalidInputException(
-                ref.toString(),
-                "is already " + to.id(),
-                "nothing to do; see quantguard registry show " + v.model());
+                ref.toString(), "is already " + to.id(), "nothing to do");
           }
           Map<String, Object> details = new LinkedHashMap<>();
           details.put("from", v.stage().id());
@@ -351,9 +350,7 @@ public final class Registry {
                           new InvalidInputException(
                               model,
                               "has no version in production to roll back",
-                              "promote one: quantguard registry promote "
-                                  + model
-                                  + "@VERSION --to production --reason \"...\""));
+                              "promote a version of " + model + " to production first"));
           int target =
               to != null
                   ? to
@@ -367,10 +364,13 @@ public final class Registry {
                                       + "@"
                                       + current
                                       + ", so there is none to go back to",
-                                  "name the version: --to VERSION"));
+                                  "name the version to roll back to"));
           if (target == current) {
-            throw new InvalidInputException(
-                model + "@" + target, "is already in production", "name another version with --to");
+            throw InvalidInputException.forParameter(
+                "rollback.to",
+                target,
+                model + "@" + target + " is already in production",
+                "name another version");
           }
           ArtifactVersion t = resolve(c, ArtifactRef.of(model, target));
           VersionTable.setStage(c, model, current, Stage.ARCHIVED);
@@ -503,21 +503,26 @@ public final class Registry {
   public Map.Entry<String, String> policyText(String sha256) {
     String prefix = sha256 == null ? "" : sha256.strip().toLowerCase(java.util.Locale.ROOT);
     if (!prefix.matches("[0-9a-f]{8,64}")) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256,
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
           "is not a SHA-256 or a prefix of one (8 to 64 hex digits)",
-          "copy the hash from quantguard registry log MODEL");
+          "copy the hash from the model's change log");
     }
     List<String[]> found = read(c -> PolicyTable.textsByPrefix(c, prefix));
     if (found.isEmpty()) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256,
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
           "names no policy text in the registry " + db.describe(),
-          "copy the hash from quantguard registry log MODEL");
+          "copy the hash from the model's change log");
     }
     if (found.size() > 1) {
-      throw new InvalidInputException(
-          "--sha256 " + sha256, "is the prefix of more than one policy's hash", "give more digits");
+      throw InvalidInputException.forParameter(
+          "policy.sha256",
+          sha256,
+          "is the prefix of more than one policy's hash",
+          "give more digits");
     }
     return Map.entry(found.get(0)[0], found.get(0)[1]);
   }
@@ -667,6 +672,210 @@ public final class Registry {
             requireModel(c, model);
           }
           return ChangeLog.last(c, model, action, limit);
+        });
+  }
+
+  // ---------------------------------------------------------------- rollouts
+
+  /**
+   * Starts a rollout of {@code candidate} against the version in production: the candidate moves to
+   * {@code canary} (a previous canary goes back to candidate), the policy text is kept under its
+   * SHA-256, and the start is a {@link Action#ROLLOUT} entry. One rollout per model at a time.
+   *
+   * @param mode {@code canary} or {@code shadow}
+   * @param settings the server's rollout settings (JSON), kept as they are
+   * @param policyText the policy's YAML; it is validated first and nothing is stored if it is bad
+   */
+  public RolloutRecord startRollout(
+      ArtifactRef candidate,
+      String mode,
+      String settings,
+      String policyText,
+      String policySource,
+      String reason,
+      String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    Policy parsed = Policy.parse(policyText, policySource);
+    String sha = ModelPolicy.sha256(policyText);
+    if (!mode.equals("canary") && !mode.equals("shadow")) {
+      throw InvalidInputException.forParameter(
+          "rollout.mode", mode, "is not canary or shadow", "pick canary or shadow");
+    }
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, candidate);
+          Optional<RolloutRecord> running = RolloutTable.active(c, v.model());
+          if (running.isPresent()) {
+            RolloutRecord r = running.get();
+            throw new InvalidInputException(
+                v.ref().toString(),
+                "cannot start a rollout: "
+                    + r.candidateRef()
+                    + " is already being rolled out ("
+                    + r.status().id()
+                    + ")",
+                "finish that one first: promote it or roll it back");
+          }
+          int baseline =
+              VersionTable.holder(c, v.model(), Stage.PRODUCTION)
+                  .orElseThrow(
+                      () ->
+                          new InvalidInputException(
+                              v.model(),
+                              "has no version in production to roll a candidate out against",
+                              "promote a version of " + v.model() + " to production first"));
+          if (baseline == v.version()) {
+            throw new InvalidInputException(
+                v.ref().toString(),
+                "is the production version already",
+                "roll out another version");
+          }
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("decision", "start");
+          details.put("mode", mode);
+          details.put("baseline", v.model() + "@" + baseline);
+          details.put("from", v.stage().id());
+          details.put("policy", parsed.name());
+          details.put("policySha256", sha);
+          details.put("settings", settings);
+          if (v.stage() != Stage.CANARY) {
+            Optional<Integer> holder = VersionTable.holder(c, v.model(), Stage.CANARY);
+            if (holder.isPresent()) {
+              VersionTable.setStage(c, v.model(), holder.get(), Stage.CANDIDATE);
+              details.put("displaced", v.model() + "@" + holder.get());
+            }
+            VersionTable.setStage(c, v.model(), v.version(), Stage.CANARY);
+          }
+          ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.ROLLOUT,
+                  v.model(),
+                  v.version(),
+                  Stage.CANARY,
+                  null,
+                  why,
+                  details));
+          PolicyTable.storeText(c, sha, policyText);
+          RolloutRecord r =
+              new RolloutRecord(
+                  seq,
+                  v.model(),
+                  v.version(),
+                  baseline,
+                  mode,
+                  RolloutRecord.Status.RUNNING,
+                  0,
+                  0,
+                  settings,
+                  sha,
+                  policyText,
+                  seq);
+          RolloutTable.insert(c, r);
+          return r;
+        });
+  }
+
+  /** The rollout of {@code model} under way (running or paused), if any. */
+  public Optional<RolloutRecord> activeRollout(String model) {
+    return read(c -> RolloutTable.active(c, model));
+  }
+
+  /** The latest rollout of {@code model}, under way or over, if any. */
+  public Optional<RolloutRecord> latestRollout(String model) {
+    return read(c -> RolloutTable.latest(c, model));
+  }
+
+  /**
+   * Records a decision about rollout {@code id} and applies it, in one transaction: the row moves
+   * to the change's status, step and failure count, and the change log gets a {@link
+   * Action#ROLLOUT} entry, or for the end a {@link Action#PROMOTE} (candidate to production,
+   * baseline archived) or {@link Action#ROLLBACK} (candidate archived; production unchanged) entry.
+   *
+   * @throws InvalidInputException when the rollout is over already
+   */
+  public RolloutRecord recordRollout(long id, RolloutChange change, String actor) {
+    String why = requireReason(change.reason());
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          RolloutRecord r =
+              RolloutTable.byId(c, id)
+                  .orElseThrow(
+                      () ->
+                          new InvalidInputException(
+                              "rollout " + id, "does not exist", "start a rollout first"));
+          if (!r.status().active()) {
+            throw new InvalidInputException(
+                "the rollout of " + r.candidateRef(),
+                "is over (" + r.status().id() + ")",
+                "start a new rollout to change it");
+          }
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("decision", change.decision());
+          details.put("rollout", r.id());
+          details.put("mode", r.mode());
+          details.put("step", change.step());
+          details.put("failedIntervals", change.failedIntervals());
+          details.putAll(change.details());
+          Action action = Action.ROLLOUT;
+          Stage stage = Stage.CANARY;
+          Integer previous = null;
+          switch (change.status()) {
+            case PROMOTED -> {
+              action = Action.PROMOTE;
+              stage = Stage.PRODUCTION;
+              Optional<Integer> holder = VersionTable.holder(c, r.model(), Stage.PRODUCTION);
+              if (holder.isPresent() && holder.get() != r.candidate()) {
+                previous = holder.get();
+                VersionTable.setStage(c, r.model(), previous, Stage.ARCHIVED);
+                details.put("displaced", r.model() + "@" + previous);
+                details.put("displacedTo", Stage.ARCHIVED.id());
+              }
+              VersionTable.setStage(c, r.model(), r.candidate(), Stage.PRODUCTION);
+            }
+            case ROLLED_BACK -> {
+              action = Action.ROLLBACK;
+              stage = Stage.ARCHIVED;
+              VersionTable.setStage(c, r.model(), r.candidate(), Stage.ARCHIVED);
+              VersionTable.holder(c, r.model(), Stage.PRODUCTION)
+                  .ifPresent(p -> details.put("production", r.model() + "@" + p));
+            }
+            default -> {}
+          }
+          ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  action,
+                  r.model(),
+                  r.candidate(),
+                  stage,
+                  previous,
+                  why,
+                  details));
+          RolloutRecord next =
+              new RolloutRecord(
+                  r.id(),
+                  r.model(),
+                  r.candidate(),
+                  r.baseline(),
+                  r.mode(),
+                  change.status(),
+                  change.step(),
+                  change.failedIntervals(),
+                  r.settings(),
+                  r.policySha256(),
+                  r.policyText(),
+                  seq);
+          RolloutTable.update(c, next);
+          return next;
         });
   }
 
@@ -832,11 +1041,7 @@ public final class Registry {
       throw new InvalidInputException(
           ref.toString(),
           "no version of " + ref.model() + " is in " + ref.alias().id(),
-          "promote one: quantguard registry promote "
-              + ref.model()
-              + "@VERSION --to "
-              + ref.alias().id()
-              + " --reason \"...\"");
+          "promote a version of " + ref.model() + " to " + ref.alias().id() + " first");
     }
     int latest = VersionTable.nextVersion(c, ref.model()) - 1;
     throw new InvalidInputException(
@@ -844,7 +1049,7 @@ public final class Registry {
         latest == 0
             ? ref.model() + " has no versions"
             : "there is no version " + ref.version() + " (versions 1 to " + latest + ")",
-        "see quantguard registry show " + ref.model());
+        "name one of its versions");
   }
 
   private void requireModel(Connection c, String model) throws SQLException {
@@ -852,8 +1057,7 @@ public final class Registry {
       throw new InvalidInputException(
           model,
           "is not a model in the registry " + db.describe(),
-          "see quantguard registry list, or register it: quantguard registry register FILE --name "
-              + model);
+          "check the name against the registry's models, or register a first version of it");
     }
   }
 
@@ -869,18 +1073,19 @@ public final class Registry {
 
   private static String requireReason(String reason) {
     if (reason == null || reason.isBlank()) {
-      throw new InvalidInputException(
-          "--reason",
+      throw InvalidInputException.forParameter(
+          "change.reason",
+          null,
           "is required: promotions, rollbacks and policy changes are recorded with their why",
-          "say why, e.g. --reason \"passes release.yaml; canary clean for 24 h\"");
+          "say why, e.g. \"passes release.yaml; canary clean for 24 h\"");
     }
     return reason.strip();
   }
 
   private static String requireActor(String actor) {
     if (actor == null || actor.isBlank()) {
-      throw new InvalidInputException(
-          "--actor", "is empty: every change records who made it", "pass --actor NAME or set USER");
+      throw InvalidInputException.forParameter(
+          "change.actor", null, "is empty: every change records who made it", "name who makes it");
     }
     return actor.strip();
   }

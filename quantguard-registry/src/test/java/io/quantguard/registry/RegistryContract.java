@@ -141,7 +141,7 @@ abstract class RegistryContract {
     assertThatThrownBy(
             () -> registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, " ", "alice"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
     ChangeLogEntry p1 =
         registry.promote(ArtifactRef.parse("m@1"), Stage.PRODUCTION, "first release", "alice");
     assertThat(p1.previousVersion()).isNull();
@@ -181,7 +181,7 @@ abstract class RegistryContract {
         .hasMessageContaining("no version 9");
     assertThatThrownBy(() -> registry.rollback("m", null, null, "oncall"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
 
     assertThat(registry.log("m", 100))
         .extracting(ChangeLogEntry::action)
@@ -407,7 +407,7 @@ abstract class RegistryContract {
         .hasMessageContaining("is not valid YAML");
     assertThatThrownBy(() -> registry.setPolicy("a", null, prod, "p.yaml", " ", "alice"))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("--reason");
+        .hasMessageContaining("change.reason: is required");
     assertThatThrownBy(() -> registry.setPolicy("ghost", null, prod, "p.yaml", "x", "alice"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("ghost: is not a model in the registry");
@@ -617,4 +617,92 @@ abstract class RegistryContract {
       "{\"schema\":\"quantguard.evaluate/1\",\"data\":[],\"warnings\":[],\"models\":["
           + "{\"name\":\"a\",\"role\":\"baseline\",\"slices\":[{\"slice\":\"all\",\"samples\":1,"
           + "\"metrics\":[],\"figures\":{}}]}]}";
+
+  @Test
+  void aRolloutKeepsItsStateAndEndsInThePromotionOrRollbackEntry() throws Exception {
+    register(TinyModels.fp32(tmp.resolve("r1.onnx"), 1), "roll", null, "alice");
+    register(TinyModels.fp32(tmp.resolve("r2.onnx"), 2), "roll", null, "alice");
+    register(TinyModels.fp32(tmp.resolve("r3.onnx"), 3), "roll", null, "alice");
+    String policy = "name: live\nrules:\n  flip_rate: {max: 2%}\n";
+    assertThatThrownBy(
+            () ->
+                registry.startRollout(
+                    ArtifactRef.of("roll", 2), "canary", "{}", policy, "live.yaml", "try", "bob"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no version in production");
+    registry.promote(ArtifactRef.of("roll", 1), Stage.PRODUCTION, "baseline", "alice");
+
+    RolloutRecord r =
+        registry.startRollout(
+            ArtifactRef.of("roll", 2),
+            "canary",
+            "{\"steps\":[5,100]}",
+            policy,
+            "live.yaml",
+            "canary int8",
+            "bob");
+    assertThat(r.baseline()).isEqualTo(1);
+    assertThat(r.status()).isEqualTo(RolloutRecord.Status.RUNNING);
+    assertThat(registry.version(ArtifactRef.of("roll", 2)).stage()).isEqualTo(Stage.CANARY);
+    assertThatThrownBy(
+            () ->
+                registry.startRollout(
+                    ArtifactRef.of("roll", 3), "canary", "{}", policy, "live.yaml", "x", "bob"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("already being rolled out");
+
+    RolloutRecord stepped =
+        registry.recordRollout(
+            r.id(),
+            new RolloutChange(
+                "step_up", RolloutRecord.Status.RUNNING, 1, 0, "holds", Map.of("flip_rate", 0.01)),
+            "server");
+    // Read back from the database, as a restarted server would.
+    RolloutRecord again = registry.activeRollout("roll").orElseThrow();
+    assertThat(again).isEqualTo(stepped);
+    assertThat(again.step()).isEqualTo(1);
+    assertThat(again.policyText()).isEqualTo(policy);
+    assertThat(again.settings()).isEqualTo("{\"steps\":[5,100]}");
+
+    registry.recordRollout(
+        r.id(),
+        new RolloutChange("promote", RolloutRecord.Status.PROMOTED, 1, 0, "clean", Map.of()),
+        "server");
+    assertThat(registry.activeRollout("roll")).isEmpty();
+    assertThat(registry.latestRollout("roll").orElseThrow().status())
+        .isEqualTo(RolloutRecord.Status.PROMOTED);
+    assertThat(registry.version(ArtifactRef.of("roll", 2)).stage()).isEqualTo(Stage.PRODUCTION);
+    assertThat(registry.version(ArtifactRef.of("roll", 1)).stage()).isEqualTo(Stage.ARCHIVED);
+    List<ChangeLogEntry> log = registry.log("roll", 3);
+    assertThat(log)
+        .extracting(ChangeLogEntry::action)
+        .containsExactly(Action.ROLLOUT, Action.ROLLOUT, Action.PROMOTE);
+    assertThat(log.get(2).previousVersion()).isEqualTo(1);
+    assertThat(log.get(1).details()).containsEntry("flip_rate", 0.01);
+    assertThatThrownBy(
+            () ->
+                registry.recordRollout(
+                    r.id(),
+                    new RolloutChange("hold", RolloutRecord.Status.RUNNING, 1, 1, "x", Map.of()),
+                    "server"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is over");
+    // A plain rollback afterwards goes back to the baseline the rollout displaced.
+    assertThat(registry.rollback("roll", null, "undo", "alice").version()).isEqualTo(1);
+
+    // A second rollout, rolled back: the candidate is archived, production is untouched.
+    RolloutRecord r3 =
+        registry.startRollout(
+            ArtifactRef.of("roll", 3), "shadow", "{}", policy, "live.yaml", "shadow", "bob");
+    registry.recordRollout(
+        r3.id(),
+        new RolloutChange("rollback", RolloutRecord.Status.ROLLED_BACK, 0, 2, "flips", Map.of()),
+        "server");
+    assertThat(registry.version(ArtifactRef.of("roll", 3)).stage()).isEqualTo(Stage.ARCHIVED);
+    assertThat(registry.version(ArtifactRef.of("roll", 1)).stage()).isEqualTo(Stage.PRODUCTION);
+    ChangeLogEntry last = registry.log("roll", 1).get(0);
+    assertThat(last.action()).isEqualTo(Action.ROLLBACK);
+    assertThat(last.reason()).isEqualTo("flips");
+    assertThat(last.details()).containsEntry("production", "roll@1");
+  }
 }

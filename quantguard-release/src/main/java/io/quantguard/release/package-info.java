@@ -6,4 +6,7 @@
  * from its parent and recorded recipe and compare bytes) and {@link io.quantguard.release.Audit}
  * (re-evaluate a registered version on current data, judge a policy, record the outcome).
  */
+@NullMarked
 package io.quantguard.release;
+
+import org.jspecify.annotations.NullMarked;

@@ -10,4 +10,7 @@
  * io.quantguard.report.AtomicFile} and {@link io.quantguard.report.Sha256}, which every module that
  * writes or names artifacts shares.
  */
+@NullMarked
 package io.quantguard.report;
+
+import org.jspecify.annotations.NullMarked;

@@ -20,6 +20,7 @@ import io.quantguard.onnx.TensorType;
 import io.quantguard.onnx.proto.Onnx.ValueInfoProto;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -195,8 +196,9 @@ public final class InferenceSession implements AutoCloseable {
               : OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       if (config.provider() == SessionConfig.Provider.CUDA) {
         if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-          throw new InvalidInputException(
-              "--provider cuda",
+          throw InvalidInputException.forParameter(
+              "session.provider",
+              "cuda",
               "this ONNX Runtime build has no CUDA execution provider (available: "
                   + OrtEnvironment.getAvailableProviders()
                   + ")",
@@ -281,17 +283,51 @@ public final class InferenceSession implements AutoCloseable {
 
   /** The body of {@link #run}, for a caller that holds a lease. */
   Map<String, Tensor> runLeased(Map<String, Tensor> feed, Collection<String> wanted) {
+    return runNative(feed, wanted, this::fromOrt);
+  }
+
+  /**
+   * Runs and returns the element type and shape of each requested output that is a tensor;
+   * sequences, maps and optionals are left out. What learning a graph's tensor types needs: the
+   * types are ONNX Runtime's own (a double stays double), and no value is copied.
+   *
+   * @throws SessionClosedException when the session is closing or closed (nothing ran)
+   */
+  public Map<String, TensorType> runForTypes(Map<String, Tensor> feed, Collection<String> wanted) {
+    acquire();
+    try {
+      return runNative(
+          feed,
+          wanted,
+          (name, v) ->
+              v instanceof OnnxTensor t
+                  ? TensorType.of(fromOrt(t.getInfo().type), t.getInfo().getShape())
+                  : null);
+    } finally {
+      release();
+    }
+  }
+
+  private interface Reader<T> {
+    T read(String name, OnnxValue value) throws OrtException;
+  }
+
+  private <T> Map<String, T> runNative(
+      Map<String, Tensor> feed, Collection<String> wanted, Reader<T> reader) {
     Map<String, Tensor> bound = bind(feed);
     Map<String, OnnxTensor> native_ = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Tensor> e : bound.entrySet()) {
-        native_.put(e.getKey(), toOrt(e.getValue()));
+        native_.put(e.getKey(), toOrt(e.getValue(), inputs.get(e.getKey()).elementType()));
       }
       Set<String> req = new LinkedHashSet<>(wanted);
       try (OrtSession.Result r = session.run(native_, req)) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, T> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> e : r) {
-          out.put(e.getKey(), fromOrt(e.getKey(), e.getValue()));
+          T value = reader.read(e.getKey(), e.getValue());
+          if (value != null) {
+            out.put(e.getKey(), value);
+          }
         }
         return out;
       }
@@ -310,9 +346,10 @@ public final class InferenceSession implements AutoCloseable {
 
   /**
    * Matches data tensors to model inputs: by name; a single unnamed-looking input to the single
-   * model input; {@code input_K} to the K-th input. Checks types and fixed dimensions.
+   * model input; {@code input_K} to the K-th input. Checks types and fixed dimensions; float data
+   * is accepted for a double input (widened when fed). Returns the feed keyed by input name.
    */
-  Map<String, Tensor> bind(Map<String, Tensor> feed) {
+  public Map<String, Tensor> bind(Map<String, Tensor> feed) {
     Map<String, Tensor> bound = new LinkedHashMap<>();
     List<String> names = new ArrayList<>(inputs.keySet());
     if (feed.keySet().containsAll(names)) {
@@ -336,7 +373,8 @@ public final class InferenceSession implements AutoCloseable {
     for (Map.Entry<String, Tensor> e : bound.entrySet()) {
       TensorType want = inputs.get(e.getKey());
       Tensor got = e.getValue();
-      if (got.type() != want.elementType()) {
+      boolean widened = got.type() == DataType.FLOAT && want.elementType() == DataType.DOUBLE;
+      if (got.type() != want.elementType() && !widened) {
         throw new InvalidInputException(
             "data for input '" + e.getKey() + "'",
             "is " + got + " but " + modelName + " wants " + want,
@@ -375,8 +413,16 @@ public final class InferenceSession implements AutoCloseable {
     return String.join(", ", parts);
   }
 
-  private OnnxTensor toOrt(Tensor t) throws OrtException {
+  private OnnxTensor toOrt(Tensor t, DataType want) throws OrtException {
     long[] shape = t.shape();
+    if (want == DataType.DOUBLE && t.type() == DataType.FLOAT) {
+      float[] f = t.floats();
+      double[] d = new double[f.length];
+      for (int i = 0; i < f.length; i++) {
+        d[i] = f[i];
+      }
+      return OnnxTensor.createTensor(env, DoubleBuffer.wrap(d), shape);
+    }
     return switch (t.type()) {
       case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), shape);
       case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), shape);

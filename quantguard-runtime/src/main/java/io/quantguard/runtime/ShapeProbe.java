@@ -18,8 +18,9 @@ public final class ShapeProbe {
   private ShapeProbe() {}
 
   /**
-   * Types of every node output (graph outputs included) from one sample batch (at most its first
-   * two samples are run, so shapes reflect that batch size).
+   * Types of every tensor node output (graph outputs included; sequences and maps are left out)
+   * from one sample batch (at most its first two samples are run, so shapes reflect that batch
+   * size).
    */
   public static Map<String, TensorType> learn(
       OnnxModel model, Map<String, Tensor> sample, SessionConfig config) {
@@ -32,12 +33,21 @@ public final class ShapeProbe {
       }
     }
     Map<String, TensorType> out = new LinkedHashMap<>();
-    // Two samples tell every type and rank; a full batch would only copy more intermediates.
-    Map<String, Tensor> small = new LinkedHashMap<>();
-    sample.forEach((k, v) -> small.put(k, v.batchSize() > 2 ? v.slice(0, 2) : v));
+    if (tensors.isEmpty()) {
+      return out;
+    }
     try (InferenceSession s = InferenceSession.open(model, config, tensors)) {
-      Map<String, Tensor> values = s.run(small, tensors);
-      values.forEach((k, v) -> out.put(k, TensorType.of(v.type(), v.shape())));
+      // Two samples tell every type and rank; a full batch would only copy more intermediates. An
+      // input whose batch dimension is fixed gets the batch as it is.
+      Map<String, Tensor> small = new LinkedHashMap<>();
+      s.bind(sample)
+          .forEach(
+              (k, v) -> {
+                long[] want = s.inputs().get(k).shape();
+                boolean free = want == null || want.length == 0 || want[0] < 0;
+                small.put(k, free && v.batchSize() > 2 ? v.slice(0, 2) : v);
+              });
+      out.putAll(s.runForTypes(small, tensors));
     }
     return out;
   }

@@ -56,8 +56,12 @@ public final class BearerTokenGuard implements Handler {
       try {
         return of(Files.readString(file, StandardCharsets.UTF_8));
       } catch (IOException e) {
-        throw new InvalidInputException(
-            "--token-file " + file, "cannot be read: " + e.getMessage(), "give a readable file", e);
+        throw InvalidInputException.forParameter(
+            "server.tokenFile",
+            file,
+            "cannot be read: " + e.getMessage(),
+            "give a readable file",
+            e);
       }
     }
     if (environmentValue != null && !environmentValue.isBlank()) {
@@ -92,8 +96,8 @@ public final class BearerTokenGuard implements Handler {
       throw new UnauthorizedResponse(
           configured()
               ? "this endpoint needs Authorization: Bearer TOKEN with the server's token"
-              : "this server was started without a token (--token-file or QUANTGUARD_TOKEN), so"
-                  + " it refuses every state-changing request");
+              : "this server was started without a token, so it refuses every state-changing"
+                  + " request");
     }
   }
 

@@ -40,6 +40,8 @@ public final class InferenceServer implements AutoCloseable {
   private final List<ModelSource> sources;
   private final Router router;
   private final ExchangeObserver observer;
+  private final RolloutController rollout;
+  private final LabelFeedback feedback;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
@@ -56,7 +58,9 @@ public final class InferenceServer implements AutoCloseable {
     this.version = b.version;
     this.sources = List.copyOf(b.sources);
     this.router = b.router;
-    this.observer = b.observer;
+    this.rollout = b.rollout;
+    this.feedback = b.feedback;
+    this.observer = both(b.observer, b.feedback);
     int cores = Runtime.getRuntime().availableProcessors();
     this.responders =
         Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
@@ -82,6 +86,8 @@ public final class InferenceServer implements AutoCloseable {
     private final List<ModelSource> sources = new ArrayList<>();
     private Router router = Router.pinned();
     private ExchangeObserver observer;
+    private RolloutController rollout;
+    private LabelFeedback feedback;
 
     private Builder() {}
 
@@ -112,10 +118,36 @@ public final class InferenceServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs a rollout: serves its baseline (the default version of its model) and its candidate,
+     * routes and observes through it, judges it every interval while the server runs, and adds the
+     * rollout endpoints ({@code /v2/rollouts/NAME}; promote, rollback, pause and resume behind the
+     * token). Give no other source of the same model.
+     */
+    public Builder rollout(RolloutController r) {
+      this.rollout = r;
+      this.router = r;
+      this.observer = r;
+      r.sources().forEach(sources::add);
+      return this;
+    }
+
+    /**
+     * Joins late labels ({@code POST /v2/feedback}, behind the token) with the predictions of
+     * recent requests, for live accuracy per version ({@code GET /v2/feedback}).
+     */
+    public Builder feedback(LabelFeedback f) {
+      this.feedback = f;
+      return this;
+    }
+
     public InferenceServer build() {
       if (sources.isEmpty()) {
-        throw new InvalidInputException(
-            "the server", "has no model to serve", "give --model NAME or --model-file NAME=PATH");
+        throw InvalidInputException.forParameter(
+            "server.models",
+            null,
+            "lists no model to serve",
+            "give a registered model or a model file");
       }
       return new InferenceServer(this);
     }
@@ -131,8 +163,9 @@ public final class InferenceServer implements AutoCloseable {
       try {
         app.start(config.host(), config.port());
       } catch (io.javalin.util.JavalinBindException e) {
-        throw new InvalidInputException(
-            "--host " + config.host() + " --port " + config.port(),
+        throw InvalidInputException.forParameter(
+            "server.address",
+            config.host() + ":" + config.port(),
             "cannot be bound: " + e.getMessage(),
             "pick a free port (0 picks one) or stop what listens there",
             e);
@@ -144,12 +177,16 @@ public final class InferenceServer implements AutoCloseable {
           s.batcher().stop(config.drainTimeout());
           throw new InvalidInputException(
               source.toString(),
-              "is " + s.key() + ", which another --model already serves",
+              "is " + s.key() + ", which another model source already serves",
               "serve each version once");
         }
         defaults.putIfAbsent(s.key().name(), s.key());
       }
       ready = true;
+      if (rollout != null) {
+        rollout.bindMetrics(metrics.registry());
+        rollout.startAnalysis();
+      }
       return this;
     } catch (RuntimeException e) {
       close();
@@ -167,6 +204,12 @@ public final class InferenceServer implements AutoCloseable {
           s.setStopTimeout(config.drainTimeout().toMillis());
         });
     new OipEndpoints(this).register(c);
+    if (rollout != null) {
+      new RolloutEndpoints(rollout, config.guard()).register(c.routes);
+    }
+    if (feedback != null) {
+      new FeedbackEndpoints(feedback, config.guard()).register(c.routes);
+    }
   }
 
   /** The session settings every version gets: its share of the threads. */
@@ -325,6 +368,9 @@ public final class InferenceServer implements AutoCloseable {
       }
       draining = true;
     }
+    if (rollout != null) {
+      rollout.close();
+    }
     if (app != null) {
       app.stop();
     }
@@ -337,6 +383,16 @@ public final class InferenceServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static ExchangeObserver both(ExchangeObserver a, ExchangeObserver b) {
+    if (a == null || b == null) {
+      return a != null ? a : b;
+    }
+    return e -> {
+      a.observe(e);
+      b.observe(e);
+    };
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -302,10 +302,7 @@ public final class LoadGenerator {
       return OipCodec.JSON.readTree(r.body());
     } catch (IOException e) {
       throw new InvalidInputException(
-          modelUrl.toString(),
-          "cannot be reached: " + e,
-          "start the server first (quantguard serve)",
-          e);
+          modelUrl.toString(), "cannot be reached: " + e, "start the server first", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

@@ -29,8 +29,11 @@ final class ModelLoader {
   static LoadedModel open(ModelSource source, SessionConfig config) {
     if (source instanceof ModelSource.File f) {
       if (!Files.isRegularFile(f.path())) {
-        throw new InvalidInputException(
-            "--model-file " + f, "no such file", "give the path of an ONNX model file (NAME=PATH)");
+        throw InvalidInputException.forParameter(
+            "server.modelFile",
+            f,
+            "no such file",
+            "give the path of an ONNX model file (NAME=PATH)");
       }
       return open(new ModelKey(f.name(), f.version()), "file " + f.path(), f.path(), config);
     }

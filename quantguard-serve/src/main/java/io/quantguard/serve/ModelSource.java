@@ -54,8 +54,9 @@ public sealed interface ModelSource {
   static File parseFile(String spec) {
     int eq = spec.indexOf('=');
     if (eq <= 0 || eq == spec.length() - 1) {
-      throw new InvalidInputException(
-          "--model-file " + spec,
+      throw InvalidInputException.forParameter(
+          "server.modelFile",
+          spec,
           "is not NAME=PATH",
           "write it as NAME=PATH or NAME@VERSION=PATH, e.g. cnn=model.onnx");
     }
@@ -67,8 +68,9 @@ public sealed interface ModelSource {
     }
     String v = head.substring(at + 1);
     if (!v.matches("[1-9][0-9]{0,8}")) {
-      throw new InvalidInputException(
-          "--model-file " + spec,
+      throw InvalidInputException.forParameter(
+          "server.modelFile",
+          spec,
           "'" + v + "' is not a version number",
           "use NAME@VERSION=PATH with VERSION 1 or more");
     }

@@ -464,8 +464,8 @@ final class OipCodec {
                 + e.getValue().floats()[at]
                 + " at element "
                 + at
-                + "; send finite values (the server refuses NaN and infinity unless started with"
-                + " --allow-non-finite)");
+                + "; send finite values (the server refuses NaN and infinity unless configured to"
+                + " allow them)");
       }
     }
   }

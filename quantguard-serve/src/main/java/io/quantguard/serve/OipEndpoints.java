@@ -252,7 +252,7 @@ final class OipEndpoints {
             + size
             + "; this server takes at most "
             + limit
-            + " bytes (--max-body-mb); send fewer rows per request");
+            + " bytes; send fewer rows per request");
   }
 
   private static Integer headerLength(Context ctx) {

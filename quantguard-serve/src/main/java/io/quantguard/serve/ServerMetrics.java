@@ -138,6 +138,11 @@ final class ServerMetrics {
     droppedObservations.increment();
   }
 
+  /** The meter registry, for components that add their own meters (the rollout's). */
+  io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
   String scrape() {
     return registry.scrape();
   }

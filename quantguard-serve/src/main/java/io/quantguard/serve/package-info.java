@@ -23,16 +23,20 @@
  *       on the observer thread, off the request path
  * </pre>
  *
- * <p>A rollout controller supplies its own {@link io.quantguard.serve.Router} (a canary share, a
- * shadow) and {@link io.quantguard.serve.ExchangeObserver} (live paired comparison, error and
- * latency windows, drift and calibration-range statistics on {@link
- * io.quantguard.serve.Exchange#inputs()}), through {@link
- * io.quantguard.serve.InferenceServer.Builder}; the protocol, batching and metrics code stay as
- * they are. Its HTTP endpoints register beside these and guard state changes with {@link
- * io.quantguard.serve.BearerTokenGuard} as a {@code before} handler.
+ * <p>{@link io.quantguard.serve.RolloutController} is such a {@link io.quantguard.serve.Router} (a
+ * canary share, a shadow) and {@link io.quantguard.serve.ExchangeObserver} (the paired {@link
+ * io.quantguard.serve.LiveWindow}, judged every interval by the rollout's policy), given to {@link
+ * io.quantguard.serve.InferenceServer.Builder#rollout}; its state lives in the registry. {@link
+ * io.quantguard.serve.LabelFeedback} is another observer: late labels joined with recent
+ * predictions. Their endpoints ({@code /v2/rollouts/NAME}, {@code /v2/feedback}) register beside
+ * the protocol's and pass the {@link io.quantguard.serve.BearerTokenGuard} before they change
+ * anything; the protocol, batching and metrics code stay as they are.
  *
  * <p>{@link io.quantguard.serve.ModelRunner} is the only seam to ONNX Runtime: one worker thread
  * per version calls it and it is closed only after that worker stopped, so a session lease with
  * drain-before-close replaces {@link io.quantguard.serve.ModelRunner#session} locally.
  */
+@NullMarked
 package io.quantguard.serve;
+
+import org.jspecify.annotations.NullMarked;

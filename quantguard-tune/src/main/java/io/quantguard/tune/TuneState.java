@@ -73,14 +73,14 @@ final class TuneState {
       throw new InvalidInputException(
           file.toString(),
           "is not a tuning state QuantGuard can read: " + e.getMessage(),
-          "delete it to start the search again, or give another --out");
+          "delete it to start the search again, or give another output directory");
     }
     if (!SCHEMA.equals(snap.schema()) || !key.equals(snap.key())) {
       throw new InvalidInputException(
           file.toString(),
           "holds a tuning run of other inputs (model, recipe, data, task, policy or search"
               + " settings differ)",
-          "give another --out, or delete the directory to start over");
+          "give another output directory, or delete this one to start over");
     }
     s.globalRepairs = snap.globalRepairs();
     s.ranking = snap.ranking();

@@ -165,8 +165,8 @@ public final class Tuner {
   public static TuneResult run(Inputs in, Options opt, Path out) {
     validate(in, opt);
     if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new InvalidInputException(
-          "--out " + out, "is a file, not a directory", "give a directory for the results");
+      throw InvalidInputException.forParameter(
+          "tune.out", out, "is a file, not a directory", "give a directory for the results");
     }
     boolean fresh = !Files.exists(out);
     String key = TuneState.key(in, opt);
@@ -183,21 +183,21 @@ public final class Tuner {
 
   private static void validate(Inputs in, Options opt) {
     if (opt.budget() < 1) {
-      throw new InvalidInputException(
-          "--budget " + opt.budget(), "must be at least 1", "give the most evaluations to spend");
+      throw InvalidInputException.forParameter(
+          "tune.budget", opt.budget(), "must be at least 1", "give the most evaluations to spend");
     }
     if (opt.rankSamples() < 1) {
-      throw new InvalidInputException(
-          "--rank-samples " + opt.rankSamples(), "must be at least 1", "give e.g. 64");
+      throw InvalidInputException.forParameter(
+          "tune.rankSamples", opt.rankSamples(), "must be at least 1", "give e.g. 64");
     }
     if (!Set.of("fp32", "fp16").contains(opt.fallback())) {
-      throw new InvalidInputException(
-          "--fallback " + opt.fallback(), "is not a fallback precision", "use fp32 or fp16");
+      throw InvalidInputException.forParameter(
+          "tune.fallback", opt.fallback(), "is not a fallback precision", "use fp32 or fp16");
     }
     for (String r : opt.repairs()) {
       if (!Repair.KINDS.contains(r)) {
-        throw new InvalidInputException(
-            "--repairs " + r, "is not a repair", "use any of " + String.join(", ", Repair.KINDS));
+        throw InvalidInputException.forParameter(
+            "tune.repairs", r, "is not a repair", "use any of " + String.join(", ", Repair.KINDS));
       }
     }
     String mode = in.start().resolved().mode();
@@ -226,7 +226,7 @@ public final class Tuner {
       throw new InvalidInputException(
           "the start recipe",
           "quantizes no node statically in " + in.model(),
-          "check op_types and exclude (quantguard inspect shows the model's operators)");
+          "check op_types and exclude against the model's operators");
     }
     Trial start = trial("start", base, 0, "the start recipe");
     if (start != null && !start.passed()) {

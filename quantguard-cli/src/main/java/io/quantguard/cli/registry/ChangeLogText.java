@@ -37,7 +37,23 @@ public final class ChangeLogText {
                   + (e.previousVersion() != null
                       ? " (" + e.model() + "@" + e.previousVersion() + " displaced)"
                       : "");
-          case ROLLBACK -> "production " + e.model() + "@" + e.previousVersion() + " -> " + ref;
+          case ROLLBACK ->
+              e.stage() == Stage.ARCHIVED
+                  ? "rollout of "
+                      + ref
+                      + " rolled back (production stays "
+                      + d.get("production")
+                      + ")"
+                  : "production " + e.model() + "@" + e.previousVersion() + " -> " + ref;
+          case ROLLOUT ->
+              ref
+                  + " "
+                  + d.get("decision")
+                  + " ("
+                  + d.get("mode")
+                  + (d.containsKey("step") ? ", step " + d.get("step") : "")
+                  + (d.containsKey("baseline") ? " against " + d.get("baseline") : "")
+                  + ")";
           case REPRODUCE ->
               ref
                   + (Boolean.TRUE.equals(d.get("identical"))

@@ -53,33 +53,37 @@ public record BenchPlan(
       throw new InvalidInputException("MODEL", "no model given", "name at least one model");
     }
     if (data == null || data.isBlank()) {
-      throw new InvalidInputException(
-          "--data", "is missing", "give a data spec, e.g. --data idx:images.gz?input=image");
+      throw InvalidInputException.forParameter(
+          "bench.data", null, "is missing", "give a data spec, e.g. idx:images.gz?input=image");
     }
     if (batchSizes.isEmpty()) {
-      throw new InvalidInputException("--batch", "lists no batch size", "write e.g. --batch 1,8");
+      throw InvalidInputException.forParameter(
+          "bench.batchSizes", null, "lists no batch size", "list e.g. 1,8");
     }
     if (new LinkedHashSet<>(batchSizes).size() != batchSizes.size()) {
-      throw new InvalidInputException(
-          "--batch " + batchSizes, "lists a batch size twice", "list each size once");
+      throw InvalidInputException.forParameter(
+          "bench.batchSizes", batchSizes, "lists a batch size twice", "list each size once");
     }
     for (int b : batchSizes) {
       if (b < 1) {
-        throw new InvalidInputException(
-            "--batch", "batch size " + b + " is not positive", "use sizes of 1 or more");
+        throw InvalidInputException.forParameter(
+            "bench.batchSizes",
+            batchSizes,
+            "batch size " + b + " is not positive",
+            "use sizes of 1 or more");
       }
     }
     if (warmupPasses < 0) {
-      throw new InvalidInputException(
-          "--warmup", warmupPasses + " is negative", "use 0 (no warm-up) or more");
+      throw InvalidInputException.forParameter(
+          "bench.warmupPasses", warmupPasses, "is negative", "use 0 (no warm-up) or more");
     }
     if (!(durationSeconds >= 0) || Double.isInfinite(durationSeconds)) {
-      throw new InvalidInputException(
-          "--duration", durationSeconds + " is not a number of seconds", "use e.g. --duration 30");
+      throw InvalidInputException.forParameter(
+          "bench.durationSeconds", durationSeconds, "is not a number of seconds", "use e.g. 30");
     }
     if (durationSeconds == 0 && trials < 1) {
-      throw new InvalidInputException(
-          "--trials", trials + " trials measure nothing", "use 1 or more (10 gives an interval)");
+      throw InvalidInputException.forParameter(
+          "bench.trials", trials, "trials measure nothing", "use 1 or more (10 gives an interval)");
     }
     if (!(minTrialMillis >= 0) || maxSamplesPerPass < 1 || !(confidence > 0 && confidence < 1)) {
       throw new IllegalArgumentException(
@@ -109,22 +113,25 @@ public record BenchPlan(
       try {
         b = Integer.parseInt(p);
       } catch (NumberFormatException e) {
-        throw new InvalidInputException(
-            "--batch " + list, "'" + p + "' is not a whole number", "write e.g. --batch 1,8,32");
+        throw InvalidInputException.forParameter(
+            "bench.batchSizes", list, "'" + p + "' is not a whole number", "list e.g. 1,8,32");
       }
       if (b < 1) {
-        throw new InvalidInputException(
-            "--batch " + list, "batch size " + b + " is not positive", "use sizes of 1 or more");
+        throw InvalidInputException.forParameter(
+            "bench.batchSizes",
+            list,
+            "batch size " + b + " is not positive",
+            "use sizes of 1 or more");
       }
       if (!seen.add(b)) {
-        throw new InvalidInputException(
-            "--batch " + list, "lists batch size " + b + " twice", "list each size once");
+        throw InvalidInputException.forParameter(
+            "bench.batchSizes", list, "lists batch size " + b + " twice", "list each size once");
       }
       out.add(b);
     }
     if (out.isEmpty()) {
-      throw new InvalidInputException(
-          "--batch " + list, "lists no batch size", "write e.g. --batch 1,8,32");
+      throw InvalidInputException.forParameter(
+          "bench.batchSizes", list, "lists no batch size", "list e.g. 1,8,32");
     }
     return List.copyOf(out);
   }

@@ -46,7 +46,7 @@ final class InputBatches {
       throw new InvalidInputException(
           data.name(),
           "has " + seen + " samples, not enough for one batch of " + batchSize,
-          "lower --batch to at most " + Math.max(1, seen) + ", or let the data spec read more");
+          "use batch sizes of at most " + Math.max(1, seen) + ", or let the data spec read more");
     }
     return new InputBatches(batchSize, feeds);
   }

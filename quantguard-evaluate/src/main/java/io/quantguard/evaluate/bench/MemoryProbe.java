@@ -73,7 +73,7 @@ public final class MemoryProbe {
       }
       exit = p.waitFor();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start a child JVM for --isolate", e);
+      throw new UncheckedIOException("cannot start a child JVM for the isolated memory probe", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while measuring " + model.label(), e);
@@ -82,7 +82,7 @@ public final class MemoryProbe {
       throw new InvalidInputException(
           model.label(),
           "the isolated memory probe failed (exit " + exit + "): " + log.toString().strip(),
-          "run without --isolate to see the error in full");
+          "measure memory in this process to see the error in full");
     }
     try {
       return JSON.readValue(result, MemoryUse.class);

@@ -8,4 +8,7 @@
  * io.quantguard.evaluate.bench.BenchResult} (the figures, serializable to JSON) and {@link
  * io.quantguard.evaluate.bench.BenchTable} (the same as a text table).
  */
+@NullMarked
 package io.quantguard.evaluate.bench;
+
+import org.jspecify.annotations.NullMarked;

@@ -23,4 +23,7 @@
  * contract: {@code add}, {@code merge}, {@code result}; bounded memory; one per thread, merged, not
  * shared without a lock; {@code state()} and {@code restore} persist a window as JSON.
  */
+@NullMarked
 package io.quantguard.evaluate.drift;
+
+import org.jspecify.annotations.NullMarked;

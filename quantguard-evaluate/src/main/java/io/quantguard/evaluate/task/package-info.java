@@ -4,4 +4,7 @@
  * {@link io.quantguard.evaluate.task.Pooling}, which drift monitoring shares, everything else here
  * is package-private.
  */
+@NullMarked
 package io.quantguard.evaluate.task;
+
+import org.jspecify.annotations.NullMarked;

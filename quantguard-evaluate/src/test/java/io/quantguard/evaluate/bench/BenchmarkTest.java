@@ -143,6 +143,6 @@ class BenchmarkTest {
     assertThatThrownBy(() -> new Benchmark(plan, Progress.NONE).run())
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("has 10 samples, not enough for one batch of 32")
-        .hasMessageContaining("lower --batch");
+        .hasMessageContaining("use batch sizes of at most 10");
   }
 }

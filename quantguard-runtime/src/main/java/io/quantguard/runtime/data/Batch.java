@@ -18,9 +18,18 @@ public record Batch(
     attributes = attributes == null ? List.of() : List.copyOf(attributes);
   }
 
-  /** Number of samples in the batch. */
+  /**
+   * Number of samples in the batch: the common first dimension, or 1 when the inputs have none (the
+   * two operands of a matrix product, a scalar), which makes the batch one sample.
+   */
   public int size() {
-    return inputs.values().iterator().next().batchSize();
+    return sharesFirstAxis() ? inputs.values().iterator().next().batchSize() : 1;
+  }
+
+  /** Whether every input has a first axis of the same length: the axis samples lie along. */
+  public boolean sharesFirstAxis() {
+    int n = inputs.values().iterator().next().batchSize();
+    return inputs.values().stream().allMatch(t -> t.rank() > 0 && t.batchSize() == n);
   }
 
   public boolean hasLabels() {

@@ -37,14 +37,16 @@ public final class DataFingerprint {
   public void add(Batch batch) {
     Map<String, Tensor> sorted = new TreeMap<>(batch.inputs());
     int n = batch.size();
+    boolean rows = batch.sharesFirstAxis();
     for (int i = 0; i < n; i++) {
       for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
-        Tensor row = e.getValue().slice(i, i + 1);
+        // A batch without a common first axis is one sample: its tensors are hashed whole.
+        Tensor row = rows ? e.getValue().slice(i, i + 1) : e.getValue();
         sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
         ByteBuffer head = ByteBuffer.allocate(4 + 8 * row.rank()).order(ByteOrder.LITTLE_ENDIAN);
         head.putInt(row.type().code());
         long[] s = row.shape();
-        for (int d = 1; d < s.length; d++) {
+        for (int d = rows ? 1 : 0; d < s.length; d++) {
           head.putLong(s[d]);
         }
         sha.update(head.array(), 0, head.position());

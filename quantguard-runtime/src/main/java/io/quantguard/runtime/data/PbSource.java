@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -23,7 +24,8 @@ import java.util.stream.Stream;
  * DIR/test_data_set_N/input_K.pb}, one {@code TensorProto} per model input per set (a directory
  * holding {@code input_K.pb} directly is one set). Each set is one or more samples along the first
  * axis; sets are stacked into batches. Inputs are named by the tensor's own name, or {@code
- * input_K} (bound to the K-th model input) when it has none.
+ * input_K} (bound to the K-th model input) when it has none. A set whose inputs do not share a
+ * first axis (the two operands of a matrix product, a scalar) is one sample as it stands.
  */
 final class PbSource implements DataSource {
   private final String name;
@@ -111,12 +113,6 @@ final class PbSource implements DataSource {
   private static Tensor toTensor(TensorProto t, Path f) {
     DataType type = DataType.fromCode(t.getDataType());
     long[] dims = TensorCodec.dims(t);
-    if (dims.length == 0) {
-      throw new InvalidInputException(
-          f.toString(),
-          "holds a scalar; inputs need a batch axis",
-          "save the tensor with a leading batch dimension");
-    }
     try {
       return switch (type) {
         case FLOAT, DOUBLE, FLOAT16, BFLOAT16 ->
@@ -165,6 +161,7 @@ final class PbSource implements DataSource {
           throw new NoSuchElementException();
         }
         Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+        Set<String> keys = null;
         List<Map<String, String>> attrs = new ArrayList<>();
         int rows = 0;
         while (rows < batchSize && (pending != null || nextSet < sets.size())) {
@@ -180,14 +177,28 @@ final class PbSource implements DataSource {
             nextSet++;
           }
           int n = set.values().iterator().next().batchSize();
-          int take = Math.min(n, batchSize - rows);
-          for (Map.Entry<String, Tensor> e : set.entrySet()) {
-            if (!parts.isEmpty() && !parts.containsKey(e.getKey())) {
-              throw new InvalidInputException(
-                  name,
-                  "set " + source + " has input '" + e.getKey() + "' that earlier sets lack",
-                  "give every set the same inputs");
+          if (set.values().stream().anyMatch(t -> t.rank() == 0 || t.batchSize() != n)) {
+            // Inputs without a common first axis (a matrix product's two operands): the set is
+            // one sample as it stands, neither split nor stacked with others.
+            if (rows > 0) {
+              pending = set;
+              break;
             }
+            set.forEach((k, v) -> parts.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            attrs.add(Map.of("file", source));
+            rows = batchSize;
+            break;
+          }
+          int take = Math.min(n, batchSize - rows);
+          if (keys == null) {
+            keys = set.keySet();
+          } else if (!keys.equals(set.keySet())) {
+            throw new InvalidInputException(
+                name,
+                "set " + source + " has inputs " + set.keySet() + " but earlier sets have " + keys,
+                "give every set the same inputs");
+          }
+          for (Map.Entry<String, Tensor> e : set.entrySet()) {
             parts
                 .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
                 .add(e.getValue().slice(0, take));
@@ -213,7 +224,7 @@ final class PbSource implements DataSource {
               e);
         }
         Batch b = new Batch(inputs, null, attrs, offset);
-        offset += rows;
+        offset += attrs.size();
         return b;
       }
 

@@ -160,6 +160,45 @@ class DataSpecTest {
     }
   }
 
+  /** ONNX's model tests store a matrix product's operands as input_0.pb and input_1.pb. */
+  @Test
+  void readsSetsOfSeveralInputsThatShareNoFirstAxis() throws IOException {
+    for (int set = 0; set < 2; set++) {
+      Path d = Files.createDirectories(tmp.resolve("mm/test_data_set_" + set));
+      Files.write(
+          d.resolve("input_0.pb"),
+          TensorCodec.fromFloats("", new long[] {2, 3}, new float[6]).toByteArray());
+      Files.write(
+          d.resolve("input_1.pb"),
+          TensorCodec.fromFloats("", new long[] {3, 4}, new float[12]).toByteArray());
+    }
+    List<Batch> b = readAll(DataSpec.parse("pb:" + tmp.resolve("mm")), 32);
+    assertThat(b).hasSize(2);
+    assertThat(b.get(0).size()).isEqualTo(1);
+    assertThat(b.get(0).inputs().get("input_0").shape()).containsExactly(2, 3);
+    assertThat(b.get(0).inputs().get("input_1").shape()).containsExactly(3, 4);
+    DataFingerprint f = new DataFingerprint();
+    b.forEach(f::add);
+    assertThat(f.hex()).hasSize(64);
+  }
+
+  @Test
+  void setsOfSeveralInputsWithACommonFirstAxisAreStacked() throws IOException {
+    for (int set = 0; set < 3; set++) {
+      Path d = Files.createDirectories(tmp.resolve("two/test_data_set_" + set));
+      Files.write(
+          d.resolve("input_0.pb"),
+          TensorCodec.fromFloats("a", new long[] {1, 2}, new float[] {set, set}).toByteArray());
+      Files.write(
+          d.resolve("input_1.pb"),
+          TensorCodec.fromLongs("b", new long[] {1}, new long[] {set}).toByteArray());
+    }
+    List<Batch> b = readAll(DataSpec.parse("pb:" + tmp.resolve("two")), 2);
+    assertThat(b).extracting(Batch::size).containsExactly(2, 1);
+    assertThat(b.get(0).inputs().get("b").longs()).containsExactly(0, 1);
+    assertThat(b.get(1).inputs().get("a").floats()).containsExactly(2f, 2f);
+  }
+
   @Test
   void tokenizesTextForBert() throws IOException {
     Path corpus =

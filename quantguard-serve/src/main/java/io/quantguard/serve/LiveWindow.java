@@ -1,0 +1,270 @@
+package io.quantguard.serve;
+
+import io.quantguard.report.Measure;
+import io.quantguard.report.Measurements;
+import io.quantguard.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A rollout's live window: the candidate against the baseline on the requests both answered, as
+ * {@link Measurements} that the rollout's {@code Policy} judges with the same code as {@code gate}.
+ * Every number is a running sum (bounded memory, whatever the traffic):
+ *
+ * <ul>
+ *   <li>{@code flip_rate}: rows whose arg-max over the last axis differs, over paired rows;
+ *   <li>{@code cosine_mean}, {@code cosine_min}: cos(c, b) = c·b / (|c| |b|) per row (1 when both
+ *       are zero);
+ *   <li>{@code sqnr_db}: 10 log10(Σ b² / Σ (c − b)²) over all paired values (signal: the baseline;
+ *       noise: the candidate's difference);
+ *   <li>{@code error_rate}: failed requests over requests each version ran (the baseline's is its
+ *       baseline value, so {@code max_drop} and {@code max_ratio} work);
+ *   <li>{@code latency_p50}, {@code latency_p95}, {@code latency_p99}: milliseconds from joining
+ *       the version's queue to outputs ready, on paired requests (HdrHistogram, 3 digits).
+ * </ul>
+ *
+ * The comparison uses the first output both versions returned. Only the {@code all} slice exists;
+ * its sample count is the number of paired rows.
+ */
+public final class LiveWindow implements Measurements {
+  static final List<String> METRICS =
+      List.of(
+          "flip_rate",
+          "cosine_mean",
+          "cosine_min",
+          "sqnr_db",
+          "error_rate",
+          "latency_p50",
+          "latency_p95",
+          "latency_p99");
+  private static final long MAX_MICROS = 3_600_000_000L;
+
+  private final ModelKey candidate;
+  private final ModelKey baseline;
+  private long paired;
+  private long flips;
+  private double cosineSum;
+  private double cosineMin = Double.NaN;
+  private double signal;
+  private double noise;
+  private long candidateRequests;
+  private long candidateErrors;
+  private long baselineRequests;
+  private long baselineErrors;
+  private final Histogram candidateLatency = new Histogram(MAX_MICROS, 3);
+  private final Histogram baselineLatency = new Histogram(MAX_MICROS, 3);
+
+  public LiveWindow(ModelKey candidate, ModelKey baseline) {
+    this.candidate = candidate;
+    this.baseline = baseline;
+  }
+
+  /** Adds one exchange; exchanges that did not run the candidate or the baseline change nothing. */
+  public synchronized void add(Exchange e) {
+    Outcome c = outcome(e, candidate);
+    Outcome b = outcome(e, baseline);
+    if (c != null) {
+      candidateRequests++;
+      candidateErrors += c instanceof Outcome.Failure ? 1 : 0;
+    }
+    if (b != null) {
+      baselineRequests++;
+      baselineErrors += b instanceof Outcome.Failure ? 1 : 0;
+    }
+    if (c instanceof Outcome.Success cs && b instanceof Outcome.Success bs) {
+      if (compare(cs.outputs(), bs.outputs())) {
+        candidateLatency.recordValue(Math.min(MAX_MICROS, Math.max(0, c.nanos() / 1000)));
+        baselineLatency.recordValue(Math.min(MAX_MICROS, Math.max(0, b.nanos() / 1000)));
+      }
+    }
+  }
+
+  private static Outcome outcome(Exchange e, ModelKey key) {
+    if (e.primary().key().equals(key)) {
+      return e.primary();
+    }
+    return e.shadow() != null && e.shadow().key().equals(key) ? e.shadow() : null;
+  }
+
+  /** Compares the first output both returned, row by row; false when there is none to compare. */
+  private boolean compare(Map<String, Tensor> cand, Map<String, Tensor> base) {
+    for (Map.Entry<String, Tensor> o : cand.entrySet()) {
+      Tensor b = base.get(o.getKey());
+      Tensor c = o.getValue();
+      if (b == null || !java.util.Arrays.equals(b.shape(), c.shape())) {
+        continue;
+      }
+      float[] cf;
+      float[] bf;
+      try {
+        cf = c.floats();
+        bf = b.floats();
+      } catch (RuntimeException notFloat) {
+        continue;
+      }
+      long[] shape = c.shape();
+      int rows = shape.length >= 2 ? (int) shape[0] : 1;
+      if (rows == 0 || cf.length % rows != 0) {
+        continue;
+      }
+      int width = cf.length / rows;
+      for (int r = 0; r < rows; r++) {
+        row(cf, bf, r * width, width);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private void row(float[] c, float[] b, int from, int width) {
+    double dot = 0;
+    double cc = 0;
+    double bb = 0;
+    double diff = 0;
+    int argC = from;
+    int argB = from;
+    for (int i = from; i < from + width; i++) {
+      dot += (double) c[i] * b[i];
+      cc += (double) c[i] * c[i];
+      bb += (double) b[i] * b[i];
+      double d = (double) c[i] - b[i];
+      diff += d * d;
+      argC = c[i] > c[argC] ? i : argC;
+      argB = b[i] > b[argB] ? i : argB;
+    }
+    double cos = cc == 0 && bb == 0 ? 1 : cc == 0 || bb == 0 ? 0 : dot / Math.sqrt(cc * bb);
+    paired++;
+    flips += argC != argB ? 1 : 0;
+    cosineSum += cos;
+    cosineMin = Double.isNaN(cosineMin) ? cos : Math.min(cosineMin, cos);
+    signal += bb;
+    noise += diff;
+  }
+
+  /** Paired rows so far: what {@code min_samples} counts. */
+  public synchronized long paired() {
+    return paired;
+  }
+
+  /** Requests the candidate ran, answered or not. */
+  public synchronized long candidateRequests() {
+    return candidateRequests;
+  }
+
+  /** Every metric with its value, for decisions and logs (null where nothing was measured). */
+  public synchronized Map<String, Object> summary() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("paired_samples", paired);
+    m.put("candidate_requests", candidateRequests);
+    m.put("baseline_requests", baselineRequests);
+    for (String metric : METRICS) {
+      Measure x = find(candidate.toString(), "all", metric).orElseThrow();
+      m.put(metric, x.value());
+      if (x.baseline() != null) {
+        m.put(metric + "_baseline", x.baseline());
+      }
+    }
+    return m;
+  }
+
+  @Override
+  public String source() {
+    return "the live window of " + candidate + " against " + baseline;
+  }
+
+  @Override
+  public String task() {
+    return "live comparison";
+  }
+
+  @Override
+  public List<String> candidates() {
+    return List.of(candidate.toString());
+  }
+
+  @Override
+  public synchronized List<Slice> slices(String c) {
+    return c.equals(candidate.toString()) ? List.of(new Slice("all", paired)) : List.of();
+  }
+
+  @Override
+  public synchronized Optional<Measure> find(String c, String slice, String metric) {
+    if (!c.equals(candidate.toString()) || !slice.equals("all")) {
+      return Optional.empty();
+    }
+    boolean any = paired > 0;
+    return Optional.ofNullable(
+        switch (metric) {
+          case "flip_rate" -> versus(metric, false, any ? (double) flips / paired : null);
+          case "cosine_mean" -> versus(metric, true, any ? cosineSum / paired : null);
+          case "cosine_min" -> versus(metric, true, any ? cosineMin : null);
+          case "sqnr_db" ->
+              versus(
+                  metric,
+                  true,
+                  !any
+                      ? null
+                      : noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / noise));
+          case "error_rate" ->
+              absolute(
+                  metric,
+                  candidateRequests == 0 ? null : (double) candidateErrors / candidateRequests,
+                  baselineRequests == 0 ? null : (double) baselineErrors / baselineRequests);
+          case "latency_p50" -> latency(metric, 50);
+          case "latency_p95" -> latency(metric, 95);
+          case "latency_p99" -> latency(metric, 99);
+          default -> null;
+        });
+  }
+
+  private Measure latency(String metric, double percentile) {
+    if (candidateLatency.getTotalCount() == 0) {
+      return absolute(metric, null, null);
+    }
+    return absolute(
+        metric,
+        candidateLatency.getValueAtPercentile(percentile) / 1000.0,
+        baselineLatency.getValueAtPercentile(percentile) / 1000.0);
+  }
+
+  private static Measure versus(String metric, boolean higherIsBetter, Double value) {
+    return new Measure(
+        metric,
+        Measure.Source.FIGURE,
+        higherIsBetter,
+        true,
+        value,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /** Lower is better for error rates and latencies. */
+  private static Measure absolute(String metric, Double value, Double baseline) {
+    Double delta = value == null || baseline == null ? null : value - baseline;
+    return new Measure(
+        metric,
+        Measure.Source.FIGURE,
+        false,
+        false,
+        value,
+        null,
+        null,
+        baseline,
+        delta,
+        null,
+        null);
+  }
+
+  @Override
+  public List<String> metrics() {
+    return new ArrayList<>(METRICS);
+  }
+}
