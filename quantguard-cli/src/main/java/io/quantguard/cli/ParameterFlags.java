@@ -39,6 +39,8 @@ final class ParameterFlags {
           entry("change.reason", "--reason"),
           entry("change.actor", "--actor"),
           entry("server.models", "--model"),
+          entry("gate.policy", "--policy"),
+          entry("gate.report", "--report"),
           entry("server.address", "--host/--port"),
           entry("server.tokenFile", "--token-file"),
           entry("server.modelFile", "--model-file"),

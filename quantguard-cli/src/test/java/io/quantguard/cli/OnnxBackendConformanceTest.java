@@ -216,8 +216,17 @@ class OnnxBackendConformanceTest {
         if (feed == null || reference == null) {
           continue;
         }
-        Map<String, Tensor> got = q.run(feed);
         List<String> names = q.outputNames();
+        List<String> wanted = new ArrayList<>();
+        for (int k = 0; k < reference.size() && k < names.size(); k++) {
+          if (reference.get(k) != null) {
+            wanted.add(names.get(k));
+          }
+        }
+        if (wanted.isEmpty()) {
+          continue;
+        }
+        Map<String, Tensor> got = q.run(feed, wanted);
         for (int k = 0; k < reference.size() && k < names.size(); k++) {
           Tensor ref = reference.get(k);
           Tensor out = got.get(names.get(k));
@@ -257,7 +266,8 @@ class OnnxBackendConformanceTest {
   private static double fp32Error(
       Path dir, Map<String, Tensor> feed, int k, Tensor ref, SessionConfig config) {
     try (InferenceSession f = InferenceSession.open(dir.resolve("model.onnx"), config)) {
-      return relativeError(f.run(feed).get(f.outputNames().get(k)), ref);
+      String name = f.outputNames().get(k);
+      return relativeError(f.run(feed, List.of(name)).get(name), ref);
     } catch (InvalidInputException e) {
       return 0; // ONNX Runtime does not load the original (an old opset): nothing to excuse
     }

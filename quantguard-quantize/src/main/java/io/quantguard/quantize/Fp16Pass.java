@@ -52,6 +52,28 @@ final class Fp16Pass {
           "RoiAlign",
           "Einsum");
 
+  /**
+   * Operators whose schema takes no float16 (quantization operators fix their scale to float32,
+   * Celu and IsInf take float only before opset 20) or whose ONNX Runtime CPU kernels have no
+   * float16 form (scatters with a reduction); converting them gives a model that does not load or
+   * run. Found by the conformance test on ONNX's backend test models.
+   */
+  private static final Set<String> NO_FLOAT16 =
+      Set.of(
+          "QuantizeLinear",
+          "DequantizeLinear",
+          "DynamicQuantizeLinear",
+          "QLinearConv",
+          "QLinearMatMul",
+          "MatMulInteger",
+          "ConvInteger",
+          "Celu",
+          "IsInf",
+          "MeanVarianceNormalization",
+          "Bernoulli",
+          "ScatterND",
+          "ScatterElements");
+
   /** Inputs that stay float32 whatever the node's precision (their schema fixes the type). */
   private static final Map<String, Set<Integer>> FIXED_FLOAT32_INPUTS =
       Map.of("Resize", Set.of(1, 2), "Upsample", Set.of(1));
@@ -113,6 +135,10 @@ final class Fp16Pass {
         kept.add(
             new QuantizationReport.Skipped(
                 n.name(), n.opType(), "kept in float32 for numeric safety"));
+      } else if (NO_FLOAT16.contains(n.opType())) {
+        kept.add(
+            new QuantizationReport.Skipped(
+                n.name(), n.opType(), "ONNX or ONNX Runtime has no float16 form of this operator"));
       } else if (holdsTypedValues(n)) {
         kept.add(
             new QuantizationReport.Skipped(

@@ -1,6 +1,7 @@
 package io.quantguard.report;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How numbers look in the Markdown and HTML reports and in verdict messages (JSON keeps full
@@ -10,7 +11,7 @@ public final class Format {
   private Format() {}
 
   /** A number as reports print it: n/a, ∞, 1,234, 0.1235, 1.2e−05. */
-  public static String num(Double v) {
+  public static String num(@Nullable Double v) {
     if (v == null || v.isNaN()) {
       return "n/a";
     }
@@ -33,18 +34,18 @@ public final class Format {
     return s.startsWith("-") ? "−" + s.substring(1) : s;
   }
 
-  static String signed(Double v) {
+  static String signed(@Nullable Double v) {
     if (v == null || v.isNaN()) {
       return "n/a";
     }
     return (v >= 0 ? "+" : "−") + num(Math.abs(v));
   }
 
-  static String interval(Double lo, Double hi) {
+  static String interval(@Nullable Double lo, @Nullable Double hi) {
     return lo == null || hi == null ? "" : "[" + num(lo) + ", " + num(hi) + "]";
   }
 
-  static String signedInterval(Double lo, Double hi) {
+  static String signedInterval(@Nullable Double lo, @Nullable Double hi) {
     return lo == null || hi == null ? "" : "[" + signed(lo) + ", " + signed(hi) + "]";
   }
 

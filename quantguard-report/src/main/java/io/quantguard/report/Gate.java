@@ -4,6 +4,7 @@ import io.quantguard.onnx.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CI gate as a library call: judges a policy against the {@code report.json} an evaluation
@@ -27,12 +28,12 @@ public final class Gate {
   private final Path policy;
   private final Path report;
   private final List<String> candidates;
-  private final Path junit;
-  private final Path markdown;
+  private final @Nullable Path junit;
+  private final @Nullable Path markdown;
 
-  private Gate(Builder b) {
-    this.policy = b.policy;
-    this.report = b.report;
+  private Gate(Path policy, Path report, Builder b) {
+    this.policy = policy;
+    this.report = report;
     this.candidates = List.copyOf(b.candidates);
     this.junit = b.junit;
     this.markdown = b.markdown;
@@ -74,11 +75,11 @@ public final class Gate {
 
   /** Sets up a {@link Gate}; the policy and the report are required. */
   public static final class Builder {
-    private Path policy;
-    private Path report;
+    private @Nullable Path policy;
+    private @Nullable Path report;
     private final List<String> candidates = new ArrayList<>();
-    private Path junit;
-    private Path markdown;
+    private @Nullable Path junit;
+    private @Nullable Path markdown;
 
     private Builder() {}
 
@@ -113,15 +114,17 @@ public final class Gate {
     }
 
     public Gate build() {
-      if (policy == null) {
-        throw new InvalidInputException(
-            "Gate.policy", "is required", "name the policy file to judge the report by");
+      Path p = policy;
+      Path r = report;
+      if (p == null) {
+        throw InvalidInputException.forParameter(
+            "gate.policy", null, "is required", "name the policy file to judge the report by");
       }
-      if (report == null) {
-        throw new InvalidInputException(
-            "Gate.report", "is required", "name the report.json an evaluation wrote");
+      if (r == null) {
+        throw InvalidInputException.forParameter(
+            "gate.report", null, "is required", "name the report.json an evaluation wrote");
       }
-      return new Gate(this);
+      return new Gate(p, r, this);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.quantguard.report;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The bound one {@link Rule} puts on a metric: on its value ({@code min}, {@code max}), on how much
  * worse than the baseline it is ({@code max_drop}, absolute; {@code max_drop_relative}, as a
@@ -51,7 +53,7 @@ public record Limit(Kind kind, double threshold, String text) {
     }
 
     /** The kind a policy key names, or null. */
-    static Kind ofKey(String key) {
+    static @Nullable Kind ofKey(String key) {
       for (Kind k : values()) {
         if (k.key.equals(key)) {
           return k;

@@ -1,5 +1,7 @@
 package io.quantguard.report;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One metric of one candidate on one slice, in the shape every limit can read: the candidate's
  * value and interval, the baseline's value, and the difference with its interval. Cost and figures
@@ -19,15 +21,15 @@ package io.quantguard.report;
 public record Measure(
     String metric,
     Source source,
-    Boolean higherIsBetter,
+    @Nullable Boolean higherIsBetter,
     boolean vsBaseline,
-    Double value,
-    Double low,
-    Double high,
-    Double baseline,
-    Double delta,
-    Double deltaLow,
-    Double deltaHigh) {
+    @Nullable Double value,
+    @Nullable Double low,
+    @Nullable Double high,
+    @Nullable Double baseline,
+    @Nullable Double delta,
+    @Nullable Double deltaLow,
+    @Nullable Double deltaHigh) {
 
   /** What kind of number it is, which decides the limits it can answer. */
   public enum Source {
@@ -48,7 +50,7 @@ public record Measure(
    * @throws IllegalArgumentException where this measure cannot be judged that way (the reason is
    *     the message)
    */
-  Double quantity(Limit limit, Rule.Use use) {
+  @Nullable Double quantity(Limit limit, Rule.Use use) {
     if (use == Rule.Use.WORST_BOUND && source != Source.METRIC) {
       throw new IllegalArgumentException(
           "'use: worst_bound' needs a confidence interval, and "
@@ -74,7 +76,7 @@ public record Measure(
   }
 
   /** The drop as a fraction of |baseline| (±∞ for a drop from a baseline of 0). */
-  private Double relativeDrop(Rule.Use use) {
+  private @Nullable Double relativeDrop(Rule.Use use) {
     Double drop = drop(use);
     if (drop == null || baseline == null) {
       return null;
@@ -86,7 +88,7 @@ public record Measure(
   }
 
   /** How much worse than the baseline: −Δ for metrics where higher is better, +Δ otherwise. */
-  private Double drop(Rule.Use use) {
+  private @Nullable Double drop(Rule.Use use) {
     if (higherIsBetter == null) {
       throw new IllegalArgumentException(
           "it is not known whether a higher "
@@ -106,7 +108,7 @@ public record Measure(
   }
 
   /** candidate / baseline; 1 when both are 0, +∞ when only the baseline is. */
-  private Double ratio(Double candidate) {
+  private @Nullable Double ratio(@Nullable Double candidate) {
     if (candidate == null || baseline == null) {
       return null;
     }

@@ -1,5 +1,7 @@
 package io.quantguard.report;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A headline metric of one model on one slice, with its bootstrap confidence interval, and (for
  * metrics that are not themselves a comparison) the baseline's value and interval on the same
@@ -11,15 +13,15 @@ public record MetricEstimate(
     String name,
     boolean higherIsBetter,
     boolean vsBaseline,
-    Double value,
-    Double low,
-    Double high,
-    Double baseline,
-    Double baselineLow,
-    Double baselineHigh,
-    Double delta,
-    Double deltaLow,
-    Double deltaHigh) {
+    @Nullable Double value,
+    @Nullable Double low,
+    @Nullable Double high,
+    @Nullable Double baseline,
+    @Nullable Double baselineLow,
+    @Nullable Double baselineHigh,
+    @Nullable Double delta,
+    @Nullable Double deltaLow,
+    @Nullable Double deltaHigh) {
 
   /** Whether the difference to the baseline is significant at the interval's level. */
   public boolean deltaSignificant() {
@@ -28,11 +30,13 @@ public record MetricEstimate(
 
   /** Whether the model is worse than the baseline beyond the interval. */
   public boolean significantlyWorse() {
-    return deltaSignificant() && (higherIsBetter ? deltaHigh < 0 : deltaLow > 0);
+    Double lo = deltaLow;
+    Double hi = deltaHigh;
+    return lo != null && hi != null && (lo > 0 || hi < 0) && (higherIsBetter ? hi < 0 : lo > 0);
   }
 
   /** A computed value as the report holds it: null for NaN and infinities (JSON has neither). */
-  public static Double finite(double v) {
+  public static @Nullable Double finite(double v) {
     return Double.isFinite(v) ? v : null;
   }
 }

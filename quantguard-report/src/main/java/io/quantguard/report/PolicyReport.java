@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Judgement} for people and machines: a terminal table, a Markdown summary for the pull
@@ -309,7 +310,7 @@ public final class PolicyReport {
     return vs.stream().filter(v -> v.outcome() == o).count();
   }
 
-  private static Double finite(Double v) {
+  private static @Nullable Double finite(@Nullable Double v) {
     return v == null || !Double.isFinite(v) ? null : v;
   }
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tables both human-readable reports show, built once so Markdown and HTML say the same thing:
@@ -13,7 +14,7 @@ import java.util.Set;
  */
 final class ReportTables {
   /** A titled table of text cells; {@code note} is a sentence shown under it. */
-  record Table(String title, List<String> header, List<List<String>> rows, String note) {}
+  record Table(String title, List<String> header, List<List<String>> rows, @Nullable String note) {}
 
   private static final int MAX_SLICE_ROWS = 40;
   private static final int MAX_FLIPS = 8;

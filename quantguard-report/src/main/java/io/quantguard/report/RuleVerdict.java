@@ -1,6 +1,7 @@
 package io.quantguard.report;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One rule judged for one candidate on one slice: what was measured, against which limit, and how
@@ -22,10 +23,10 @@ public record RuleVerdict(
     String slice,
     long samples,
     Outcome outcome,
-    Double value,
-    Double baseline,
-    Double measured,
-    Double margin,
+    @Nullable Double value,
+    @Nullable Double baseline,
+    @Nullable Double measured,
+    @Nullable Double margin,
     String note) {
 
   /** The result of one check. */
@@ -113,7 +114,7 @@ public record RuleVerdict(
         marginText().substring(1));
   }
 
-  private String quantity(Double q) {
+  private String quantity(@Nullable Double q) {
     if (q == null) {
       return "n/a";
     }

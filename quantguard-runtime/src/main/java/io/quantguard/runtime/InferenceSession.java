@@ -35,10 +35,12 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One ONNX Runtime session with explicit options. Inputs and outputs are heap {@link Tensor}s:
@@ -309,7 +311,8 @@ public final class InferenceSession implements AutoCloseable {
   }
 
   private interface Reader<T> {
-    T read(String name, OnnxValue value) throws OrtException;
+    /** The value as the caller wants it, or null to leave this output out. */
+    @Nullable T read(String name, OnnxValue value) throws OrtException;
   }
 
   private <T> Map<String, T> runNative(
@@ -318,7 +321,9 @@ public final class InferenceSession implements AutoCloseable {
     Map<String, OnnxTensor> native_ = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Tensor> e : bound.entrySet()) {
-        native_.put(e.getKey(), toOrt(e.getValue(), inputs.get(e.getKey()).elementType()));
+        // bound holds only the model's own input names
+        TensorType type = Objects.requireNonNull(inputs.get(e.getKey()));
+        native_.put(e.getKey(), toOrt(e.getValue(), type.elementType()));
       }
       Set<String> req = new LinkedHashSet<>(wanted);
       try (OrtSession.Result r = session.run(native_, req)) {
@@ -371,7 +376,8 @@ public final class InferenceSession implements AutoCloseable {
       throw mismatch(feed);
     }
     for (Map.Entry<String, Tensor> e : bound.entrySet()) {
-      TensorType want = inputs.get(e.getKey());
+      // bound holds only the model's own input names
+      TensorType want = Objects.requireNonNull(inputs.get(e.getKey()));
       Tensor got = e.getValue();
       boolean widened = got.type() == DataType.FLOAT && want.elementType() == DataType.DOUBLE;
       if (got.type() != want.elementType() && !widened) {

@@ -3,6 +3,7 @@ package io.quantguard.runtime;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The process's one ONNX Runtime environment, created when the first session opens. ONNX Runtime
@@ -32,9 +33,9 @@ final class RuntimeEnvironment {
   }
 
   /** What the environment was created with; {@code pool} is null when it has no global pool. */
-  private record Created(OrtEnvironment env, GlobalPool pool) {}
+  private record Created(OrtEnvironment env, @Nullable GlobalPool pool) {}
 
-  private static Created created; // guarded by RuntimeEnvironment.class
+  private static @Nullable Created created; // guarded by RuntimeEnvironment.class
 
   private RuntimeEnvironment() {}
 
@@ -47,30 +48,34 @@ final class RuntimeEnvironment {
    */
   static synchronized OrtEnvironment forSession(SessionConfig config) {
     boolean global = config.threadPool() == SessionConfig.ThreadPool.GLOBAL;
-    if (created == null) {
-      created = global ? withGlobalPool(GlobalPool.of(config)) : new Created(plain(), null);
+    Created c = created;
+    if (c == null) {
+      c = global ? withGlobalPool(GlobalPool.of(config)) : new Created(plain(), null);
+      created = c;
     }
-    if (global && !GlobalPool.of(config).equals(created.pool())) {
+    if (global && !GlobalPool.of(config).equals(c.pool())) {
       throw new IllegalStateException(
           "a session asks for the global thread pool with "
               + GlobalPool.of(config)
               + ", but this process's ONNX Runtime environment "
-              + (created.pool() == null
+              + (c.pool() == null
                   ? "was created without a global thread pool (the first session opened in the"
                       + " process used threads of its own)"
-                  : "has a global thread pool of " + created.pool())
+                  : "has a global thread pool of " + c.pool())
               + ", and ONNX Runtime allows one environment per process: open every global-pool"
               + " session with the same thread counts, and before any other session");
     }
-    return created.env();
+    return c.env();
   }
 
   /** The environment as it is, created without a global pool if no session opened yet. */
   static synchronized OrtEnvironment current() {
-    if (created == null) {
-      created = new Created(plain(), null);
+    Created c = created;
+    if (c == null) {
+      c = new Created(plain(), null);
+      created = c;
     }
-    return created.env();
+    return c.env();
   }
 
   private static OrtEnvironment plain() {

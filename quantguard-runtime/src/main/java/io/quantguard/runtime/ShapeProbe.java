@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Learns the element type and shape of every intermediate tensor by running the model once on ONNX
@@ -43,7 +44,8 @@ public final class ShapeProbe {
       s.bind(sample)
           .forEach(
               (k, v) -> {
-                long[] want = s.inputs().get(k).shape();
+                // bind keeps only the model's own input names
+                long[] want = Objects.requireNonNull(s.inputs().get(k)).shape();
                 boolean free = want == null || want.length == 0 || want[0] < 0;
                 small.put(k, free && v.batchSize() > 2 ? v.slice(0, 2) : v);
               });

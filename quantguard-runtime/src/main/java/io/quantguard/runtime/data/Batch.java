@@ -3,6 +3,7 @@ package io.quantguard.runtime.data;
 import io.quantguard.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A batch of samples: model inputs by name (first dimension = samples), optional integer labels,
@@ -11,10 +12,14 @@ import java.util.Map;
  * @param offset index of the batch's first sample in its data source
  */
 public record Batch(
-    Map<String, Tensor> inputs, long[] labels, List<Map<String, String>> attributes, long offset) {
+    Map<String, Tensor> inputs,
+    long @Nullable [] labels,
+    List<Map<String, String>> attributes,
+    long offset) {
 
   public Batch {
     inputs = Map.copyOf(inputs);
+    // null (from callers outside NullAway's reach) reads as no attributes
     attributes = attributes == null ? List.of() : List.copyOf(attributes);
   }
 

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The options of one data spec ({@code ?key=value&...} or the keys of a dataset YAML), read with
@@ -28,13 +29,19 @@ final class DataOptions {
   }
 
   String string(String key, String def) {
+    String v = optional(key);
+    return v == null ? def : v;
+  }
+
+  /** The option's value, or null where the spec does not set it. */
+  @Nullable String optional(String key) {
     read.add(key);
     Object v = values.get(key);
-    return v == null ? def : v.toString();
+    return v == null ? null : v.toString();
   }
 
   String required(String key, String why) {
-    String v = string(key, null);
+    String v = optional(key);
     if (v == null || v.isBlank()) {
       throw new InvalidInputException(
           spec, "needs the option " + key + " (" + why + ")", "add ?" + key + "=...");
@@ -43,7 +50,7 @@ final class DataOptions {
   }
 
   int integer(String key, int def) {
-    String v = string(key, null);
+    String v = optional(key);
     if (v == null) {
       return def;
     }
@@ -56,12 +63,12 @@ final class DataOptions {
   }
 
   double number(String key, double def) {
-    String v = string(key, null);
+    String v = optional(key);
     return v == null ? def : parseNumber(key, v);
   }
 
   boolean flag(String key, boolean def) {
-    String v = string(key, null);
+    String v = optional(key);
     if (v == null) {
       return def;
     }
@@ -75,7 +82,7 @@ final class DataOptions {
   }
 
   /** A list given as {@code a,b,c} or as a YAML list. */
-  double[] numbers(String key) {
+  double @Nullable [] numbers(String key) {
     read.add(key);
     Object v = values.get(key);
     if (v == null) {

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses the one-string data specs users type on the command line into {@link DataSource}s:
@@ -53,7 +55,8 @@ public final class DataSpec {
         throw new InvalidInputException(
             spec, "needs the keys format: and path:", "see the README's data spec section");
       }
-      Path base = yaml.toAbsolutePath().getParent();
+      // an absolute path of a readable file has a parent directory
+      Path base = Objects.requireNonNull(yaml.toAbsolutePath().getParent());
       path =
           p.toString().startsWith("maven:") ? p.toString() : base.resolve(p.toString()).toString();
       doc.forEach((k, v) -> options.put(k, v));
@@ -171,11 +174,11 @@ public final class DataSpec {
       return new BatchStream() {
         long seen;
         long emitted;
-        Batch carry;
-        Batch ready = advance();
+        @Nullable Batch carry;
+        @Nullable Batch ready = advance();
 
         /** The next piece of selected samples, at most {@code want} of them, or null at the end. */
-        private Batch piece(int want) {
+        private @Nullable Batch piece(int want) {
           if (carry != null) {
             Batch c = carry;
             carry = null;
@@ -202,7 +205,7 @@ public final class DataSpec {
           return null;
         }
 
-        private Batch advance() {
+        private @Nullable Batch advance() {
           List<Batch> parts = new ArrayList<>();
           int have = 0;
           while (have < batchSize && (limit < 0 || emitted + have < limit)) {
@@ -214,13 +217,26 @@ public final class DataSpec {
             if (p == null) {
               break;
             }
+            if (!p.sharesFirstAxis()) {
+              // One sample whose inputs share no first axis: a batch of its own, never merged.
+              if (parts.isEmpty()) {
+                parts.add(p);
+              } else {
+                carry = p;
+              }
+              break;
+            }
             parts.add(p);
             have += p.size();
           }
           if (parts.isEmpty()) {
             return null;
           }
-          Batch out = merge(parts, emitted);
+          Batch first = parts.get(0);
+          Batch out =
+              first.sharesFirstAxis()
+                  ? merge(parts, emitted)
+                  : new Batch(first.inputs(), first.labels(), first.attributes(), emitted);
           emitted += out.size();
           check(out);
           return out;
@@ -284,7 +300,7 @@ public final class DataSpec {
       for (String k : first.inputs().keySet()) {
         in.put(k, Tensor.concat(padSequences(parts.stream().map(p -> p.inputs().get(k)).toList())));
       }
-      long[] y = null;
+      long @Nullable [] y = null;
       if (first.labels() != null) {
         y = parts.stream().flatMapToLong(p -> java.util.Arrays.stream(p.labels())).toArray();
       }
@@ -296,11 +312,12 @@ public final class DataSpec {
     private static Batch cut(Batch b, int from, int to) {
       Map<String, Tensor> in = new LinkedHashMap<>();
       b.inputs().forEach((k, v) -> in.put(k, v.slice(from, to)));
-      long[] y = b.labels() == null ? null : java.util.Arrays.copyOfRange(b.labels(), from, to);
+      long[] labels = b.labels();
+      long @Nullable [] y = labels == null ? null : java.util.Arrays.copyOfRange(labels, from, to);
       return new Batch(
           in,
           y,
-          b.attributes().isEmpty() ? null : b.attributes().subList(from, to),
+          b.attributes().isEmpty() ? List.of() : b.attributes().subList(from, to),
           b.offset() + from);
     }
 

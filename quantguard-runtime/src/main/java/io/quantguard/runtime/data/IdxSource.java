@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.zip.GZIPInputStream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * IDX files (the MNIST / Fashion-MNIST format), gzip-compressed or plain: a big-endian header
@@ -27,7 +28,7 @@ import java.util.zip.GZIPInputStream;
 final class IdxSource implements DataSource {
   private final String name;
   private final Path images;
-  private final Path labels;
+  private final @Nullable Path labels;
   private final String input;
   private final Preprocess preprocess;
   private final Header header;
@@ -50,7 +51,7 @@ final class IdxSource implements DataSource {
     this.name = name;
     this.images = images;
     this.header = readHeader(images);
-    String labelsOpt = o.string("labels", null);
+    String labelsOpt = o.optional("labels");
     if (labelsOpt != null) {
       this.labels = Path.of(labelsOpt);
       if (!Files.isRegularFile(labels)) {
@@ -171,7 +172,7 @@ final class IdxSource implements DataSource {
   private final class Stream implements BatchStream {
     private final int batchSize;
     private final DataInputStream img;
-    private final DataInputStream lab;
+    private final @Nullable DataInputStream lab;
     private int next;
 
     Stream(int batchSize) throws IOException {
@@ -212,7 +213,7 @@ final class IdxSource implements DataSource {
                 ? Tensor.ofFloats(chw, n, d[1])
                 : Tensor.ofFloats(
                     preprocess.arrange(chw, n, c, h, w), preprocess.shape(n, c, h, w));
-        long[] y = null;
+        long @Nullable [] y = null;
         if (lab != null) {
           byte[] lb = new byte[n];
           lab.readFully(lb);

@@ -18,6 +18,7 @@ import java.util.OptionalLong;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import org.jspecify.annotations.Nullable;
 
 /**
  * NumPy arrays as model inputs: a directory of {@code .npy} files or one {@code .npz} archive, one
@@ -30,8 +31,8 @@ final class NpySource implements DataSource {
   private final String name;
   private final Path path;
   private final boolean zip;
-  private final String renamed;
-  private final DataType widen;
+  private final @Nullable String renamed;
+  private final @Nullable DataType widen;
   private final Preprocess preprocess;
   private final boolean normalize;
   private final long rows;
@@ -41,15 +42,15 @@ final class NpySource implements DataSource {
     this.name = name;
     this.path = path;
     this.zip = zip;
-    this.renamed = o.string("input", null);
-    String dtype = o.string("dtype", null);
+    this.renamed = o.optional("input");
+    String dtype = o.optional("dtype");
     this.widen = dtype == null ? null : DataType.parse(dtype);
     if (widen != null && widen != DataType.INT64 && widen != DataType.FLOAT) {
       throw new InvalidInputException(
           name, "dtype=" + dtype + " is not supported", "use dtype=int64 or dtype=float");
     }
     this.normalize =
-        o.numbers("mean") != null || o.numbers("std") != null || o.string("scale", null) != null;
+        o.numbers("mean") != null || o.numbers("std") != null || o.optional("scale") != null;
     this.preprocess = Preprocess.from(o, 1.0);
     long n = -1;
     boolean hasLabels = false;
@@ -77,7 +78,7 @@ final class NpySource implements DataSource {
 
   private final class Opened implements AutoCloseable {
     final List<NpyArray> arrays = new ArrayList<>();
-    ZipFile zipFile;
+    @Nullable ZipFile zipFile;
 
     @Override
     public void close() {
@@ -178,7 +179,7 @@ final class NpySource implements DataSource {
         }
         int n = (int) Math.min(batchSize, rows - next);
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        long[] y = null;
+        long @Nullable [] y = null;
         try {
           for (NpyArray a : o.arrays) {
             Tensor t = a.read(n);

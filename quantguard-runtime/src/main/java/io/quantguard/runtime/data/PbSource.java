@@ -18,6 +18,7 @@ import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Serialized ONNX tensors in the layout of ONNX's own model tests: {@code
@@ -138,8 +139,13 @@ final class PbSource implements DataSource {
                 "holds " + type.displayName() + " values",
                 "QuantGuard feeds float, int64, int32, int8, uint8 and bool inputs");
       };
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(f.toString(), e.getMessage(), "re-serialize the tensor", e);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // A SequenceProto or OptionalProto parses as a TensorProto with nonsense dimensions.
+      throw new InvalidInputException(
+          f.toString(),
+          "is not a tensor QuantGuard can read (" + e.getMessage() + ")",
+          "give tensor inputs; sequences, maps and optionals cannot be fed",
+          e);
     }
   }
 
@@ -148,7 +154,7 @@ final class PbSource implements DataSource {
     return new BatchStream() {
       int nextSet;
       long offset;
-      Map<String, Tensor> pending;
+      @Nullable Map<String, Tensor> pending;
 
       @Override
       public boolean hasNext() {
@@ -167,8 +173,9 @@ final class PbSource implements DataSource {
         while (rows < batchSize && (pending != null || nextSet < sets.size())) {
           Map<String, Tensor> set;
           String source;
-          if (pending != null) {
-            set = pending;
+          Map<String, Tensor> held = pending;
+          if (held != null) {
+            set = held;
             pending = null;
             source = sets.get(nextSet - 1).getFileName().toString();
           } else {

@@ -3,6 +3,7 @@ package io.quantguard.runtime.data;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads batches on a background thread while the caller computes, so decoding and tokenizing
@@ -14,7 +15,7 @@ public final class Prefetch implements BatchStream {
   private final BatchStream source;
   private final BlockingQueue<Object> queue;
   private final Thread reader;
-  private Object next;
+  private @Nullable Object next;
 
   private Prefetch(BatchStream source, int depth) {
     this.source = source;
@@ -47,18 +48,20 @@ public final class Prefetch implements BatchStream {
   }
 
   private Object peek() {
-    if (next == null) {
+    Object o = next;
+    if (o == null) {
       try {
-        next = queue.take();
+        o = queue.take();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while reading data", e);
       }
+      next = o;
     }
-    if (next instanceof RuntimeException e) {
+    if (o instanceof RuntimeException e) {
       throw e;
     }
-    return next;
+    return o;
   }
 
   @Override

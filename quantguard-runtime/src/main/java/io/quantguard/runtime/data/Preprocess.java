@@ -3,6 +3,7 @@ package io.quantguard.runtime.data;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.Arrays;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Declared image preprocessing: {@code x' = (x * scale - mean[c]) / std[c]} per channel, then the
@@ -12,7 +13,7 @@ import java.util.Locale;
  * @param layout nchw (channels first, the default), nhwc (channels last) or flat (one vector per
  *     sample)
  */
-record Preprocess(double scale, double[] mean, double[] std, String layout) {
+record Preprocess(double scale, double @Nullable [] mean, double @Nullable [] std, String layout) {
 
   static Preprocess from(DataOptions o, double defaultScale) {
     double scale = o.number("scale", defaultScale);

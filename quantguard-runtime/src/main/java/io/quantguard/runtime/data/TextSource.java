@@ -19,7 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Text turned into transformer inputs with a HuggingFace {@code tokenizer.json} (through DJL's
@@ -37,9 +39,9 @@ final class TextSource implements DataSource {
   private final Path tokenizer;
   private final int maxLength;
   private final boolean padToMax;
-  private final String field;
+  private final @Nullable String field;
   private final int column;
-  private final String labelField;
+  private final @Nullable String labelField;
   private final int labelColumn;
   private final Map<String, Long> labelIds = new HashMap<>();
 
@@ -57,13 +59,11 @@ final class TextSource implements DataSource {
     }
     this.padToMax = padding.equals("max_length");
     this.field =
-        o.string(
-            "field",
-            file.toString().endsWith(".jsonl") || file.toString().endsWith(".jsonl.gz")
-                ? "text"
-                : null);
+        file.toString().endsWith(".jsonl") || file.toString().endsWith(".jsonl.gz")
+            ? o.string("field", "text")
+            : o.optional("field");
     this.column = o.integer("column", 0);
-    this.labelField = o.string("label_field", null);
+    this.labelField = o.optional("label_field");
     this.labelColumn = o.integer("label_column", 0);
     if (maxLength < 2) {
       throw new InvalidInputException(
@@ -113,7 +113,7 @@ final class TextSource implements DataSource {
   }
 
   /** One record of the file: its text and (when configured) its label. */
-  private record Item(String text, Long label) {}
+  private record Item(String text, @Nullable Long label) {}
 
   private Item parse(String line, long lineNo) {
     String text;
@@ -193,9 +193,9 @@ final class TextSource implements DataSource {
     return new BatchStream() {
       long lineNo;
       long offset;
-      Item lookahead = read();
+      @Nullable Item lookahead = read();
 
-      private Item read() {
+      private @Nullable Item read() {
         try {
           String line;
           while ((line = reader.readLine()) != null) {
@@ -254,9 +254,9 @@ final class TextSource implements DataSource {
         inputs.put("input_ids", Tensor.ofLongs(ids, n, len));
         inputs.put("attention_mask", Tensor.ofLongs(mask, n, len));
         inputs.put("token_type_ids", Tensor.ofLongs(types, n, len));
-        long[] labels = null;
+        long @Nullable [] labels = null;
         if (hasLabels()) {
-          labels = items.stream().mapToLong(Item::label).toArray();
+          labels = items.stream().mapToLong(it -> Objects.requireNonNull(it.label())).toArray();
         }
         Batch b = new Batch(inputs, labels, attrs, offset);
         offset += n;
