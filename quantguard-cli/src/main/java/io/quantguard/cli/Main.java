@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Versions.class,
     description = "Make ONNX models smaller and faster without quietly making them worse.",
     subcommands = {
+      RunCommand.class,
       DemoCommand.class,
       InspectCommand.class,
       QuantizeCommand.class,

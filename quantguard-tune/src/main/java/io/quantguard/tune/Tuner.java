@@ -733,7 +733,7 @@ public final class Tuner {
             best.passed(),
             best,
             decisions(recipe),
-            state.ranking(),
+            state.ranking() == null ? List.of() : state.ranking(), // none: the start recipe passed
             trials,
             state.repairs() == null ? List.of() : state.repairs(),
             state.repairsAdopted(),

@@ -1,0 +1,348 @@
+package io.quantguard.workflow;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.quantguard.onnx.InvalidInputException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A project file ({@code quantguard.yaml}): everything one {@link Workflow} run needs, in one place
+ * a team keeps under version control. Its grammar is the JSON schema {@code quantguard.schema.json}
+ * beside this class; relative paths, in plain fields and inside data specs, are relative to the
+ * file's directory.
+ *
+ * <pre>{@code
+ * name: fashion-cnn
+ * model: models/fashion_cnn_fp32.onnx
+ * task: classification
+ * data:
+ *   calibration: idx:data/train-images-idx3-ubyte.gz?input=image&limit=500
+ *   test:
+ *     test: idx:data/t10k-images-idx3-ubyte.gz?input=image
+ *   slice_by: label
+ * policy: policies/release.yaml          # or the policy itself: {name: ..., rules: {...}}
+ * start: recipes/w8a8.yaml               # or the recipe itself; default: int8 everywhere
+ * search: {budget: 12}
+ * registry: {location: registry}
+ * }</pre>
+ *
+ * @param name the model's name in the registry (the FP32 model is registered as {@code NAME-fp32})
+ * @param model the FP32 model: a path, a {@code maven:} reference or a known name
+ * @param task the evaluation task spec ({@code classification}, {@code retrieval?k=10}, ...)
+ * @param data the calibration data, the test slices and optional held-out confirmation data
+ * @param policy the policy: a file, or the policy itself (an object)
+ * @param start the start recipe: a file, the recipe itself (an object), or null for the default
+ * @param approach {@code auto} (recommended from the model, the CPU and a probe), {@code static},
+ *     {@code dynamic}, {@code weight-only} or {@code fp16}
+ * @param search how hard tuning may try
+ * @param evaluation how evaluations run
+ * @param registry where versions are registered
+ */
+public record Project(
+    String name,
+    String model,
+    String task,
+    Data data,
+    JsonNode policy,
+    JsonNode start,
+    String approach,
+    Search search,
+    EvaluationSettings evaluation,
+    RegistrySettings registry,
+    @JsonIgnore Path base,
+    @JsonIgnore String source) {
+
+  /** The approaches a project may name; {@code auto} lets the workflow recommend one. */
+  public static final List<String> APPROACHES =
+      List.of("auto", "static", "dynamic", "weight-only", "fp16");
+
+  /**
+   * Data sets, each a data spec ({@code idx:...}, {@code text:...}, ...).
+   *
+   * @param calibration representative inputs for static quantization
+   * @param test named test slices: every evaluation runs on all of them
+   * @param confirm named held-out slices the tuned recipe must also pass on (optional)
+   * @param sliceBy further slicing of the test data ({@code label}, {@code tokens=32,64}, ...)
+   */
+  public record Data(
+      String calibration,
+      Map<String, DataSet> test,
+      Map<String, DataSet> confirm,
+      @JsonProperty("slice_by") String sliceBy) {
+    public Data {
+      test = test == null ? Map.of() : new LinkedHashMap<>(test);
+      confirm = confirm == null ? Map.of() : new LinkedHashMap<>(confirm);
+    }
+  }
+
+  /**
+   * One data set: a spec, and where the spec's format keeps labels apart from the inputs (an IDX
+   * labels file), that file.
+   */
+  public record DataSet(String spec, String labels) {
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static DataSet of(String spec) {
+      return new DataSet(spec, null);
+    }
+
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    static DataSet of(@JsonProperty("spec") String spec, @JsonProperty("labels") String labels) {
+      return new DataSet(spec, labels);
+    }
+  }
+
+  /**
+   * The tuning search.
+   *
+   * @param budget the most full evaluations
+   * @param rankSamples samples that rank the nodes by sensitivity
+   * @param repairs repair kinds to try ({@code calibrator}, {@code weights}, {@code smooth}, {@code
+   *     int16})
+   * @param fallback the highest fallback precision, {@code fp32} or {@code fp16}
+   */
+  public record Search(
+      Integer budget,
+      @JsonProperty("rank_samples") Integer rankSamples,
+      List<String> repairs,
+      String fallback) {}
+
+  /**
+   * How evaluations run.
+   *
+   * @param batchSize samples per batch
+   * @param bootstrap bootstrap resamples for the intervals
+   * @param threads intra-op threads per session, 0 = every core
+   * @param probeSamples samples the approach probe calibrates and measures on
+   */
+  public record EvaluationSettings(
+      @JsonProperty("batch_size") Integer batchSize,
+      Integer bootstrap,
+      Integer threads,
+      @JsonProperty("probe_samples") Integer probeSamples) {}
+
+  /**
+   * The registry.
+   *
+   * @param location a directory (SQLite) or a {@code jdbc:postgresql:} URL
+   * @param actor who registers, recorded in the change log
+   */
+  public record RegistrySettings(String location, String actor) {}
+
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  /** Reads a project file; relative paths are relative to its directory. */
+  public static Project read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          file.toString(),
+          "cannot be read: " + e.getMessage(),
+          "give the path of a quantguard.yaml",
+          e);
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(text, dir, file.toString());
+  }
+
+  /**
+   * Parses a project's YAML; {@code base} is the directory relative paths start from and {@code
+   * source} names the file in errors.
+   */
+  public static Project parse(String text, Path base, String source) {
+    Project p;
+    try {
+      p = YAML.readValue(text, Project.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new InvalidInputException(
+          source + ": " + key(e),
+          "is not a project setting",
+          "use one of " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList());
+    } catch (JsonMappingException e) {
+      throw new InvalidInputException(
+          source + (e.getPath().isEmpty() ? "" : ": " + key(e)),
+          "is not valid: " + e.getOriginalMessage(),
+          "see quantguard.schema.json for the project file's grammar",
+          e);
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(
+          source, "is not YAML: " + e.getOriginalMessage(), "fix the syntax", e);
+    }
+    if (p == null) {
+      throw new InvalidInputException(
+          source, "is empty", "write at least model, task, data, policy");
+    }
+    p =
+        new Project(
+            p.name,
+            p.model,
+            p.task,
+            p.data,
+            p.policy,
+            p.start,
+            p.approach == null ? "auto" : p.approach,
+            p.search == null ? new Search(null, null, null, null) : p.search,
+            p.evaluation == null ? new EvaluationSettings(null, null, null, null) : p.evaluation,
+            p.registry == null ? new RegistrySettings(null, null) : p.registry,
+            base,
+            source);
+    p.check();
+    return p;
+  }
+
+  private static String key(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private void check() {
+    require(name, "name", "the model's name in the registry, e.g. fashion-cnn");
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      bad("name", "'" + name + "' is not a model name", "use letters, digits, '.', '_' and '-'");
+    }
+    require(
+        model, "model", "the FP32 model: a path, maven:group:artifact:version!/entry or a name");
+    require(task, "task", "the evaluation task, e.g. classification or retrieval?k=10");
+    if (data == null) {
+      bad("data", "is missing", "give data.calibration and data.test");
+    }
+    require(data.calibration(), "data.calibration", "a data spec of representative inputs");
+    if (data.test().isEmpty()) {
+      bad("data.test", "is missing or empty", "name at least one test slice: {NAME: SPEC}");
+    }
+    data.test().forEach((k, v) -> require(v.spec(), "data.test." + k, "a data spec"));
+    data.confirm().forEach((k, v) -> require(v.spec(), "data.confirm." + k, "a data spec"));
+    if (policy == null || policy.isNull()) {
+      bad("policy", "is missing", "give a policy file or the policy itself: {rules: {...}}");
+    }
+    if (!policy.isTextual() && !policy.isObject()) {
+      bad("policy", "is neither a file nor a policy", "give a path or {name: ..., rules: {...}}");
+    }
+    if (start != null && !start.isNull() && !start.isTextual() && !start.isObject()) {
+      bad(
+          "start",
+          "is neither a file nor a recipe",
+          "give a path or a recipe, e.g. {mode: static}");
+    }
+    if (!APPROACHES.contains(approach)) {
+      bad("approach", "'" + approach + "' is not an approach", "use one of " + APPROACHES);
+    }
+    positive(search.budget(), "search.budget");
+    positive(search.rankSamples(), "search.rank_samples");
+    if (search.fallback() != null && !List.of("fp32", "fp16").contains(search.fallback())) {
+      bad("search.fallback", "'" + search.fallback() + "' is not a precision", "use fp32 or fp16");
+    }
+    positive(evaluation.batchSize(), "evaluation.batch_size");
+    positive(evaluation.bootstrap(), "evaluation.bootstrap");
+    positive(evaluation.probeSamples(), "evaluation.probe_samples");
+    if (evaluation.threads() != null && evaluation.threads() < 0) {
+      bad("evaluation.threads", "must not be negative", "give 0 (every core) or more");
+    }
+  }
+
+  private void require(String value, String key, String what) {
+    if (value == null || value.isBlank()) {
+      bad(key, "is missing", "give " + what);
+    }
+  }
+
+  private void positive(Integer value, String key) {
+    if (value != null && value < 1) {
+      bad(key, "must be at least 1, not " + value, "give a positive number");
+    }
+  }
+
+  private void bad(String key, String problem, String fix) {
+    throw new InvalidInputException(source + ": " + key, problem, fix);
+  }
+
+  // ------------------------------------------------------------------ resolved values
+
+  /** A plain path setting, relative to the project's directory. */
+  Path path(String value) {
+    Path p = Path.of(value);
+    return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+  }
+
+  /**
+   * A reference that may be a path, relative to the project's directory when that file exists;
+   * otherwise as written (a {@code maven:} reference, a known name).
+   */
+  String reference(String value) {
+    if (value.contains(":") || base == null) {
+      return value;
+    }
+    Path p = base.resolve(value).normalize();
+    return Files.exists(p) ? p.toString() : value;
+  }
+
+  private static final Pattern SPEC = Pattern.compile("^([a-z0-9]+:|@)([^?]*)(\\?.*)?$");
+
+  /**
+   * A data spec with its file made absolute when it is relative to the project's directory, and the
+   * labels file of a {@link DataSet} added as the spec's {@code labels} option.
+   */
+  String spec(DataSet set) {
+    String spec = set.spec();
+    Matcher m = SPEC.matcher(spec);
+    if (m.matches() && base != null) {
+      String file = m.group(2);
+      if (!file.isEmpty() && !file.contains(":") && !Path.of(file).isAbsolute()) {
+        Path p = base.resolve(file).normalize();
+        if (Files.exists(p)) {
+          spec = m.group(1) + p + (m.group(3) == null ? "" : m.group(3));
+        }
+      }
+    }
+    if (set.labels() != null) {
+      spec += (spec.contains("?") ? "&" : "?") + "labels=" + path(set.labels());
+    }
+    return spec;
+  }
+
+  String calibrationSpec() {
+    return spec(DataSet.of(data.calibration()));
+  }
+
+  /** The registry location: a directory relative to the project, or a JDBC URL. */
+  String registryLocation(Path out) {
+    String loc = registry.location();
+    if (loc == null) {
+      return out.resolve("registry").toString();
+    }
+    return loc.startsWith("jdbc:") ? loc : path(loc).toString();
+  }
+
+  String actor() {
+    String a = registry.actor();
+    if (a != null) {
+      return a;
+    }
+    String user = System.getProperty("user.name", "quantguard");
+    return user.isBlank() ? "quantguard" : user.toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,73 @@
+package io.quantguard.workflow;
+
+import io.quantguard.registry.ArtifactVersion;
+import io.quantguard.registry.Registration;
+import io.quantguard.registry.Registry;
+import io.quantguard.report.Sha256;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The register step: the FP32 model as {@code NAME-fp32} and the candidate as {@code NAME}, its
+ * child in the lineage, with the final report and the gate's verdict in the note. A file the
+ * registry already holds under that name is not registered again: its version is used.
+ */
+final class Registering {
+  private Registering() {}
+
+  static Workflow.Registered register(
+      String location,
+      Project project,
+      Path fp32,
+      Path candidate,
+      Path report,
+      Workflow.Candidate c,
+      Workflow.Verdict verdict,
+      String actor) {
+    Registry registry = Registry.open(location);
+    String parentName = project.name() + "-fp32";
+    ArtifactVersion parent =
+        existing(registry, parentName, fp32)
+            .orElseGet(
+                () ->
+                    registry.register(
+                        new Registration(
+                            fp32,
+                            parentName,
+                            null,
+                            null,
+                            null,
+                            "FP32 baseline of " + project.source(),
+                            actor)));
+    String note =
+        String.format(
+            "quantguard run %s: %s, gate %s policy '%s'",
+            project.source(),
+            c.approach() + (c.tuned() ? " (tuned)" : ""),
+            verdict.passed() ? "PASS" : "FAIL",
+            verdict.policy());
+    ArtifactVersion child =
+        existing(registry, project.name(), candidate)
+            .orElseGet(
+                () ->
+                    registry.register(
+                        new Registration(
+                            candidate,
+                            project.name(),
+                            parent.ref().toString(),
+                            null,
+                            report,
+                            note,
+                            actor)));
+    return new Workflow.Registered(
+        registry.location(), parent.ref().toString(), child.ref().toString());
+  }
+
+  private static Optional<ArtifactVersion> existing(Registry registry, String model, Path file) {
+    if (registry.models().stream().noneMatch(m -> m.name().equals(model))) {
+      return Optional.empty();
+    }
+    String sha = Sha256.of(file);
+    return registry.versions(model).stream().filter(v -> v.sha256().equals(sha)).findFirst();
+  }
+}

@@ -1,0 +1,746 @@
+package io.quantguard.workflow;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.quantguard.evaluate.Bootstrap;
+import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Slicer;
+import io.quantguard.evaluate.Tasks;
+import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.QuantizationResult;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.AtomicFile;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.Gate;
+import io.quantguard.report.MetricEstimate;
+import io.quantguard.report.Policy;
+import io.quantguard.report.ReportReader;
+import io.quantguard.report.ReportWriter;
+import io.quantguard.report.RuleVerdict;
+import io.quantguard.runtime.Progress;
+import io.quantguard.runtime.ResourceLocator;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.DataSpec;
+import io.quantguard.tune.SensitivityAnalysis;
+import io.quantguard.tune.SensitivityReport;
+import io.quantguard.tune.Trial;
+import io.quantguard.tune.TuneResult;
+import io.quantguard.tune.Tuner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The whole offline workflow for one project, as one resumable run:
+ *
+ * <ol>
+ *   <li><b>baseline</b> — the FP32 model evaluated on every test slice (against a second run of
+ *       itself, which also shows the run-to-run noise of the latency figures);
+ *   <li><b>approach</b> — static, dynamic, weight-only or fp16, recommended from the op mix, the
+ *       CPU's instruction sets and a quick static probe ({@link Recommendation});
+ *   <li><b>tune</b> — for a static approach, the {@link Tuner} search against the policy from the
+ *       start recipe; otherwise the model quantized in that mode;
+ *   <li><b>evaluate</b> — the final evaluation of the candidate against FP32 on every test and
+ *       confirmation slice;
+ *   <li><b>gate</b> — the policy judged on that report ({@link Gate}: JUnit XML and Markdown);
+ *   <li><b>register</b> — the FP32 model ({@code NAME-fp32}) and the candidate ({@code NAME}, its
+ *       child in the lineage) in the registry, with the report and the verdict.
+ * </ol>
+ *
+ * Each step's output lives in {@code OUT/steps/STEP/}, keyed by a content hash of its inputs (files
+ * by their SHA-256): a second run reuses every step whose inputs did not change. The run ends with
+ * {@code OUT/summary.html}, linking the detailed reports.
+ *
+ * <pre>{@code
+ * WorkflowResult r = Workflow.builder()
+ *     .project(Project.read(Path.of("quantguard.yaml")))
+ *     .out(Path.of("quantguard-out/run"))
+ *     .build()
+ *     .run();
+ * if (!r.passed()) { ... }
+ * }</pre>
+ */
+public final class Workflow {
+  /** The steps, in order: their directory names under {@code steps/}. */
+  public static final List<String> STEPS =
+      List.of("baseline", "approach", "tune", "evaluate", "gate", "register");
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private final Project project;
+  private final Path out;
+  private final Listener listener;
+  private final StepStore store;
+
+  private Workflow(Builder b) {
+    this.project = b.project;
+    this.out = b.out.toAbsolutePath();
+    this.listener = b.listener;
+    this.store = new StepStore(out.resolve("steps"));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** What a run shows while it works: steps starting and ending, progress within a step. */
+  public interface Listener {
+    Listener NONE = new Listener() {};
+
+    /** A step starts ({@code index} from 1 of {@code total}). */
+    default void stepStarted(int index, int total, String step, String title) {}
+
+    /** A step ended, run now or reused from an earlier run; {@code line} says what it found. */
+    default void stepFinished(Step step) {}
+
+    /** One line of detail within a step (tuning trials, for instance). */
+    default void log(String line) {}
+
+    /** Progress within a step (samples done). */
+    default Progress progress() {
+      return Progress.NONE;
+    }
+  }
+
+  /** Sets up a {@link Workflow}; the project is required. */
+  public static final class Builder {
+    private Project project;
+    private Path out = Path.of("quantguard-out", "run");
+    private Listener listener = Listener.NONE;
+
+    private Builder() {}
+
+    public Builder project(Project p) {
+      this.project = p;
+      return this;
+    }
+
+    /** Where the steps, the reports and {@code summary.html} go (default quantguard-out/run). */
+    public Builder out(Path dir) {
+      this.out = Objects.requireNonNull(dir);
+      return this;
+    }
+
+    public Builder listener(Listener l) {
+      this.listener = Objects.requireNonNull(l);
+      return this;
+    }
+
+    public Workflow build() {
+      if (project == null) {
+        throw new InvalidInputException(
+            "Workflow.project", "is required", "read one with Project.read(quantguard.yaml)");
+      }
+      if (Files.exists(out) && !Files.isDirectory(out)) {
+        throw new InvalidInputException(
+            out.toString(), "is a file, not a directory", "give a directory for the results");
+      }
+      return new Workflow(this);
+    }
+  }
+
+  // ------------------------------------------------------------------ step results
+
+  /** One step as the summary shows it. */
+  public record Step(
+      int index, String name, String title, boolean reused, double seconds, String line) {}
+
+  /** The FP32 model's primary metric per slice, and its latency. */
+  public record Baseline(
+      String metric, Map<String, Double> perSlice, Double value, double latencyP95Ms) {}
+
+  /**
+   * The candidate the tune step produced.
+   *
+   * @param model the candidate's file, relative to the output directory
+   * @param tuned whether the {@link Tuner} searched (static approach)
+   * @param tuningPassed whether tuning met the policy on its data (null without tuning)
+   * @param higherPrecision nodes kept in higher precision by tuning
+   */
+  public record Candidate(
+      String approach,
+      String model,
+      String recipe,
+      String recipeSha256,
+      boolean tuned,
+      Boolean tuningPassed,
+      int evaluations,
+      int budget,
+      int higherPrecision,
+      List<String> decisions) {}
+
+  /** The final evaluation's headline: the primary metric of FP32 and of the candidate. */
+  public record Final(
+      String metric,
+      Double baseline,
+      Double candidate,
+      Double delta,
+      Double latencyRatio,
+      Double sizeRatio,
+      String worstSlice) {}
+
+  /** The gate's verdict. */
+  public record Verdict(boolean passed, String policy, List<String> failures, int checks) {}
+
+  /** What was registered. */
+  public record Registered(String location, String parent, String candidate) {}
+
+  // ------------------------------------------------------------------ the run
+
+  /** Runs (or resumes) every step and writes the summary. */
+  public WorkflowResult run() {
+    Path modelFile = ResourceLocator.resolve(project.reference(project.model())).toAbsolutePath();
+    OnnxModel fp32Check = ModelIO.load(modelFile); // refuses a broken model before any work
+    Map<String, Integer> mix = Recommendation.opMix(fp32Check);
+    String policyText = policyText();
+    Policy policy = Policy.parse(policyText, project.source() + ": policy");
+    Path policyFile = AtomicFile.write(out.resolve("policy.yaml"), policyText);
+    Recipe start = startRecipe();
+    String startSha = RecipeIO.sha256(start.resolved());
+    List<Evaluation.Data> test = dataSets(project.data().test());
+    List<Evaluation.Data> confirm = dataSets(project.data().confirm());
+    List<String> testSpecs = specs(project.data().test());
+    List<String> confirmSpecs = specs(project.data().confirm());
+    String calibration = project.calibrationSpec();
+    DataSpec.parse(calibration); // a bad spec fails here, before any step
+    String evalSettings = evaluationSettings();
+    List<Step> steps = new ArrayList<>();
+    int total = STEPS.size();
+
+    // 1. baseline
+    listener.stepStarted(1, total, "baseline", "FP32 baseline");
+    StepStore.Outcome<Baseline> baseline =
+        store.run(
+            "baseline",
+            key("baseline", modelFile.toString(), project.task(), evalSettings, testSpecs),
+            Baseline.class,
+            dir -> baseline(modelFile, test, dir));
+    steps.add(
+        finished(
+            1,
+            "baseline",
+            "FP32 baseline",
+            baseline,
+            baseline.result().metric()
+                + " "
+                + fmt(baseline.result().value())
+                + " (FP32), p95 latency "
+                + fmt(baseline.result().latencyP95Ms())
+                + " ms per batch"));
+
+    // A rule on a metric this task does not measure fails here, not after minutes of tuning.
+    policy.judge(ReportReader.read(store.dir("baseline").resolve("report").resolve("report.json")));
+
+    // 2. approach
+    listener.stepStarted(2, total, "approach", "recommended approach");
+    CpuFeatures cpu = CpuFeatures.detect();
+    StepStore.Outcome<Recommendation> approach =
+        store.run(
+            "approach",
+            key(
+                "approach",
+                modelFile.toString(),
+                calibration,
+                testSpecs.get(0),
+                startSha,
+                project.approach(),
+                cpu.int8DotProduct(),
+                String.valueOf(probeSamples())),
+            Recommendation.class,
+            dir -> recommend(fp32Check, mix, start, calibration, cpu, dir));
+    steps.add(
+        finished(
+            2,
+            "approach",
+            "recommended approach",
+            approach,
+            approach.result().approach() + ": " + approach.result().reason()));
+
+    // 3. tune (or quantize)
+    listener.stepStarted(3, total, "tune", "tuning against the policy");
+    Search search = search();
+    StepStore.Outcome<Candidate> candidate =
+        store.run(
+            "tune",
+            key(
+                "tune",
+                modelFile.toString(),
+                approach.result().approach(),
+                startSha,
+                calibration,
+                project.task(),
+                policyText,
+                search.toString(),
+                evalSettings,
+                testSpecs,
+                confirmSpecs),
+            Candidate.class,
+            dir ->
+                candidate(
+                    modelFile,
+                    approach.result().approach(),
+                    start,
+                    calibration,
+                    test,
+                    confirm,
+                    policy,
+                    search,
+                    dir));
+    Candidate c = candidate.result();
+    steps.add(finished(3, "tune", "tuning against the policy", candidate, describe(c)));
+    Path candidateFile = out.resolve(c.model());
+
+    // 4. final evaluation on every slice
+    listener.stepStarted(4, total, "evaluate", "final evaluation on every slice");
+    StepStore.Outcome<Final> fin =
+        store.run(
+            "evaluate",
+            key(
+                "evaluate",
+                modelFile.toString(),
+                candidateFile.toString(),
+                project.task(),
+                String.valueOf(project.data().sliceBy()),
+                evalSettings,
+                testSpecs,
+                confirmSpecs),
+            Final.class,
+            dir -> finalEvaluation(modelFile, candidateFile, c, test, confirm, dir));
+    Path report = store.dir("evaluate").resolve("report").resolve("report.json");
+    steps.add(
+        finished(
+            4,
+            "evaluate",
+            "final evaluation on every slice",
+            fin,
+            fin.result().metric()
+                + " "
+                + fmt(fin.result().candidate())
+                + " vs FP32 "
+                + fmt(fin.result().baseline())
+                + ", p95 latency ×"
+                + fmt(fin.result().latencyRatio())
+                + ", size ×"
+                + fmt(fin.result().sizeRatio())));
+
+    // 5. gate
+    listener.stepStarted(5, total, "gate", "gate verdict");
+    StepStore.Outcome<Verdict> gate =
+        store.run(
+            "gate",
+            key("gate", policyText, report.toString()),
+            Verdict.class,
+            dir -> gate(policyFile, report, dir));
+    Verdict v = gate.result();
+    steps.add(
+        finished(
+            5,
+            "gate",
+            "gate verdict",
+            gate,
+            (v.passed() ? "PASS" : "FAIL")
+                + " policy '"
+                + v.policy()
+                + "'"
+                + (v.failures().isEmpty() ? "" : ": " + String.join("; ", v.failures()))));
+
+    // 6. register
+    listener.stepStarted(6, total, "register", "registration with lineage");
+    String location = project.registryLocation(out);
+    StepStore.Outcome<Registered> registered =
+        store.run(
+            "register",
+            key(
+                "register",
+                modelFile.toString(),
+                candidateFile.toString(),
+                report.toString(),
+                location,
+                project.name(),
+                String.valueOf(v.passed())),
+            Registered.class,
+            dir ->
+                Registering.register(
+                    location, project, modelFile, candidateFile, report, c, v, project.actor()));
+    steps.add(
+        finished(
+            6,
+            "register",
+            "registration with lineage",
+            registered,
+            registered.result().candidate()
+                + " ← "
+                + registered.result().parent()
+                + " in "
+                + registered.result().location()));
+
+    WorkflowResult result =
+        new WorkflowResult(
+            project.name(),
+            project.source(),
+            out,
+            steps,
+            baseline.result(),
+            approach.result(),
+            c,
+            fin.result(),
+            v,
+            registered.result(),
+            out.resolve("summary.html"));
+    AtomicFile.write(result.summary(), SummaryPage.html(result));
+    return result;
+  }
+
+  private Step finished(int index, String name, String title, StepStore.Outcome<?> o, String line) {
+    Step s = new Step(index, name, title, o.reused(), o.seconds(), line);
+    listener.stepFinished(s);
+    return s;
+  }
+
+  // ------------------------------------------------------------------ the steps
+
+  private Baseline baseline(Path model, List<Evaluation.Data> test, Path dir) {
+    Evaluation.Builder b =
+        evaluation(model)
+            .candidate("fp32-again", model)
+            .task(Tasks.parse(project.task()), project.task());
+    test.forEach(d -> b.data(d.name(), d.source()));
+    EvaluationReport r = b.build().run();
+    ReportWriter.write(r, dir.resolve("report"));
+    EvaluationReport.ModelReport fp32 = r.baseline();
+    MetricEstimate primary = fp32.all().metrics().get(0);
+    Map<String, Double> perSlice = new java.util.LinkedHashMap<>();
+    for (EvaluationReport.SliceResult s : fp32.slices()) {
+      s.metric(primary.name()).ifPresent(m -> perSlice.put(s.slice(), m.value()));
+    }
+    return new Baseline(primary.name(), perSlice, primary.value(), fp32.cost().latency().p95());
+  }
+
+  private Recommendation recommend(
+      OnnxModel fp32,
+      Map<String, Integer> mix,
+      Recipe start,
+      String calibration,
+      CpuFeatures cpu,
+      Path dir) {
+    Double sqnr = null;
+    if (Recommendation.needsProbe(mix)) {
+      Recipe probe = staticRecipe(start);
+      int n = probeSamples();
+      SensitivityReport r =
+          SensitivityAnalysis.run(
+              fp32,
+              probe,
+              DataSpec.parse(limited(calibration, n)),
+              DataSpec.parse(
+                  limited(project.spec(project.data().test().values().iterator().next()), n)),
+              new SensitivityAnalysis.Options(0, null, 0, session(), listener.progress()));
+      sqnr = r.fullOutputSqnrDb();
+    }
+    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr);
+    if (!"auto".equals(project.approach())) {
+      rec = rec.chosenByProject(project.approach());
+    }
+    return rec;
+  }
+
+  /** The start recipe as a static one, for the probe (a non-static start is probed as static). */
+  private static Recipe staticRecipe(Recipe start) {
+    String mode = start.resolved().mode();
+    if (Recipe.Mode.find(mode).orElse(null) == Recipe.Mode.STATIC) {
+      return start;
+    }
+    return Recipe.builder().build();
+  }
+
+  private Candidate candidate(
+      Path model,
+      String approach,
+      Recipe start,
+      String calibration,
+      List<Evaluation.Data> test,
+      List<Evaluation.Data> confirm,
+      Policy policy,
+      Search search,
+      Path dir) {
+    if (approach.equals("static")) {
+      Tuner.Options options =
+          new Tuner.Options(
+              search.budget(),
+              search.rankSamples(),
+              Tuner.Options.defaults().repairTop(),
+              search.repairs(),
+              search.fallback(),
+              batchSize(),
+              bootstrap(),
+              42,
+              session(),
+              listener.progress(),
+              listener::log);
+      Path tuned = dir.resolve("tuned");
+      TuneResult r =
+          Tuner.run(
+              new Tuner.Inputs(
+                  model,
+                  staticRecipe(start),
+                  DataSpec.parse(calibration),
+                  test,
+                  confirm,
+                  project.task(),
+                  policy),
+              options,
+              tuned);
+      Trial best = r.best();
+      return new Candidate(
+          approach,
+          out.relativize(tuned.resolve("model.onnx")).toString(),
+          out.relativize(tuned.resolve("recipe.yaml")).toString(),
+          best.recipeSha256(),
+          true,
+          r.passed(),
+          r.evaluations(),
+          r.budget(),
+          best.higherPrecision(),
+          r.decisions().stream()
+              .map(d -> d.action() + " " + String.join(", ", d.nodes()) + ": " + d.evidence())
+              .toList());
+    }
+    Recipe recipe = RecipeIO.parse("mode: " + approach, approach);
+    OnnxModel fp32 = ModelIO.load(model);
+    QuantizationResult q =
+        Quantizer.quantize(
+            fp32, recipe, null, new Quantizer.Options(session(), listener.progress()));
+    Path file = dir.resolve("model.onnx");
+    ModelIO.save(q.model(), file);
+    Path recipeFile = AtomicFile.write(dir.resolve("recipe.yaml"), RecipeIO.toYaml(q.recipe()));
+    return new Candidate(
+        approach,
+        out.relativize(file).toString(),
+        out.relativize(recipeFile).toString(),
+        RecipeIO.sha256(q.recipe().resolved()),
+        false,
+        null,
+        0,
+        0,
+        0,
+        List.of("tuning searches static recipes; the " + approach + " recipe is used as it is"));
+  }
+
+  private Final finalEvaluation(
+      Path model,
+      Path candidateFile,
+      Candidate c,
+      List<Evaluation.Data> test,
+      List<Evaluation.Data> confirm,
+      Path dir) {
+    Evaluation.Builder b =
+        evaluation(model)
+            .candidate("candidate", candidateFile)
+            .task(Tasks.parse(project.task()), project.task());
+    Set<String> names = new LinkedHashSet<>();
+    for (Evaluation.Data d : test) {
+      b.data(d.name(), d.source());
+      names.add(d.name());
+    }
+    for (Evaluation.Data d : confirm) {
+      if (names.add(d.name())) {
+        b.data(d.name(), d.source());
+      }
+    }
+    if (project.data().sliceBy() != null) {
+      b.sliceBy(Slicer.parse(project.data().sliceBy()));
+    }
+    EvaluationReport r = b.build().run();
+    ReportWriter.write(r, dir.resolve("report"));
+    EvaluationReport.ModelReport fp32 = r.baseline();
+    EvaluationReport.ModelReport cand = r.candidates().get(0);
+    MetricEstimate m = cand.all().metrics().get(0);
+    double latencyRatio = cand.cost().latency().p95() / fp32.cost().latency().p95();
+    double sizeRatio = (double) cand.sizeBytes() / fp32.sizeBytes();
+    return new Final(
+        m.name(),
+        m.baseline(),
+        m.value(),
+        m.delta(),
+        latencyRatio,
+        sizeRatio,
+        cand.worstSlice() == null ? null : cand.worstSlice().slice());
+  }
+
+  private static Verdict gate(Path policyFile, Path report, Path dir) {
+    Gate.Result g =
+        Gate.builder()
+            .policy(policyFile)
+            .report(report)
+            .junit(dir.resolve("junit.xml"))
+            .markdown(dir.resolve("gate.md"))
+            .build()
+            .run();
+    List<String> failures = g.judgement().failures().stream().map(Workflow::describe).toList();
+    return new Verdict(
+        g.passed(), g.judgement().policy(), failures, g.judgement().verdicts().size());
+  }
+
+  private static String describe(RuleVerdict v) {
+    return v.rule().describe()
+        + (v.slice() == null || v.slice().equals("all") ? "" : " [" + v.slice() + "]")
+        + ": measured "
+        + fmt(v.measured());
+  }
+
+  private static String describe(Candidate c) {
+    if (!c.tuned()) {
+      return c.approach() + " int8 model (no search: " + c.decisions().get(0) + ")";
+    }
+    return (Boolean.TRUE.equals(c.tuningPassed()) ? "meets" : "does NOT meet")
+        + " the policy with "
+        + c.higherPrecision()
+        + " node(s) in higher precision, "
+        + c.evaluations()
+        + " of "
+        + c.budget()
+        + " evaluations";
+  }
+
+  // ------------------------------------------------------------------ settings
+
+  /** The tuning search with the project's settings over the defaults. */
+  record Search(int budget, int rankSamples, Set<String> repairs, String fallback) {}
+
+  private Search search() {
+    Tuner.Options d = Tuner.Options.defaults();
+    Project.Search s = project.search();
+    return new Search(
+        s.budget() != null ? s.budget() : 12,
+        s.rankSamples() != null ? s.rankSamples() : d.rankSamples(),
+        new TreeSet<>(
+            s.repairs() != null
+                ? s.repairs()
+                : d.repairs()), // sorted: the key must not depend on set order
+        s.fallback() != null ? s.fallback() : d.fallback());
+  }
+
+  private int batchSize() {
+    Integer n = project.evaluation().batchSize();
+    return n != null ? n : 32;
+  }
+
+  private int bootstrap() {
+    Integer n = project.evaluation().bootstrap();
+    return n != null ? n : 500;
+  }
+
+  private int probeSamples() {
+    Integer n = project.evaluation().probeSamples();
+    return n != null ? n : 64;
+  }
+
+  private SessionConfig session() {
+    Integer t = project.evaluation().threads();
+    return SessionConfig.defaults().withThreads(t != null ? t : 0);
+  }
+
+  private String evaluationSettings() {
+    return batchSize() + "/" + bootstrap() + "/" + session();
+  }
+
+  private Evaluation.Builder evaluation(Path model) {
+    return Evaluation.builder()
+        .baseline("fp32", model)
+        .batchSize(batchSize())
+        .session(session())
+        .bootstrap(new Bootstrap(bootstrap(), 0.95, 42))
+        .progress(listener.progress());
+  }
+
+  private String policyText() {
+    var node = project.policy();
+    if (node.isTextual()) {
+      return Policy.text(project.path(node.asText()));
+    }
+    try {
+      return YAML.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Recipe startRecipe() {
+    var node = project.start();
+    if (node == null || node.isNull()) {
+      return Recipe.builder().build();
+    }
+    if (node.isTextual()) {
+      String ref = node.asText();
+      return RecipeIO.read(
+          ref.startsWith("classpath:") ? ResourceLocator.resolve(ref) : project.path(ref));
+    }
+    try {
+      return RecipeIO.parse(YAML.writeValueAsString(node), project.source() + ": start");
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private List<Evaluation.Data> dataSets(Map<String, Project.DataSet> sets) {
+    List<Evaluation.Data> out = new ArrayList<>();
+    sets.forEach(
+        (name, set) -> out.add(new Evaluation.Data(name, DataSpec.parse(project.spec(set)))));
+    return out;
+  }
+
+  private List<String> specs(Map<String, Project.DataSet> sets) {
+    List<String> out = new ArrayList<>();
+    sets.forEach((name, set) -> out.add(name + "=" + project.spec(set)));
+    return out;
+  }
+
+  /** A data spec reading at most {@code n} samples (the smaller of its own limit and n). */
+  static String limited(String spec, int n) {
+    Matcher m = LIMIT.matcher(spec);
+    if (m.find()) {
+      int own = Integer.parseInt(m.group(2));
+      return m.replaceFirst(m.group(1) + "limit=" + Math.min(own, n));
+    }
+    return spec + (spec.contains("?") ? "&" : "?") + "limit=" + n;
+  }
+
+  private static final Pattern LIMIT = Pattern.compile("([?&])limit=(\\d+)");
+
+  private String key(String step, Object... parts) {
+    List<String> all = new ArrayList<>();
+    all.add(step);
+    all.add(io.quantguard.onnx.QuantGuard.VERSION);
+    for (Object p : parts) {
+      if (p instanceof List<?> l) {
+        l.forEach(x -> all.add(String.valueOf(x)));
+      } else {
+        all.add(String.valueOf(p));
+      }
+    }
+    return store.key(all);
+  }
+
+  static String fmt(Double v) {
+    if (v == null) {
+      return "n/a";
+    }
+    double a = Math.abs(v);
+    return String.format(
+        java.util.Locale.ROOT, a != 0 && a < 0.01 ? "%.2e" : a < 10 ? "%.4f" : "%.1f", v);
+  }
+}

@@ -1,0 +1,54 @@
+package io.quantguard.workflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quantguard.evaluate.bench.CpuFeatures;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The approach follows the op mix and the probe; the CPU shapes the reason. */
+class RecommendationTest {
+  private static final CpuFeatures VNNI =
+      new CpuFeatures("test", 2, List.of("avx512_vnni"), "AVX-512 VNNI");
+  private static final CpuFeatures PLAIN = new CpuFeatures("test", 2, List.of("avx2"), "none");
+
+  @Test
+  void convolutionsAreStatic() {
+    Recommendation r = Recommendation.recommend(Map.of("Conv", 2, "Gemm", 2), VNNI, 31.5);
+    assertThat(r.approach()).isEqualTo("static");
+    assertThat(r.reason()).contains("ConvInteger").contains("31.5 dB").contains("AVX-512 VNNI");
+  }
+
+  @Test
+  void recurrentLayersAreDynamic() {
+    assertThat(Recommendation.recommend(Map.of("LSTM", 1, "Gemm", 1), VNNI, null).approach())
+        .isEqualTo("dynamic");
+    assertThat(Recommendation.needsProbe(Map.of("LSTM", 1, "Gemm", 1))).isFalse();
+  }
+
+  @Test
+  void matMulsFollowTheProbe() {
+    Map<String, Integer> bert = Map.of("MatMul", 48, "Add", 60);
+    assertThat(Recommendation.needsProbe(bert)).isTrue();
+    assertThat(Recommendation.recommend(bert, VNNI, 22.0).approach()).isEqualTo("static");
+    Recommendation low = Recommendation.recommend(bert, PLAIN, 9.0);
+    assertThat(low.approach()).isEqualTo("dynamic");
+    assertThat(low.reason()).contains("9.0 dB").contains("no int8 dot-product instruction");
+  }
+
+  @Test
+  void nothingToSpeedUpIsFp16() {
+    assertThat(Recommendation.recommend(Map.of("Add", 3, "Relu", 1), VNNI, null).approach())
+        .isEqualTo("fp16");
+  }
+
+  @Test
+  void theProbeReadsAtMostItsSamples() {
+    assertThat(Workflow.limited("idx:a.gz?input=image&limit=1000", 64))
+        .isEqualTo("idx:a.gz?input=image&limit=64");
+    assertThat(Workflow.limited("idx:a.gz?limit=10&input=image", 64))
+        .isEqualTo("idx:a.gz?limit=10&input=image");
+    assertThat(Workflow.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
+  }
+}
