@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Quantizes a model as its recipe says, node by node: static int8 QDQ with calibration, dynamic
@@ -58,7 +59,7 @@ public final class Quantizer {
    *     optional otherwise (then a synthetic sample is used to learn tensor types)
    */
   public static QuantizationResult quantize(
-      OnnxModel fp32, Recipe recipe, DataSource calibration, Options options) {
+      OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
     return quantize(calibrate(fp32, recipe, calibration, options), recipe, options);
   }
 
@@ -71,7 +72,7 @@ public final class Quantizer {
    * @param calibration may be null when no node is quantized statically
    */
   public static Calibration calibrate(
-      OnnxModel fp32, Recipe recipe, DataSource calibration, Options options) {
+      OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
     Recipe r = recipe.resolved();
     OnnxModel work = fp32.copy();
     GraphCleanup.constantsToInitializers(work.graph());

@@ -3,6 +3,7 @@ package io.quantguard.registry;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Names a model or one of its versions: {@code MODEL}, {@code MODEL@3}, or {@code MODEL@production}
@@ -11,7 +12,7 @@ import java.util.regex.Pattern;
  * @param version the version number, or null
  * @param alias the stage alias, or null; at most one of version and alias is set
  */
-public record ArtifactRef(String model, Integer version, Stage alias) {
+public record ArtifactRef(String model, @Nullable Integer version, @Nullable Stage alias) {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   public ArtifactRef {

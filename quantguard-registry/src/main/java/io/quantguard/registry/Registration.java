@@ -1,6 +1,7 @@
 package io.quantguard.registry;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to register.
@@ -15,7 +16,13 @@ import java.nio.file.Path;
  * @param actor who registers it
  */
 public record Registration(
-    Path file, String model, String parent, Recipe recipe, Path report, String note, String actor) {
+    Path file,
+    String model,
+    @Nullable String parent,
+    @Nullable Recipe recipe,
+    @Nullable Path report,
+    @Nullable String note,
+    String actor) {
 
   /**
    * A recipe given with the model file, as {@code RecipeIO} writes it: the registry stores recipes,

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -889,7 +890,7 @@ public final class Registry {
    * @param calibration the calibration data's name (its spec), or null when none was used
    */
   public ChangeLogEntry recordReproduction(
-      ArtifactRef ref, Reproduction outcome, String calibration, String actor) {
+      ArtifactRef ref, Reproduction outcome, @Nullable String calibration, String actor) {
     String who = requireActor(actor);
     return write(
         (c, seq) -> {

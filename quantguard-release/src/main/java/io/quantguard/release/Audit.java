@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Re-evaluates a registered version against its FP32 parent on current data, judges a policy and
@@ -57,7 +58,7 @@ public final class Audit {
   private final Bootstrap bootstrap;
   private final SessionConfig session;
   private final Progress progress;
-  private final Path reportDir;
+  private final @Nullable Path reportDir;
   private final String reason;
   private final String actor;
 
@@ -75,7 +76,7 @@ public final class Audit {
     this.progress = b.progress;
     this.reportDir = b.reportDir;
     this.reason = b.reason;
-    this.actor = b.actor;
+    this.actor = Objects.requireNonNull(b.actor, "actor"); // build() checked it
   }
 
   /** Starts an audit of a version in {@code registry}. */
@@ -177,18 +178,18 @@ public final class Audit {
   /** Sets up an {@link Audit}; the version, the data and the actor are required. */
   public static final class Builder {
     private final Registry registry;
-    private ArtifactRef version;
-    private ArtifactRef baseline;
-    private Path policyFile;
-    private String task;
+    private @Nullable ArtifactRef version;
+    private @Nullable ArtifactRef baseline;
+    private @Nullable Path policyFile;
+    private @Nullable String task;
     private final List<String> sliceBy = new ArrayList<>();
     private final List<String> data = new ArrayList<>();
     private Bootstrap bootstrap = new Bootstrap(1000, 0.95, 42);
     private SessionConfig session = SessionConfig.defaults();
     private Progress progress = Progress.NONE;
-    private Path reportDir;
+    private @Nullable Path reportDir;
     private String reason = "scheduled audit";
-    private String actor;
+    private @Nullable String actor;
 
     private Builder(Registry registry) {
       this.registry = registry;
@@ -272,8 +273,10 @@ public final class Audit {
      *     {@code Audit.task}, ...)
      */
     public Audit build() {
-      String givenText = policyFile != null ? Policy.text(policyFile) : null;
-      Policy given = givenText != null ? Policy.parse(givenText, policyFile.toString()) : null;
+      Path file = policyFile;
+      String givenText = file != null ? Policy.text(file) : null;
+      Policy given =
+          file != null && givenText != null ? Policy.parse(givenText, file.toString()) : null;
       if (version == null) {
         throw new InvalidInputException(
             "Audit.version", "is required", "name a version (MODEL@3) or a model");
@@ -293,14 +296,14 @@ public final class Audit {
                   : new ArtifactRef(version.model(), null, Stage.PRODUCTION));
       ModelPolicy registered = registry.policyFor(v.model(), v.stage()).orElse(null);
       PolicyChoice choice;
-      if (given != null) {
+      if (file != null && given != null && givenText != null) {
         choice =
             new PolicyChoice(
                 given,
                 ModelPolicy.sha256(givenText),
                 true,
-                policyFile.getFileName().toString(),
-                policyFile.toString(),
+                file.getFileName().toString(),
+                file.toString(),
                 registered);
       } else if (registered != null) {
         choice =

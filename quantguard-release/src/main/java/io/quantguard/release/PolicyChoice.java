@@ -2,6 +2,7 @@ package io.quantguard.release;
 
 import io.quantguard.registry.ModelPolicy;
 import io.quantguard.report.Policy;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which policy an audit judges by, and why: the one given, else the model's registered policy for
@@ -20,8 +21,14 @@ public record PolicyChoice(
     String sha256,
     boolean given,
     String label,
-    String source,
-    ModelPolicy registered) {
+    @Nullable String source,
+    @Nullable ModelPolicy registered) {
+
+  public PolicyChoice {
+    if (!given && registered == null) {
+      throw new IllegalArgumentException("the registered policy is required when none was given");
+    }
+  }
 
   /** True when a policy was given and the model's registered one is another text. */
   public boolean overridesRegistered() {
@@ -30,6 +37,10 @@ public record PolicyChoice(
 
   /** Why this policy: one sentence for logs and reports. */
   public String why() {
+    if (registered == null) {
+      // Only a given policy comes without a registered one (the constructor checks).
+      return "given; the model has no registered policy for this stage";
+    }
     if (!given) {
       return "the model's registered policy for "
           + registered.scope()
@@ -37,10 +48,7 @@ public record PolicyChoice(
           + registered.changeSeq()
           + ")";
     }
-    if (registered == null) {
-      return "given; the model has no registered policy for this stage";
-    }
-    return overridesRegistered()
+    return !registered.sha256().equals(sha256)
         ? "given; it is not the model's registered policy for "
             + registered.scope()
             + " ("

@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rebuilds a registered version from its parent and recorded recipe, compares the bytes, records
@@ -51,7 +52,7 @@ public final class Reproducer {
   public static Reproduction reproduce(
       Registry registry,
       ArtifactRef ref,
-      DataSource calibration,
+      @Nullable DataSource calibration,
       Quantizer.Options options,
       String actor) {
     ArtifactVersion v = registry.version(ref);
@@ -94,7 +95,7 @@ public final class Reproducer {
       ArtifactVersion v,
       byte[] registered,
       OnnxModel fp32,
-      DataSource calibration,
+      @Nullable DataSource calibration,
       Quantizer.Options options) {
     // What the registered bytes themselves record (the registry may have filled in a mode).
     QuantizationProvenance recorded =
@@ -159,19 +160,22 @@ public final class Reproducer {
       List<Reproduction.Difference> diffs,
       String what,
       RunEnvironment was,
-      RunEnvironment is,
-      Function<RunEnvironment, Object> field) {
-    differ(diffs, what, field.apply(was), field.apply(is));
+      @Nullable RunEnvironment is,
+      Function<RunEnvironment, @Nullable Object> field) {
+    differ(diffs, what, field.apply(was), is == null ? null : field.apply(is));
   }
 
   private static void differ(
-      List<Reproduction.Difference> diffs, String what, Object recorded, Object now) {
+      List<Reproduction.Difference> diffs,
+      String what,
+      @Nullable Object recorded,
+      @Nullable Object now) {
     if (!Objects.equals(recorded, now)) {
       diffs.add(new Reproduction.Difference(what, orNone(recorded), orNone(now)));
     }
   }
 
-  private static String describe(QuantizationProvenance.Session s) {
+  private static @Nullable String describe(QuantizationProvenance.@Nullable Session s) {
     return s == null
         ? null
         : "optimization="
@@ -195,7 +199,7 @@ public final class Reproducer {
     }
   }
 
-  private static String orNone(Object s) {
+  private static String orNone(@Nullable Object s) {
     return s == null || s.toString().isEmpty() ? "(none)" : s.toString();
   }
 }

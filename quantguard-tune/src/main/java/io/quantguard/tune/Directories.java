@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import org.jspecify.annotations.Nullable;
 
 /** Removing the temporary and half-made directories tuning and sensitivity analysis leave. */
 final class Directories {
   private Directories() {}
 
   /** Deletes a directory and everything below it; what cannot be deleted stays. */
-  static void deleteTree(Path dir) {
+  static void deleteTree(@Nullable Path dir) {
     if (dir == null || !Files.exists(dir)) {
       return;
     }

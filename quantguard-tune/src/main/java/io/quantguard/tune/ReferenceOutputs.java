@@ -10,6 +10,7 @@ import io.quantguard.runtime.data.DataSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The FP32 model's outputs (and any inner tensors asked for) on a small, fixed set of batches, kept
@@ -66,7 +67,7 @@ final class ReferenceOutputs {
    * SQNR of all graph outputs against FP32; when {@code inner} is given and was kept from the FP32
    * run, that inner tensor's SQNR is added to {@code innerSqnr} from the same run.
    */
-  Sqnr compare(OnnxModel candidate, String inner, Sqnr innerSqnr) {
+  Sqnr compare(OnnxModel candidate, @Nullable String inner, @Nullable Sqnr innerSqnr) {
     Sqnr total = new Sqnr();
     boolean withInner =
         inner != null && !reference.isEmpty() && reference.get(0).containsKey(inner);
@@ -77,13 +78,22 @@ final class ReferenceOutputs {
       for (int i = 0; i < data.size(); i++) {
         Map<String, Tensor> got = s.run(data.get(i).inputs(), wanted);
         for (String o : outputs) {
-          total.add(reference.get(i).get(o).toFloats(), got.get(o).toFloats());
+          total.add(tensor(reference.get(i), o).toFloats(), tensor(got, o).toFloats());
         }
-        if (withInner) {
-          innerSqnr.add(reference.get(i).get(inner).toFloats(), got.get(inner).toFloats());
+        if (withInner && inner != null && innerSqnr != null) {
+          innerSqnr.add(tensor(reference.get(i), inner).toFloats(), tensor(got, inner).toFloats());
         }
       }
     }
     return total;
+  }
+
+  /** A tensor a run was asked for; ONNX Runtime returns every requested one. */
+  private static Tensor tensor(Map<String, Tensor> run, String name) {
+    Tensor t = run.get(name);
+    if (t == null) {
+      throw new IllegalStateException("the run returned no tensor " + name);
+    }
+    return t;
   }
 }

@@ -30,6 +30,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-node sensitivity to static quantization. One calibration pass serves every experiment (see
@@ -46,7 +47,7 @@ public final class SensitivityAnalysis {
    *     quantized and with only that node left in float, in one paired evaluation; null = SQNR only
    */
   public record Options(
-      int budget, String task, int taskNodes, SessionConfig session, Progress progress) {
+      int budget, @Nullable String task, int taskNodes, SessionConfig session, Progress progress) {
     public static Options defaults() {
       return new Options(Integer.MAX_VALUE, null, 5, SessionConfig.defaults(), Progress.NONE);
     }
@@ -75,10 +76,11 @@ public final class SensitivityAnalysis {
         tensorErrors(full.model(), tensors, reference.reference());
     List<SensitivityReport.NodeSensitivity> ranked =
         rank(fp32, cal, recipe, nodes, reference, options);
+    String task = options.task();
     SensitivityReport.TaskImpact impact =
-        options.task() == null
+        task == null
             ? null
-            : taskImpact(fp32, cal, recipe, nodes, full, validation, ranked, options);
+            : taskImpact(fp32, cal, recipe, nodes, full, validation, ranked, task, options);
     return new SensitivityReport(
         fp32.source(),
         RecipeIO.sha256(recipe.resolved()),
@@ -105,6 +107,7 @@ public final class SensitivityAnalysis {
       QuantizationResult full,
       DataSource validation,
       List<SensitivityReport.NodeSensitivity> ranked,
+      String task,
       Options options) {
     Quantizer.Options q = new Quantizer.Options(options.session(), Progress.NONE);
     List<String> top =
@@ -120,7 +123,7 @@ public final class SensitivityAnalysis {
       Evaluation.Builder b =
           Evaluation.builder()
               .baseline("fp32", base)
-              .task(Tasks.parse(options.task()), options.task())
+              .task(Tasks.parse(task), task)
               .session(options.session())
               .bootstrap(new Bootstrap(0, 0.95, 42))
               .data("validation", validation);
@@ -162,7 +165,7 @@ public final class SensitivityAnalysis {
     return file;
   }
 
-  private static Double value(EvaluationReport r, String candidate) {
+  private static @Nullable Double value(EvaluationReport r, String candidate) {
     return r.model(candidate).orElseThrow().all().metrics().get(0).value();
   }
 

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sensitivity report as one self-contained HTML page: a ranked bar chart (ECharts, inlined from
@@ -84,7 +85,7 @@ public final class SensitivityHtml {
         + "</body></html>";
   }
 
-  private static String taskTable(SensitivityReport.TaskImpact t) {
+  private static String taskTable(SensitivityReport.@Nullable TaskImpact t) {
     if (t == null) {
       return "";
     }

@@ -1,6 +1,7 @@
 package io.quantguard.tune;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which quantized nodes hurt the model most, ranked worst first, with the evidence: the SQNR of the
@@ -21,7 +22,7 @@ public record SensitivityReport(
     double fullOutputSqnrDb,
     List<NodeSensitivity> nodes,
     List<TensorError> tensors,
-    TaskImpact taskImpact,
+    @Nullable TaskImpact taskImpact,
     int evaluations,
     double seconds) {
 
@@ -46,10 +47,11 @@ public record SensitivityReport(
   public record TaskImpact(
       String metric,
       boolean higherIsBetter,
-      Double fp32,
-      Double allQuantized,
+      @Nullable Double fp32,
+      @Nullable Double allQuantized,
       List<NodeTaskImpact> nodes) {}
 
   /** One node's effect on the task metric. */
-  public record NodeTaskImpact(String node, Double onlyThisQuantized, Double onlyThisFloat) {}
+  public record NodeTaskImpact(
+      String node, @Nullable Double onlyThisQuantized, @Nullable Double onlyThisFloat) {}
 }

@@ -1,6 +1,7 @@
 package io.quantguard.tune;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One full evaluation the search spent: the recipe it tried (by hash), what that recipe keeps in
@@ -23,9 +24,9 @@ public record Trial(
     int higherPrecision,
     boolean passed,
     boolean qualityPassed,
-    Double quality,
-    Double latencyRatio,
-    Double sizeRatio,
+    @Nullable Double quality,
+    @Nullable Double latencyRatio,
+    @Nullable Double sizeRatio,
     List<Gap> gaps,
     double shortfall,
     double seconds) {

@@ -6,6 +6,7 @@ import io.quantguard.report.RuleVerdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /** Turns an evaluation and its verdicts into a {@link Trial}, and a trial into a log line. */
 final class Trials {
@@ -65,7 +66,7 @@ final class Trials {
     return Math.abs(v.margin()) / Math.max(Math.abs(limit), 1e-9);
   }
 
-  private static Double ratio(double candidate, double baseline) {
+  private static @Nullable Double ratio(double candidate, double baseline) {
     return baseline > 0 ? candidate / baseline : null;
   }
 

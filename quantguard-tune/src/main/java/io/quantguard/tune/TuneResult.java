@@ -1,6 +1,7 @@
 package io.quantguard.tune;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a tuning run found: the best trial (the passing one with the fewest higher-precision nodes,
@@ -19,7 +20,7 @@ public record TuneResult(
     List<RankedGroup> ranking,
     List<Trial> trials,
     List<ChosenRepair> repairs,
-    Boolean repairsAdopted,
+    @Nullable Boolean repairsAdopted,
     int evaluations,
     int budget,
     double seconds) {

@@ -21,6 +21,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a tuning run has learned so far, written to {@code tuning-state.json} after every step: the
@@ -40,18 +41,18 @@ final class TuneState {
   record Snapshot(
       String schema,
       String key,
-      List<ChosenRepair> globalRepairs,
-      List<RankedGroup> ranking,
-      List<ChosenRepair> repairs,
-      Boolean repairsAdopted,
+      @Nullable List<ChosenRepair> globalRepairs,
+      @Nullable List<RankedGroup> ranking,
+      @Nullable List<ChosenRepair> repairs,
+      @Nullable Boolean repairsAdopted,
       List<Trial> trials) {}
 
   private final Path file;
   private final String key;
-  private List<ChosenRepair> globalRepairs;
-  private List<RankedGroup> ranking;
-  private List<ChosenRepair> repairs;
-  private Boolean repairsAdopted;
+  private @Nullable List<ChosenRepair> globalRepairs;
+  private @Nullable List<RankedGroup> ranking;
+  private @Nullable List<ChosenRepair> repairs;
+  private @Nullable Boolean repairsAdopted;
   private final List<Trial> trials = new ArrayList<>();
 
   private TuneState(Path file, String key) {
@@ -139,7 +140,7 @@ final class TuneState {
     }
   }
 
-  List<ChosenRepair> globalRepairs() {
+  @Nullable List<ChosenRepair> globalRepairs() {
     return globalRepairs;
   }
 
@@ -148,7 +149,16 @@ final class TuneState {
     save();
   }
 
-  List<RankedGroup> ranking() {
+  /** The ranked groups, or null before the ranking ran. */
+  @Nullable List<RankedGroup> ranking() {
+    return ranking;
+  }
+
+  /** The ranked groups, once the ranking ran. */
+  List<RankedGroup> rankedGroups() {
+    if (ranking == null) {
+      throw new IllegalStateException("the groups are not ranked yet");
+    }
     return ranking;
   }
 
@@ -157,7 +167,7 @@ final class TuneState {
     save();
   }
 
-  List<ChosenRepair> repairs() {
+  @Nullable List<ChosenRepair> repairs() {
     return repairs;
   }
 
@@ -171,7 +181,7 @@ final class TuneState {
     save();
   }
 
-  Boolean repairsAdopted() {
+  @Nullable Boolean repairsAdopted() {
     return repairsAdopted;
   }
 
@@ -180,7 +190,7 @@ final class TuneState {
   }
 
   /** The earlier trial of the recipe with this hash, or null. */
-  Trial trial(String recipeSha256) {
+  @Nullable Trial trial(String recipeSha256) {
     return trials.stream()
         .filter(t -> t.recipeSha256().equals(recipeSha256))
         .findFirst()

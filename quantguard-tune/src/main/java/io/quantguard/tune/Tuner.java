@@ -36,6 +36,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Accuracy-aware mixed precision: finds the recipe that meets a policy with the fewest nodes in
@@ -144,10 +145,10 @@ public final class Tuner {
   private final Path out;
   private final TuneState state;
   private final Quantizer.Options q;
-  private OnnxModel fp32;
-  private Calibration cal;
-  private ReferenceOutputs reference;
-  private long started;
+  private final long started;
+  private final OnnxModel fp32;
+  private final Calibration cal;
+  private @Nullable ReferenceOutputs reference;
 
   private Tuner(Inputs in, Options opt, Path out, TuneState state) {
     this.in = in;
@@ -155,6 +156,10 @@ public final class Tuner {
     this.out = out;
     this.state = state;
     this.q = new Quantizer.Options(opt.session(), Progress.NONE);
+    this.started = System.nanoTime();
+    this.fp32 = ModelIO.load(in.model());
+    log("calibrating on " + in.calibration().name());
+    this.cal = Quantizer.calibrate(fp32, in.start(), in.calibration(), q);
   }
 
   /**
@@ -216,10 +221,6 @@ public final class Tuner {
   }
 
   private TuneResult search() {
-    started = System.nanoTime();
-    fp32 = ModelIO.load(in.model());
-    log("calibrating on " + in.calibration().name());
-    cal = Quantizer.calibrate(fp32, in.start(), in.calibration(), q);
     Recipe base = in.start();
     List<List<String>> groups = Quantizer.staticGroups(cal, base);
     if (groups.isEmpty()) {
@@ -255,7 +256,7 @@ public final class Tuner {
         base = repair(base, smoothed, ranking, start);
         Trial repaired = state.trial(RecipeIO.sha256(base.resolved()));
         if (repaired != null && !repaired.passed() && !repaired.qualityPassed()) {
-          fallback(base, state.ranking());
+          fallback(base, state.rankedGroups());
         }
       }
     }
@@ -265,11 +266,13 @@ public final class Tuner {
 
   /** The FP32 outputs on the ranking samples, computed when first needed. */
   private ReferenceOutputs reference() {
-    if (reference == null) {
+    ReferenceOutputs r = reference;
+    if (r == null) {
       List<Batch> data = ReferenceOutputs.read(in.data().get(0).source(), opt.rankSamples());
-      reference = new ReferenceOutputs(fp32, data, List.of(), opt.session());
+      r = new ReferenceOutputs(fp32, data, List.of(), opt.session());
+      reference = r;
     }
-    return reference;
+    return r;
   }
 
   /**
@@ -500,7 +503,7 @@ public final class Tuner {
     }
     // re-rank: a repaired group is as sensitive as it is after its repair
     List<RankedGroup> reranked = new ArrayList<>();
-    for (RankedGroup g : state.ranking()) {
+    for (RankedGroup g : state.rankedGroups()) {
       double db = g.outputSqnrDb();
       for (ChosenRepair c : chosen) {
         if (g.nodes().contains(c.node())) {
@@ -635,13 +638,14 @@ public final class Tuner {
   // ---- trials -------------------------------------------------------------------------------
 
   /** Evaluates a recipe (or takes its earlier result); null when the budget is spent. */
-  private Trial trial(String phase, Recipe recipe, int higherPrecision, String description) {
+  private @Nullable Trial trial(
+      String phase, Recipe recipe, int higherPrecision, String description) {
     Trial cached = state.trial(RecipeIO.sha256(recipe.resolved()));
     return cached != null ? cached : evaluateTrial(phase, recipe, higherPrecision, description);
   }
 
   /** Evaluates a recipe on the full data; null when the budget is spent. */
-  private Trial evaluateTrial(
+  private @Nullable Trial evaluateTrial(
       String phase, Recipe recipe, int higherPrecision, String description) {
     String sha = RecipeIO.sha256(recipe.resolved());
     if (state.trials().size() >= opt.budget()) {
@@ -726,6 +730,8 @@ public final class Tuner {
     }
     QuantizationResult model = Quantizer.quantize(cal, recipe, q);
     EvaluationReport report = ReportReader.read(reportFile(best.index()));
+    List<RankedGroup> ranking = state.ranking();
+    List<ChosenRepair> repairs = state.repairs();
     TuneResult result =
         new TuneResult(
             in.model().toString(),
@@ -733,9 +739,9 @@ public final class Tuner {
             best.passed(),
             best,
             decisions(recipe),
-            state.ranking() == null ? List.of() : state.ranking(), // none: the start recipe passed
+            ranking == null ? List.of() : ranking, // none: the start recipe passed
             trials,
-            state.repairs() == null ? List.of() : state.repairs(),
+            repairs == null ? List.of() : repairs,
             state.repairsAdopted(),
             trials.size(),
             opt.budget(),

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A project file ({@code quantguard.yaml}): everything one {@link Workflow} run needs, in one place
@@ -67,7 +68,7 @@ public record Project(
     Search search,
     EvaluationSettings evaluation,
     RegistrySettings registry,
-    @JsonIgnore Path base,
+    @JsonIgnore @Nullable Path base,
     @JsonIgnore String source) {
 
   /** The approaches a project may name; {@code auto} lets the workflow recommend one. */
@@ -97,7 +98,7 @@ public record Project(
    * One data set: a spec, and where the spec's format keeps labels apart from the inputs (an IDX
    * labels file), that file.
    */
-  public record DataSet(String spec, String labels) {
+  public record DataSet(String spec, @Nullable String labels) {
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     static DataSet of(String spec) {
       return new DataSet(spec, null);
@@ -119,10 +120,10 @@ public record Project(
    * @param fallback the highest fallback precision, {@code fp32} or {@code fp16}
    */
   public record Search(
-      Integer budget,
-      @JsonProperty("rank_samples") Integer rankSamples,
-      List<String> repairs,
-      String fallback) {}
+      @Nullable Integer budget,
+      @JsonProperty("rank_samples") @Nullable Integer rankSamples,
+      @Nullable List<String> repairs,
+      @Nullable String fallback) {}
 
   /**
    * How evaluations run.
@@ -133,10 +134,10 @@ public record Project(
    * @param probeSamples samples the approach probe calibrates and measures on
    */
   public record EvaluationSettings(
-      @JsonProperty("batch_size") Integer batchSize,
-      Integer bootstrap,
-      Integer threads,
-      @JsonProperty("probe_samples") Integer probeSamples) {}
+      @JsonProperty("batch_size") @Nullable Integer batchSize,
+      @Nullable Integer bootstrap,
+      @Nullable Integer threads,
+      @JsonProperty("probe_samples") @Nullable Integer probeSamples) {}
 
   /**
    * The registry.
@@ -144,7 +145,7 @@ public record Project(
    * @param location a directory (SQLite) or a {@code jdbc:postgresql:} URL
    * @param actor who registers, recorded in the change log
    */
-  public record RegistrySettings(String location, String actor) {}
+  public record RegistrySettings(@Nullable String location, @Nullable String actor) {}
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -171,7 +172,7 @@ public record Project(
    * Parses a project's YAML; {@code base} is the directory relative paths start from and {@code
    * source} names the file in errors.
    */
-  public static Project parse(String text, Path base, String source) {
+  public static Project parse(String text, @Nullable Path base, String source) {
     Project p;
     try {
       p = YAML.readValue(text, Project.class);
@@ -270,7 +271,7 @@ public record Project(
     }
   }
 
-  private void positive(Integer value, String key) {
+  private void positive(@Nullable Integer value, String key) {
     if (value != null && value < 1) {
       bad(key, "must be at least 1, not " + value, "give a positive number");
     }

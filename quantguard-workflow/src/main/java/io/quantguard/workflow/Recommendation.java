@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which quantization approach to start from, and why, decided from three things: the model's op
@@ -40,7 +41,7 @@ public record Recommendation(
     String reason,
     Map<String, Integer> opMix,
     String int8DotProduct,
-    Double probeSqnrDb,
+    @Nullable Double probeSqnrDb,
     String chosenBy) {
 
   /** Output SQNR below which a static start is not recommended for MatMul-dominated models. */
@@ -69,7 +70,8 @@ public record Recommendation(
    *
    * @param probeSqnrDb the static probe's output SQNR, or null where none ran
    */
-  static Recommendation recommend(Map<String, Integer> mix, CpuFeatures cpu, Double probeSqnrDb) {
+  static Recommendation recommend(
+      Map<String, Integer> mix, CpuFeatures cpu, @Nullable Double probeSqnrDb) {
     int recurrent = count(mix, RECURRENT);
     int conv = count(mix, CONV);
     int matmul = count(mix, MATMUL);

@@ -43,6 +43,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The whole offline workflow for one project, as one resumable run:
@@ -87,7 +88,7 @@ public final class Workflow {
   private final StepStore store;
 
   private Workflow(Builder b) {
-    this.project = b.project;
+    this.project = Objects.requireNonNull(b.project, "project"); // build() checked it
     this.out = b.out.toAbsolutePath();
     this.listener = b.listener;
     this.store = new StepStore(out.resolve("steps"));
@@ -118,7 +119,7 @@ public final class Workflow {
 
   /** Sets up a {@link Workflow}; the project is required. */
   public static final class Builder {
-    private Project project;
+    private @Nullable Project project;
     private Path out = Path.of("quantguard-out", "run");
     private Listener listener = Listener.NONE;
 
@@ -161,7 +162,10 @@ public final class Workflow {
 
   /** The FP32 model's primary metric per slice, and its latency. */
   public record Baseline(
-      String metric, Map<String, Double> perSlice, Double value, double latencyP95Ms) {}
+      String metric,
+      Map<String, @Nullable Double> perSlice,
+      @Nullable Double value,
+      double latencyP95Ms) {}
 
   /**
    * The candidate the tune step produced.
@@ -177,7 +181,7 @@ public final class Workflow {
       String recipe,
       String recipeSha256,
       boolean tuned,
-      Boolean tuningPassed,
+      @Nullable Boolean tuningPassed,
       int evaluations,
       int budget,
       int higherPrecision,
@@ -186,12 +190,12 @@ public final class Workflow {
   /** The final evaluation's headline: the primary metric of FP32 and of the candidate. */
   public record Final(
       String metric,
-      Double baseline,
-      Double candidate,
-      Double delta,
-      Double latencyRatio,
-      Double sizeRatio,
-      String worstSlice) {}
+      @Nullable Double baseline,
+      @Nullable Double candidate,
+      @Nullable Double delta,
+      @Nullable Double latencyRatio,
+      @Nullable Double sizeRatio,
+      @Nullable String worstSlice) {}
 
   /** The gate's verdict. */
   public record Verdict(boolean passed, String policy, List<String> failures, int checks) {}
@@ -423,7 +427,7 @@ public final class Workflow {
     ReportWriter.write(r, dir.resolve("report"));
     EvaluationReport.ModelReport fp32 = r.baseline();
     MetricEstimate primary = fp32.all().metrics().get(0);
-    Map<String, Double> perSlice = new java.util.LinkedHashMap<>();
+    Map<String, @Nullable Double> perSlice = new java.util.LinkedHashMap<>();
     for (EvaluationReport.SliceResult s : fp32.slices()) {
       s.metric(primary.name()).ifPresent(m -> perSlice.put(s.slice(), m.value()));
     }
@@ -735,7 +739,7 @@ public final class Workflow {
     return store.key(all);
   }
 
-  static String fmt(Double v) {
+  static String fmt(@Nullable Double v) {
     if (v == null) {
       return "n/a";
     }
