@@ -34,6 +34,9 @@ final class OipEndpoints {
   private static final String HEADER_LENGTH = "Inference-Header-Content-Length";
   private static final String JSON = "application/json";
 
+  /** How many times the body limit the server still reads to deliver its 413 cleanly. */
+  private static final long DRAIN_FACTOR = 8;
+
   private final InferenceServer server;
 
   OipEndpoints(InferenceServer server) {
@@ -227,21 +230,41 @@ final class OipEndpoints {
     }
   }
 
-  /** The body, refused with 413 from its declared length before reading, or once it grows past. */
+  /**
+   * The body, refused with 413 from its declared length, or once it grows past the limit. A body up
+   * to {@link #DRAIN_FACTOR} times the limit is read and discarded first: closing a connection with
+   * unread bytes makes TCP send a reset that destroys the 413 before the client reads it.
+   */
   private byte[] body(Context ctx) {
     long limit = server.config().maxBodyBytes();
     long declared = ctx.req().getContentLengthLong();
-    if (declared > limit) {
-      throw tooLarge(declared + " bytes", limit);
-    }
     try (InputStream in = ctx.req().getInputStream()) {
+      if (declared > limit) {
+        drain(in, limit);
+        throw tooLarge(declared + " bytes", limit);
+      }
       byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
       if (b.length > limit) {
+        drain(in, limit);
         throw tooLarge("over " + limit + " bytes", limit);
       }
       return b;
     } catch (IOException e) {
       throw OipException.badRequest("cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  /** Reads and drops what is left of a refused body; a client that went away ends it early. */
+  private static void drain(InputStream in, long limit) {
+    byte[] sink = new byte[8192];
+    long left = Math.min(limit * DRAIN_FACTOR, 64L << 20);
+    try {
+      int n;
+      while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      LOG.debug("client closed while its refused body was drained", e);
     }
   }
 
