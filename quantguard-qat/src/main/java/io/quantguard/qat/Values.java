@@ -1,0 +1,53 @@
+package io.quantguard.qat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.quantguard.onnx.DataType;
+import io.quantguard.onnx.ExternalData;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.TensorProto;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Tensors between ONNX's storage and DJL arrays, with the element types both sides know. */
+final class Values {
+  private Values() {}
+
+  /** The array holding an ONNX tensor's values, attached to {@code manager}. */
+  static NDArray toArray(NDManager manager, TensorProto t, ExternalData external) {
+    DataType type = DataType.fromCode(t.getDataType());
+    ai.djl.ndarray.types.DataType djl = djlType(type, t.getName());
+    ByteBuffer raw = TensorCodec.rawBytes(t, external);
+    ByteBuffer direct = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
+    direct.put(raw.duplicate().order(ByteOrder.LITTLE_ENDIAN)).flip();
+    return manager.create(direct, new Shape(TensorCodec.dims(t)), djl);
+  }
+
+  /** DJL's name for an ONNX element type; types libtorch has no kernels for are refused. */
+  static ai.djl.ndarray.types.DataType djlType(DataType type, String tensor) {
+    return switch (type) {
+      case FLOAT -> ai.djl.ndarray.types.DataType.FLOAT32;
+      case DOUBLE -> ai.djl.ndarray.types.DataType.FLOAT64;
+      case FLOAT16 -> ai.djl.ndarray.types.DataType.FLOAT16;
+      case BFLOAT16 -> ai.djl.ndarray.types.DataType.BFLOAT16;
+      case INT8 -> ai.djl.ndarray.types.DataType.INT8;
+      case UINT8 -> ai.djl.ndarray.types.DataType.UINT8;
+      case INT16 -> ai.djl.ndarray.types.DataType.INT16;
+      case INT32 -> ai.djl.ndarray.types.DataType.INT32;
+      case INT64 -> ai.djl.ndarray.types.DataType.INT64;
+      case BOOL -> ai.djl.ndarray.types.DataType.BOOLEAN;
+      default ->
+          throw new InvalidInputException(
+              "tensor '" + tensor + "'",
+              "has element type " + type.displayName() + ", which the training engine cannot hold",
+              "training covers float, double, float16, bfloat16, int8-64, uint8 and bool tensors");
+    };
+  }
+
+  /** The ONNX element type with this code, for the {@code to} attribute of Cast. */
+  static ai.djl.ndarray.types.DataType djlType(long onnxCode) {
+    return djlType(DataType.fromCode((int) onnxCode), "Cast target");
+  }
+}
