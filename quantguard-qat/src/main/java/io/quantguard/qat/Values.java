@@ -8,6 +8,7 @@ import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
+import io.quantguard.runtime.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -23,6 +24,17 @@ final class Values {
     ByteBuffer direct = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
     direct.put(raw.duplicate().order(ByteOrder.LITTLE_ENDIAN)).flip();
     return manager.create(direct, new Shape(TensorCodec.dims(t)), djl);
+  }
+
+  /** A batch tensor of the data pipeline as an array attached to {@code manager}. */
+  static NDArray toArray(NDManager manager, Tensor t) {
+    Shape shape = new Shape(t.shape());
+    return switch (t.type()) {
+      case FLOAT -> manager.create(t.floats(), shape);
+      case INT64 -> manager.create(t.longs(), shape);
+      case INT32 -> manager.create(t.ints(), shape);
+      default -> manager.create(t.toFloats(), shape);
+    };
   }
 
   /** DJL's name for an ONNX element type; types libtorch has no kernels for are refused. */
