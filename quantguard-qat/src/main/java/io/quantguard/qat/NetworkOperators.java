@@ -87,7 +87,8 @@ final class NetworkOperators {
     }
     boolean symmetric = true;
     for (int i = 0; i < n; i++) {
-      symmetric &= pads[i] == pads[i + n];
+      // libtorch also refuses pads over half the (dilated) kernel
+      symmetric &= pads[i] == pads[i + n] && 2 * pads[i] <= (kernel[i] - 1) * dilations[i] + 1;
     }
     if (symmetric) {
       return new Padding(Arrays.copyOf(pads, n), null);
@@ -166,17 +167,29 @@ final class NetworkOperators {
           });
     }
     boolean includePad = c.intAttr("count_include_pad", 0) != 0;
-    if (p.explicit() != null && !includePad) {
-      throw c.unsupported("asymmetric average pooling that excludes the padding");
+    NDArray sum = averagePool(c, p.apply(x, 0), k, s, pad, ceil);
+    if (includePad || isZero(p)) {
+      return TensorOperators.one(sum);
     }
-    x = p.apply(x, 0);
-    return TensorOperators.one(
-        switch (n) {
-          case 1 -> Pool.avgPool1d(x, k, s, pad, ceil, includePad);
-          case 2 -> Pool.avgPool2d(x, k, s, pad, ceil, includePad);
-          case 3 -> Pool.avgPool3d(x, k, s, pad, ceil, includePad);
-          default -> throw c.unsupported(n + "-dimensional pooling");
-        });
+    // average over the real elements only: divide by the pooled share of an all-ones input
+    NDArray ones = x.onesLike();
+    NDArray share = averagePool(c, p.apply(ones, 0), k, s, pad, ceil);
+    return TensorOperators.one(sum.div(share));
+  }
+
+  private static boolean isZero(Padding p) {
+    return p.explicit() == null && Arrays.stream(p.symmetric()).allMatch(v -> v == 0);
+  }
+
+  /** Average pooling that counts the padding, as libtorch's {@code count_include_pad=true}. */
+  private static NDArray averagePool(
+      OperatorCall c, NDArray x, Shape k, Shape s, Shape pad, boolean ceil) {
+    return switch (k.dimension()) {
+      case 1 -> Pool.avgPool1d(x, k, s, pad, ceil, true);
+      case 2 -> Pool.avgPool2d(x, k, s, pad, ceil, true);
+      case 3 -> Pool.avgPool3d(x, k, s, pad, ceil, true);
+      default -> throw c.unsupported(k.dimension() + "-dimensional pooling");
+    };
   }
 
   private static NDList globalAveragePool(OperatorCall c) {
@@ -186,7 +199,7 @@ final class NetworkOperators {
     for (int i = 0; i < axes.length; i++) {
       axes[i] = i + 2;
     }
-    return TensorOperators.one(x.mean(axes, true));
+    return TensorOperators.one(mean(x, axes, true));
   }
 
   /** Opset 13 normalizes along one axis; earlier ones over the flattened axes from {@code axis}. */
@@ -206,9 +219,6 @@ final class NetworkOperators {
   }
 
   private static NDList layerNorm(OperatorCall c) {
-    if (c.node().outputs().size() > 1) {
-      throw c.unsupported("the Mean and InvStdDev outputs of LayerNormalization");
-    }
     NDArray x = c.input(0);
     int rank = x.getShape().dimension();
     int axis = c.axis(c.intAttr("axis", -1), rank);
@@ -216,12 +226,13 @@ final class NetworkOperators {
     for (int i = 0; i < axes.length; i++) {
       axes[i] = axis + i;
     }
-    NDArray mean = x.mean(axes, true);
+    NDArray mean = mean(x, axes, true);
     NDArray centred = x.sub(mean);
-    NDArray var = centred.square().mean(axes, true);
-    NDArray y = centred.div(var.add(c.floatAttr("epsilon", 1e-5f)).sqrt()).mul(c.input(1));
+    NDArray var = mean(centred.square(), axes, true);
+    NDArray invStdDev = var.add(c.floatAttr("epsilon", 1e-5f)).sqrt().pow(-1);
+    NDArray y = centred.mul(invStdDev).mul(c.input(1));
     NDArray bias = c.optionalInput(2);
-    return TensorOperators.one(bias == null ? y : y.add(bias));
+    return new NDList(bias == null ? y : y.add(bias), mean, invStdDev);
   }
 
   /** Inference form: the running statistics normalize; scale and bias stay trainable. */
@@ -258,6 +269,26 @@ final class NetworkOperators {
       }
     }
     int[] a = c.axes(axes, rank);
-    return TensorOperators.one(mean ? x.mean(a, keep) : x.sum(a, keep));
+    return TensorOperators.one(mean ? mean(x, a, keep) : sum(x, a, keep));
+  }
+
+  /** libtorch's engine reduces one axis per call: the last axes first, keeping them, then drop. */
+  static NDArray mean(NDArray x, int[] axes, boolean keep) {
+    return reduceEach(x, axes, keep, true);
+  }
+
+  static NDArray sum(NDArray x, int[] axes, boolean keep) {
+    return reduceEach(x, axes, keep, false);
+  }
+
+  private static NDArray reduceEach(NDArray x, int[] axes, boolean keep, boolean mean) {
+    int[] sorted = axes.clone();
+    Arrays.sort(sorted);
+    NDArray y = x;
+    for (int i = sorted.length - 1; i >= 0; i--) {
+      int[] one = {sorted[i]};
+      y = mean ? y.mean(one, true) : y.sum(one, true);
+    }
+    return keep || sorted.length == 0 ? y : y.squeeze(sorted);
   }
 }

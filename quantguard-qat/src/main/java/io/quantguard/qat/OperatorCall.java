@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.proto.Onnx.AttributeProto;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -87,12 +86,10 @@ record OperatorCall(Node node, List<@Nullable NDArray> inputs, long opset) {
   /** An error naming the node and what about it the engine cannot do. */
   InvalidInputException unsupported(String what) {
     return new InvalidInputException(
-        "node " + node.name() + " (" + node.opType() + ")",
-        what + " in the training engine",
+        node.name().isEmpty()
+            ? "a " + node.opType() + " node"
+            : "node " + node.name() + " (" + node.opType() + ")",
+        what + " is not translated by the training engine",
         "quantization-aware training covers the operators listed in TrainableGraph.supportedOperators()");
-  }
-
-  static List<@Nullable NDArray> list(@Nullable NDArray... arrays) {
-    return new ArrayList<>(Arrays.asList(arrays));
   }
 }

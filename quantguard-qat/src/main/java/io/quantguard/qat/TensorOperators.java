@@ -24,7 +24,7 @@ final class TensorOperators {
 
   static void register(Map<String, Operator> ops) {
     ops.put("Identity", c -> new NDList(c.input(0)));
-    ops.put("Dropout", c -> new NDList(c.input(0)));
+    ops.put("Dropout", TensorOperators::dropout);
     ops.put("Add", c -> one(c.input(0).add(c.input(1))));
     ops.put("Sub", c -> one(c.input(0).sub(c.input(1))));
     ops.put("Mul", c -> one(c.input(0).mul(c.input(1))));
@@ -85,6 +85,18 @@ final class TensorOperators {
       }
     }
     throw c.unsupported("a Constant without a numeric value");
+  }
+
+  /** Inference dropout is the identity; the training mode (random masks) is not translated. */
+  private static NDList dropout(OperatorCall c) {
+    NDArray training = c.optionalInput(2);
+    if (training != null && training.toType(DataType.INT32, false).getInt() != 0) {
+      throw c.unsupported("Dropout in training mode");
+    }
+    if (c.node().outputs().size() > 1 && !c.node().output(1).isEmpty()) {
+      throw c.unsupported("the mask output of Dropout");
+    }
+    return new NDList(c.input(0));
   }
 
   private static NDList div(OperatorCall c) {

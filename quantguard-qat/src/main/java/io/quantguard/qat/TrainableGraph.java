@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -112,6 +113,11 @@ public final class TrainableGraph implements AutoCloseable {
   /** Runs the graph on named inputs; returns the graph outputs by name. */
   public Map<String, NDArray> forward(Map<String, NDArray> inputs) {
     return forward(inputs, model.graph().outputNames());
+  }
+
+  /** Runs the graph and returns one named tensor (an output or an intermediate). */
+  public NDArray forward(Map<String, NDArray> inputs, String tensor) {
+    return Objects.requireNonNull(forward(inputs, Set.of(tensor)).get(tensor));
   }
 
   /** Runs the graph and returns the named tensors (outputs or intermediates). */

@@ -37,13 +37,11 @@ final class Values {
     };
   }
 
-  /** DJL's name for an ONNX element type; types libtorch has no kernels for are refused. */
+  /** DJL's name for an ONNX element type; types the engine cannot hold safely are refused. */
   static ai.djl.ndarray.types.DataType djlType(DataType type, String tensor) {
     return switch (type) {
       case FLOAT -> ai.djl.ndarray.types.DataType.FLOAT32;
       case DOUBLE -> ai.djl.ndarray.types.DataType.FLOAT64;
-      case FLOAT16 -> ai.djl.ndarray.types.DataType.FLOAT16;
-      case BFLOAT16 -> ai.djl.ndarray.types.DataType.BFLOAT16;
       case INT8 -> ai.djl.ndarray.types.DataType.INT8;
       case UINT8 -> ai.djl.ndarray.types.DataType.UINT8;
       case INT16 -> ai.djl.ndarray.types.DataType.INT16;
@@ -54,7 +52,7 @@ final class Values {
           throw new InvalidInputException(
               "tensor '" + tensor + "'",
               "has element type " + type.displayName() + ", which the training engine cannot hold",
-              "training covers float, double, float16, bfloat16, int8-64, uint8 and bool tensors");
+              "training covers float, double, int8 to int64, uint8 and bool tensors (16-bit floats crash libtorch's CPU build when they cross the JNI boundary)");
     };
   }
 
