@@ -53,8 +53,10 @@ public final class FakeQuantization {
         String w = n.input(0).substring(0, n.input(0).length() - "_quantized".length());
         Optional<TensorProto> original = fp32.graph().initializer(w);
         TensorProto q = inits.get(n.input(0));
+        // int32 biases follow the input and weight scales; they are not trained quantizers
         if (original.isPresent()
             && q != null
+            && DataType.fromCode(q.getDataType()).bits() <= 16
             && original.get().getDataType() == DataType.FLOAT.code()) {
           weights.put(w, weightQuantizer(quantized, n, q));
         }

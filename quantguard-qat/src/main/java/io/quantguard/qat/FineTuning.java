@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -13,7 +12,9 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSource;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +29,10 @@ import org.jspecify.annotations.Nullable;
  * step, outlive it. Gradients are zeroed after every update (libtorch adds them up otherwise).
  */
 public final class FineTuning {
-  /** What a run did: steps taken, mean loss of the first and last hundred steps, seconds. */
+  /**
+   * What a run did: steps taken, the mean loss over its first and last fifth (at most 100 steps
+   * each), seconds.
+   */
   public record Result(long steps, double firstLoss, double lastLoss, double seconds) {}
 
   private final Builder b;
@@ -52,34 +56,25 @@ public final class FineTuning {
     engine.setRandomSeed((int) b.seed);
     Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(b.learningRate)).build();
     long start = System.nanoTime();
-    long steps = 0;
-    double first = 0;
-    int firstCount = 0;
-    double[] recent = new double[100];
+    List<Double> losses = new ArrayList<>();
     for (int epoch = 0; epoch < b.epochs; epoch++) {
       try (BatchStream s = data.open(b.batchSize)) {
-        while (s.hasNext() && (b.maxSteps < 0 || steps < b.maxSteps)) {
-          double loss = step(engine, s.next());
+        while (s.hasNext() && (b.maxSteps < 0 || losses.size() < b.maxSteps)) {
+          losses.add(step(engine, s.next()));
           update(adam);
-          if (firstCount < recent.length) {
-            first += loss;
-            firstCount++;
-          }
-          recent[(int) (steps % recent.length)] = loss;
-          steps++;
         }
       }
     }
-    int n = (int) Math.min(steps, recent.length);
-    double last = 0;
-    for (int i = 0; i < n; i++) {
-      last += recent[i];
-    }
+    int window = Math.max(1, Math.min(100, losses.size() / 5));
     return new Result(
-        steps,
-        firstCount == 0 ? Double.NaN : first / firstCount,
-        n == 0 ? Double.NaN : last / n,
+        losses.size(),
+        mean(losses.subList(0, Math.min(window, losses.size()))),
+        mean(losses.subList(Math.max(0, losses.size() - window), losses.size())),
         (System.nanoTime() - start) / 1e9);
+  }
+
+  private static double mean(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
   }
 
   private double step(Engine engine, Batch batch) {
@@ -109,9 +104,8 @@ public final class FineTuning {
           "has no labels for cross-entropy",
           "give labelled data, or distil from the FP32 model");
     }
-    int classes = (int) logits.getShape().get(1);
-    NDArray target = local.create(labels).oneHot(classes, 1f, 0f, DataType.FLOAT32);
-    return logits.logSoftmax(1).mul(target).sum(new int[] {1}).neg().mean();
+    NDArray target = local.create(labels).expandDims(1);
+    return logits.logSoftmax(1).gather(target, 1).neg().mean();
   }
 
   private NDArray distillation(TrainableGraph fp32, Map<String, NDArray> in, NDArray logits) {
