@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
@@ -15,6 +16,7 @@ import io.quantguard.runtime.data.DataSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -57,11 +59,20 @@ public final class FineTuning {
     Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(b.learningRate)).build();
     long start = System.nanoTime();
     List<Double> losses = new ArrayList<>();
+    long total = plannedSteps();
     for (int epoch = 0; epoch < b.epochs; epoch++) {
       try (BatchStream s = data.open(b.batchSize)) {
         while (s.hasNext() && (b.maxSteps < 0 || losses.size() < b.maxSteps)) {
           losses.add(step(engine, s.next()));
           update(adam);
+          int n = losses.size();
+          b.progress.update(
+              String.format(
+                  Locale.ROOT,
+                  "fine-tuning, loss %.4f",
+                  mean(losses.subList(Math.max(0, n - 20), n))),
+              n,
+              total);
         }
       }
     }
@@ -71,6 +82,16 @@ public final class FineTuning {
         mean(losses.subList(0, Math.min(window, losses.size()))),
         mean(losses.subList(Math.max(0, losses.size() - window), losses.size())),
         (System.nanoTime() - start) / 1e9);
+  }
+
+  /** Steps the run will take, or -1 when the data does not say how many samples it holds. */
+  private long plannedSteps() {
+    if (data.size().isEmpty()) {
+      return b.maxSteps;
+    }
+    long perEpoch = (data.size().getAsLong() + b.batchSize - 1) / b.batchSize;
+    long all = perEpoch * b.epochs;
+    return b.maxSteps < 0 ? all : Math.min(all, b.maxSteps);
   }
 
   private static double mean(List<Double> values) {
@@ -136,6 +157,7 @@ public final class FineTuning {
     private long maxSteps = -1;
     private float learningRate = 1e-4f;
     private long seed = 42;
+    private Progress progress = Progress.NONE;
 
     private Builder(TrainableGraph student) {
       this.student = student;
@@ -188,6 +210,12 @@ public final class FineTuning {
             "qat.learningRate", rate, "must be positive", "1e-4 suits a fine-tune with Adam");
       }
       this.learningRate = rate;
+      return this;
+    }
+
+    /** Where each step reports its number and the loss over the last 20 steps. */
+    public Builder progress(Progress progress) {
+      this.progress = progress;
       return this;
     }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class CnnW4A8Measurement {
   private static final float LR = Float.parseFloat(System.getProperty("qat.lr", "1e-4"));
+  private static final boolean QAT_ONLY = Boolean.getBoolean("qat.only");
   private static final int EPOCHS = Integer.getInteger("qat.epochs", 1);
 
   @Test
@@ -35,12 +36,15 @@ class CnnW4A8Measurement {
     report("FP32", Classifier.onnxRuntime(fp32, test));
     report("W4A8 PTQ", Classifier.onnxRuntime(ptq, test));
 
-    OnnxModel tuned = fp32.copy();
-    try (TrainableGraph g = TrainableGraph.builder(fp32).build()) {
-      run("FP32 fine-tune", FineTuning.builder(g).data(train), g, tuned);
+    if (!QAT_ONLY) {
+      OnnxModel tuned = fp32.copy();
+      try (TrainableGraph g = TrainableGraph.builder(fp32).build()) {
+        run("FP32 fine-tune", FineTuning.builder(g).data(train), g, tuned);
+      }
+      report("FP32 fine-tuned", Classifier.onnxRuntime(tuned, test));
+      report(
+          "FP32 fine-tuned, then W4A8 PTQ", Classifier.onnxRuntime(quantize(tuned, recipe), test));
     }
-    report("FP32 fine-tuned", Classifier.onnxRuntime(tuned, test));
-    report("FP32 fine-tuned, then W4A8 PTQ", Classifier.onnxRuntime(quantize(tuned, recipe), test));
 
     OnnxModel qat = fp32.copy();
     try (TrainableGraph g = TrainableGraph.builder(fp32).fakeQuantization(fq).build()) {
@@ -57,12 +61,23 @@ class CnnW4A8Measurement {
     report(
         "QAT distillation, exported W4A8",
         Classifier.onnxRuntime(quantize(distilled, recipe), test));
-    System.out.println("peak RSS " + peakRss());
+    System.out.println("peak " + rss("VmHWM"));
   }
 
   private static void run(String what, FineTuning.Builder b, TrainableGraph g, OnnxModel target) {
     FineTuning.Result r =
-        b.output("logits").epochs(EPOCHS).batchSize(64).learningRate(LR).seed(1).run();
+        b.output("logits")
+            .epochs(EPOCHS)
+            .batchSize(64)
+            .learningRate(LR)
+            .seed(1)
+            .progress(
+                (stage, done, total) -> {
+                  if (done % 200 == 0) {
+                    System.out.printf("  %s: step %d of %d, %s%n", what, done, total, rss("VmRSS"));
+                  }
+                })
+            .run();
     System.out.printf(
         "%s: %d steps in %.1f s, loss %.4f -> %.4f (lr %s)%n",
         what, r.steps(), r.seconds(), r.firstLoss(), r.lastLoss(), LR);
@@ -82,10 +97,12 @@ class CnnW4A8Measurement {
     System.out.printf("%-40s top-1 %.4f%n", what, accuracy);
   }
 
-  private static String peakRss() {
+  /** A line of /proc/self/status: VmRSS (resident now) or VmHWM (peak). */
+  private static String rss(String field) {
     try {
       return Files.readAllLines(Path.of("/proc/self/status")).stream()
-          .filter(l -> l.startsWith("VmHWM"))
+          .filter(l -> l.startsWith(field))
+          .map(l -> l.replaceAll("\\s+", " "))
           .findFirst()
           .orElse("?");
     } catch (IOException e) {
