@@ -21,9 +21,15 @@ import org.junit.jupiter.api.Test;
  * 60,000 training images each. Skips without the full data set.
  */
 class CnnW4A8Measurement {
-  private static final float LR = Float.parseFloat(System.getProperty("qat.lr", "1e-4"));
-  private static final boolean QAT_ONLY = Boolean.getBoolean("qat.only");
-  private static final int EPOCHS = Integer.getInteger("qat.epochs", 1);
+  // surefire's fork inherits the environment: QAT_LR=3e-5 QAT_EPOCHS=2 QAT_ONLY=true mvn ...
+  private static final float LR = Float.parseFloat(setting("QAT_LR", "1e-4"));
+  private static final boolean QAT_ONLY = Boolean.parseBoolean(setting("QAT_ONLY", "false"));
+  private static final int EPOCHS = Integer.parseInt(setting("QAT_EPOCHS", "1"));
+
+  private static String setting(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
 
   @Test
   void w4a8() {
