@@ -155,7 +155,8 @@ public final class FineTuning {
     private int epochs = 1;
     private int batchSize = 64;
     private long maxSteps = -1;
-    private float learningRate = 1e-4f;
+    // 3e-5: one epoch of the CNN at W4A8 reached 0.9257 (1e-4: 0.9230), CnnW4A8Measurement
+    private float learningRate = 3e-5f;
     private long seed = 42;
     private Progress progress = Progress.NONE;
 
@@ -207,7 +208,7 @@ public final class FineTuning {
     public Builder learningRate(float rate) {
       if (!(rate > 0)) {
         throw InvalidInputException.forParameter(
-            "qat.learningRate", rate, "must be positive", "1e-4 suits a fine-tune with Adam");
+            "qat.learningRate", rate, "must be positive", "3e-5 suits a fine-tune with Adam");
       }
       this.learningRate = rate;
       return this;

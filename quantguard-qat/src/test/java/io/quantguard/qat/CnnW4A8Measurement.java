@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class CnnW4A8Measurement {
   // surefire's fork inherits the environment: QAT_LR=3e-5 QAT_EPOCHS=2 QAT_ONLY=true mvn ...
-  private static final float LR = Float.parseFloat(setting("QAT_LR", "1e-4"));
+  private static final float LR = Float.parseFloat(setting("QAT_LR", "3e-5"));
   private static final boolean QAT_ONLY = Boolean.parseBoolean(setting("QAT_ONLY", "false"));
   private static final int EPOCHS = Integer.parseInt(setting("QAT_EPOCHS", "1"));
 
