@@ -88,7 +88,11 @@ public final class FakeQuantization {
       }
     }
     long count = m.graph().initializer(dq.input(1)).map(TensorCodec::elementCount).orElse(1L);
-    int axis = count > 1 ? (int) dq.intAttribute("axis", 1) : -1;
+    int axis = -1;
+    if (count > 1) {
+      long a = dq.intAttribute("axis", 1);
+      axis = (int) (a < 0 ? a + TensorCodec.dims(q).length : a);
+    }
     return new WeightQuantizer(Scheme.of(type, symmetric), axis);
   }
 
@@ -115,7 +119,7 @@ public final class FakeQuantization {
     NDArray hi;
     long[] dims = w.getShape().getShape();
     if (q.axis() >= 0) {
-      int axis = q.axis() < 0 ? q.axis() + dims.length : q.axis();
+      int axis = q.axis();
       int[] perm = new int[dims.length];
       perm[0] = axis;
       for (int i = 0, k = 1; i < dims.length; i++) {
