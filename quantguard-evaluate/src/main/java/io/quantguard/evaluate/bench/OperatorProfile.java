@@ -18,7 +18,8 @@ import java.util.Set;
  * @param opTypes time per operator type, most first
  * @param nodes the nodes that take the most time, most first (at most {@value #TOP_NODES})
  * @param floatShare share of the kernel time in nodes that compute in floating point
- * @param integerShare share in nodes that compute in integers (QLinearConv, MatMulInteger, ...)
+ * @param integerShare share in nodes that compute in integers (QLinearConv, MatMulInteger, ...) or
+ *     move 8-bit data (a MaxPool or Transpose of uint8)
  * @param conversionShare share in nodes that convert between them (QuantizeLinear,
  *     DequantizeLinear, DynamicQuantizeLinear, Cast)
  */
@@ -60,18 +61,23 @@ public record OperatorProfile(
 
   /** What a node computes in, from its operator type and input types. */
   public enum Arithmetic {
-    /** Integer kernels: QLinear*, Q* contrib operators, *Integer*, DynamicQuantizeMatMul. */
+    /**
+     * Integer kernels (QLinear*, Q* contrib operators, *Integer*, DynamicQuantizeMatMul), and any
+     * node on 8- or 16-bit integer data without a float input (pooling, transposes of uint8).
+     */
     INTEGER,
     /** Conversion between float and integers: (De)QuantizeLinear, DynamicQuantizeLinear, Cast. */
     CONVERSION,
     /** Floating point: any other node with a floating-point input. */
     FLOAT,
-    /** Bookkeeping on integers (shapes, token ids): no floating-point input. */
+    /** Bookkeeping on indices and shapes (int32, int64, bool): no float and no 8-bit input. */
     OTHER;
 
     private static final Set<String> CONVERSIONS =
         Set.of("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Cast");
     private static final Set<String> FLOAT_TYPES = Set.of("float", "float16", "double", "bfloat16");
+    private static final Set<String> QUANTIZED_TYPES =
+        Set.of("int8", "uint8", "int16", "uint16", "int4", "uint4");
 
     /**
      * The arithmetic of a node of {@code opType} whose inputs have the given element types (as ONNX
@@ -90,10 +96,17 @@ public record OperatorProfile(
         return INTEGER;
       }
       if (inputTypes.isEmpty()
-          || inputTypes.stream().anyMatch(t -> FLOAT_TYPES.contains(t.toLowerCase(Locale.ROOT)))) {
+          || inputTypes.stream().anyMatch(t -> FLOAT_TYPES.contains(lower(t)))) {
         return FLOAT;
       }
+      if (inputTypes.stream().anyMatch(t -> QUANTIZED_TYPES.contains(lower(t)))) {
+        return INTEGER;
+      }
       return OTHER;
+    }
+
+    private static String lower(String s) {
+      return s.toLowerCase(Locale.ROOT);
     }
   }
 }

@@ -42,7 +42,11 @@ public final class ProfileTable {
         }
       }
     }
-    int w = Math.max(24, types.stream().mapToInt(t -> t.length() + 11).max().orElse(24));
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String t : types) {
+      labels.put(t, t + " (" + arithmetic(models, t) + ")");
+    }
+    int w = Math.max(30, labels.values().stream().mapToInt(String::length).max().orElse(30));
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "op type"));
     for (int i = 0; i < models.size(); i++) {
       head.append(
@@ -51,7 +55,6 @@ public final class ProfileTable {
     }
     out.append(head).append('\n');
     for (String t : types) {
-      String arithmetic = "";
       StringBuilder row = new StringBuilder();
       for (OperatorProfile p : models) {
         OperatorProfile.Operator o =
@@ -59,18 +62,18 @@ public final class ProfileTable {
         if (o == null) {
           row.append(String.format(Locale.ROOT, " %18s", "—"));
         } else {
-          arithmetic = o.arithmetic().name().toLowerCase(Locale.ROOT);
           row.append(String.format(Locale.ROOT, " %9.3f %6.1f %%", o.msPerRun(), o.share() * 100));
         }
       }
-      out.append(String.format(Locale.ROOT, "%-" + w + "s", t + " (" + arithmetic + ")"))
+      out.append(String.format(Locale.ROOT, "%-" + w + "s", labels.get(t)))
           .append(row)
           .append('\n');
     }
     StringBuilder total =
         new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "kernel total"));
     StringBuilder split =
-        new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "float / int / convert"));
+        new StringBuilder(
+            String.format(Locale.ROOT, "%-" + w + "s", "float / integer / convert / other"));
     for (OperatorProfile p : models) {
       total.append(String.format(Locale.ROOT, " %9.3f %8s", p.kernelMsPerRun(), ""));
       split.append(
@@ -79,10 +82,11 @@ public final class ProfileTable {
               " %18s",
               String.format(
                   Locale.ROOT,
-                  "%.0f / %.0f / %.0f %%",
+                  "%.0f / %.0f / %.0f / %.0f %%",
                   p.floatShare() * 100,
                   p.integerShare() * 100,
-                  p.conversionShare() * 100)));
+                  p.conversionShare() * 100,
+                  Math.max(0, 1 - p.floatShare() - p.integerShare() - p.conversionShare()) * 100)));
     }
     out.append(total).append('\n').append(split).append('\n');
     for (int i = 0; i < models.size(); i++) {
@@ -92,13 +96,25 @@ public final class ProfileTable {
           p.nodes().subList(0, Math.min(NODES_SHOWN, p.nodes().size()))) {
         line(
             out,
-            "  %8.3f ms %5.1f %%  %-22s %s",
+            "  %8.3f ms %5.1f %%  %-30s %s",
             o.msPerRun(),
             o.share() * 100,
             o.opType() + " (" + o.arithmetic().name().toLowerCase(Locale.ROOT) + ")",
             o.name());
       }
     }
+  }
+
+  /** The arithmetic of an operator type, as the first model that runs it has it. */
+  private static String arithmetic(List<OperatorProfile> models, String type) {
+    for (OperatorProfile p : models) {
+      for (OperatorProfile.Operator o : p.opTypes()) {
+        if (o.name().equals(type)) {
+          return o.arithmetic().name().toLowerCase(Locale.ROOT);
+        }
+      }
+    }
+    return "";
   }
 
   private static String cut(String s, int n) {
