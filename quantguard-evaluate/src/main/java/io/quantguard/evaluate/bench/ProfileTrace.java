@@ -17,21 +17,33 @@ import java.util.Map;
  * Node}/{@code <node>_kernel_time} event with its operator type ({@code args.op_name}) and input
  * types ({@code args.input_type_shape}); durations in microseconds. Kernel events of the first
  * {@code skip} runs (warm-up: first-run allocations) are left out.
+ *
+ * <p>A node's time per run is the median of its kernel times times its calls per run, not their
+ * mean: on a busy machine a few calls whose thread was descheduled would otherwise decide which
+ * node looks slow.
  */
 final class ProfileTrace {
   private static final String KERNEL = "_kernel_time";
 
   private ProfileTrace() {}
 
-  /** Kernel time of one node, summed over the runs counted. */
-  private static final class NodeSum {
+  /** Kernel times of one node over the runs counted. */
+  private static final class NodeTimes {
     final String opType;
     final OperatorProfile.Arithmetic arithmetic;
-    double micros;
+    final List<Double> micros = new ArrayList<>();
 
-    NodeSum(String opType, OperatorProfile.Arithmetic arithmetic) {
+    NodeTimes(String opType, OperatorProfile.Arithmetic arithmetic) {
       this.opType = opType;
       this.arithmetic = arithmetic;
+    }
+
+    /** Median kernel time × calls per run, in µs. */
+    double perRun(int runs) {
+      double[] v = micros.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      int n = v.length;
+      double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      return median * n / runs;
     }
   }
 
@@ -70,7 +82,7 @@ final class ProfileTrace {
           "records " + runs.size() + " runs, none after the " + skip + " warm-up runs",
           "profile more runs");
     }
-    Map<String, NodeSum> nodes = new LinkedHashMap<>();
+    Map<String, NodeTimes> nodes = new LinkedHashMap<>();
     for (JsonNode e : events) {
       String name = e.path("name").asText();
       if (!e.path("cat").asText().equals("Node") || !name.endsWith(KERNEL)) {
@@ -87,29 +99,33 @@ final class ProfileTrace {
         input.fieldNames().forEachRemaining(types::add);
       }
       String node = name.substring(0, name.length() - KERNEL.length());
-      nodes.computeIfAbsent(
-                  node, n -> new NodeSum(opType, OperatorProfile.Arithmetic.of(opType, types)))
-              .micros +=
-          e.path("dur").asDouble();
+      nodes
+          .computeIfAbsent(
+              node, k -> new NodeTimes(opType, OperatorProfile.Arithmetic.of(opType, types)))
+          .micros
+          .add(e.path("dur").asDouble());
     }
     int n = counted.size();
-    double total = nodes.values().stream().mapToDouble(s -> s.micros).sum();
+    Map<String, Double> perRun = new LinkedHashMap<>();
+    nodes.forEach((k, v) -> perRun.put(k, v.perRun(n)));
+    double total = perRun.values().stream().mapToDouble(Double::doubleValue).sum();
     double[] byArithmetic = new double[OperatorProfile.Arithmetic.values().length];
     Map<String, double[]> byType = new LinkedHashMap<>(); // µs, nodes
     Map<String, OperatorProfile.Arithmetic> typeArithmetic = new LinkedHashMap<>();
     List<OperatorProfile.Operator> nodeRows = new ArrayList<>();
-    for (Map.Entry<String, NodeSum> e : nodes.entrySet()) {
-      NodeSum s = e.getValue();
-      byArithmetic[s.arithmetic.ordinal()] += s.micros;
+    for (Map.Entry<String, NodeTimes> e : nodes.entrySet()) {
+      NodeTimes s = e.getValue();
+      double micros = perRun.get(e.getKey());
+      byArithmetic[s.arithmetic.ordinal()] += micros;
       double[] t = byType.computeIfAbsent(s.opType, k -> new double[2]);
-      t[0] += s.micros;
+      t[0] += micros;
       t[1]++;
       // A type whose nodes differ (Gather of embeddings and of shapes) is labelled by the first
       // of integer, conversion, float, other among them.
       typeArithmetic.merge(s.opType, s.arithmetic, (a, b) -> a.compareTo(b) <= 0 ? a : b);
       nodeRows.add(
           new OperatorProfile.Operator(
-              e.getKey(), s.opType, s.arithmetic, 1, s.micros / n / 1000, share(s.micros, total)));
+              e.getKey(), s.opType, s.arithmetic, 1, micros / 1000, share(micros, total)));
     }
     List<OperatorProfile.Operator> typeRows = new ArrayList<>();
     for (Map.Entry<String, double[]> e : byType.entrySet()) {
@@ -120,7 +136,7 @@ final class ProfileTrace {
               e.getKey(),
               typeArithmetic.get(e.getKey()),
               (int) t[1],
-              t[0] / n / 1000,
+              t[0] / 1000,
               share(t[0], total)));
     }
     Comparator<OperatorProfile.Operator> slowest =
@@ -131,7 +147,7 @@ final class ProfileTrace {
         model,
         batchSize,
         n,
-        total / n / 1000,
+        total / 1000,
         typeRows,
         nodeRows.subList(0, Math.min(OperatorProfile.TOP_NODES, nodeRows.size())),
         share(byArithmetic[OperatorProfile.Arithmetic.FLOAT.ordinal()], total),
