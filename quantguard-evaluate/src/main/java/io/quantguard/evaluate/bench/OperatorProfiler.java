@@ -12,14 +12,16 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Profiles a {@link BenchPlan}'s models with ONNX Runtime's own profiler, one model at a time, at
- * each batch size: a session with profiling on, the plan's warm-up passes (left out of the
- * figures), then enough passes for at least {@value #MIN_RUNS} runs. Kept apart from the timed
- * benchmark because recording every kernel costs time of its own; the traces are read and deleted.
+ * Profiles a {@link BenchPlan}'s models with ONNX Runtime's own profiler at each batch size: one
+ * profiling session per model, the plan's warm-up passes (left out of the figures), then rounds of
+ * one pass per model, interleaved as in the benchmark, so that a busy spell of the machine hits
+ * every model alike, until each has run at least {@value #MIN_RUNS} times. Kept apart from the
+ * timed benchmark because recording every kernel costs time of its own; the traces are read and
+ * deleted.
  */
 public final class OperatorProfiler {
   /** Profiled runs per model and batch size, at least. */
-  static final int MIN_RUNS = 20;
+  static final int MIN_RUNS = 50;
 
   private final BenchPlan plan;
   private final Progress progress;
@@ -37,7 +39,6 @@ public final class OperatorProfiler {
       inputs.add(InputBatches.read(data, b, plan.maxSamplesPerPass()));
     }
     List<OperatorProfile> out = new ArrayList<>();
-    int total = inputs.size() * plan.models().size();
     Path dir;
     try {
       dir = Files.createTempDirectory("quantguard-profile");
@@ -45,32 +46,60 @@ public final class OperatorProfiler {
       throw new UncheckedIOException(e);
     }
     try {
-      for (InputBatches in : inputs) {
-        for (BenchModel m : plan.models()) {
-          progress.update("profile", out.size(), total);
-          out.add(profile(m, in, dir.resolve("model" + out.size())));
-        }
+      for (int i = 0; i < inputs.size(); i++) {
+        progress.update("profile", i, inputs.size());
+        out.addAll(profile(inputs.get(i), dir.resolve("batch" + inputs.get(i).batchSize())));
       }
-      progress.update("profile", total, total);
+      progress.update("profile", inputs.size(), inputs.size());
       return out;
     } finally {
       delete(dir);
     }
   }
 
-  private OperatorProfile profile(BenchModel model, InputBatches in, Path prefix) {
-    int warm = Math.max(1, plan.warmupPasses()) * in.feeds().size();
-    int passes = (MIN_RUNS + in.feeds().size() - 1) / in.feeds().size();
-    Path trace;
-    try (InferenceSession s = InferenceSession.openProfiled(model.file(), plan.session(), prefix)) {
-      for (int p = 0; p < warm / in.feeds().size() + passes; p++) {
-        for (var feed : in.feeds()) {
-          s.run(feed);
+  private List<OperatorProfile> profile(InputBatches in, Path prefix) {
+    int feeds = in.feeds().size();
+    int warm = Math.max(1, plan.warmupPasses());
+    int passes = (MIN_RUNS + feeds - 1) / feeds;
+    List<BenchModel> models = plan.models();
+    List<InferenceSession> sessions = new ArrayList<>();
+    List<Path> traces = new ArrayList<>();
+    try {
+      for (int m = 0; m < models.size(); m++) {
+        sessions.add(
+            InferenceSession.openProfiled(
+                models.get(m).file(), plan.session(), Path.of(prefix + "-model" + m)));
+      }
+      for (InferenceSession s : sessions) {
+        for (int p = 0; p < warm; p++) {
+          pass(s, in);
         }
       }
-      trace = s.endProfiling();
+      for (int round = 0; round < passes; round++) {
+        for (int k = 0; k < sessions.size(); k++) {
+          pass(sessions.get((round + k) % sessions.size()), in);
+        }
+      }
+      for (InferenceSession s : sessions) {
+        traces.add(s.endProfiling());
+      }
+    } finally {
+      for (InferenceSession s : sessions) {
+        s.close();
+      }
     }
-    return ProfileTrace.read(trace, model.label(), in.batchSize(), warm);
+    List<OperatorProfile> out = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      out.add(
+          ProfileTrace.read(traces.get(m), models.get(m).label(), in.batchSize(), warm * feeds));
+    }
+    return out;
+  }
+
+  private static void pass(InferenceSession s, InputBatches in) {
+    for (var feed : in.feeds()) {
+      s.run(feed);
+    }
   }
 
   private static void delete(Path dir) {

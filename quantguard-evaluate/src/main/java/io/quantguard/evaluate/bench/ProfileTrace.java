@@ -47,6 +47,17 @@ final class ProfileTrace {
     }
   }
 
+  /** Time and nodes of one operator type. */
+  private static final class TypeSum {
+    OperatorProfile.Arithmetic arithmetic;
+    double micros;
+    int nodes;
+
+    TypeSum(OperatorProfile.Arithmetic arithmetic) {
+      this.arithmetic = arithmetic;
+    }
+  }
+
   static OperatorProfile read(Path trace, String model, int batchSize, int skip) {
     JsonNode events;
     try {
@@ -106,38 +117,37 @@ final class ProfileTrace {
           .add(e.path("dur").asDouble());
     }
     int n = counted.size();
-    Map<String, Double> perRun = new LinkedHashMap<>();
-    nodes.forEach((k, v) -> perRun.put(k, v.perRun(n)));
-    double total = perRun.values().stream().mapToDouble(Double::doubleValue).sum();
+    double total = nodes.values().stream().mapToDouble(t -> t.perRun(n)).sum();
     double[] byArithmetic = new double[OperatorProfile.Arithmetic.values().length];
-    Map<String, double[]> byType = new LinkedHashMap<>(); // µs, nodes
-    Map<String, OperatorProfile.Arithmetic> typeArithmetic = new LinkedHashMap<>();
+    Map<String, TypeSum> byType = new LinkedHashMap<>();
     List<OperatorProfile.Operator> nodeRows = new ArrayList<>();
     for (Map.Entry<String, NodeTimes> e : nodes.entrySet()) {
       NodeTimes s = e.getValue();
-      double micros = perRun.get(e.getKey());
+      double micros = s.perRun(n);
       byArithmetic[s.arithmetic.ordinal()] += micros;
-      double[] t = byType.computeIfAbsent(s.opType, k -> new double[2]);
-      t[0] += micros;
-      t[1]++;
+      TypeSum t = byType.computeIfAbsent(s.opType, k -> new TypeSum(s.arithmetic));
+      t.micros += micros;
+      t.nodes++;
       // A type whose nodes differ (Gather of embeddings and of shapes) is labelled by the first
       // of integer, conversion, float, other among them.
-      typeArithmetic.merge(s.opType, s.arithmetic, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+      if (s.arithmetic.compareTo(t.arithmetic) < 0) {
+        t.arithmetic = s.arithmetic;
+      }
       nodeRows.add(
           new OperatorProfile.Operator(
               e.getKey(), s.opType, s.arithmetic, 1, micros / 1000, share(micros, total)));
     }
     List<OperatorProfile.Operator> typeRows = new ArrayList<>();
-    for (Map.Entry<String, double[]> e : byType.entrySet()) {
-      double[] t = e.getValue();
+    for (Map.Entry<String, TypeSum> e : byType.entrySet()) {
+      TypeSum t = e.getValue();
       typeRows.add(
           new OperatorProfile.Operator(
               e.getKey(),
               e.getKey(),
-              typeArithmetic.get(e.getKey()),
-              (int) t[1],
-              t[0] / 1000,
-              share(t[0], total)));
+              t.arithmetic,
+              t.nodes,
+              t.micros / 1000,
+              share(t.micros, total)));
     }
     Comparator<OperatorProfile.Operator> slowest =
         Comparator.comparingDouble(OperatorProfile.Operator::msPerRun).reversed();
