@@ -13,8 +13,8 @@ import java.util.Set;
  * @param model the model's label
  * @param batchSize samples per run
  * @param runs profiled runs the figures summarize (warm-up runs left out)
- * @param kernelMsPerRun kernel time per run, summed over all nodes (each node's median; less than
- *     the wall time of a run, which also copies inputs and outputs and schedules the nodes)
+ * @param kernelMsPerRun kernel time per run, summed over all nodes (each node's fastest call; less
+ *     than the wall time of a run, which also copies inputs and outputs and schedules the nodes)
  * @param opTypes time per operator type, most first
  * @param nodes the nodes that take the most time, most first (at most {@value #TOP_NODES})
  * @param floatShare share of the kernel time in nodes that compute in floating point
@@ -48,7 +48,7 @@ public record OperatorProfile(
    *     fusions, so not always a name of the model file)
    * @param opType the operator type
    * @param nodes how many nodes of the type ran (1 for a node)
-   * @param msPerRun kernel time per run (a node's median, summed over a type's nodes)
+   * @param msPerRun kernel time per run (a node's fastest call, summed over a type's nodes)
    * @param share of the model's kernel time
    */
   public record Operator(

@@ -18,9 +18,10 @@ import java.util.Map;
  * types ({@code args.input_type_shape}); durations in microseconds. Kernel events of the first
  * {@code skip} runs (warm-up: first-run allocations) are left out.
  *
- * <p>A node's time per run is the median of its kernel times times its calls per run, not their
- * mean: on a busy machine a few calls whose thread was descheduled would otherwise decide which
- * node looks slow.
+ * <p>A node's time per run is its fastest kernel time times its calls per run, not the mean or the
+ * median: on a busy machine a kernel longer than the scheduler's time slice is descheduled in most
+ * calls, a short one in few, so the typical times favour short kernels; the fastest call is what
+ * the node costs when nothing else takes the core, which is what a quiet machine shows.
  */
 final class ProfileTrace {
   private static final String KERNEL = "_kernel_time";
@@ -38,12 +39,10 @@ final class ProfileTrace {
       this.arithmetic = arithmetic;
     }
 
-    /** Median kernel time × calls per run, in µs. */
+    /** Fastest kernel time × calls per run, in µs. */
     double perRun(int runs) {
-      double[] v = micros.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-      int n = v.length;
-      double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-      return median * n / runs;
+      double fastest = micros.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+      return fastest * micros.size() / runs;
     }
   }
 
