@@ -5,6 +5,8 @@ import io.quantguard.evaluate.bench.BenchPlan;
 import io.quantguard.evaluate.bench.BenchResult;
 import io.quantguard.evaluate.bench.BenchTable;
 import io.quantguard.evaluate.bench.Benchmark;
+import io.quantguard.evaluate.bench.OperatorProfiler;
+import io.quantguard.evaluate.bench.ProfileTable;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
@@ -102,6 +104,14 @@ final class BenchCommand implements Callable<Integer> {
       description = "measure each model's memory in a fresh child JVM (clean peak RSS)")
   boolean isolate;
 
+  @Option(
+      names = "--profile",
+      description =
+          "after the timing, run each model once more under ONNX Runtime's profiler and print the"
+              + " kernel time per operator type and per node side by side, and the share still in"
+              + " float ops (why a quantized model is not faster)")
+  boolean profile;
+
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
@@ -145,6 +155,9 @@ final class BenchCommand implements Callable<Integer> {
     BenchResult result;
     try {
       result = new Benchmark(plan, progress).run();
+      if (profile) {
+        result = result.withProfiles(new OperatorProfiler(plan, progress).run());
+      }
     } finally {
       if (progress instanceof TerminalProgress bar) {
         bar.finish();
@@ -155,6 +168,7 @@ final class BenchCommand implements Callable<Integer> {
       Output.json(out, result);
     } else {
       out.print(BenchTable.render(result));
+      out.print(ProfileTable.render(result.profiles()));
       out.flush();
     }
     return ExitCodes.OK;

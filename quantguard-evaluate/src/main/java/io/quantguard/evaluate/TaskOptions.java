@@ -51,6 +51,30 @@ public final class TaskOptions {
     }
   }
 
+  /** A number in [0, 1]; a percentage ({@code 10%}) is divided by 100. */
+  public double fraction(String key, double def) {
+    String v = string(key, null);
+    if (v == null) {
+      return def;
+    }
+    boolean percent = v.endsWith("%");
+    try {
+      double d = Double.parseDouble(percent ? v.substring(0, v.length() - 1).trim() : v);
+      if (percent) {
+        d /= 100;
+      }
+      if (!(d >= 0 && d <= 1)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          spec,
+          "option " + key + "=" + v + " is not a fraction in [0, 1]",
+          "write e.g. " + key + "=0.1 or " + key + "=10%");
+    }
+  }
+
   /** One of the allowed words (case-sensitive, as documented). */
   public String choice(String key, String def, String... allowed) {
     String v = string(key, def);

@@ -19,6 +19,7 @@ final class MarkdownReport {
     }
     if (report.baseline().slices().size() > 1) {
       table(b, t.slices());
+      table(b, t.sliceTail());
     }
     table(b, t.figures());
     table(b, t.cost());

@@ -13,12 +13,26 @@ import java.util.List;
  * @param settings how it ran
  * @param models per-model figures, in the order given (the first is the baseline)
  * @param comparisons every model after the first, against the first
+ * @param profiles time per operator type and node by ONNX Runtime's profiler, per batch size and
+ *     model ({@link OperatorProfiler}); empty unless asked for
  */
 public record BenchResult(
     Environment environment,
     Settings settings,
     List<ModelResult> models,
-    List<Comparison> comparisons) {
+    List<Comparison> comparisons,
+    List<OperatorProfile> profiles) {
+
+  public BenchResult {
+    models = List.copyOf(models);
+    comparisons = List.copyOf(comparisons);
+    profiles = List.copyOf(profiles);
+  }
+
+  /** The same result with operator profiles. */
+  public BenchResult withProfiles(List<OperatorProfile> measured) {
+    return new BenchResult(environment, settings, models, comparisons, measured);
+  }
 
   /**
    * The machine and runtime.

@@ -166,7 +166,8 @@ public final class Benchmark {
               ORDER,
               TIMED_REGION),
           List.copyOf(models),
-          List.copyOf(comparisons));
+          List.copyOf(comparisons),
+          List.of());
     } finally {
       for (ModelRun r : runs) {
         r.close();
