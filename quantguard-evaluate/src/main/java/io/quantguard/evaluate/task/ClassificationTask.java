@@ -7,6 +7,7 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Classification: scores [batch, classes] → the arg-max class, the top-k classes and the top
@@ -16,13 +17,13 @@ import java.util.Map;
  * default 5), {@code scores=logits|probabilities}, {@code classes=name,name,...}.
  */
 final class ClassificationTask implements Task<ClassPredictions> {
-  private final String output;
+  private final @Nullable String output;
   private final int k;
   private final boolean logits;
   private final List<String> classNames;
 
   ClassificationTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.k = o.integer("k", 5, 1);
     this.logits = o.choice("scores", "logits", "logits", "probabilities").equals("logits");
     this.classNames = List.copyOf(o.list("classes"));
