@@ -2,6 +2,7 @@ package io.quantguard.cli;
 
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.QuantizationPlan;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
@@ -129,6 +130,11 @@ final class QuantizeCommand implements Callable<Integer> {
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
         new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
+    QuantizationPlan plan = Quantizer.plan(fp32, recipe, data, options);
+    if (!json) {
+      PlanOutput.summary(out, plan);
+      out.flush();
+    }
     QuantizationResult result = Quantizer.quantize(fp32, recipe, data, options);
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
@@ -150,6 +156,7 @@ final class QuantizeCommand implements Callable<Integer> {
       doc.put("output", output.toString());
       doc.put("inputBytes", inBytes);
       doc.put("outputBytes", outBytes);
+      doc.put("plan", plan);
       doc.put("report", r);
       doc.put("recipe", result.recipe());
       Output.json(out, doc);
