@@ -57,8 +57,7 @@ class InspectCommandTest {
         .contains("Plan        dynamic Gemm×2; 2 kept in float")
         .contains("(Gemm): dynamic, MatMulIntegerToFloat")
         .contains("(Conv): dynamic quantization of convolutions has no fast kernel");
-    Cli json =
-        Cli.run("inspect", "--json", TestModels.fashionCnn().toString(), "--mode", "static");
+    Cli json = Cli.run("inspect", "--json", TestModels.fashionCnn().toString(), "--mode", "static");
     assertThat(json.exitCode()).as(json.err()).isZero();
     JsonNode plan = new ObjectMapper().readTree(json.out()).get("plan");
     assertThat(plan.get("quantized")).hasSize(4);
