@@ -25,9 +25,9 @@ import org.jspecify.annotations.Nullable;
  * guarded request.
  */
 public final class BearerTokenGuard implements Handler {
-  private final byte[] digest;
+  private final byte @Nullable [] digest;
 
-  private BearerTokenGuard(byte[] digest) {
+  private BearerTokenGuard(byte @Nullable [] digest) {
     this.digest = digest;
   }
 
