@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
   int warmup;
 
   @ArgGroup(exclusive = true)
-  Length length;
+  @Nullable Length length;
 
   /** How long to measure: a number of rounds or a time per batch size. */
   static final class Length {
@@ -83,13 +84,13 @@ final class BenchCommand implements Callable<Integer> {
         names = "--trials",
         paramLabel = "N",
         description = "rounds per batch size, one trial of each model per round (default: 10)")
-    Integer trials;
+    @Nullable Integer trials;
 
     @Option(
         names = "--duration",
         paramLabel = "S",
         description = "measure each batch size for S seconds instead (at least 3 rounds)")
-    Double duration;
+    @Nullable Double duration;
   }
 
   @Option(

@@ -46,8 +46,9 @@ final class MarkdownReport {
     b.append(t.title()).append("\n\n");
     table(b, t.verdicts());
     table(b, t.headline());
-    if (report.calibrationCoverage() != null) {
-      b.append(t.coverageLine()).append("\n\n");
+    CalibrationCoverage coverage = report.calibrationCoverage();
+    if (coverage != null) {
+      b.append(t.coverageLine(coverage)).append("\n\n");
     }
     if (!report.warnings().isEmpty()) {
       report.warnings().forEach(w -> b.append("warning: ").append(w).append('\n'));

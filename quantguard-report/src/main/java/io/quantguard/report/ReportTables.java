@@ -374,8 +374,7 @@ final class ReportTables {
   }
 
   /** One sentence on calibration coverage for the terminal summary. */
-  String coverageLine() {
-    CalibrationCoverage c = r.calibrationCoverage();
+  String coverageLine(CalibrationCoverage c) {
     CalibrationCoverage.Slice all = c.slices().get(0);
     CalibrationCoverage.TensorOverflow worst =
         all.tensors().isEmpty() ? null : all.tensors().get(0);

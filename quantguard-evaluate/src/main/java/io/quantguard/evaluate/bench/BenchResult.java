@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.runtime.SessionConfig;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything one benchmark run measured, ready to print as a table ({@link BenchTable}) or
@@ -48,7 +49,7 @@ public record BenchResult(
       @JsonUnwrapped RunEnvironment run,
       SessionConfig session,
       String sessionOptions,
-      Long processPeakRss) {}
+      @Nullable Long processPeakRss) {}
 
   /**
    * How the run was done, so a reader can judge the figures.
@@ -119,7 +120,7 @@ public record BenchResult(
       String baseline,
       double sizeRatio,
       double sessionCreationRatio,
-      Double memoryRatio,
+      @Nullable Double memoryRatio,
       List<BatchComparison> batches) {}
 
   /**

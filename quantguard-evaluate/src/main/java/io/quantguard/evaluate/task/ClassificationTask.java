@@ -7,6 +7,7 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Classification: scores [batch, classes] → the arg-max class, the top-k classes and the top
@@ -20,14 +21,14 @@ import java.util.Map;
 final class ClassificationTask implements Task<ClassPredictions> {
   static final double DEFAULT_MARGIN = 0.1;
 
-  private final String output;
+  private final @Nullable String output;
   private final int k;
   private final double margin;
   private final boolean logits;
   private final List<String> classNames;
 
   ClassificationTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.k = o.integer("k", 5, 1);
     this.logits = o.choice("scores", "logits", "logits", "probabilities").equals("logits");
     this.classNames = List.copyOf(o.list("classes"));
