@@ -4,6 +4,7 @@ import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorType;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one calibration pass learned: the model in the normalized form the passes work on (constants
@@ -12,43 +13,37 @@ import java.util.Set;
  * Quantizer.Options)}, so trying a recipe costs a graph rewrite, not another pass over the data.
  */
 public final class Calibration {
-  private final OnnxModel normalized;
-  private final long originalOpset;
-  private final Set<String> declared;
-  private final Map<String, TensorType> types;
-  private final ActivationCalibration.Result result;
+  private final CalibrationPlan plan;
+  private final ActivationCalibration.@Nullable Result result;
 
-  Calibration(
-      OnnxModel normalized,
-      long originalOpset,
-      Set<String> declared,
-      Map<String, TensorType> types,
-      ActivationCalibration.Result result) {
-    this.normalized = normalized;
-    this.originalOpset = originalOpset;
-    this.declared = Set.copyOf(declared);
-    this.types = Map.copyOf(types);
+  Calibration(CalibrationPlan plan, ActivationCalibration.@Nullable Result result) {
+    this.plan = plan;
     this.result = result;
   }
 
+  /** The plan this calibration followed. */
+  public CalibrationPlan plan() {
+    return plan;
+  }
+
   OnnxModel normalized() {
-    return normalized;
+    return plan.model();
   }
 
   /** The default opset of the model as given, before any upgrade. */
   long originalOpset() {
-    return originalOpset;
+    return plan.originalOpset();
   }
 
   Set<String> declared() {
-    return declared;
+    return plan.declared();
   }
 
   Map<String, TensorType> types() {
-    return types;
+    return plan.types();
   }
 
-  ActivationCalibration.Result result() {
+  ActivationCalibration.@Nullable Result result() {
     return result;
   }
 
@@ -62,7 +57,7 @@ public final class Calibration {
   }
 
   /** Statistics of one observed activation, for reports and sensitivity analysis. */
-  public TensorStatistics statistics(String tensor) {
+  public @Nullable TensorStatistics statistics(String tensor) {
     return result == null ? null : result.statistics().get(tensor);
   }
 
