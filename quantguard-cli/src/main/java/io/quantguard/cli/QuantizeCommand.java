@@ -1,7 +1,9 @@
 package io.quantguard.cli;
 
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
@@ -11,7 +13,9 @@ import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.DataSpec;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -48,6 +52,14 @@ final class QuantizeCommand implements Callable<Integer> {
       names = "--calibration",
       description = "calibration data spec (see README), e.g. idx:train-images-idx3-ubyte.gz")
   String calibration;
+
+  @Option(
+      names = "--calibration-stats",
+      paramLabel = "FILE",
+      description =
+          "calibration statistics computed elsewhere (quantguard-spark's calibrate) instead of"
+              + " --calibration; the recipe's tensors must be among them")
+  Path calibrationStats;
 
   @Option(
       names = "--recipe",
@@ -119,6 +131,30 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** The calibration in {@code --calibration-stats}, checked against the model. */
+  private Calibration statistics(OnnxModel fp32, DataSource data) {
+    if (data != null) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "give --calibration or --calibration-stats, not both");
+    }
+    Calibration c;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(calibrationStats))) {
+      c = Calibration.readFrom(in);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          calibrationStats.toString(),
+          "cannot be read as calibration statistics: " + e.getMessage(),
+          "give the file quantguard-spark's calibrate (or Calibration.writeTo) wrote");
+    }
+    if (!c.plan().isFor(fp32)) {
+      throw new InvalidInputException(
+          calibrationStats.toString(),
+          "holds statistics calibrated on another model than " + model,
+          "give the FP32 model the statistics were computed for");
+    }
+    return c;
+  }
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -129,7 +165,10 @@ final class QuantizeCommand implements Callable<Integer> {
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
         new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
-    QuantizationResult result = Quantizer.quantize(fp32, recipe, data, options);
+    QuantizationResult result =
+        calibrationStats != null
+            ? Quantizer.quantize(statistics(fp32, data), recipe, options)
+            : Quantizer.quantize(fp32, recipe, data, options);
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
     }

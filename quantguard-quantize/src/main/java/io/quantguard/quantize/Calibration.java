@@ -2,6 +2,11 @@ package io.quantguard.quantize;
 
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorType;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -14,11 +19,34 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Calibration {
   private final CalibrationPlan plan;
+  private final @Nullable CalibrationAccumulator accumulator;
   private final ActivationCalibration.@Nullable Result result;
 
-  Calibration(CalibrationPlan plan, ActivationCalibration.@Nullable Result result) {
+  Calibration(CalibrationPlan plan, @Nullable CalibrationAccumulator accumulator, long nanos) {
     this.plan = plan;
-    this.result = result;
+    this.accumulator = accumulator;
+    this.result = accumulator == null ? null : accumulator.result(nanos);
+  }
+
+  /**
+   * Writes the plan and the statistics, so that {@code quantize} can run elsewhere (or later, with
+   * other recipes) without the data: {@link #readFrom} gives this calibration back.
+   */
+  public void writeTo(OutputStream out) throws IOException {
+    plan.writeTo(out);
+    DataOutputStream d = new DataOutputStream(out);
+    d.writeBoolean(accumulator != null);
+    d.flush();
+    if (accumulator != null) {
+      accumulator.writeTo(out);
+    }
+  }
+
+  /** Reads what {@link #writeTo} wrote. */
+  public static Calibration readFrom(InputStream in) throws IOException {
+    CalibrationPlan plan = CalibrationPlan.readFrom(in);
+    boolean data = new DataInputStream(in).readBoolean();
+    return data ? plan.finish(CalibrationAccumulator.readFrom(in)) : plan.withoutData();
   }
 
   /** The plan this calibration followed. */

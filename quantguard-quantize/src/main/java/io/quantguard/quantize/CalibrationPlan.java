@@ -43,6 +43,7 @@ public final class CalibrationPlan implements Serializable {
   private static final int VERSION = 1;
 
   private final transient OnnxModel model;
+  private final String sourceDigest;
   private final long originalOpset;
   private final Set<String> declared;
   private final Map<String, TensorType> types;
@@ -56,6 +57,7 @@ public final class CalibrationPlan implements Serializable {
 
   CalibrationPlan(
       OnnxModel model,
+      String sourceDigest,
       long originalOpset,
       Set<String> declared,
       Map<String, TensorType> types,
@@ -68,6 +70,7 @@ public final class CalibrationPlan implements Serializable {
       throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     }
     this.model = model;
+    this.sourceDigest = sourceDigest;
     this.originalOpset = originalOpset;
     this.declared = new TreeSet<>(declared);
     this.types = new LinkedHashMap<>(types);
@@ -76,6 +79,24 @@ public final class CalibrationPlan implements Serializable {
     this.gramRows = gramRows;
     this.batchSize = batchSize;
     this.maxSamples = maxSamples;
+  }
+
+  /**
+   * The digest of a model as given to {@link Quantizer#planCalibration}: SHA-256 of its serialized
+   * graph (with external data, of the references, not the weights).
+   */
+  static String digest(OnnxModel fp32) {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(fp32.toProto().toByteArray()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Whether this plan was made for {@code fp32} (the model before normalization). */
+  public boolean isFor(OnnxModel fp32) {
+    return sourceDigest.equals(digest(fp32));
   }
 
   /** The normalized FP32 model to run over the data (do not modify it). */
@@ -144,12 +165,12 @@ public final class CalibrationPlan implements Serializable {
               + id().substring(0, 12)
               + "): calibrate with the same model and recipe");
     }
-    return new Calibration(this, accumulator.result(nanos));
+    return new Calibration(this, accumulator, nanos);
   }
 
   /** A calibration without data (no node is quantized statically). */
   Calibration withoutData() {
-    return new Calibration(this, null);
+    return new Calibration(this, null, 0);
   }
 
   long originalOpset() {
@@ -213,6 +234,7 @@ public final class CalibrationPlan implements Serializable {
   private void write(DataOutputStream d) throws IOException {
     byte[] m = ModelIO.toBytes(model);
     d.writeUTF(model.source());
+    d.writeUTF(sourceDigest);
     d.writeInt(m.length);
     d.write(m);
     d.writeLong(originalOpset);
@@ -274,6 +296,7 @@ public final class CalibrationPlan implements Serializable {
 
   private static CalibrationPlan read(DataInputStream d) throws IOException {
     String source = d.readUTF();
+    String sourceDigest = d.readUTF();
     byte[] m = new byte[d.readInt()];
     d.readFully(m);
     OnnxModel model = ModelIO.load(m, source);
@@ -309,7 +332,16 @@ public final class CalibrationPlan implements Serializable {
     int batchSize = d.readInt();
     long maxSamples = d.readLong();
     return new CalibrationPlan(
-        model, opset, declared, types, tensors, channels, gramRows, batchSize, maxSamples);
+        model,
+        sourceDigest,
+        opset,
+        declared,
+        types,
+        tensors,
+        channels,
+        gramRows,
+        batchSize,
+        maxSamples);
   }
 
   private Object writeReplace() throws ObjectStreamException {

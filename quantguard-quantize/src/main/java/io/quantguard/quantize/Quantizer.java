@@ -144,6 +144,7 @@ public final class Quantizer {
     }
     return new CalibrationPlan(
         work,
+        CalibrationPlan.digest(fp32),
         opset,
         declared,
         types,
