@@ -3,7 +3,12 @@ package io.quantguard.cli;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.QuantizationPlan;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
 import io.quantguard.runtime.ResourceLocator;
+import io.quantguard.runtime.data.DataSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -12,6 +17,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,6 +38,21 @@ final class InspectCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
+  @Option(
+      names = "--mode",
+      description =
+          "also list, node by node, what this mode would quantize and what it keeps in float and"
+              + " why: static, dynamic, weight-only, fp16")
+  String mode;
+
+  @Option(names = "--recipe", description = "as --mode, for the nodes this recipe file quantizes")
+  Path recipeFile;
+
+  @Option(
+      names = "--data",
+      description = "sample inputs (data spec) to learn tensor types from; default: made-up inputs")
+  String data;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -46,12 +67,16 @@ final class InspectCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    QuantizationPlan plan = plan(m);
     if (json) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("model", model);
       doc.put("file", file.toString());
       doc.put("fileBytes", size);
       doc.put("summary", s);
+      if (plan != null) {
+        doc.put("plan", plan);
+      }
       Output.json(out, doc);
       return ExitCodes.OK;
     }
@@ -105,6 +130,22 @@ final class InspectCommand implements Callable<Integer> {
             (k, v) ->
                 out.printf(
                     "Metadata    %s = %s%n", k, v.length() > 100 ? v.substring(0, 97) + "..." : v));
+    if (plan != null) {
+      PlanOutput.detail(out, plan);
+    }
     return ExitCodes.OK;
+  }
+
+  /** The plan for the mode or recipe asked for, or null when neither was. */
+  private @Nullable QuantizationPlan plan(OnnxModel m) {
+    if (mode == null && recipeFile == null) {
+      return null;
+    }
+    Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
+    if (mode != null) {
+      recipe = Recipe.builder().mode(mode).build().over(recipe);
+    }
+    return Quantizer.plan(
+        m, recipe, data != null ? DataSpec.parse(data) : null, Quantizer.Options.defaults());
   }
 }

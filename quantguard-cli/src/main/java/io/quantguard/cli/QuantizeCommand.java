@@ -4,6 +4,7 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Calibration;
+import io.quantguard.quantize.QuantizationPlan;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
@@ -165,10 +166,18 @@ final class QuantizeCommand implements Callable<Integer> {
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
         new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
-    QuantizationResult result =
-        calibrationStats != null
-            ? Quantizer.quantize(statistics(fp32, data), recipe, options)
-            : Quantizer.quantize(fp32, recipe, data, options);
+    QuantizationResult result;
+    if (calibrationStats != null) {
+      // The statistics carry the model as calibrated; no data to plan on here.
+      result = Quantizer.quantize(statistics(fp32, data), recipe, options);
+    } else {
+      QuantizationPlan plan = Quantizer.plan(fp32, recipe, data, options);
+      if (!json) {
+        PlanOutput.summary(out, plan);
+        out.flush();
+      }
+      result = Quantizer.quantize(fp32, recipe, data, options);
+    }
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
     }
@@ -189,6 +198,7 @@ final class QuantizeCommand implements Callable<Integer> {
       doc.put("output", output.toString());
       doc.put("inputBytes", inBytes);
       doc.put("outputBytes", outBytes);
+      doc.put("plan", plan);
       doc.put("report", r);
       doc.put("recipe", result.recipe());
       Output.json(out, doc);

@@ -50,6 +50,25 @@ class InspectCommandTest {
   }
 
   @Test
+  void listsNodeByNodeWhatAModeQuantizesAndWhatItCannot() throws Exception {
+    Cli text = Cli.run("inspect", TestModels.fashionCnn().toString(), "--mode", "dynamic");
+    assertThat(text.exitCode()).as(text.err()).isZero();
+    assertThat(text.out())
+        .contains("Plan        dynamic Gemm×2; 2 kept in float")
+        .contains("(Gemm): dynamic, MatMulIntegerToFloat")
+        .contains("(Conv): dynamic quantization of convolutions has no fast kernel");
+    Cli json = Cli.run("inspect", "--json", TestModels.fashionCnn().toString(), "--mode", "static");
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    JsonNode plan = new ObjectMapper().readTree(json.out()).get("plan");
+    assertThat(plan.get("quantized")).hasSize(4);
+    assertThat(plan.get("quantized").get(0).get("form").asText()).isEqualTo("QDQ");
+    assertThat(plan.get("notes").toString()).contains("need calibration data");
+    Cli bad = Cli.run("inspect", TestModels.fashionCnn().toString(), "--mode", "int3");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.err()).contains("int3");
+  }
+
+  @Test
   void exitsThreeOnABrokenModelAndTwoOnBadUsage() throws Exception {
     Path junk = Files.write(tmp.resolve("junk.onnx"), new byte[] {1, 2, 3, 4, 5});
     Cli bad = Cli.run("inspect", junk.toString());

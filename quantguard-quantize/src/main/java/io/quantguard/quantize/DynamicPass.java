@@ -29,6 +29,7 @@ final class DynamicPass {
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
+  private final List<QuantizationPlan.Step> steps = new ArrayList<>();
   private int weights;
 
   DynamicPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
@@ -54,6 +55,7 @@ final class DynamicPass {
         case "Gather" -> {
           if (tables.quantize(n, s.weights())) {
             byOp.merge("Gather", 1, Integer::sum);
+            steps.add(step(n, "int8 table"));
             weights++;
           }
         }
@@ -77,6 +79,14 @@ final class DynamicPass {
 
   List<QuantizationReport.Skipped> skipped() {
     return skipped;
+  }
+
+  List<QuantizationPlan.Step> steps() {
+    return steps;
+  }
+
+  private static QuantizationPlan.Step step(Node n, String form) {
+    return new QuantizationPlan.Step(n.name(), n.opType(), Recipe.Mode.DYNAMIC, form);
   }
 
   int quantizedWeights() {
@@ -180,6 +190,7 @@ final class DynamicPass {
     }
     g.addNode(fused);
     byOp.merge(n.opType(), 1, Integer::sum);
+    steps.add(step(n, "MatMulIntegerToFloat"));
     weights++;
     return null;
   }

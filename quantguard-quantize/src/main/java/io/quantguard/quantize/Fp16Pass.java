@@ -213,6 +213,14 @@ final class Fp16Pass {
     return converted;
   }
 
+  /** The nodes converted to float16, in graph order (valid after {@link #run()}). */
+  List<QuantizationPlan.Step> steps() {
+    return g.topologicalOrder().stream()
+        .filter(half::contains)
+        .map(n -> new QuantizationPlan.Step(n.name(), n.opType(), Recipe.Mode.FP16, "float16"))
+        .toList();
+  }
+
   List<QuantizationReport.Skipped> kept() {
     return kept;
   }

@@ -465,6 +465,13 @@ final class QdqPass {
     return notes;
   }
 
+  /** The planned (non-data-movement) nodes as plan steps, in graph order. */
+  List<QuantizationPlan.Step> steps() {
+    return quantized.keySet().stream()
+        .map(n -> new QuantizationPlan.Step(n.name(), n.opType(), Recipe.Mode.STATIC, "QDQ"))
+        .toList();
+  }
+
   /** Names of the planned (non-data-movement) nodes, in graph order. */
   List<String> plannedNodes() {
     return quantized.keySet().stream().map(Node::name).toList();

@@ -156,6 +156,59 @@ public final class Quantizer {
   }
 
   /**
+   * What {@code recipe} will quantize in {@code fp32} and what it cannot, and why, before any
+   * calibration: the model runs once, on the first batch of {@code sample} or on made-up inputs, to
+   * learn its tensor types; the passes then plan on a copy.
+   *
+   * @param sample representative inputs; null runs the model on made-up inputs
+   */
+  public static QuantizationPlan plan(
+      OnnxModel fp32, Recipe recipe, @Nullable DataSource sample, Options options) {
+    Recipe r = recipe.resolved();
+    DataSource first =
+        sample == null
+            ? null
+            : DataSource.of(
+                sample.name(),
+                List.of(
+                    new Batch(
+                        firstBatch(sample, r.calibration().batchSize()), null, List.of(), 0)));
+    Calibration types = calibrate(fp32, r, first, options);
+    OnnxModel work = types.normalized().copy();
+    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    WeightTables tables = new WeightTables(work);
+    QdqPass statics = new QdqPass(work, resolver, tables);
+    statics.plan();
+    DynamicPass dynamic = new DynamicPass(work, resolver, tables);
+    dynamic.run();
+    WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
+    weightOnly.run(Map.of());
+    Fp16Pass fp16 = new Fp16Pass(work, resolver, types.types());
+    fp16.run();
+    List<QuantizationPlan.Step> steps = new ArrayList<>(statics.steps());
+    steps.addAll(dynamic.steps());
+    steps.addAll(weightOnly.steps());
+    steps.addAll(fp16.steps());
+    List<QuantizationReport.Skipped> kept = new ArrayList<>(List.of(statics.skipped()));
+    kept.addAll(dynamic.skipped());
+    kept.addAll(weightOnly.skipped());
+    kept.addAll(fp16.kept());
+    List<String> notes = new ArrayList<>(statics.notes());
+    if (!statics.steps().isEmpty() && sample == null) {
+      notes.add("static nodes need calibration data before they can be quantized");
+    }
+    if (steps.isEmpty()) {
+      notes.add(
+          "no operator this recipe quantizes (mode "
+              + r.mode()
+              + ", op_types "
+              + r.opTypes()
+              + ")");
+    }
+    return new QuantizationPlan(steps, kept, notes);
+  }
+
+  /**
    * The nodes a recipe quantizes statically (the operators themselves, not the data-movement nodes
    * that follow them), in graph order: the units sensitivity analysis and tuning reason about.
    */

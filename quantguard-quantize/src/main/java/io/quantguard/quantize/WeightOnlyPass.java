@@ -27,6 +27,7 @@ final class WeightOnlyPass {
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
+  private final List<QuantizationPlan.Step> steps = new ArrayList<>();
   private int weights;
   private final Map<String, String> scaledInputs = new java.util.HashMap<>();
 
@@ -91,6 +92,7 @@ final class WeightOnlyPass {
         }
       } else if (n.opType().equals("Gather") && tables.quantize(n, s.weights())) {
         byOp.merge("Gather", 1, Integer::sum);
+        steps.add(step(n, "int8 table"));
         weights++;
       }
     }
@@ -103,6 +105,14 @@ final class WeightOnlyPass {
 
   List<QuantizationReport.Skipped> skipped() {
     return skipped;
+  }
+
+  List<QuantizationPlan.Step> steps() {
+    return steps;
+  }
+
+  private static QuantizationPlan.Step step(Node n, String form) {
+    return new QuantizationPlan.Step(n.name(), n.opType(), Recipe.Mode.WEIGHT_ONLY, form);
   }
 
   int quantizedWeights() {
@@ -333,6 +343,7 @@ final class WeightOnlyPass {
     }
     g.addNode(nbits);
     byOp.merge(n.opType(), 1, Integer::sum);
+    steps.add(step(n, "MatMulNBits"));
     weights++;
     return null;
   }
@@ -385,6 +396,7 @@ final class WeightOnlyPass {
     n.setInput(0, input);
     n.setInput(1, dq);
     byOp.merge(n.opType(), 1, Integer::sum);
+    steps.add(step(n, "blocked DequantizeLinear"));
     weights++;
   }
 
