@@ -167,11 +167,12 @@ final class QuantizeCommand implements Callable<Integer> {
     Quantizer.Options options =
         new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
     QuantizationResult result;
+    QuantizationPlan plan = null;
     if (calibrationStats != null) {
       // The statistics carry the model as calibrated; no data to plan on here.
       result = Quantizer.quantize(statistics(fp32, data), recipe, options);
     } else {
-      QuantizationPlan plan = Quantizer.plan(fp32, recipe, data, options);
+      plan = Quantizer.plan(fp32, recipe, data, options);
       if (!json) {
         PlanOutput.summary(out, plan);
         out.flush();
@@ -198,7 +199,9 @@ final class QuantizeCommand implements Callable<Integer> {
       doc.put("output", output.toString());
       doc.put("inputBytes", inBytes);
       doc.put("outputBytes", outBytes);
-      doc.put("plan", plan);
+      if (plan != null) {
+        doc.put("plan", plan);
+      }
       doc.put("report", r);
       doc.put("recipe", result.recipe());
       Output.json(out, doc);
