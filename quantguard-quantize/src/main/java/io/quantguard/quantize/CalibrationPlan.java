@@ -135,11 +135,6 @@ public final class CalibrationPlan implements Serializable {
     return maxSamples;
   }
 
-  /** Tensors whose {@link TensorStatistics} are collected. */
-  public Set<String> observedTensors() {
-    return Set.copyOf(tensors);
-  }
-
   /** An empty accumulator for this plan. */
   public CalibrationAccumulator newAccumulator() {
     Map<String, TensorStatistics> stats = new LinkedHashMap<>();
@@ -195,16 +190,6 @@ public final class CalibrationPlan implements Serializable {
       }
     }
     return id;
-  }
-
-  /** SHA-256 of the normalized model alone: what a worker caches its ONNX Runtime session by. */
-  public String modelSha256() {
-    try {
-      return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(ModelIO.toBytes(model)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private synchronized byte[] bytes() {

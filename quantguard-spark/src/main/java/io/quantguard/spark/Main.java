@@ -24,14 +24,14 @@ import org.apache.spark.sql.SparkSession;
  * <pre>
  * spark-submit --class io.quantguard.spark.Main quantguard-spark.jar calibrate \
  *   --model fp32.onnx [--recipe recipe.yaml] --data s3a://bucket/calibration.parquet \
- *   [--format parquet] --input image=pixels:1x28x28 [--partitions N] -o stats.qgcal
+ *   [--format parquet] --input image=pixels:1x28x28 [--index COLUMN] [--partitions N] -o stats.qgcal
  * </pre>
  */
 public final class Main {
   private static final String USAGE =
       "usage: calibrate --model FILE [--recipe FILE] --data PATH [--format parquet]"
           + " --input NAME=COLUMN:D1xD2... [--input ...] [--samples N] [--batch-size N]"
-          + " [--partitions N] -o FILE";
+          + " [--index COLUMN] [--partitions N] -o FILE";
 
   private Main() {}
 
@@ -47,6 +47,7 @@ public final class Main {
     Integer samples = null;
     Integer batchSize = null;
     int partitions = 0;
+    String index = null;
     Path output = null;
     List<String> inputs = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
@@ -64,6 +65,7 @@ public final class Main {
         case "--samples" -> samples = Integer.valueOf(v);
         case "--batch-size" -> batchSize = Integer.valueOf(v);
         case "--partitions" -> partitions = Integer.parseInt(v);
+        case "--index" -> index = v;
         case "-o", "--output" -> output = Path.of(v);
         default -> usage("unknown flag " + flag);
       }
@@ -91,6 +93,9 @@ public final class Main {
       }
       if (partitions > 0) {
         job.partitions(partitions);
+      }
+      if (index != null) {
+        job.indexColumn(index);
       }
       long start = System.nanoTime();
       Calibration c = job.build().calibrate();

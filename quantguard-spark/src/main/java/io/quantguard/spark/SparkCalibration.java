@@ -35,11 +35,12 @@ import scala.Tuple2;
 /**
  * Calibration of a model on a Spark {@code Dataset<Row>}, with the same result as {@link
  * Quantizer#calibrate} on the same rows in the same order, whatever the partitioning. The driver
- * makes the {@link CalibrationPlan}; each row gets its global index (the dataset's order); rows are
- * regrouped into partitions of whole units of {@link DataFingerprint#BLOCK} samples (and of whole
- * batches) and sorted by index; each partition runs the FP32 model with ONNX Runtime (one session
- * per executor JVM, reused by every task) into a {@link CalibrationAccumulator}; the accumulators
- * merge exactly on the way to the driver, which finishes the {@link Calibration}.
+ * makes the {@link CalibrationPlan}; each row gets its global index (the data set's order, or an
+ * index column); rows are regrouped into partitions of whole units of {@link DataFingerprint#BLOCK}
+ * samples (and of whole batches) and sorted by index; each partition runs the FP32 model with ONNX
+ * Runtime (one session per executor JVM, reused by every task) into a {@link
+ * CalibrationAccumulator}; the accumulators merge exactly on the way to the driver, which finishes
+ * the {@link Calibration}.
  *
  * <pre>{@code
  * Calibration c = SparkCalibration.builder()
@@ -57,6 +58,7 @@ public final class SparkCalibration {
   private final List<TensorColumn> columns;
   private final int partitions;
   private final SessionConfig session;
+  private final String indexColumn;
 
   private SparkCalibration(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -69,6 +71,7 @@ public final class SparkCalibration {
     this.columns = List.copyOf(b.columns);
     this.partitions = b.partitions > 0 ? b.partitions : data.rdd().getNumPartitions();
     this.session = b.session;
+    this.indexColumn = b.indexColumn;
   }
 
   public static Builder builder() {
@@ -80,7 +83,9 @@ public final class SparkCalibration {
     int batchSize = recipe.resolved().calibration().batchSize();
     List<Tuple2<Long, Row>> head = new ArrayList<>();
     long i = 0;
-    for (Row r : data.limit(batchSize).collectAsList()) {
+    Dataset<Row> leading =
+        indexColumn == null ? data : data.where(data.col(indexColumn).lt(batchSize));
+    for (Row r : leading.limit(batchSize).collectAsList()) {
       head.add(new Tuple2<>(i++, r));
     }
     if (head.isEmpty()) {
@@ -101,11 +106,20 @@ public final class SparkCalibration {
     long unit = unit(plan.batchSize());
     List<TensorColumn> cols = columns;
     SessionConfig config = session;
-    JavaPairRDD<Long, Row> indexed =
-        data.toJavaRDD()
-            .zipWithIndex()
-            .filter(t -> t._2() < limit)
-            .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
+    JavaPairRDD<Long, Row> indexed;
+    if (indexColumn == null) {
+      indexed =
+          data.toJavaRDD()
+              .zipWithIndex()
+              .filter(t -> t._2() < limit)
+              .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
+    } else {
+      String column = indexColumn;
+      indexed =
+          data.toJavaRDD()
+              .mapToPair(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r))
+              .filter(t -> t._1() < limit);
+    }
     JavaRDD<byte[]> parts =
         indexed
             .repartitionAndSortWithinPartitions(
@@ -230,6 +244,7 @@ public final class SparkCalibration {
     private final List<TensorColumn> columns = new ArrayList<>();
     private int partitions;
     private SessionConfig session = SessionConfig.defaults();
+    private String indexColumn;
 
     private Builder() {}
 
@@ -264,6 +279,16 @@ public final class SparkCalibration {
             "SparkCalibration.partitions: " + partitions + " is not positive");
       }
       this.partitions = partitions;
+      return this;
+    }
+
+    /**
+     * Numbers the samples by this column (0, 1, 2, … : the order a local pass would read them in)
+     * instead of by the data set's row order, which a file source with several files does not keep
+     * (Spark orders file splits by size). Rows from index {@code samples} on are not used.
+     */
+    public Builder indexColumn(String column) {
+      this.indexColumn = Objects.requireNonNull(column, "column");
       return this;
     }
 

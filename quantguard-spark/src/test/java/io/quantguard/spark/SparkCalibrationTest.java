@@ -14,9 +14,13 @@ import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.DataSpec;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -27,6 +31,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Calibration of the Fashion-MNIST CNN on Spark ({@code local[2]}) on the 2,000 sample images in 1,
@@ -44,6 +49,8 @@ class SparkCalibrationTest {
           "spark-test");
 
   private static SparkSession spark;
+
+  @TempDir static Path tmp;
 
   @BeforeAll
   static void start() {
@@ -70,7 +77,7 @@ class SparkCalibrationTest {
             + "?input=image&limit=2000");
   }
 
-  /** The images as rows of 784 floats, in order, in {@code partitions} slices. */
+  /** The images as rows of 784 floats and their index, in order, in {@code partitions} slices. */
   private static Dataset<Row> rows(int partitions) {
     List<Row> rows = new ArrayList<>();
     try (BatchStream b = images().open(500)) {
@@ -80,19 +87,21 @@ class SparkCalibrationTest {
         float[] v = t.floats();
         int per = v.length / batch.size();
         for (int i = 0; i < batch.size(); i++) {
-          rows.add(RowFactory.create((Object) Arrays.copyOfRange(v, i * per, (i + 1) * per)));
+          rows.add(
+              RowFactory.create(Arrays.copyOfRange(v, i * per, (i + 1) * per), (long) rows.size()));
         }
       }
     }
     StructType schema =
         new StructType()
-            .add("pixels", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+            .add("pixels", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("index", DataTypes.LongType, false);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     return spark.createDataFrame(sc.parallelize(rows, partitions), schema);
   }
 
   @Test
-  void oneThreeAndSevenPartitionsGiveTheBytesOfOneMachine() {
+  void oneThreeAndSevenPartitionsGiveTheBytesOfOneMachine() throws Exception {
     OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
     long[] shape;
     try (BatchStream b = images().open(1)) {
@@ -123,5 +132,42 @@ class SparkCalibrationTest {
           ModelIO.toBytes(Quantizer.quantize(c, RECIPE, Quantizer.Options.defaults()).model());
       assertThat(got).as("%d partitions", partitions).isEqualTo(expected);
     }
+
+    // spark-submit's entry point on Parquet in 3 files, numbered by the index column (Spark reads
+    // the files largest first), writes the statistics that `quantize --calibration-stats` reads.
+    Path parquet = tmp.resolve("images.parquet");
+    rows(3).write().parquet(parquet.toString());
+    Path model = tmp.resolve("cnn.onnx");
+    ModelIO.save(cnn, model);
+    Path recipe = tmp.resolve("recipe.json");
+    Files.writeString(recipe, RecipeIO.toJson(RECIPE));
+    Path stats = tmp.resolve("cnn.qgcal");
+    Main.main(
+        new String[] {
+          "calibrate",
+          "--model",
+          model.toString(),
+          "--recipe",
+          recipe.toString(),
+          "--data",
+          parquet.toString(),
+          "--input",
+          "image=pixels:"
+              + Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining("x")),
+          "--index",
+          "index",
+          "--partitions",
+          "2",
+          "-o",
+          stats.toString()
+        });
+    Calibration read;
+    try (InputStream in = Files.newInputStream(stats)) {
+      read = Calibration.readFrom(in);
+    }
+    assertThat(read.fingerprint()).isEqualTo(local.fingerprint());
+    assertThat(
+            ModelIO.toBytes(Quantizer.quantize(read, RECIPE, Quantizer.Options.defaults()).model()))
+        .isEqualTo(expected);
   }
 }
