@@ -82,6 +82,25 @@ public final class TinyGraph {
     return node(node, "MatMul", List.of(current, weight), withLast(shape(current), w[0].length));
   }
 
+  /**
+   * A 1×1 convolution of {@code current} [n, c, h, w] to {@code out} channels, weights seeded
+   * standard Gaussian scaled by 1/√c.
+   */
+  public TinyGraph conv1x1(String node, int out, long seed) {
+    long[] in = shape(current);
+    int c = (int) in[1];
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] w = new float[out * c];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (rnd.nextGaussian() / Math.sqrt(c));
+    }
+    String weight = node + ".weight";
+    initializers.add(TensorCodec.fromFloats(weight, new long[] {out, c, 1, 1}, w));
+    long[] outShape = in.clone();
+    outShape[1] = out;
+    return node(node, "Conv", List.of(current, weight), outShape);
+  }
+
   /** {@code current · W + b} as one Gemm (2-D input, W [k, n], b [n]). */
   public TinyGraph gemm(String node, float[][] w, float[] bias) {
     String weight = constant(node + ".weight", w);

@@ -329,6 +329,10 @@ public final class Quantizer {
     if (fp16.converted() > 0) {
       byOp.put("float16 nodes", fp16.converted());
     }
+    List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
+    skipped.addAll(dynamic.skipped());
+    skipped.addAll(weightOnly.skipped());
+    skipped.addAll(fp16.kept());
     if (byOp.isEmpty()) {
       throw new InvalidInputException(
           work.source(),
@@ -337,12 +341,16 @@ public final class Quantizer {
               + ", op_types "
               + r.opTypes()
               + ")",
-          "check the model's operator types and add them to the recipe's op_types");
+          skipped.isEmpty()
+              ? "check the model's operator types and add them to the recipe's op_types"
+              : "its "
+                  + skipped.size()
+                  + " candidate node(s) stay in float ("
+                  + skipped.get(0).opType()
+                  + ": "
+                  + skipped.get(0).reason()
+                  + "); choose another mode");
     }
-    List<QuantizationReport.Skipped> skipped = new ArrayList<>(List.of(statics.skipped()));
-    skipped.addAll(dynamic.skipped());
-    skipped.addAll(weightOnly.skipped());
-    skipped.addAll(fp16.kept());
     List<String> notes = new ArrayList<>(statics.notes());
     notes.addAll(smoothing.notes());
     if (target > opsetBefore) {

@@ -53,6 +53,11 @@ final class RecipeResolver {
       String rationale,
       Double smooth) {
 
+    /** These settings with the node quantized after all (a rule beyond op_types chose it). */
+    NodeSettings quantizing() {
+      return new NodeSettings(true, mode, activations, weights, null, rationale, smooth);
+    }
+
     /** Why the node stays in float, for the report: an fp32 override's rationale if it has one. */
     String why() {
       return reason == Reason.OVERRIDE_FP32 && rationale != null ? rationale : reason.text;
@@ -332,6 +337,11 @@ final class RecipeResolver {
 
   List<String> notes() {
     return notes;
+  }
+
+  /** Whether the recipe left op_types at {@link Recipe#DEFAULT_OP_TYPES}. */
+  boolean defaultOpTypes() {
+    return recipe.opTypes().equals(Recipe.DEFAULT_OP_TYPES);
   }
 
   NodeSettings forNode(Node n) {

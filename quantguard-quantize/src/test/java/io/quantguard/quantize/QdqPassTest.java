@@ -11,7 +11,11 @@ import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TinyGraph;
+import io.quantguard.runtime.Tensor;
+import io.quantguard.runtime.data.Batch;
+import io.quantguard.runtime.data.DataSource;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -177,5 +181,42 @@ class QdqPassTest {
     assertThat(q.floats(shared)[0]).isCloseTo((float) ((max - min) / 255), within(1e-7f));
     assertThat(q.producer("t").opType()).isEqualTo("Transpose");
     assertThat(q.producer(q.producer("t").input(0)).opType()).isEqualTo("DequantizeLinear");
+  }
+
+  /**
+   * A residual join of two quantized convolutions is quantized with the default op_types, so the
+   * integer chain stays unbroken; a recipe that names its own op_types keeps it in float.
+   */
+  @Test
+  void residualJoinOfQuantizedConvolutionsIsQuantizedByDefault() {
+    OnnxModel fp32 =
+        TinyGraph.input("x", -1, 2, 3, 3)
+            .conv1x1("a", 2, 1)
+            .relu("r")
+            .conv1x1("b", 2, 2)
+            .add("sum", "r")
+            .conv1x1("c", 2, 3)
+            .output("y")
+            .model();
+    float[][] images = new float[4][18];
+    for (int i = 0; i < images.length; i++) {
+      for (int j = 0; j < 18; j++) {
+        images[i][j] = (float) Math.sin(i * 18 + j);
+      }
+    }
+    float[] flat = new float[4 * 18];
+    for (int i = 0; i < 4; i++) {
+      System.arraycopy(images[i], 0, flat, i * 18, 18);
+    }
+    DataSource data =
+        DataSource.of(
+            "images",
+            List.of(new Batch(Map.of("x", Tensor.ofFloats(flat, 4, 2, 3, 3)), null, null, 0)));
+    QuantizedGraph q = QuantizedGraph.quantize(fp32, STATIC, data);
+    assertThat(q.report.quantizedNodesByOp()).containsEntry("Add", 1).containsEntry("Conv", 3);
+    assertThat(q.report.notes()).anyMatch(n -> n.contains("1 residual Add"));
+    assertThat(q.producer(q.producer("sum").input(0)).opType()).isEqualTo("DequantizeLinear");
+    QuantizedGraph own = QuantizedGraph.quantize(fp32, STATIC + "\nop_types: [Conv]", data);
+    assertThat(own.report.quantizedNodesByOp()).doesNotContainKey("Add");
   }
 }
