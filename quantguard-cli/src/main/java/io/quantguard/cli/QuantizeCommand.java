@@ -1,7 +1,9 @@
 package io.quantguard.cli;
 
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.QuantizationPlan;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
@@ -12,7 +14,9 @@ import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.DataSpec;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,6 +54,14 @@ final class QuantizeCommand implements Callable<Integer> {
       names = "--calibration",
       description = "calibration data spec (see README), e.g. idx:train-images-idx3-ubyte.gz")
   @Nullable String calibration;
+
+  @Option(
+      names = "--calibration-stats",
+      paramLabel = "FILE",
+      description =
+          "calibration statistics computed elsewhere (quantguard-spark's calibrate) instead of"
+              + " --calibration; the recipe's tensors must be among them")
+  Path calibrationStats;
 
   @Option(
       names = "--recipe",
@@ -121,6 +133,30 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** The calibration in {@code --calibration-stats}, checked against the model. */
+  private Calibration statistics(OnnxModel fp32, Path calibrationStats) {
+    if (calibration != null) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "give --calibration or --calibration-stats, not both");
+    }
+    Calibration c;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(calibrationStats))) {
+      c = Calibration.readFrom(in);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          calibrationStats.toString(),
+          "cannot be read as calibration statistics: " + e.getMessage(),
+          "give the file quantguard-spark's calibrate (or Calibration.writeTo) wrote");
+    }
+    if (!c.plan().isFor(fp32)) {
+      throw new InvalidInputException(
+          calibrationStats.toString(),
+          "holds statistics calibrated on another model than " + model,
+          "give the FP32 model the statistics were computed for");
+    }
+    return c;
+  }
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -131,12 +167,19 @@ final class QuantizeCommand implements Callable<Integer> {
     var progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), json);
     Quantizer.Options options =
         new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress);
-    QuantizationPlan plan = Quantizer.plan(fp32, recipe, data, options);
-    if (!json) {
-      PlanOutput.summary(out, plan);
-      out.flush();
+    QuantizationResult result;
+    QuantizationPlan plan = null;
+    if (calibrationStats != null) {
+      // The statistics carry the model as calibrated; no data to plan on here.
+      result = Quantizer.quantize(statistics(fp32, calibrationStats), recipe, options);
+    } else {
+      plan = Quantizer.plan(fp32, recipe, data, options);
+      if (!json) {
+        PlanOutput.summary(out, plan);
+        out.flush();
+      }
+      result = Quantizer.quantize(fp32, recipe, data, options);
     }
-    QuantizationResult result = Quantizer.quantize(fp32, recipe, data, options);
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
     }
@@ -157,7 +200,9 @@ final class QuantizeCommand implements Callable<Integer> {
       doc.put("output", output.toString());
       doc.put("inputBytes", inBytes);
       doc.put("outputBytes", outBytes);
-      doc.put("plan", plan);
+      if (plan != null) {
+        doc.put("plan", plan);
+      }
       doc.put("report", r);
       doc.put("recipe", result.recipe());
       Output.json(out, doc);

@@ -58,6 +58,61 @@ class QuantizeCommandTest {
   }
 
   /**
+   * Statistics written elsewhere ({@code Calibration.writeTo}, what quantguard-spark's calibrate
+   * writes) quantize to the bytes that calibrating here gives, and are refused for another model.
+   */
+  @Test
+  void calibrationStatsFromAFileGiveTheBytesOfCalibratingHere() throws Exception {
+    Path stats = tmp.resolve("cnn.qgcal");
+    io.quantguard.quantize.Recipe recipe =
+        io.quantguard.quantize.RecipeIO.parse("calibration: {samples: 256}", "r");
+    io.quantguard.quantize.Calibration c =
+        io.quantguard.quantize.Quantizer.calibrate(
+            ModelIO.load(TestModels.fashionCnn()),
+            recipe,
+            io.quantguard.runtime.data.DataSpec.parse(calibration()),
+            io.quantguard.quantize.Quantizer.Options.defaults());
+    try (var out = Files.newOutputStream(stats)) {
+      c.writeTo(out);
+    }
+    Path here = tmp.resolve("here.onnx");
+    Path there = tmp.resolve("there.onnx");
+    Cli a =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            here.toString(),
+            "--calibration",
+            calibration(),
+            "--samples",
+            "256");
+    assertThat(a.exitCode()).as(a.err()).isZero();
+    Cli b =
+        Cli.run(
+            "quantize",
+            TestModels.fashionCnn().toString(),
+            "-o",
+            there.toString(),
+            "--calibration-stats",
+            stats.toString(),
+            "--samples",
+            "256");
+    assertThat(b.exitCode()).as(b.err()).isZero();
+    assertThat(Files.readAllBytes(there)).isEqualTo(Files.readAllBytes(here));
+    Cli other =
+        Cli.run(
+            "quantize",
+            here.toString(),
+            "-o",
+            tmp.resolve("x.onnx").toString(),
+            "--calibration-stats",
+            stats.toString());
+    assertThat(other.exitCode()).isEqualTo(3);
+    assertThat(other.err()).contains("another model");
+  }
+
+  /**
    * {@code --exclude} over a recipe with {@code smooth} used to drop the smoothing (the flags
    * rebuilt the recipe through a constructor from before {@code smooth} existed): the flag must
    * give the recipe the user would have written with the exclusion in the file.

@@ -1,34 +1,30 @@
 package io.quantguard.quantize;
 
 import io.quantguard.onnx.InvalidInputException;
-import io.quantguard.onnx.OnnxModel;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
-import io.quantguard.runtime.data.DataFingerprint;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.Prefetch;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * One streaming pass of the FP32 model over the calibration data with every tensor to be quantized
- * exposed as an output (and, for their {@link ChannelStatistics}, the inputs of weight-only layers
- * and of the static matrix products and convolutions that are smoothed or bias-corrected). ONNX
- * Runtime runs a batch on all cores while a second thread folds the previous batch into the {@link
- * TensorStatistics} and a third reads ahead, so the statistics cost little beyond the inference
- * itself; memory stays at a few batches plus one histogram per tensor.
+ * The local driver of a {@link CalibrationPlan}: one streaming pass of the FP32 model over the
+ * calibration data with every tensor to be observed exposed as an output, each batch folded into
+ * the plan's {@link CalibrationAccumulator} — the same accumulator a distributed job feeds on each
+ * partition, so local and distributed calibration cannot disagree. ONNX Runtime runs a batch on all
+ * cores while a second thread folds the previous batch and a third reads ahead, so the statistics
+ * cost little beyond the inference itself; memory stays at a few batches plus one histogram per
+ * tensor.
  */
 final class ActivationCalibration {
   private ActivationCalibration() {}
@@ -41,33 +37,11 @@ final class ActivationCalibration {
       long samples,
       long nanos) {}
 
-  static Result run(
-      OnnxModel model,
-      Set<String> tensors,
-      Map<String, ChannelStatistics.Layout> channelTensors,
-      int gramRows,
-      DataSource data,
-      int batchSize,
-      long maxSamples,
-      SessionConfig config,
-      Progress progress) {
-    Map<String, TensorStatistics> stats = new LinkedHashMap<>();
-    for (String t : tensors) {
-      stats.put(t, new TensorStatistics(t));
-    }
-    Map<String, ChannelStatistics> channels = new LinkedHashMap<>();
-    channelTensors.forEach((t, l) -> channels.put(t, new ChannelStatistics(t, l, gramRows)));
-    Set<String> inputs = new LinkedHashSet<>();
-    model.graph().runtimeInputs().forEach(v -> inputs.add(v.getName()));
-    List<String> exposed = new ArrayList<>();
-    Set<String> all = new LinkedHashSet<>(tensors);
-    all.addAll(channelTensors.keySet());
-    for (String t : all) {
-      if (!inputs.contains(t)) {
-        exposed.add(t);
-      }
-    }
-    DataFingerprint fingerprint = new DataFingerprint();
+  static Calibration run(
+      CalibrationPlan plan, DataSource data, SessionConfig config, Progress progress) {
+    CalibrationAccumulator accumulator = plan.newAccumulator();
+    List<String> exposed = plan.outputs();
+    long maxSamples = plan.maxSamples();
     long start = System.nanoTime();
     long seen = 0;
     long total =
@@ -80,20 +54,23 @@ final class ActivationCalibration {
               return th;
             });
     Future<?> pending = null;
-    try (InferenceSession session = InferenceSession.open(model, config, exposed);
-        BatchStream batches = Prefetch.of(data.open(batchSize), 2)) {
+    try (InferenceSession session = InferenceSession.open(plan.model().copy(), config, exposed);
+        BatchStream batches = Prefetch.of(data.open(plan.batchSize()), 2)) {
       while (batches.hasNext() && seen < maxSamples) {
         Batch b = batches.next();
         if (seen + b.size() > maxSamples) {
           b = truncate(b, (int) (maxSamples - seen));
         }
-        fingerprint.add(b);
         // Statistics of graph inputs come from the feed itself; with nothing else to observe (a
         // single quantized node reading the input) the model need not run.
         Map<String, Tensor> feed = session.bind(b.inputs());
-        Map<String, Tensor> out = exposed.isEmpty() ? Map.of() : session.run(feed, exposed);
+        Map<String, Tensor> values = new LinkedHashMap<>(feed);
+        if (!exposed.isEmpty()) {
+          values.putAll(session.run(feed, exposed));
+        }
+        Batch batch = b;
         await(pending);
-        pending = folder.submit(() -> fold(stats, channels, out, feed));
+        pending = folder.submit(() -> accumulator.add(batch, values));
         seen += b.size();
         progress.update("calibrating", seen, total);
       }
@@ -105,26 +82,7 @@ final class ActivationCalibration {
       throw new InvalidInputException(
           data.name(), "holds no samples", "give representative calibration data");
     }
-    return new Result(stats, channels, fingerprint.hex(), seen, System.nanoTime() - start);
-  }
-
-  private static void fold(
-      Map<String, TensorStatistics> stats,
-      Map<String, ChannelStatistics> channels,
-      Map<String, Tensor> out,
-      Map<String, Tensor> feed) {
-    for (Map.Entry<String, TensorStatistics> e : stats.entrySet()) {
-      Tensor t = out.getOrDefault(e.getKey(), feed.get(e.getKey()));
-      if (t != null) {
-        e.getValue().add(t.floats());
-      }
-    }
-    for (Map.Entry<String, ChannelStatistics> e : channels.entrySet()) {
-      Tensor t = out.getOrDefault(e.getKey(), feed.get(e.getKey()));
-      if (t != null) {
-        e.getValue().add(t.floats(), t.shape());
-      }
-    }
+    return plan.finish(accumulator, System.nanoTime() - start);
   }
 
   private static void await(Future<?> f) {

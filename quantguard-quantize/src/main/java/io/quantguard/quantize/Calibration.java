@@ -2,8 +2,14 @@ package io.quantguard.quantize;
 
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorType;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one calibration pass learned: the model in the normalized form the passes work on (constants
@@ -12,43 +18,60 @@ import java.util.Set;
  * Quantizer.Options)}, so trying a recipe costs a graph rewrite, not another pass over the data.
  */
 public final class Calibration {
-  private final OnnxModel normalized;
-  private final long originalOpset;
-  private final Set<String> declared;
-  private final Map<String, TensorType> types;
-  private final ActivationCalibration.Result result;
+  private final CalibrationPlan plan;
+  private final @Nullable CalibrationAccumulator accumulator;
+  private final ActivationCalibration.@Nullable Result result;
 
-  Calibration(
-      OnnxModel normalized,
-      long originalOpset,
-      Set<String> declared,
-      Map<String, TensorType> types,
-      ActivationCalibration.Result result) {
-    this.normalized = normalized;
-    this.originalOpset = originalOpset;
-    this.declared = Set.copyOf(declared);
-    this.types = Map.copyOf(types);
-    this.result = result;
+  Calibration(CalibrationPlan plan, @Nullable CalibrationAccumulator accumulator, long nanos) {
+    this.plan = plan;
+    this.accumulator = accumulator;
+    this.result = accumulator == null ? null : accumulator.result(nanos);
+  }
+
+  /**
+   * Writes the plan and the statistics, so that {@code quantize} can run elsewhere (or later, with
+   * other recipes) without the data: {@link #readFrom} gives this calibration back.
+   */
+  public void writeTo(OutputStream out) throws IOException {
+    plan.writeTo(out);
+    DataOutputStream d = new DataOutputStream(out);
+    d.writeBoolean(accumulator != null);
+    d.flush();
+    if (accumulator != null) {
+      accumulator.writeTo(out);
+    }
+  }
+
+  /** Reads what {@link #writeTo} wrote. */
+  public static Calibration readFrom(InputStream in) throws IOException {
+    CalibrationPlan plan = CalibrationPlan.readFrom(in);
+    boolean data = new DataInputStream(in).readBoolean();
+    return data ? plan.finish(CalibrationAccumulator.readFrom(in)) : plan.withoutData();
+  }
+
+  /** The plan this calibration followed. */
+  public CalibrationPlan plan() {
+    return plan;
   }
 
   OnnxModel normalized() {
-    return normalized;
+    return plan.model();
   }
 
   /** The default opset of the model as given, before any upgrade. */
   long originalOpset() {
-    return originalOpset;
+    return plan.originalOpset();
   }
 
   Set<String> declared() {
-    return declared;
+    return plan.declared();
   }
 
   Map<String, TensorType> types() {
-    return types;
+    return plan.types();
   }
 
-  ActivationCalibration.Result result() {
+  ActivationCalibration.@Nullable Result result() {
     return result;
   }
 
@@ -62,7 +85,7 @@ public final class Calibration {
   }
 
   /** Statistics of one observed activation, for reports and sensitivity analysis. */
-  public TensorStatistics statistics(String tensor) {
+  public @Nullable TensorStatistics statistics(String tensor) {
     return result == null ? null : result.statistics().get(tensor);
   }
 

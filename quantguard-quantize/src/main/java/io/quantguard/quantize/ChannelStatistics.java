@@ -1,6 +1,13 @@
 package io.quantguard.quantize;
 
 import io.quantguard.onnx.InvalidInputException;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-channel statistics of an activation: for each channel the exact minimum and maximum, the sum
@@ -8,8 +15,11 @@ import io.quantguard.onnx.InvalidInputException;
  * XᵀX of a deterministic sample of the rows (every {@link #GRAM_STRIDE}-th row, up to a cap). The
  * channels are on the last axis (the reduction axis of a MatMul or Gemm input) or, for a
  * convolution's NCHW input, on axis 1, every spatial position counting as one value of its channel.
- * A mergeable accumulator of fixed size: {@link #merge} of two data splits equals one pass over
- * both.
+ * A mergeable accumulator of bounded size: {@link #merge} of two data splits equals one pass over
+ * both, bit for bit, whatever the split and the merge order. Sums are exact ({@link ExactSum}) over
+ * per-batch partial sums, and the Gram sample is chosen by global position (sample index, row in
+ * the sample) and kept as rows until the Gram matrix is read, so the cap takes the first rows of
+ * the whole data set, not of each part.
  *
  * <p>Readers: activation-aware weight quantization reads the magnitudes (the channels that carry
  * large activations are the ones whose weights must keep their precision); GPTQ reads the Gram
@@ -54,16 +64,34 @@ final class ChannelStatistics {
 
   private final String tensor;
   private final Axis axis;
-  private final double[] sumAbs;
-  private final double[] sumSquares;
-  private final double[] sum;
+  private final ExactSum[] sumAbs;
+  private final ExactSum[] sumSquares;
+  private final ExactSum[] sum;
   private final float[] min;
   private final float[] max;
   private long count;
+
+  /** Samples seen through {@link #add(float[])}, which counts every row as one sample. */
   private long rows;
-  private final double[] gram;
+
   private final int gramCap;
-  private long gramRows;
+
+  /** The sampled rows by (global sample index, row in the sample), at most {@link #gramCap}. */
+  private final TreeMap<RowKey, float[]> gramSample = new TreeMap<>();
+
+  private volatile double @Nullable [] gram;
+
+  /** The sums rounded once, [abs | squares | plain], while nothing is added. */
+  private volatile double @Nullable [] rounded;
+
+  /** Where a row lies in the whole data set: the order in which the Gram cap takes rows. */
+  private record RowKey(long sample, int row) implements Comparable<RowKey> {
+    @Override
+    public int compareTo(RowKey o) {
+      int c = Long.compare(sample, o.sample);
+      return c != 0 ? c : Integer.compare(row, o.row);
+    }
+  }
 
   ChannelStatistics(int channels) {
     this(channels, 0);
@@ -83,15 +111,26 @@ final class ChannelStatistics {
   private ChannelStatistics(String tensor, int channels, Axis axis, int gramCap) {
     this.tensor = tensor;
     this.axis = axis;
-    sumAbs = new double[channels];
-    sumSquares = new double[channels];
-    sum = new double[channels];
+    sumAbs = sums(channels);
+    sumSquares = sums(channels);
+    sum = sums(channels);
     min = new float[channels];
     max = new float[channels];
-    java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
-    java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+    Arrays.fill(min, Float.POSITIVE_INFINITY);
+    Arrays.fill(max, Float.NEGATIVE_INFINITY);
     this.gramCap = gramCap;
-    this.gram = gramCap > 0 ? new double[channels * channels] : null;
+  }
+
+  private static ExactSum[] sums(int n) {
+    ExactSum[] s = new ExactSum[n];
+    for (int i = 0; i < n; i++) {
+      s[i] = new ExactSum();
+    }
+    return s;
+  }
+
+  String tensor() {
+    return tensor;
   }
 
   Axis axis() {
@@ -99,34 +138,58 @@ final class ChannelStatistics {
   }
 
   boolean hasGram() {
-    return gram != null && gramRows > 0;
+    return gramCap > 0 && !gramSample.isEmpty();
   }
 
-  /** The upper triangle (row-major, full k×k storage) of XᵀX over the sampled rows. */
+  /**
+   * The upper triangle (row-major, full k×k storage) of XᵀX over the sampled rows, folded in global
+   * row order.
+   */
   double[] gram() {
+    if (gram == null) {
+      int c = channels();
+      double[] g = new double[c * c];
+      for (float[] x : gramSample.values()) {
+        addOuterProduct(g, x, c);
+      }
+      gram = g;
+    }
     return gram;
   }
 
   long gramRows() {
-    return gramRows;
+    return gramSample.size();
   }
 
   int channels() {
     return sumAbs.length;
   }
 
-  /** Adds values whose channels are on the last axis. */
+  /** Adds values whose channels are on the last axis, every row one sample after those seen. */
   void add(float[] values) {
     if (axis != Axis.LAST) {
       throw new IllegalStateException("an NCHW tensor needs its shape: add(values, shape)");
     }
-    add(values, 1);
+    int n = values.length / sumAbs.length;
+    add(values, 1, rows, Math.max(n, 1));
+    rows += n;
   }
 
-  /** Adds one tensor of the given shape (channels on the last axis or on axis 1). */
+  /** Adds one tensor of the given shape (channels on the last axis or on axis 1), one sample. */
   void add(float[] values, long[] shape) {
+    add(values, shape, rows, 1);
+    rows++;
+  }
+
+  /**
+   * Adds one batch's tensor of the given shape (channels on the last axis or on axis 1).
+   *
+   * @param firstSample global index of the batch's first sample
+   * @param samples samples in the batch (its rows divide evenly among them)
+   */
+  void add(float[] values, long[] shape, long firstSample, int samples) {
     if (axis == Axis.LAST) {
-      add(values, 1);
+      add(values, 1, firstSample, samples);
       return;
     }
     if (shape.length < 2 || shape[1] != sumAbs.length) {
@@ -134,7 +197,7 @@ final class ChannelStatistics {
           "tensor '"
               + tensor
               + "' of shape "
-              + java.util.Arrays.toString(shape)
+              + Arrays.toString(shape)
               + " has no "
               + sumAbs.length
               + " channels on axis 1");
@@ -143,23 +206,28 @@ final class ChannelStatistics {
     for (int d = 2; d < shape.length; d++) {
       inner *= shape[d];
     }
-    add(values, Math.toIntExact(inner));
+    add(values, Math.toIntExact(inner), firstSample, samples);
   }
 
   /** Channel of value i is (i / inner) mod channels. */
-  private void add(float[] values, int inner) {
+  private void add(float[] values, int inner, long firstSample, int samples) {
     int c = sumAbs.length;
     if (values.length % ((long) c * inner) != 0) {
       throw new IllegalArgumentException(
           values.length + " values are not rows of " + c + " channels");
     }
+    // This batch's sums in a fixed order, then added exactly: the result does not depend on which
+    // other batches share this accumulator.
+    double[] pa = new double[c];
+    double[] ps = new double[c];
+    double[] p = new double[c];
     if (inner == 1) {
       for (int base = 0; base < values.length; base += c) {
         for (int k = 0; k < c; k++) {
           float v = values[base + k];
-          sumAbs[k] += Math.abs(v);
-          sumSquares[k] += (double) v * v;
-          sum[k] += v;
+          pa[k] += Math.abs(v);
+          ps[k] += (double) v * v;
+          p[k] += v;
           if (v < min[k]) {
             min[k] = v;
           }
@@ -189,9 +257,9 @@ final class ChannelStatistics {
               hi = v;
             }
           }
-          sumAbs[k] += sa;
-          sumSquares[k] += sq;
-          sum[k] += s;
+          pa[k] += sa;
+          ps[k] += sq;
+          p[k] += s;
           min[k] = lo;
           max[k] = hi;
         }
@@ -199,35 +267,57 @@ final class ChannelStatistics {
     }
     for (int k = 0; k < c; k++) {
       // NaN and ±infinity propagate into the sums, so one check per channel and batch suffices.
-      if (!Double.isFinite(sumSquares[k])) {
+      if (!Double.isFinite(ps[k])) {
         throw new InvalidInputException(
             "calibration data",
             "the model computes a non-finite value in channel " + k + " of tensor '" + tensor + "'",
             "check the calibration samples (and the model) for values that overflow");
       }
+      sumAbs[k].add(pa[k]);
+      sumSquares[k].add(ps[k]);
+      sum[k].add(p[k]);
     }
     count += values.length / c;
-    if (gram != null) {
-      long first = rows;
-      for (int r = 0; r < values.length / c && gramRows < gramCap; r++) {
-        if ((first + r) % GRAM_STRIDE == 0) {
-          addOuterProduct(values, r * c, c);
-          gramRows++;
-        }
-      }
+    rounded = null;
+    if (gramCap > 0) {
+      sampleRows(values, c, firstSample, samples);
     }
-    rows += values.length / ((long) c * inner);
   }
 
-  private void addOuterProduct(float[] x, int from, int c) {
+  /** Keeps row r of the batch when its global row number is a multiple of the stride. */
+  private void sampleRows(float[] values, int c, long firstSample, int samples) {
+    int n = values.length / c;
+    if (n == 0 || samples <= 0 || n % samples != 0) {
+      throw new IllegalArgumentException(
+          n + " rows of tensor '" + tensor + "' do not divide among " + samples + " samples");
+    }
+    int perSample = n / samples;
+    long first = firstSample * perSample;
+    for (int r = 0; r < n; r++) {
+      if ((first + r) % GRAM_STRIDE != 0) {
+        continue;
+      }
+      RowKey key = new RowKey(firstSample + r / perSample, r % perSample);
+      if (gramSample.size() >= gramCap && key.compareTo(gramSample.lastKey()) > 0) {
+        return; // rows come in order within a batch: the rest lie past the cap too
+      }
+      gramSample.put(key, Arrays.copyOfRange(values, r * c, r * c + c));
+      if (gramSample.size() > gramCap) {
+        gramSample.pollLastEntry();
+      }
+      gram = null;
+    }
+  }
+
+  private static void addOuterProduct(double[] g, float[] x, int c) {
     for (int i = 0; i < c; i++) {
-      double xi = x[from + i];
+      double xi = x[i];
       if (xi == 0) {
         continue;
       }
       int row = i * c;
       for (int j = i; j < c; j++) {
-        gram[row + j] += xi * x[from + j];
+        g[row + j] += xi * x[j];
       }
     }
   }
@@ -237,20 +327,90 @@ final class ChannelStatistics {
       throw new IllegalArgumentException("cannot merge statistics of different channel layouts");
     }
     for (int k = 0; k < sumAbs.length; k++) {
-      sumAbs[k] += other.sumAbs[k];
-      sumSquares[k] += other.sumSquares[k];
-      sum[k] += other.sum[k];
+      sumAbs[k].add(other.sumAbs[k]);
+      sumSquares[k].add(other.sumSquares[k]);
+      sum[k].add(other.sum[k]);
       min[k] = Math.min(min[k], other.min[k]);
       max[k] = Math.max(max[k], other.max[k]);
     }
     count += other.count;
     rows += other.rows;
-    if (gram != null && other.gram != null) {
-      for (int i = 0; i < gram.length; i++) {
-        gram[i] += other.gram[i];
+    rounded = null;
+    if (gramCap > 0) {
+      for (Map.Entry<RowKey, float[]> e : other.gramSample.entrySet()) {
+        gramSample.put(e.getKey(), e.getValue().clone());
+        if (gramSample.size() > gramCap) {
+          gramSample.pollLastEntry();
+        }
       }
-      gramRows += other.gramRows;
+      gram = null;
     }
+  }
+
+  void writeTo(DataOutput out) throws IOException {
+    int c = channels();
+    out.writeUTF(tensor);
+    out.writeUTF(axis.name());
+    out.writeInt(c);
+    out.writeInt(gramCap);
+    out.writeLong(count);
+    out.writeLong(rows);
+    for (int k = 0; k < c; k++) {
+      out.writeFloat(min[k]);
+      out.writeFloat(max[k]);
+      sumAbs[k].writeTo(out);
+      sumSquares[k].writeTo(out);
+      sum[k].writeTo(out);
+    }
+    out.writeInt(gramSample.size());
+    for (Map.Entry<RowKey, float[]> e : gramSample.entrySet()) {
+      out.writeLong(e.getKey().sample());
+      out.writeInt(e.getKey().row());
+      for (float v : e.getValue()) {
+        out.writeFloat(v);
+      }
+    }
+  }
+
+  static ChannelStatistics readFrom(DataInput in) throws IOException {
+    String tensor = in.readUTF();
+    Axis axis = Axis.valueOf(in.readUTF());
+    int c = in.readInt();
+    ChannelStatistics s = new ChannelStatistics(tensor, c, axis, in.readInt());
+    s.count = in.readLong();
+    s.rows = in.readLong();
+    for (int k = 0; k < c; k++) {
+      s.min[k] = in.readFloat();
+      s.max[k] = in.readFloat();
+      s.sumAbs[k].add(ExactSum.readFrom(in));
+      s.sumSquares[k].add(ExactSum.readFrom(in));
+      s.sum[k].add(ExactSum.readFrom(in));
+    }
+    int n = in.readInt();
+    for (int i = 0; i < n; i++) {
+      RowKey key = new RowKey(in.readLong(), in.readInt());
+      float[] x = new float[c];
+      for (int k = 0; k < c; k++) {
+        x[k] = in.readFloat();
+      }
+      s.gramSample.put(key, x);
+    }
+    return s;
+  }
+
+  private double[] rounded() {
+    double[] r = rounded;
+    if (r == null) {
+      int c = channels();
+      r = new double[3 * c];
+      for (int k = 0; k < c; k++) {
+        r[k] = sumAbs[k].value();
+        r[c + k] = sumSquares[k].value();
+        r[2 * c + k] = sum[k].value();
+      }
+      rounded = r;
+    }
+    return r;
   }
 
   /** Values seen per channel. */
@@ -259,16 +419,16 @@ final class ChannelStatistics {
   }
 
   double meanAbs(int k) {
-    return count == 0 ? 0 : sumAbs[k] / count;
+    return count == 0 ? 0 : rounded()[k] / count;
   }
 
   double meanSquare(int k) {
-    return count == 0 ? 0 : sumSquares[k] / count;
+    return count == 0 ? 0 : rounded()[channels() + k] / count;
   }
 
   /** E[x_k], the per-channel mean. */
   double mean(int k) {
-    return count == 0 ? 0 : sum[k] / count;
+    return count == 0 ? 0 : rounded()[2 * channels() + k] / count;
   }
 
   /** The smallest value of channel k (0 when nothing was seen). */

@@ -1,5 +1,8 @@
 package io.quantguard.quantize;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -233,6 +236,31 @@ public final class Histogram {
       }
     }
     return out;
+  }
+
+  void writeTo(DataOutput out) throws IOException {
+    out.writeInt(counts.length);
+    out.writeDouble(width);
+    out.writeLong(offset);
+    out.writeDouble(lo);
+    out.writeDouble(hi);
+    out.writeLong(total);
+    for (long c : counts) {
+      out.writeLong(c);
+    }
+  }
+
+  static Histogram readFrom(DataInput in) throws IOException {
+    Histogram h = new Histogram(in.readInt());
+    h.width = in.readDouble();
+    h.offset = in.readLong();
+    h.lo = in.readDouble();
+    h.hi = in.readDouble();
+    h.total = in.readLong();
+    for (int i = 0; i < h.counts.length; i++) {
+      h.counts[i] = in.readLong();
+    }
+    return h;
   }
 
   @Override

@@ -73,6 +73,23 @@ public final class Quantizer {
    */
   public static Calibration calibrate(
       OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
+    CalibrationPlan plan = planCalibration(fp32, recipe, calibration, options);
+    if (calibration == null) {
+      return plan.withoutData();
+    }
+    return ActivationCalibration.run(plan, calibration, options.session(), options.progress());
+  }
+
+  /**
+   * What calibrating {@code fp32} for {@code recipe} must observe, without reading the data: the
+   * first step of a calibration that runs elsewhere (on the partitions of a distributed data set,
+   * say) and comes back as a {@link CalibrationAccumulator} for {@link CalibrationPlan#finish}.
+   *
+   * @param calibration the calibration data, of which only the first batch is read (to learn tensor
+   *     types); null when no node is quantized statically
+   */
+  public static CalibrationPlan planCalibration(
+      OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
     Recipe r = recipe.resolved();
     OnnxModel work = fp32.copy();
     GraphCleanup.constantsToInitializers(work.graph());
@@ -125,21 +142,17 @@ public final class Quantizer {
           .channelInputs(r.calibration().keepsChannels())
           .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
     }
-    ActivationCalibration.Result result = null;
-    if (calibration != null) {
-      result =
-          ActivationCalibration.run(
-              work.copy(),
-              tensors,
-              channelInputs,
-              weightOnly.needsGram() ? GRAM_ROWS : 0,
-              calibration,
-              batchSize,
-              r.calibration().samples(),
-              options.session(),
-              options.progress());
-    }
-    return new Calibration(work, opset, declared, types, result);
+    return new CalibrationPlan(
+        work,
+        CalibrationPlan.digest(fp32),
+        opset,
+        declared,
+        types,
+        tensors,
+        channelInputs,
+        weightOnly.needsGram() ? GRAM_ROWS : 0,
+        batchSize,
+        r.calibration().samples());
   }
 
   /**

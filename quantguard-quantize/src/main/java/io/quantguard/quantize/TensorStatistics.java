@@ -1,14 +1,22 @@
 package io.quantguard.quantize;
 
 import io.quantguard.onnx.InvalidInputException;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 
 /**
- * Everything calibration keeps about one activation tensor: exact extremes, the running average of
- * per-batch extremes, and an adaptive {@link Histogram}. It is a mergeable accumulator — {@link
- * #merge} of the statistics of two data splits equals the statistics of both — and its size is
- * fixed by the histogram, so calibrating on 2,000 samples needs no more memory than on 200. Because
- * every {@link Calibrator} reads the same statistics, one calibration pass serves every method, and
- * tuning can try another method for one tensor without running the model again.
+ * Everything calibration keeps about one activation tensor: exact extremes, the average of
+ * per-batch extremes ({@code minmax-average}), and an adaptive {@link Histogram}. It is a mergeable
+ * accumulator — {@link #merge} of the statistics of two data splits equals the statistics of both —
+ * and its size is fixed by the histogram, so calibrating on 2,000 samples needs no more memory than
+ * on 200. Because every {@link Calibrator} reads the same statistics, one calibration pass serves
+ * every method, and tuning can try another method for one tensor without running the model again.
+ *
+ * <p>Extremes and histogram depend on the multiset of values alone. The per-batch extremes depend
+ * on how samples were grouped into batches: calibration cuts batches at multiples of the batch size
+ * by global sample index, so any partitioning on batch boundaries sees the same batches, and their
+ * sums are exact ({@link ExactSum}), so the merge order does not matter either.
  */
 public final class TensorStatistics {
   /** Bins per histogram: enough for the entropy search to resolve thresholds well below the max. */
@@ -18,8 +26,8 @@ public final class TensorStatistics {
   private final Histogram histogram;
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
-  private double batchMinSum;
-  private double batchMaxSum;
+  private final ExactSum batchMinSum = new ExactSum();
+  private final ExactSum batchMaxSum = new ExactSum();
   private long batches;
 
   public TensorStatistics(String tensor) {
@@ -58,8 +66,8 @@ public final class TensorStatistics {
     }
     min = Math.min(min, bmin);
     max = Math.max(max, bmax);
-    batchMinSum += bmin;
-    batchMaxSum += bmax;
+    batchMinSum.add(bmin);
+    batchMaxSum.add(bmax);
     batches++;
     histogram.add(values, 0, values.length);
   }
@@ -76,8 +84,8 @@ public final class TensorStatistics {
   public void merge(TensorStatistics other) {
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
-    batchMinSum += other.batchMinSum;
-    batchMaxSum += other.batchMaxSum;
+    batchMinSum.add(other.batchMinSum);
+    batchMaxSum.add(other.batchMaxSum);
     batches += other.batches;
     histogram.merge(other.histogram);
   }
@@ -96,10 +104,38 @@ public final class TensorStatistics {
 
   /** The equal-weight average of per-batch minima and maxima (a mergeable moving average). */
   public Range averagedRange() {
-    return new Range(batchMinSum / batches, batchMaxSum / batches);
+    return new Range(batchMinSum.value() / batches, batchMaxSum.value() / batches);
   }
 
   public Histogram histogram() {
     return histogram;
+  }
+
+  void writeTo(DataOutput out) throws IOException {
+    out.writeUTF(tensor);
+    out.writeDouble(min);
+    out.writeDouble(max);
+    batchMinSum.writeTo(out);
+    batchMaxSum.writeTo(out);
+    out.writeLong(batches);
+    histogram.writeTo(out);
+  }
+
+  static TensorStatistics readFrom(DataInput in) throws IOException {
+    String tensor = in.readUTF();
+    double min = in.readDouble();
+    double max = in.readDouble();
+    ExactSum lo = ExactSum.readFrom(in);
+    ExactSum hi = ExactSum.readFrom(in);
+    long batches = in.readLong();
+    Histogram h = Histogram.readFrom(in);
+    TensorStatistics s = new TensorStatistics(tensor, h.bins());
+    s.min = min;
+    s.max = max;
+    s.batchMinSum.add(lo);
+    s.batchMaxSum.add(hi);
+    s.batches = batches;
+    s.histogram.merge(h);
+    return s;
   }
 }

@@ -8,7 +8,9 @@
  * io.quantguard.quantize.QuantizationReport}. {@link io.quantguard.quantize.Calibration} and the
  * {@link io.quantguard.quantize.Calibrator}s turn observed {@link
  * io.quantguard.quantize.TensorStatistics} into {@link io.quantguard.quantize.QuantParams}; the
- * graph passes are package-private.
+ * graph passes are package-private. Calibration that runs elsewhere (on the partitions of a
+ * distributed data set) goes through {@link io.quantguard.quantize.CalibrationPlan} and {@link
+ * io.quantguard.quantize.CalibrationAccumulator}, the path the local pass takes too.
  */
 @NullMarked
 package io.quantguard.quantize;

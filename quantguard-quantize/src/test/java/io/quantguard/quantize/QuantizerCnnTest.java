@@ -84,7 +84,7 @@ class QuantizerCnnTest {
     assertThat(p.mode()).isEqualTo("static");
     assertThat(p.recipeSha256()).hasSize(64);
     assertThat(p.calibrationFingerprint()).hasSize(64);
-    assertThat(p.fingerprintScheme()).isEqualTo(1);
+    assertThat(p.fingerprintScheme()).isEqualTo(2);
     assertThat(p.calibrationSamples()).isEqualTo(300L);
     assertThat(p.session().optimization()).isEqualTo("ALL");
     assertThat(p.environment().onnxRuntime()).startsWith("1.");

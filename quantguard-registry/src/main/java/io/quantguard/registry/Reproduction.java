@@ -27,8 +27,9 @@ public record Reproduction(
   /**
    * One thing that is not as recorded.
    *
-   * @param what {@code data fingerprint}, {@code calibration samples}, {@code tool version}, {@code
-   *     onnx runtime}, {@code recipe hash} or {@code bytes}
+   * @param what {@code data fingerprint}, {@code fingerprint scheme} (a model calibrated before
+   *     scheme 2 cannot show today's fingerprint), {@code calibration samples}, {@code tool
+   *     version}, {@code onnx runtime}, {@code recipe hash} or {@code bytes}
    */
   public record Difference(String what, String recorded, String now) {}
 }

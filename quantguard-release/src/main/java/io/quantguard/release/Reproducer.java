@@ -110,6 +110,10 @@ public final class Reproducer {
     List<Reproduction.Difference> diffs = new ArrayList<>();
     differ(diffs, "recipe hash", v.recipeSha256(), now.recipeSha256());
     differ(diffs, "data fingerprint", v.calibrationFingerprint(), now.calibrationFingerprint());
+    if (recorded.fingerprintScheme() != null) {
+      // A fingerprint of another definition differs whatever the data: say why.
+      differ(diffs, "fingerprint scheme", recorded.fingerprintScheme(), now.fingerprintScheme());
+    }
     if (v.calibrationSamples() != null) {
       differ(diffs, "calibration samples", v.calibrationSamples(), now.calibrationSamples());
     }

@@ -155,7 +155,7 @@ class ReproducerTest {
     ArtifactVersion v = register(int8, "cnn", "cnn@1");
     assertThat(v.calibrationSamples()).isEqualTo(64L);
     assertThat(v.calibrationFingerprint()).isEqualTo(q.report().calibrationFingerprint());
-    assertThat(v.fingerprintScheme()).isEqualTo(1);
+    assertThat(v.fingerprintScheme()).isEqualTo(2);
 
     assertThat(reproduce(v, train).identical()).isTrue();
     String test =

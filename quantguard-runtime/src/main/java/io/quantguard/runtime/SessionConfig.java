@@ -24,7 +24,8 @@ public record SessionConfig(
     int intraOpThreads,
     int interOpThreads,
     Provider provider,
-    ThreadPool threadPool) {
+    ThreadPool threadPool)
+    implements java.io.Serializable {
 
   /** Graph optimization level, as ONNX Runtime names them. */
   public enum Optimization {

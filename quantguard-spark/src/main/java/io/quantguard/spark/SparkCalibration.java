@@ -1,0 +1,305 @@
+package io.quantguard.spark;
+
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.Calibration;
+import io.quantguard.quantize.CalibrationAccumulator;
+import io.quantguard.quantize.CalibrationPlan;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.Tensor;
+import io.quantguard.runtime.data.Batch;
+import io.quantguard.runtime.data.DataFingerprint;
+import io.quantguard.runtime.data.DataSource;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import scala.Tuple2;
+
+/**
+ * Calibration of a model on a Spark {@code Dataset<Row>}, with the same result as {@link
+ * Quantizer#calibrate} on the same rows in the same order, whatever the partitioning. The driver
+ * makes the {@link CalibrationPlan}; each row gets its global index (the data set's order, or an
+ * index column); rows are regrouped into partitions of whole units of {@link DataFingerprint#BLOCK}
+ * samples (and of whole batches) and sorted by index; each partition runs the FP32 model with ONNX
+ * Runtime (one session per executor JVM, reused by every task) into a {@link
+ * CalibrationAccumulator}; the accumulators merge exactly on the way to the driver, which finishes
+ * the {@link Calibration}.
+ *
+ * <pre>{@code
+ * Calibration c = SparkCalibration.builder()
+ *     .model(fp32).recipe(recipe).data(dataset)
+ *     .input("image", "pixels", 1, 28, 28)
+ *     .build()
+ *     .calibrate();
+ * QuantizationResult q = Quantizer.quantize(c, recipe, Quantizer.Options.defaults());
+ * }</pre>
+ */
+public final class SparkCalibration {
+  private final OnnxModel model;
+  private final Recipe recipe;
+  private final Dataset<Row> data;
+  private final List<TensorColumn> columns;
+  private final int partitions;
+  private final SessionConfig session;
+  private final String indexColumn;
+
+  private SparkCalibration(Builder b) {
+    this.model = Objects.requireNonNull(b.model, "model");
+    this.recipe = Objects.requireNonNull(b.recipe, "recipe");
+    this.data = Objects.requireNonNull(b.data, "data");
+    if (b.columns.isEmpty()) {
+      throw new IllegalArgumentException(
+          "SparkCalibration.input: name at least one model input and the column that holds it");
+    }
+    this.columns = List.copyOf(b.columns);
+    this.partitions = b.partitions > 0 ? b.partitions : data.rdd().getNumPartitions();
+    this.session = b.session;
+    this.indexColumn = b.indexColumn;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The plan the job follows: the first batch of rows is read on the driver to learn types. */
+  public CalibrationPlan plan() {
+    int batchSize = recipe.resolved().calibration().batchSize();
+    List<Tuple2<Long, Row>> head = new ArrayList<>();
+    long i = 0;
+    Dataset<Row> leading =
+        indexColumn == null ? data : data.where(data.col(indexColumn).lt(batchSize));
+    for (Row r : leading.limit(batchSize).collectAsList()) {
+      head.add(new Tuple2<>(i++, r));
+    }
+    if (head.isEmpty()) {
+      throw new IllegalArgumentException("the calibration data set holds no rows");
+    }
+    Batch first = new RowBatches(head.iterator(), columns, batchSize).next();
+    DataSource sample = DataSource.of("Spark data set", List.of(first));
+    return Quantizer.planCalibration(
+        model, recipe, sample, new Quantizer.Options(session, io.quantguard.runtime.Progress.NONE));
+  }
+
+  /** Runs the job and returns the merged statistics (to write, or to finish with the plan). */
+  public CalibrationAccumulator accumulate(CalibrationPlan plan) {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
+    Broadcast<byte[]> planBytes = sc.broadcast(bytes(plan));
+    String planId = plan.id();
+    long limit = plan.maxSamples();
+    long unit = unit(plan.batchSize());
+    List<TensorColumn> cols = columns;
+    SessionConfig config = session;
+    JavaPairRDD<Long, Row> indexed;
+    if (indexColumn == null) {
+      indexed =
+          data.toJavaRDD()
+              .zipWithIndex()
+              .filter(t -> t._2() < limit)
+              .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
+    } else {
+      String column = indexColumn;
+      indexed =
+          data.toJavaRDD()
+              .mapToPair(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r))
+              .filter(t -> t._1() < limit);
+    }
+    JavaRDD<byte[]> parts =
+        indexed
+            .repartitionAndSortWithinPartitions(
+                new UnitPartitioner(partitions, unit), Comparator.<Long>naturalOrder())
+            .mapPartitions(rows -> accumulate(rows, planId, planBytes, cols, config));
+    byte[] merged = parts.treeReduce(SparkCalibration::merge);
+    return read(merged);
+  }
+
+  /** The calibration: {@link #plan()}, {@link #accumulate}, {@link CalibrationPlan#finish}. */
+  public Calibration calibrate() {
+    CalibrationPlan plan = plan();
+    return plan.finish(accumulate(plan));
+  }
+
+  /**
+   * Rows per partition unit: whole fingerprint blocks and whole batches, so that every partition
+   * sees the blocks and batches a local pass sees.
+   */
+  static long unit(int batchSize) {
+    long block = DataFingerprint.BLOCK;
+    return block
+        / BigInteger.valueOf(block).gcd(BigInteger.valueOf(batchSize)).longValue()
+        * batchSize;
+  }
+
+  private static Iterator<byte[]> accumulate(
+      Iterator<Tuple2<Long, Row>> rows,
+      String planId,
+      Broadcast<byte[]> planBytes,
+      List<TensorColumn> columns,
+      SessionConfig config) {
+    try (ExecutorSessions.Leased s = ExecutorSessions.lease(planId, planBytes::value, config)) {
+      CalibrationPlan plan = s.plan();
+      CalibrationAccumulator acc = plan.newAccumulator();
+      List<String> outputs = plan.outputs();
+      RowBatches batches = new RowBatches(rows, columns, plan.batchSize());
+      while (batches.hasNext()) {
+        Batch b = batches.next();
+        Map<String, Tensor> feed = s.session().session().bind(b.inputs());
+        Map<String, Tensor> values = new LinkedHashMap<>(feed);
+        if (!outputs.isEmpty()) {
+          values.putAll(s.session().run(feed, outputs));
+        }
+        acc.add(b, values);
+      }
+      return List.of(bytes(acc)).iterator();
+    }
+  }
+
+  private static byte[] merge(byte[] a, byte[] b) {
+    CalibrationAccumulator x = read(a);
+    x.merge(read(b));
+    return bytes(x);
+  }
+
+  private static CalibrationAccumulator read(byte[] b) {
+    try {
+      return CalibrationAccumulator.readFrom(new ByteArrayInputStream(b));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] bytes(CalibrationAccumulator a) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      a.writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static byte[] bytes(CalibrationPlan p) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      p.writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Unit {@code k} of consecutive rows (by global index) goes to partition {@code k mod n}. */
+  static final class UnitPartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int partitions;
+    private final long unit;
+
+    UnitPartitioner(int partitions, long unit) {
+      this.partitions = partitions;
+      this.unit = unit;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (int) Math.floorMod((Long) key / unit, (long) partitions);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof UnitPartitioner p && p.partitions == partitions && p.unit == unit;
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(unit) * 31 + partitions;
+    }
+  }
+
+  /** Builds a {@link SparkCalibration}; model, recipe, data and at least one input are required. */
+  public static final class Builder {
+    private OnnxModel model;
+    private Recipe recipe;
+    private Dataset<Row> data;
+    private final List<TensorColumn> columns = new ArrayList<>();
+    private int partitions;
+    private SessionConfig session = SessionConfig.defaults();
+    private String indexColumn;
+
+    private Builder() {}
+
+    /** The FP32 model. */
+    public Builder model(OnnxModel model) {
+      this.model = model;
+      return this;
+    }
+
+    /** The recipe to calibrate for (its calibration settings: samples, batch size, channels). */
+    public Builder recipe(Recipe recipe) {
+      this.recipe = recipe;
+      return this;
+    }
+
+    /** The calibration rows, in the order that defines them (the first samples count). */
+    public Builder data(Dataset<Row> data) {
+      this.data = data;
+      return this;
+    }
+
+    /** Model input {@code input} is column {@code column}, one sample of shape {@code shape}. */
+    public Builder input(String input, String column, long... shape) {
+      columns.add(new TensorColumn(input, column, shape));
+      return this;
+    }
+
+    /** Partitions of the job (default: the data set's); the result does not depend on it. */
+    public Builder partitions(int partitions) {
+      if (partitions <= 0) {
+        throw new IllegalArgumentException(
+            "SparkCalibration.partitions: " + partitions + " is not positive");
+      }
+      this.partitions = partitions;
+      return this;
+    }
+
+    /**
+     * Numbers the samples by this column (0, 1, 2, … : the order a local pass would read them in)
+     * instead of by the data set's row order, which a file source with several files does not keep
+     * (Spark orders file splits by size). Rows from index {@code samples} on are not used.
+     */
+    public Builder indexColumn(String column) {
+      this.indexColumn = Objects.requireNonNull(column, "column");
+      return this;
+    }
+
+    /** ONNX Runtime settings on the executors (default: {@link SessionConfig#defaults()}). */
+    public Builder session(SessionConfig session) {
+      this.session = Objects.requireNonNull(session, "session");
+      return this;
+    }
+
+    public SparkCalibration build() {
+      return new SparkCalibration(this);
+    }
+  }
+}
