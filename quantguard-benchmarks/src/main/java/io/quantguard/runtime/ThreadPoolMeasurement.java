@@ -80,6 +80,7 @@ public final class ThreadPoolMeasurement {
       throws Exception {
     long t0 = System.nanoTime();
     long end = t0 + (long) (s * 1e9);
+    int perRun = feed.values().iterator().next().batchSize(); // the one input: the images
     List<Future<Long>> runs = new ArrayList<>();
     for (InferenceSession session : sessions) {
       runs.add(
@@ -88,7 +89,7 @@ public final class ThreadPoolMeasurement {
                 long images = 0;
                 while (System.nanoTime() < end) {
                   session.run(feed);
-                  images += feed.get("image").batchSize();
+                  images += perRun;
                 }
                 return images;
               }));

@@ -6,6 +6,7 @@ import io.quantguard.cli.registry.StoreOptions;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ArtifactRef;
+import io.quantguard.registry.ModelPolicy;
 import io.quantguard.release.Audit;
 import io.quantguard.release.AuditResult;
 import io.quantguard.release.PolicyChoice;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -60,18 +62,18 @@ final class AuditCommand implements Callable<Integer> {
       description =
           "policy YAML (default: the model's registered policy for the version's stage, else for"
               + " every stage; see registry policy set)")
-  Path policy;
+  @Nullable Path policy;
 
   @Option(
       names = "--task",
       description = "task spec (default: the task of the report registered with the version)")
-  String task;
+  @Nullable String task;
 
   @Option(
       names = "--baseline",
       paramLabel = "MODEL@VERSION",
       description = "what to compare with (default: the version's registered parent)")
-  String baseline;
+  @Nullable String baseline;
 
   @Option(
       names = "--slice-by",
@@ -93,7 +95,7 @@ final class AuditCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--report", paramLabel = "DIR", description = "also write the reports here")
-  Path report;
+  @Nullable Path report;
 
   @Option(
       names = "--reason",
@@ -140,8 +142,9 @@ final class AuditCommand implements Callable<Integer> {
           "give the task, e.g. --task classification");
     }
     PolicyChoice choice = audit.policy();
+    ModelPolicy registered = choice.registered(); // null only for a given policy
     List<String> warnings = new ArrayList<>();
-    if (choice.overridesRegistered()) {
+    if (choice.overridesRegistered() && registered != null) {
       warnings.add(
           String.format(
               "--policy %s (sha256 %s) is not %s's registered policy for %s (%s, sha256 %s, set by"
@@ -149,10 +152,10 @@ final class AuditCommand implements Callable<Integer> {
               choice.source(),
               choice.sha256().substring(0, 12),
               audit.version().model(),
-              choice.registered().scope(),
-              choice.registered().name(),
-              choice.registered().sha256().substring(0, 12),
-              choice.registered().changeSeq()));
+              registered.scope(),
+              registered.name(),
+              registered.sha256().substring(0, 12),
+              registered.changeSeq()));
     }
     PrintWriter err = spec.commandLine().getErr();
     warnings.forEach(w -> err.println("warning: " + w));
@@ -185,11 +188,13 @@ final class AuditCommand implements Callable<Integer> {
           r.sliceBy().isEmpty() ? "" : ", slices by " + String.join(", ", r.sliceBy()));
       out.printf(
           "Judged by   %s, sha256 %s%s%n",
-          choice.given()
+          choice.given() || registered == null
               ? choice.source()
-              : r.version().model() + "'s registered policy for " + choice.registered().scope(),
+              : r.version().model() + "'s registered policy for " + registered.scope(),
           choice.sha256(),
-          choice.given() ? "" : " (set by change #" + choice.registered().changeSeq() + ")");
+          choice.given() || registered == null
+              ? ""
+              : " (set by change #" + registered.changeSeq() + ")");
       out.print(PolicyReport.text(r.judgement()));
       r.written().forEach(f -> out.println("Report      " + f));
       out.println(ChangeLogText.recorded(r.entry()));

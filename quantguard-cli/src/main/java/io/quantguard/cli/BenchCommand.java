@@ -5,6 +5,8 @@ import io.quantguard.evaluate.bench.BenchPlan;
 import io.quantguard.evaluate.bench.BenchResult;
 import io.quantguard.evaluate.bench.BenchTable;
 import io.quantguard.evaluate.bench.Benchmark;
+import io.quantguard.evaluate.bench.OperatorProfiler;
+import io.quantguard.evaluate.bench.ProfileTable;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
@@ -13,6 +15,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
   int warmup;
 
   @ArgGroup(exclusive = true)
-  Length length;
+  @Nullable Length length;
 
   /** How long to measure: a number of rounds or a time per batch size. */
   static final class Length {
@@ -81,13 +84,13 @@ final class BenchCommand implements Callable<Integer> {
         names = "--trials",
         paramLabel = "N",
         description = "rounds per batch size, one trial of each model per round (default: 10)")
-    Integer trials;
+    @Nullable Integer trials;
 
     @Option(
         names = "--duration",
         paramLabel = "S",
         description = "measure each batch size for S seconds instead (at least 3 rounds)")
-    Double duration;
+    @Nullable Double duration;
   }
 
   @Option(
@@ -101,6 +104,14 @@ final class BenchCommand implements Callable<Integer> {
       names = "--isolate",
       description = "measure each model's memory in a fresh child JVM (clean peak RSS)")
   boolean isolate;
+
+  @Option(
+      names = "--profile",
+      description =
+          "after the timing, run each model once more under ONNX Runtime's profiler and print the"
+              + " kernel time per operator type and per node side by side, and the share still in"
+              + " float ops (why a quantized model is not faster)")
+  boolean profile;
 
   @Option(names = "--json", description = "print JSON")
   boolean json;
@@ -145,6 +156,9 @@ final class BenchCommand implements Callable<Integer> {
     BenchResult result;
     try {
       result = new Benchmark(plan, progress).run();
+      if (profile) {
+        result = result.withProfiles(new OperatorProfiler(plan, progress).run());
+      }
     } finally {
       if (progress instanceof TerminalProgress bar) {
         bar.finish();
@@ -155,6 +169,7 @@ final class BenchCommand implements Callable<Integer> {
       Output.json(out, result);
     } else {
       out.print(BenchTable.render(result));
+      out.print(ProfileTable.render(result.profiles()));
       out.flush();
     }
     return ExitCodes.OK;

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -88,7 +89,7 @@ final class EvaluateCommand implements Callable<Integer> {
       names = "--calibration",
       paramLabel = "SPEC",
       description = "calibration data, to count test inputs that also occur in it")
-  String calibration;
+  @Nullable String calibration;
 
   @Option(
       names = "--calibration-ranges",
@@ -97,10 +98,10 @@ final class EvaluateCommand implements Callable<Integer> {
           "a statically quantized (QDQ) model: report, per slice and per quantized tensor, the"
               + " share of the baseline's FP32 activations outside the ranges it calibrated, and"
               + " the samples that clip most")
-  String calibrationRanges;
+  @Nullable String calibrationRanges;
 
   @Option(names = "--report", paramLabel = "DIR", description = "write report.{json,md,html} here")
-  Path report;
+  @Nullable Path report;
 
   @Option(names = "--json", description = "print report.json instead of the summary")
   boolean json;
@@ -111,7 +112,7 @@ final class EvaluateCommand implements Callable<Integer> {
       description =
           "judge the report against this policy (as quantguard gate does): print the verdicts,"
               + " add them to the reports, exit 1 when a rule fails")
-  Path policy;
+  @Nullable Path policy;
 
   @Option(
       names = "--batch-size",

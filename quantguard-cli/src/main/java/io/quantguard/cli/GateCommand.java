@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,13 +56,13 @@ final class GateCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "write JUnit XML: one test suite per candidate, one test case per rule and slice")
-  Path junit;
+  @Nullable Path junit;
 
   @Option(
       names = "--markdown",
       paramLabel = "FILE",
       description = "write a Markdown summary for the pull request")
-  Path markdown;
+  @Nullable Path markdown;
 
   @Option(names = "--json", description = "print the verdicts as JSON instead of a table")
   boolean json;

@@ -43,15 +43,15 @@ final class InspectCommand implements Callable<Integer> {
       description =
           "also list, node by node, what this mode would quantize and what it keeps in float and"
               + " why: static, dynamic, weight-only, fp16")
-  String mode;
+  @Nullable String mode;
 
   @Option(names = "--recipe", description = "as --mode, for the nodes this recipe file quantizes")
-  Path recipeFile;
+  @Nullable Path recipeFile;
 
   @Option(
       names = "--data",
       description = "sample inputs (data spec) to learn tensor types from; default: made-up inputs")
-  String data;
+  @Nullable String data;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -57,6 +57,9 @@ final class ParameterFlags {
 
   /** The error's message, naming the flag instead of the parameter key where a flag sets it. */
   static String message(InvalidInputException e) {
-    return e.parameter().map(FLAGS::get).map(e::messageNaming).orElse(e.getMessage());
+    return e.parameter()
+        .map(FLAGS::get)
+        .map(e::messageNaming)
+        .orElse(String.valueOf(e.getMessage()));
   }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,36 +49,36 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(
       names = "--calibration",
       description = "calibration data spec (see README), e.g. idx:train-images-idx3-ubyte.gz")
-  String calibration;
+  @Nullable String calibration;
 
   @Option(
       names = "--recipe",
       description = "recipe file (YAML or JSON); flags below override its defaults")
-  Path recipeFile;
+  @Nullable Path recipeFile;
 
   @Option(
       names = "--mode",
       description = "static (default; needs --calibration), dynamic, weight-only, fp16")
-  String mode;
+  @Nullable String mode;
 
   @Option(names = "--block-size", description = "weight-only: values per scale (32, 64, 128)")
-  Integer blockSize;
+  @Nullable Integer blockSize;
 
   @Option(
       names = "--method",
       description = "activation calibration: minmax, minmax-average, percentile, entropy, mse")
-  String method;
+  @Nullable String method;
 
   @Option(
       names = "--percentile",
       description = "percentile for --method percentile (default 99.999)")
-  Double percentile;
+  @Nullable Double percentile;
 
   @Option(
       names = "--per-channel",
       negatable = true,
       description = "per-channel weight scales (default true)")
-  Boolean perChannel;
+  @Nullable Boolean perChannel;
 
   @Option(
       names = "--symmetric-activations",
@@ -85,15 +86,15 @@ final class QuantizeCommand implements Callable<Integer> {
   boolean symmetricActivations;
 
   @Option(names = "--activation-type", description = "uint8 (default), int8, uint16, int16")
-  String activationType;
+  @Nullable String activationType;
 
   @Option(names = "--weight-type", description = "int8 (default), int4, uint8, uint4, int16")
-  String weightType;
+  @Nullable String weightType;
 
   @Option(
       names = "--weight-method",
       description = "weight ranges: minmax (default), mse, percentile")
-  String weightMethod;
+  @Nullable String weightMethod;
 
   @Option(
       names = "--exclude",
@@ -101,10 +102,10 @@ final class QuantizeCommand implements Callable<Integer> {
   List<String> exclude = new ArrayList<>();
 
   @Option(names = "--samples", description = "calibration samples to use (default 1000)")
-  Integer samples;
+  @Nullable Integer samples;
 
   @Option(names = "--batch-size", description = "calibration batch size (default 32)")
-  Integer batchSize;
+  @Nullable Integer batchSize;
 
   @Option(
       names = "--threads",
@@ -113,7 +114,7 @@ final class QuantizeCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--save-recipe", description = "also write the effective recipe (YAML) here")
-  Path saveRecipe;
+  @Nullable Path saveRecipe;
 
   @Option(names = "--json", description = "print the report as JSON")
   boolean json;

@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,13 +41,13 @@ final class RunCommand implements Callable<Integer> {
       arity = "0..1",
       paramLabel = "PROJECT",
       description = "the project file (default: the built-in example)")
-  Path projectFile;
+  @Nullable Path projectFile;
 
   @Option(
       names = "--out",
       paramLabel = "DIR",
       description = "where steps, reports and summary.html go (default: quantguard-out/NAME)")
-  Path out;
+  @Nullable Path out;
 
   @Option(names = "--json", description = "print the result as JSON instead of the summary")
   boolean json;

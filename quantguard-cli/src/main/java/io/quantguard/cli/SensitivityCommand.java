@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,7 +47,7 @@ final class SensitivityCommand implements Callable<Integer> {
   @Option(
       names = "--recipe",
       description = "the static recipe whose nodes to analyze (default: the built-in one)")
-  Path recipeFile;
+  @Nullable Path recipeFile;
 
   @Option(
       names = "--budget",
@@ -60,7 +61,7 @@ final class SensitivityCommand implements Callable<Integer> {
       description =
           "also measure the task metric (classification, embedding, ...) for the most sensitive"
               + " nodes: with only that node quantized and with only that node in float")
-  String task;
+  @Nullable String task;
 
   @Option(
       names = "--task-nodes",
@@ -71,7 +72,7 @@ final class SensitivityCommand implements Callable<Integer> {
   int taskNodes;
 
   @Option(names = "--report", description = "write report.json and report.html here")
-  Path report;
+  @Nullable Path report;
 
   @Option(names = "--json", description = "print JSON")
   boolean json;

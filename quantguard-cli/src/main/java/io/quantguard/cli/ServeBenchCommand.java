@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,7 +49,7 @@ final class ServeBenchCommand implements Callable<Integer> {
   String model;
 
   @Option(names = "--version", description = "a version (default: the model's default)")
-  Integer version;
+  @Nullable Integer version;
 
   @Option(
       names = "--clients",

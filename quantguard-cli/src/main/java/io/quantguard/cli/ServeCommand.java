@@ -23,9 +23,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
       description =
           "ONNX Runtime threads in all (default: every core), split evenly over the served"
               + " versions")
-  Integer threads;
+  @Nullable Integer threads;
 
   @Option(
       names = "--max-batch-size",
@@ -111,7 +113,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "bearer token for load/unload (default: $QUANTGUARD_TOKEN; without one they are refused)")
-  Path tokenFile;
+  @Nullable Path tokenFile;
 
   @Option(
       names = "--drain-timeout-s",
@@ -126,7 +128,7 @@ final class ServeCommand implements Callable<Integer> {
           "roll this registered version out against the model's production version, judged live"
               + " by --rollout-policy; a rollout of the model under way in the registry is resumed"
               + " (also without this option)")
-  String rollout;
+  @Nullable String rollout;
 
   @Option(
       names = "--rollout-policy",
@@ -134,7 +136,7 @@ final class ServeCommand implements Callable<Integer> {
       description =
           "the policy the live window must hold, on flip_rate, cosine_mean, cosine_min, sqnr_db,"
               + " error_rate, latency_p50/p95/p99")
-  Path rolloutPolicy;
+  @Nullable Path rolloutPolicy;
 
   @Option(
       names = "--rollout-mode",
@@ -173,7 +175,7 @@ final class ServeCommand implements Callable<Integer> {
   int rolloutMaxFailed;
 
   @Option(names = "--reason", description = "why the rollout starts (recorded in the change log)")
-  String reason;
+  @Nullable String reason;
 
   @Mixin ActorOption actor;
 
@@ -183,7 +185,7 @@ final class ServeCommand implements Callable<Integer> {
       description =
           "keep the predictions of this many recent requests with an id, for labels posted later"
               + " to /v2/feedback (default: off)")
-  Integer feedbackWindow;
+  @Nullable Integer feedbackWindow;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -246,7 +248,7 @@ final class ServeCommand implements Callable<Integer> {
    * The rollout to run: the one under way in the registry for the rollout's model (or, without
    * --rollout, for a served model), else a new one from the options; null when there is none.
    */
-  private RolloutController rollout(Registry registry) {
+  private @Nullable RolloutController rollout(Registry registry) {
     ArtifactRef candidate = rollout == null ? null : ArtifactRef.parse(rollout);
     List<String> names =
         candidate != null
@@ -319,12 +321,15 @@ final class ServeCommand implements Callable<Integer> {
           BearerTokenGuard.from(tokenFile, System.getenv("QUANTGUARD_TOKEN")));
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(
-          "serve options", e.getMessage(), "see quantguard serve --help");
+          "serve options", String.valueOf(e.getMessage()), "see quantguard serve --help");
     }
   }
 
   private void report(
-      PrintWriter out, InferenceServer server, ServerConfig config, RolloutController controller) {
+      PrintWriter out,
+      InferenceServer server,
+      ServerConfig config,
+      @Nullable RolloutController controller) {
     Map<ModelKey, String> served = server.models();
     if (store.json()) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -371,7 +376,8 @@ final class ServeCommand implements Callable<Integer> {
           controller.baseline(),
           st.get("mode"),
           st.get("state"),
-          Math.round((double) st.get("share") * 100) + " %",
+          Math.round((double) Objects.requireNonNull(st.get("share"), "status has the share") * 100)
+              + " %",
           st.get("steps"),
           server.url(),
           controller.candidate().name());

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -57,7 +58,7 @@ final class TuneCommand implements Callable<Integer> {
       names = "--recipe",
       paramLabel = "FILE",
       description = "the static recipe to start from (default: int8 everywhere, built in)")
-  Path recipeFile;
+  @Nullable Path recipeFile;
 
   @Option(
       names = "--calibration",

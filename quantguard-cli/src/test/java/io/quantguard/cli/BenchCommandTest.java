@@ -72,6 +72,31 @@ class BenchCommandTest {
   }
 
   @Test
+  void profilePrintsTimePerOperatorTypeAndNodeForEachModel() {
+    String cnn = TestModels.fashionCnn().toString();
+    Cli r =
+        Cli.run(
+            "bench",
+            cnn,
+            "--data",
+            images(8),
+            "--batch",
+            "8",
+            "--trials",
+            "2",
+            "--warmup",
+            "0",
+            "--profile");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("Operator profile, batch 8")
+        .contains("Conv (float)")
+        .contains("float / integer / convert / other")
+        .contains("100 / 0 / 0 / 0 %")
+        .contains("slowest nodes of #1");
+  }
+
+  @Test
   void resolvesKnownModelNamesAndTokenizedText() throws Exception {
     Cli r =
         Cli.run(

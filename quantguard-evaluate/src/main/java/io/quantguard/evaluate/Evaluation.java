@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A paired evaluation: the baseline and every candidate run on exactly the same batches, in one
@@ -45,18 +46,18 @@ public final class Evaluation {
   final String taskSpec;
   final List<Data> data;
   final List<Slicer> slicers;
-  final DataSource calibration;
-  final Path calibrationRanges;
+  final @Nullable DataSource calibration;
+  final @Nullable Path calibrationRanges;
   final int batchSize;
   final SessionConfig session;
   final Bootstrap bootstrap;
   final double wattsPerCore;
   final Progress progress;
 
-  private Evaluation(Builder b) {
+  private Evaluation(Builder b, Task<?> task, String taskSpec) {
     this.models = List.copyOf(b.models);
-    this.task = b.task;
-    this.taskSpec = b.taskSpec;
+    this.task = task;
+    this.taskSpec = taskSpec;
     this.data = List.copyOf(b.data);
     this.slicers = List.copyOf(b.slicers);
     this.calibration = b.calibration;
@@ -85,12 +86,12 @@ public final class Evaluation {
   public static final class Builder {
     private final List<Model> models = new ArrayList<>();
     private boolean hasBaseline;
-    private Task<?> task;
-    private String taskSpec;
+    private @Nullable Task<?> task;
+    private @Nullable String taskSpec;
     private final List<Data> data = new ArrayList<>();
     private final List<Slicer> slicers = new ArrayList<>();
-    private DataSource calibration;
-    private Path calibrationRanges;
+    private @Nullable DataSource calibration;
+    private @Nullable Path calibrationRanges;
     private int batchSize = 64;
     private SessionConfig session = SessionConfig.defaults();
     private Bootstrap bootstrap = Bootstrap.defaults();
@@ -215,7 +216,8 @@ public final class Evaluation {
             "is missing",
             "name at least one model to compare with the baseline");
       }
-      if (task == null) {
+      Task<?> t = task;
+      if (t == null) {
         throw InvalidInputException.forParameter(
             "evaluation.task",
             null,
@@ -226,16 +228,16 @@ public final class Evaluation {
         throw InvalidInputException.forParameter(
             "evaluation.data", null, "is missing", "give at least one data spec");
       }
-      for (String needed : task.requiredData()) {
+      for (String needed : t.requiredData()) {
         if (data.stream().noneMatch(d -> d.name().equals(needed))) {
           throw InvalidInputException.forParameter(
               "evaluation.data",
               null,
-              "the " + task.name() + " task needs data sets named " + task.requiredData(),
+              "the " + t.name() + " task needs data sets named " + t.requiredData(),
               "give each a data set of that name, e.g. " + needed + "=text:...");
         }
       }
-      return new Evaluation(this);
+      return new Evaluation(this, t, taskSpec != null ? taskSpec : t.name());
     }
   }
 }

@@ -101,7 +101,7 @@ final class InputHashes {
       buffer.clear();
       int base = row * width;
       Object data = t.data();
-      if (!masked) {
+      if (!masked || mask == null) {
         // Bulk copies through typed views: hashing 10,000 images costs milliseconds.
         if (data instanceof float[] f) {
           buffer.asFloatBuffer().put(f, base, width);

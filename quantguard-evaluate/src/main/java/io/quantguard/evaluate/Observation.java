@@ -1,6 +1,7 @@
 package io.quantguard.evaluate;
 
 import io.quantguard.runtime.data.Batch;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One batch as seen by one model and by the baseline, restricted to some of its rows (a slice).
@@ -13,11 +14,12 @@ public record Observation<P>(String dataset, Batch batch, P baseline, P model, i
 
   /** The label of batch row {@code row}, or -1 when the batch has none. */
   public long label(int row) {
-    return batch.hasLabels() ? batch.labels()[row] : -1;
+    long[] labels = batch.labels();
+    return labels != null ? labels[row] : -1;
   }
 
   /** A per-sample attribute of batch row {@code row}, or null. */
-  public String attribute(int row, String key) {
+  public @Nullable String attribute(int row, String key) {
     return batch.attributes().isEmpty() ? null : batch.attributes().get(row).get(key);
   }
 }

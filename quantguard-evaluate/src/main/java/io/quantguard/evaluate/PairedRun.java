@@ -27,8 +27,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +65,9 @@ final class PairedRun<P> {
   private final InputHashes hashes = new InputHashes();
   private final Optional<Rapl> rapl = Rapl.open(Path.of("/sys/class/powercap"));
   private final long[] loadRss;
-  private List<InferenceSession> sessions;
-  private List<List<String>> outputs;
-  private OverflowProbe probe;
+  private final List<InferenceSession> sessions = new ArrayList<>();
+  private final List<List<String>> outputs = new ArrayList<>();
+  private @Nullable OverflowProbe probe;
   private final Map<String, OverflowMeter> coverage = new HashMap<>();
 
   PairedRun(Evaluation ev, Task<P> task) {
@@ -96,9 +98,7 @@ final class PairedRun<P> {
         }
       }
     }
-    sessions = new ArrayList<>();
     try {
-      outputs = new ArrayList<>();
       for (Evaluation.Model m : ev.models) {
         long before = ProcessStats.rssBytes();
         InferenceSession s = InferenceSession.open(m.file(), ev.session);
@@ -184,10 +184,12 @@ final class PairedRun<P> {
     return out;
   }
 
-  private void route(String dataset, Batch b, List<P> predictions, OverflowCounts clipping) {
+  private void route(
+      String dataset, Batch b, List<P> predictions, @Nullable OverflowCounts clipping) {
     int n = b.size();
     Map<String, int[]> rows = new LinkedHashMap<>();
     rows.put(ALL, IntStream.range(0, n).toArray());
+    long[] labels = b.labels();
     for (int si = 0; si < slicers.size(); si++) {
       Map<String, List<Integer>> bySlice = new LinkedHashMap<>();
       for (int r = 0; r < n; r++) {
@@ -196,7 +198,7 @@ final class PairedRun<P> {
                 .get(si)
                 .key(
                     dataset,
-                    b.hasLabels() ? b.labels()[r] : -1,
+                    labels != null ? labels[r] : -1,
                     b.attributes().isEmpty() ? Map.of() : b.attributes().get(r),
                     task);
         if (k != null) {
@@ -205,13 +207,14 @@ final class PairedRun<P> {
       }
       bySlice.forEach((k, v) -> rows.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
     }
-    if (clipping != null) {
+    OverflowProbe clippingProbe = probe;
+    if (clipping != null && clippingProbe != null) {
       List<OverflowMeter.Sample> samples = samples(dataset, b);
       rows.forEach(
           (slice, r) ->
               coverage
                   .computeIfAbsent(
-                      slice, k -> new OverflowMeter(probe.ranges(), WORST_CLIPPING_SAMPLES))
+                      slice, k -> new OverflowMeter(clippingProbe.ranges(), WORST_CLIPPING_SAMPLES))
                   .add(clipping, r, samples));
     }
     P base = predictions.get(0);
@@ -269,12 +272,16 @@ final class PairedRun<P> {
     List<String> names = new ArrayList<>(metrics.get(0).keySet());
     names.remove(ALL);
     names.sort(
-        Comparator.comparingInt((String s) -> sliceOrder.get(s).slicer())
-            .thenComparingDouble(
-                s -> Double.isNaN(sliceOrder.get(s).order()) ? 0 : sliceOrder.get(s).order())
-            .thenComparingInt(s -> sliceOrder.get(s).seen()));
+        Comparator.comparingInt((String s) -> order(s).slicer())
+            .thenComparingDouble(s -> Double.isNaN(order(s).order()) ? 0 : order(s).order())
+            .thenComparingInt(s -> order(s).seen()));
     names.add(0, ALL);
     return names;
+  }
+
+  /** Where a slice sorts; every slice got one when its name was first made. */
+  private SliceOrder order(String slice) {
+    return Objects.requireNonNull(sliceOrder.get(slice), () -> "slice " + slice + " has no order");
   }
 
   private EvaluationReport report(List<EvaluationReport.DataInfo> dataInfo) {
@@ -297,9 +304,9 @@ final class PairedRun<P> {
                     j ->
                         EvaluationReport.SliceResult.of(
                             j.slice(),
-                            metrics
-                                .get(j.model())
-                                .get(j.slice())
+                            Objects.requireNonNull(
+                                    metrics.get(j.model()).get(j.slice()),
+                                    () -> "no metrics for slice " + j.slice())
                                 .result(j.model() == 0 ? pointOnly : ev.bootstrap)))
                 .toList());
     for (int i = 0; i < slices.size(); i++) {
@@ -328,27 +335,30 @@ final class PairedRun<P> {
           results.subList(m * slices.size(), (m + 1) * slices.size());
       EvaluationReport.Cost cost =
           meters.get(m).cost(rapl.isPresent(), ev.wattsPerCore, loadRss[m]);
-      EvaluationReport.ModelReport r =
-          new EvaluationReport.ModelReport(
-              model.name(),
-              m == 0 ? "baseline" : "candidate",
-              model.file().toString(),
-              sizeOnDisk(model.file()),
-              List.copyOf(mine),
-              m == 0 ? null : worst(mine),
-              cost,
-              null);
+      long size = sizeOnDisk(model.file());
       EvaluationReport.Verdict v =
           m == 0
               ? new EvaluationReport.Verdict(
                   "baseline", "the reference every candidate is compared with")
-              : Verdicts.of(r, reports.get(0), alpha);
+              : Verdicts.of(mine.get(0), cost, size, reports.get(0), alpha);
       reports.add(
           new EvaluationReport.ModelReport(
-              r.name(), r.role(), r.file(), r.sizeBytes(), r.slices(), r.worstSlice(), cost, v));
+              model.name(),
+              m == 0 ? "baseline" : "candidate",
+              model.file().toString(),
+              size,
+              List.copyOf(mine),
+              m == 0 ? null : worst(mine),
+              cost,
+              v));
     }
     long peak = ProcessStats.peakRssBytes();
-    CalibrationCoverage covered = probe == null ? null : coverage(slices);
+    OverflowProbe clippingProbe = probe;
+    Path rangesModel = ev.calibrationRanges;
+    CalibrationCoverage covered =
+        clippingProbe == null || rangesModel == null
+            ? null
+            : coverage(clippingProbe, rangesModel, slices);
     return new EvaluationReport(
         EvaluationReport.SCHEMA,
         RunEnvironment.current(InferenceSession.runtimeVersion()),
@@ -369,26 +379,32 @@ final class PairedRun<P> {
         covered);
   }
 
-  private CalibrationCoverage coverage(List<String> slices) {
-    if (!probe.unmatched().isEmpty()) {
+  private CalibrationCoverage coverage(
+      OverflowProbe clippingProbe, Path rangesModel, List<String> slices) {
+    if (!clippingProbe.unmatched().isEmpty()) {
       warn(
-          probe.unmatched().size()
+          clippingProbe.unmatched().size()
               + " tensors with a calibrated range are not in the baseline (e.g. "
-              + probe.unmatched().get(0)
+              + clippingProbe.unmatched().get(0)
               + "): their coverage is not measured");
     }
-    if (probe.ranges().ranges().isEmpty()) {
+    if (clippingProbe.ranges().ranges().isEmpty()) {
       warn(
-          ev.calibrationRanges
+          rangesModel
               + " has no calibrated activation that the baseline also has: is it a static (QDQ)"
               + " quantization of the baseline?");
     }
     List<CalibrationCoverage.Slice> out = new ArrayList<>();
     for (String s : slices) {
-      out.add(coverage.get(s).result(s));
+      out.add(
+          Objects.requireNonNull(coverage.get(s), () -> "no clipping counts for slice " + s)
+              .result(s));
     }
     return new CalibrationCoverage(
-        ev.calibrationRanges.toString(), probe.ranges().ranges().size(), probe.unmatched(), out);
+        rangesModel.toString(),
+        clippingProbe.ranges().ranges().size(),
+        clippingProbe.unmatched(),
+        out);
   }
 
   /** The baseline's own result with the intervals its first candidate's bootstrap drew for it. */
@@ -445,7 +461,8 @@ final class PairedRun<P> {
    * difference to the baseline (only if it is harmful at all), or for metrics that compare with the
    * baseline themselves, the worst value (only if the slices differ).
    */
-  private static EvaluationReport.WorstSlice worst(List<EvaluationReport.SliceResult> slices) {
+  private static EvaluationReport.@Nullable WorstSlice worst(
+      List<EvaluationReport.SliceResult> slices) {
     Optional<MetricEstimate> primary = slices.get(0).metrics().stream().findFirst();
     if (primary.isEmpty() || slices.size() < 2) {
       return null;

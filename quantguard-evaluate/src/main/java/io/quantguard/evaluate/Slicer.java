@@ -3,6 +3,7 @@ package io.quantguard.evaluate;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.Arrays;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Splits the evaluation data into named slices, so every metric is also reported per slice and the
@@ -22,7 +23,7 @@ import java.util.Map;
  */
 public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByAttribute {
   /** The slice of one sample, or null to leave it out of this slicing. */
-  Key key(String dataset, long label, Map<String, String> attributes, Task<?> task);
+  @Nullable Key key(String dataset, long label, Map<String, String> attributes, Task<?> task);
 
   /** The spec that {@link #parse} turns back into this slicer. */
   String spec();
@@ -86,7 +87,8 @@ public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByA
   /** By label (unlabeled samples are in no label slice). */
   record ByLabel() implements Slicer {
     @Override
-    public Key key(String dataset, long label, Map<String, String> attributes, Task<?> task) {
+    public @Nullable Key key(
+        String dataset, long label, Map<String, String> attributes, Task<?> task) {
       return label < 0 ? null : new Key("label=" + task.labelName(label), label);
     }
 
@@ -101,7 +103,7 @@ public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByA
    *
    * @param edges bucket edges, ascending; null for power-of-two buckets
    */
-  record ByAttribute(String attribute, double[] edges) implements Slicer {
+  record ByAttribute(String attribute, double @Nullable [] edges) implements Slicer {
     @Override
     public Key key(String dataset, long label, Map<String, String> attributes, Task<?> task) {
       String v = attributes == null ? null : attributes.get(attribute);

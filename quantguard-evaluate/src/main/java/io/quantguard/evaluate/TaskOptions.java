@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The options of a task spec ({@code classification?k=5&output=logits}), read with typed getters.
@@ -29,13 +30,19 @@ public final class TaskOptions {
   }
 
   public String string(String key, String def) {
+    String v = string(key);
+    return v == null ? def : v;
+  }
+
+  /** The option's value, or null when it is absent or blank. */
+  public @Nullable String string(String key) {
     read.add(key);
     String v = values.get(key);
-    return v == null || v.isBlank() ? def : v.trim();
+    return v == null || v.isBlank() ? null : v.trim();
   }
 
   public int integer(String key, int def, int min) {
-    String v = string(key, null);
+    String v = string(key);
     if (v == null) {
       return def;
     }
@@ -48,6 +55,30 @@ public final class TaskOptions {
     } catch (NumberFormatException e) {
       throw new InvalidInputException(
           spec, "option " + key + "=" + v + " is not a whole number ≥ " + min, "fix the number");
+    }
+  }
+
+  /** A number in [0, 1]; a percentage ({@code 10%}) is divided by 100. */
+  public double fraction(String key, double def) {
+    String v = string(key);
+    if (v == null) {
+      return def;
+    }
+    boolean percent = v.endsWith("%");
+    try {
+      double d = Double.parseDouble(percent ? v.substring(0, v.length() - 1).trim() : v);
+      if (percent) {
+        d /= 100;
+      }
+      if (!(d >= 0 && d <= 1)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          spec,
+          "option " + key + "=" + v + " is not a fraction in [0, 1]",
+          "write e.g. " + key + "=0.1 or " + key + "=10%");
     }
   }
 
@@ -65,7 +96,7 @@ public final class TaskOptions {
 
   /** A comma-separated list; empty when absent. */
   public List<String> list(String key) {
-    String v = string(key, null);
+    String v = string(key);
     List<String> out = new ArrayList<>();
     if (v != null) {
       for (String s : v.split(",")) {

@@ -62,7 +62,17 @@ class MiniLmEvaluationTest {
     ReportWriter.write(r, out);
     assertThat(Files.readString(out.resolve("report.md")))
         .contains("cosine_mean")
-        .contains("sqnr_db");
+        .contains("sqnr_db")
+        .contains("cosine_p1")
+        .contains("### Slices: the tail");
+    assertThat(Files.readString(out.resolve("report.html"))).contains("Slices: the tail");
+    // The tail per slice, with intervals; the worst sample bounds every percentile from below.
+    for (EvaluationReport.SliceResult s : q.slices()) {
+      MetricEstimate p1 = s.metric("cosine_p1").orElseThrow();
+      assertThat(p1.value()).isGreaterThanOrEqualTo(s.figures().get("cosine_min") - 1e-6);
+      assertThat(p1.low()).isLessThanOrEqualTo(p1.value());
+      assertThat(s.metric("cosine_below_0_95").orElseThrow().value()).isBetween(0.0, 1.0);
+    }
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * no other exception, no hang.
  */
 class ModelLoaderFuzzTest {
-  private static final int ROUNDS = 3000;
+  /** 3,000 in the build; {@code -Dquantguard.fuzz.rounds=100000} for a nightly-size run. */
+  private static final int ROUNDS = Mutations.rounds(3000);
 
   @Test
   void mutatedModelsFailCleanly() throws Exception {
@@ -23,10 +23,10 @@ class ModelLoaderFuzzTest {
     Random r = new Random(20261127L);
     int[] outcomes = new int[2];
     assertTimeoutPreemptively(
-        Duration.ofMinutes(3),
+        Duration.ofMinutes(3L * Math.max(1, ROUNDS / 3000)),
         () -> {
           for (int i = 0; i < ROUNDS; i++) {
-            byte[] mutated = mutate(seed, r);
+            byte[] mutated = Mutations.bytes(seed, r);
             try {
               OnnxModel m = ModelIO.load(mutated, "fuzz#" + i);
               ModelSummary.of(m);
@@ -41,44 +41,5 @@ class ModelLoaderFuzzTest {
     // Both outcomes must occur, or the mutations are too weak (or too strong) to test anything.
     assertThat(outcomes[0]).isPositive();
     assertThat(outcomes[1]).isPositive();
-  }
-
-  private static byte[] mutate(byte[] seed, Random r) {
-    byte[] b;
-    switch (r.nextInt(6)) {
-      case 0 -> { // flip a few bytes in the structural head of the file
-        b = seed.clone();
-        for (int k = 0, n = 1 + r.nextInt(8); k < n; k++) {
-          int at = r.nextInt(Math.min(b.length, 4096));
-          b[at] = (byte) r.nextInt(256);
-        }
-      }
-      case 1 -> { // flip bytes anywhere
-        b = seed.clone();
-        for (int k = 0, n = 1 + r.nextInt(32); k < n; k++) {
-          b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
-        }
-      }
-      case 2 -> b = Arrays.copyOf(seed, r.nextInt(seed.length)); // truncate
-      case 3 -> { // random bytes of random length
-        b = new byte[r.nextInt(2048)];
-        r.nextBytes(b);
-      }
-      case 4 -> { // cut out a slice
-        int from = r.nextInt(seed.length);
-        int len = Math.min(seed.length - from, 1 + r.nextInt(512));
-        b = new byte[seed.length - len];
-        System.arraycopy(seed, 0, b, 0, from);
-        System.arraycopy(seed, from + len, b, from, seed.length - from - len);
-      }
-      default -> { // duplicate a slice of the head
-        int from = r.nextInt(Math.min(seed.length, 2048));
-        int len = 1 + r.nextInt(256);
-        b = new byte[seed.length + len];
-        System.arraycopy(seed, 0, b, 0, from + len);
-        System.arraycopy(seed, from, b, from + len, seed.length - from);
-      }
-    }
-    return b;
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A declarative, serializable plan of what to quantize and how: global defaults for activations and
@@ -187,25 +188,25 @@ public record Recipe(
 
     /** Builds activation settings; what is not set stays null (the recipe's or the default). */
     public static final class Builder {
-      private String type;
-      private Boolean symmetric;
-      private String method;
-      private Double percentile;
-      private Boolean reduceRange;
+      private @Nullable String type;
+      private @Nullable Boolean symmetric;
+      private @Nullable String method;
+      private @Nullable Double percentile;
+      private @Nullable Boolean reduceRange;
 
       private Builder() {}
 
-      public Builder type(String type) {
+      public Builder type(@Nullable String type) {
         this.type = type;
         return this;
       }
 
-      public Builder symmetric(Boolean symmetric) {
+      public Builder symmetric(@Nullable Boolean symmetric) {
         this.symmetric = symmetric;
         return this;
       }
 
-      public Builder method(String method) {
+      public Builder method(@Nullable String method) {
         this.method = method;
         return this;
       }
@@ -219,12 +220,12 @@ public record Recipe(
         return this;
       }
 
-      public Builder percentile(Double percentile) {
+      public Builder percentile(@Nullable Double percentile) {
         this.percentile = percentile;
         return this;
       }
 
-      public Builder reduceRange(Boolean reduceRange) {
+      public Builder reduceRange(@Nullable Boolean reduceRange) {
         this.reduceRange = reduceRange;
         return this;
       }
@@ -301,35 +302,35 @@ public record Recipe(
 
     /** Builds weight settings; what is not set stays null (the recipe's or the default). */
     public static final class Builder {
-      private String type;
-      private Boolean symmetric;
-      private Boolean perChannel;
-      private String method;
-      private Double percentile;
-      private Boolean reduceRange;
-      private Integer blockSize;
-      private String algorithm;
-      private String format;
-      private Boolean biasCorrection;
+      private @Nullable String type;
+      private @Nullable Boolean symmetric;
+      private @Nullable Boolean perChannel;
+      private @Nullable String method;
+      private @Nullable Double percentile;
+      private @Nullable Boolean reduceRange;
+      private @Nullable Integer blockSize;
+      private @Nullable String algorithm;
+      private @Nullable String format;
+      private @Nullable Boolean biasCorrection;
 
       private Builder() {}
 
-      public Builder type(String type) {
+      public Builder type(@Nullable String type) {
         this.type = type;
         return this;
       }
 
-      public Builder symmetric(Boolean symmetric) {
+      public Builder symmetric(@Nullable Boolean symmetric) {
         this.symmetric = symmetric;
         return this;
       }
 
-      public Builder perChannel(Boolean perChannel) {
+      public Builder perChannel(@Nullable Boolean perChannel) {
         this.perChannel = perChannel;
         return this;
       }
 
-      public Builder method(String method) {
+      public Builder method(@Nullable String method) {
         this.method = method;
         return this;
       }
@@ -338,32 +339,32 @@ public record Recipe(
         return method(method.spelling());
       }
 
-      public Builder percentile(Double percentile) {
+      public Builder percentile(@Nullable Double percentile) {
         this.percentile = percentile;
         return this;
       }
 
-      public Builder reduceRange(Boolean reduceRange) {
+      public Builder reduceRange(@Nullable Boolean reduceRange) {
         this.reduceRange = reduceRange;
         return this;
       }
 
-      public Builder blockSize(Integer blockSize) {
+      public Builder blockSize(@Nullable Integer blockSize) {
         this.blockSize = blockSize;
         return this;
       }
 
-      public Builder algorithm(String algorithm) {
+      public Builder algorithm(@Nullable String algorithm) {
         this.algorithm = algorithm;
         return this;
       }
 
-      public Builder format(String format) {
+      public Builder format(@Nullable String format) {
         this.format = format;
         return this;
       }
 
-      public Builder biasCorrection(Boolean biasCorrection) {
+      public Builder biasCorrection(@Nullable Boolean biasCorrection) {
         this.biasCorrection = biasCorrection;
         return this;
       }
@@ -451,20 +452,20 @@ public record Recipe(
      * with its rationale.
      */
     public static final class Builder {
-      private String mode;
-      private String opType;
-      private String node;
-      private String nodeRegex;
-      private String tensor;
-      private String precision;
-      private Activations activations;
-      private Weights weights;
-      private Double smooth;
-      private String rationale;
+      private @Nullable String mode;
+      private @Nullable String opType;
+      private @Nullable String node;
+      private @Nullable String nodeRegex;
+      private @Nullable String tensor;
+      private @Nullable String precision;
+      private @Nullable Activations activations;
+      private @Nullable Weights weights;
+      private @Nullable Double smooth;
+      private @Nullable String rationale;
 
       private Builder() {}
 
-      public Builder mode(String mode) {
+      public Builder mode(@Nullable String mode) {
         this.mode = mode;
         return this;
       }
@@ -473,7 +474,7 @@ public record Recipe(
         return mode(mode.spelling());
       }
 
-      public Builder precision(String precision) {
+      public Builder precision(@Nullable String precision) {
         this.precision = precision;
         return this;
       }
@@ -482,22 +483,22 @@ public record Recipe(
         return precision(precision.spelling());
       }
 
-      public Builder activations(Activations activations) {
+      public Builder activations(@Nullable Activations activations) {
         this.activations = activations;
         return this;
       }
 
-      public Builder weights(Weights weights) {
+      public Builder weights(@Nullable Weights weights) {
         this.weights = weights;
         return this;
       }
 
-      public Builder smooth(Double alpha) {
+      public Builder smooth(@Nullable Double alpha) {
         this.smooth = alpha;
         return this;
       }
 
-      public Builder rationale(String rationale) {
+      public Builder rationale(@Nullable String rationale) {
         this.rationale = rationale;
         return this;
       }
@@ -560,23 +561,23 @@ public record Recipe(
 
     /** Builds calibration settings; what is not set stays null (the recipe's or the default). */
     public static final class Builder {
-      private Integer samples;
-      private Integer batchSize;
-      private Boolean channels;
+      private @Nullable Integer samples;
+      private @Nullable Integer batchSize;
+      private @Nullable Boolean channels;
 
       private Builder() {}
 
-      public Builder samples(Integer samples) {
+      public Builder samples(@Nullable Integer samples) {
         this.samples = samples;
         return this;
       }
 
-      public Builder batchSize(Integer batchSize) {
+      public Builder batchSize(@Nullable Integer batchSize) {
         this.batchSize = batchSize;
         return this;
       }
 
-      public Builder channels(Boolean channels) {
+      public Builder channels(@Nullable Boolean channels) {
         this.channels = channels;
         return this;
       }
@@ -707,25 +708,25 @@ public record Recipe(
    * Builds a recipe; what is not set stays null and takes its default when the recipe is resolved.
    */
   public static final class Builder {
-    private Integer version;
-    private String mode;
-    private Activations activations;
-    private Weights weights;
+    private @Nullable Integer version;
+    private @Nullable String mode;
+    private @Nullable Activations activations;
+    private @Nullable Weights weights;
     private List<String> opTypes;
     private List<String> exclude;
     private List<Override> overrides;
-    private Double smooth;
-    private Calibration calibration;
-    private String rationale;
+    private @Nullable Double smooth;
+    private @Nullable Calibration calibration;
+    private @Nullable String rationale;
 
     private Builder() {}
 
-    public Builder version(Integer version) {
+    public Builder version(@Nullable Integer version) {
       this.version = version;
       return this;
     }
 
-    public Builder mode(String mode) {
+    public Builder mode(@Nullable String mode) {
       this.mode = mode;
       return this;
     }
@@ -734,12 +735,12 @@ public record Recipe(
       return mode(mode.spelling());
     }
 
-    public Builder activations(Activations activations) {
+    public Builder activations(@Nullable Activations activations) {
       this.activations = activations;
       return this;
     }
 
-    public Builder weights(Weights weights) {
+    public Builder weights(@Nullable Weights weights) {
       this.weights = weights;
       return this;
     }
@@ -760,17 +761,17 @@ public record Recipe(
     }
 
     /** Global SmoothQuant migration strength α; null: none. */
-    public Builder smooth(Double alpha) {
+    public Builder smooth(@Nullable Double alpha) {
       this.smooth = alpha;
       return this;
     }
 
-    public Builder calibration(Calibration calibration) {
+    public Builder calibration(@Nullable Calibration calibration) {
       this.calibration = calibration;
       return this;
     }
 
-    public Builder rationale(String rationale) {
+    public Builder rationale(@Nullable String rationale) {
       this.rationale = rationale;
       return this;
     }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.quantguard.onnx.QuantizationProvenance;
 import io.quantguard.onnx.RunEnvironment;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One registered version of a model: everything needed to trust, serve and rebuild it. The model
@@ -55,12 +56,12 @@ public record ArtifactVersion(
     String sha256,
     long sizeBytes,
     String fileName,
-    ArtifactRef parent,
-    @JsonIgnore QuantizationProvenance provenance,
-    String reportSha256,
+    @Nullable ArtifactRef parent,
+    @JsonIgnore @Nullable QuantizationProvenance provenance,
+    @Nullable String reportSha256,
     @JsonSerialize(using = ToStringSerializer.class) Instant registeredAt,
     String registeredBy,
-    String note) {
+    @Nullable String note) {
 
   /** {@code MODEL@VERSION}. */
   @JsonProperty("ref")
@@ -75,49 +76,49 @@ public record ArtifactVersion(
 
   /** The recipe's quantization mode ({@code static}, {@code dynamic}, ...), or null. */
   @JsonProperty("mode")
-  public String mode() {
+  public @Nullable String mode() {
     return provenance != null ? provenance.mode() : null;
   }
 
   /** The recipe as canonical JSON, or null. */
   @JsonProperty("recipe")
   @JsonRawValue
-  public String recipeJson() {
+  public @Nullable String recipeJson() {
     return provenance != null ? provenance.recipeJson() : null;
   }
 
   @JsonProperty("recipeSha256")
-  public String recipeSha256() {
+  public @Nullable String recipeSha256() {
     return provenance != null ? provenance.recipeSha256() : null;
   }
 
   /** The calibration data's fingerprint, or null when none was used. */
   @JsonProperty("calibrationFingerprint")
-  public String calibrationFingerprint() {
+  public @Nullable String calibrationFingerprint() {
     return provenance != null ? provenance.calibrationFingerprint() : null;
   }
 
   /** How many calibration samples were used, or null. */
   @JsonProperty("calibrationSamples")
-  public Long calibrationSamples() {
+  public @Nullable Long calibrationSamples() {
     return provenance != null ? provenance.calibrationSamples() : null;
   }
 
   /** The version of the fingerprint's definition, or null where the model does not say. */
   @JsonProperty("fingerprintScheme")
-  public Integer fingerprintScheme() {
+  public @Nullable Integer fingerprintScheme() {
     return provenance != null ? provenance.fingerprintScheme() : null;
   }
 
   /** The ONNX Runtime session settings calibration ran with, or null where unknown. */
   @JsonProperty("calibrationSession")
-  public QuantizationProvenance.Session calibrationSession() {
+  public QuantizationProvenance.@Nullable Session calibrationSession() {
     return provenance != null ? provenance.session() : null;
   }
 
   /** The QuantGuard version that produced the model, or null. */
   @JsonProperty("toolVersion")
-  public String toolVersion() {
+  public @Nullable String toolVersion() {
     return provenance != null ? provenance.toolVersion() : null;
   }
 
@@ -125,7 +126,7 @@ public record ArtifactVersion(
    * Where it was quantized, or null: not quantized by QuantGuard, or by a version that did not say.
    */
   @JsonProperty("environment")
-  public RunEnvironment environment() {
+  public @Nullable RunEnvironment environment() {
     return provenance != null ? provenance.environment() : null;
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** The {@code change_log} table: appended to inside a change's transaction, never edited. */
 final class ChangeLog {
@@ -47,7 +48,8 @@ final class ChangeLog {
   }
 
   /** The last {@code limit} entries, of one model or (null) of all, oldest first. */
-  static List<ChangeLogEntry> last(Connection c, String model, int limit) throws SQLException {
+  static List<ChangeLogEntry> last(Connection c, @Nullable String model, int limit)
+      throws SQLException {
     return last(c, model, null, limit);
   }
 
@@ -55,7 +57,8 @@ final class ChangeLog {
    * The last {@code limit} entries, of one model or (null) of all, of one action or (null) of all,
    * oldest first.
    */
-  static List<ChangeLogEntry> last(Connection c, String model, Action action, int limit)
+  static List<ChangeLogEntry> last(
+      Connection c, @Nullable String model, @Nullable Action action, int limit)
       throws SQLException {
     List<ChangeLogEntry> out = new ArrayList<>();
     List<String> where = new ArrayList<>();

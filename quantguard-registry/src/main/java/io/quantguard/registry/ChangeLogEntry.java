@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One append-only line of the audit trail: who did what to which version, when and why.
@@ -27,10 +28,10 @@ public record ChangeLogEntry(
     String actor,
     Action action,
     String model,
-    Integer version,
-    Stage stage,
-    Integer previousVersion,
-    String reason,
+    @Nullable Integer version,
+    @Nullable Stage stage,
+    @Nullable Integer previousVersion,
+    @Nullable String reason,
     Map<String, Object> details) {
 
   public ChangeLogEntry {

@@ -1,6 +1,7 @@
 package io.quantguard.registry;
 
 import io.quantguard.onnx.InvalidInputException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A stored blob is missing or its bytes no longer hash to its address: the file was edited,
@@ -10,7 +11,7 @@ import io.quantguard.onnx.InvalidInputException;
 public final class CorruptBlobException extends InvalidInputException {
   private static final long serialVersionUID = 1L;
 
-  public CorruptBlobException(String input, String problem, String fix) {
+  public CorruptBlobException(String input, String problem, @Nullable String fix) {
     super(input, problem, fix);
   }
 }

@@ -60,7 +60,12 @@ public final class FileBlobStore implements BlobStore {
     if (!SHA256.matcher(sha256).matches()) {
       throw new IllegalArgumentException("not a SHA-256 address: " + sha256);
     }
-    return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256);
+    return shard(sha256).resolve(sha256);
+  }
+
+  /** The directory a blob's file sits in: blobs are spread over 256 by their first hex digits. */
+  private Path shard(String sha256) {
+    return root.resolve("sha256").resolve(sha256.substring(0, 2));
   }
 
   @Override
@@ -82,11 +87,11 @@ public final class FileBlobStore implements BlobStore {
         ch.force(true);
       }
       String sha = Sha256.hex(md);
-      Path target = path(sha);
-      Files.createDirectories(target.getParent());
+      Path shard = shard(sha);
+      Files.createDirectories(shard);
       // Replacing an existing blob is harmless (same bytes) and heals one damaged on disk.
-      move(tmp, target);
-      syncDirectory(target.getParent());
+      move(tmp, shard.resolve(sha));
+      syncDirectory(shard);
       return new Blob(sha, size);
     } catch (IOException e) {
       throw new InvalidInputException(

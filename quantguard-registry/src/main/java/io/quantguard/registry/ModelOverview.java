@@ -3,6 +3,7 @@ package io.quantguard.registry;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A registered model at a glance.
@@ -14,7 +15,7 @@ public record ModelOverview(
     String name,
     int versions,
     int latest,
-    Integer production,
-    Integer canary,
+    @Nullable Integer production,
+    @Nullable Integer canary,
     @JsonSerialize(using = ToStringSerializer.class) Instant createdAt,
-    @JsonSerialize(using = ToStringSerializer.class) Instant lastChange) {}
+    @JsonSerialize(using = ToStringSerializer.class) @Nullable Instant lastChange) {}

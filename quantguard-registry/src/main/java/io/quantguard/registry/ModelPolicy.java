@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.quantguard.report.Policy;
 import io.quantguard.report.Sha256;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A policy registered for a model: the limits its versions are audited against, for one stage or
@@ -36,15 +37,15 @@ import java.time.Instant;
 })
 public record ModelPolicy(
     String model,
-    Stage stage,
+    @Nullable Stage stage,
     String name,
     String sha256,
     String text,
-    String source,
+    @Nullable String source,
     long changeSeq,
     @JsonSerialize(using = ToStringSerializer.class) Instant setAt,
     String setBy,
-    String reason) {
+    @Nullable String reason) {
 
   /** The column value for "every stage". */
   static final String ANY_STAGE = "any";
@@ -55,7 +56,7 @@ public record ModelPolicy(
     return scope(stage);
   }
 
-  static String scope(Stage stage) {
+  static String scope(@Nullable Stage stage) {
     return stage == null ? "every stage" : stage.id();
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What setting a model's policy did. In JSON the policy's fields come first, then {@code changed},
@@ -16,7 +17,9 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
  */
 @JsonPropertyOrder({"policy", "changed", "previousSha256", "changeLogSeq"})
 public record PolicyChange(
-    @JsonUnwrapped ModelPolicy policy, String previousSha256, @JsonIgnore ChangeLogEntry entry) {
+    @JsonUnwrapped ModelPolicy policy,
+    @Nullable String previousSha256,
+    @JsonIgnore @Nullable ChangeLogEntry entry) {
   /** False when the same text was set again: a no-op. */
   @JsonProperty("changed")
   public boolean changed() {
@@ -25,7 +28,7 @@ public record PolicyChange(
 
   /** The change-log entry's number, or null when nothing was recorded. */
   @JsonProperty("changeLogSeq")
-  public Long changeLogSeq() {
+  public @Nullable Long changeLogSeq() {
     return entry != null ? entry.seq() : null;
   }
 }

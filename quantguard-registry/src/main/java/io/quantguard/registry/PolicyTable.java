@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rows of {@code policy} (texts by hash, never edited) and {@code model_policy} (the text in force
@@ -40,7 +41,8 @@ final class PolicyTable {
   }
 
   /** The policy of {@code model} for exactly {@code stage} (null: every stage). */
-  static Optional<ModelPolicy> get(Connection c, String model, Stage stage) throws SQLException {
+  static Optional<ModelPolicy> get(Connection c, String model, @Nullable Stage stage)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE p.model = ? AND p.stage = ?")) {
       ps.setString(1, model);
       ps.setString(2, column(stage));
@@ -81,7 +83,13 @@ final class PolicyTable {
    * Makes {@code sha256} the policy of {@code model} for {@code stage}, set by change {@code seq}.
    */
   static void put(
-      Connection c, String model, Stage stage, String sha256, String name, String source, long seq)
+      Connection c,
+      String model,
+      @Nullable Stage stage,
+      String sha256,
+      String name,
+      @Nullable String source,
+      long seq)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -99,7 +107,7 @@ final class PolicyTable {
     }
   }
 
-  private static String column(Stage stage) {
+  private static String column(@Nullable Stage stage) {
     return stage == null ? ModelPolicy.ANY_STAGE : stage.id();
   }
 

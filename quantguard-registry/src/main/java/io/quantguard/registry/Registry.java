@@ -199,8 +199,8 @@ public final class Registry {
    * the one the metadata names, if it names one). A model quantized before the recipe's mode was
    * recorded gets it from its recipe.
    */
-  private static QuantizationProvenance provenance(
-      Path file, OnnxModel model, Registration.Recipe given) {
+  private static @Nullable QuantizationProvenance provenance(
+      Path file, OnnxModel model, Registration.@Nullable Recipe given) {
     QuantizationProvenance recorded = QuantizationProvenance.read(model).orElse(null);
     if (given != null
         && recorded != null
@@ -240,7 +240,7 @@ public final class Registry {
   }
 
   /** The {@code mode} of a recipe's canonical JSON, or null. */
-  private static String modeOf(String recipeJson) {
+  private static @Nullable String modeOf(String recipeJson) {
     try {
       return RECIPE_JSON.readTree(recipeJson).path("mode").asText(null);
     } catch (JsonProcessingException e) {
@@ -411,7 +411,12 @@ public final class Registry {
    *     text has no {@code name:}
    */
   public PolicyChange setPolicy(
-      String model, Stage stage, String text, String source, String reason, String actor) {
+      String model,
+      @Nullable Stage stage,
+      String text,
+      @Nullable String source,
+      String reason,
+      String actor) {
     String why = requireReason(reason);
     String who = requireActor(actor);
     ArtifactRef.checkName(model, model);
@@ -472,7 +477,7 @@ public final class Registry {
   }
 
   /** The policy set for exactly {@code stage} (null: the one for every stage). */
-  public Optional<ModelPolicy> policy(String model, Stage stage) {
+  public Optional<ModelPolicy> policy(String model, @Nullable Stage stage) {
     return read(
         c -> {
           requireModel(c, model);
@@ -484,11 +489,11 @@ public final class Registry {
    * The policy a version in {@code stage} is judged by: the stage's own, else the model's policy
    * for every stage; empty when neither is set.
    */
-  public Optional<ModelPolicy> policyFor(String model, Stage stage) {
+  public Optional<ModelPolicy> policyFor(String model, @Nullable Stage stage) {
     return read(c -> policyFor(c, model, stage));
   }
 
-  private Optional<ModelPolicy> policyFor(Connection c, String model, Stage stage)
+  private Optional<ModelPolicy> policyFor(Connection c, String model, @Nullable Stage stage)
       throws SQLException {
     requireModel(c, model);
     Optional<ModelPolicy> own = stage != null ? PolicyTable.get(c, model, stage) : Optional.empty();
@@ -1066,7 +1071,7 @@ public final class Registry {
     return Instant.now().truncatedTo(ChronoUnit.MILLIS);
   }
 
-  private static void putIfPresent(Map<String, Object> m, String key, Object value) {
+  private static void putIfPresent(Map<String, Object> m, String key, @Nullable Object value) {
     if (value != null) {
       m.put(key, value);
     }

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** The few JDBC idioms the registry repeats: one-row queries, binding, nullable numbers. */
 final class Sql {
@@ -49,17 +50,17 @@ final class Sql {
     }
   }
 
-  static Integer intOrNull(ResultSet rs, int column) throws SQLException {
+  static @Nullable Integer intOrNull(ResultSet rs, int column) throws SQLException {
     int v = rs.getInt(column);
     return rs.wasNull() ? null : v;
   }
 
-  static Long longOrNull(ResultSet rs, String column) throws SQLException {
+  static @Nullable Long longOrNull(ResultSet rs, String column) throws SQLException {
     long v = rs.getLong(column);
     return rs.wasNull() ? null : v;
   }
 
-  static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+  static void setInt(PreparedStatement ps, int i, @Nullable Integer v) throws SQLException {
     if (v == null) {
       ps.setNull(i, Types.INTEGER);
     } else {
@@ -67,7 +68,7 @@ final class Sql {
     }
   }
 
-  static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+  static void setLong(PreparedStatement ps, int i, @Nullable Long v) throws SQLException {
     if (v == null) {
       ps.setNull(i, Types.BIGINT);
     } else {

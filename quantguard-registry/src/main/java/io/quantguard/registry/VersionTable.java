@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rows of {@code model} and {@code artifact_version}, read and written as {@link ArtifactVersion}.
@@ -128,7 +129,7 @@ final class VersionTable {
    * recipe columns recorded (where it was quantized is unknown then: those rows kept the
    * registering process's environment, which says nothing about the quantization).
    */
-  private static QuantizationProvenance provenance(ResultSet rs) throws SQLException {
+  private static @Nullable QuantizationProvenance provenance(ResultSet rs) throws SQLException {
     String json = rs.getString("provenance");
     if (json != null) {
       try {
@@ -160,7 +161,7 @@ final class VersionTable {
         null);
   }
 
-  private static String blankToNull(String s) {
+  private static @Nullable String blankToNull(@Nullable String s) {
     return s == null || s.isEmpty() ? null : s;
   }
 
@@ -174,7 +175,6 @@ final class VersionTable {
 
   private static ArtifactVersion read(ResultSet rs) throws SQLException {
     String parentModel = rs.getString("parent_model");
-    Integer parentVersion = Sql.intOrNull(rs, rs.findColumn("parent_version"));
     return new ArtifactVersion(
         rs.getString("model"),
         rs.getInt("version"),
@@ -182,7 +182,7 @@ final class VersionTable {
         rs.getString("blob_sha256"),
         rs.getLong("size_bytes"),
         rs.getString("file_name"),
-        parentModel != null ? ArtifactRef.of(parentModel, parentVersion) : null,
+        parentModel != null ? ArtifactRef.of(parentModel, rs.getInt("parent_version")) : null,
         provenance(rs),
         rs.getString("report_sha256"),
         Instant.parse(rs.getString("registered_at")),

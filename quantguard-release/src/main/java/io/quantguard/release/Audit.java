@@ -208,19 +208,19 @@ public final class Audit {
     }
 
     /** A policy file to judge by, instead of the model's registered policy. */
-    public Builder policy(Path file) {
+    public Builder policy(@Nullable Path file) {
       this.policyFile = file;
       return this;
     }
 
     /** The task spec; default: the task of the report registered with the version. */
-    public Builder task(String spec) {
+    public Builder task(@Nullable String spec) {
       this.task = spec;
       return this;
     }
 
     /** What to compare with; default: the version's registered parent. */
-    public Builder baseline(ArtifactRef ref) {
+    public Builder baseline(@Nullable ArtifactRef ref) {
       this.baseline = ref;
       return this;
     }
@@ -248,7 +248,7 @@ public final class Audit {
     }
 
     /** Also writes report.json, report.md and report.html (with the verdicts) here. */
-    public Builder report(Path dir) {
+    public Builder report(@Nullable Path dir) {
       this.reportDir = dir;
       return this;
     }

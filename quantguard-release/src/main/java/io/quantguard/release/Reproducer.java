@@ -56,7 +56,8 @@ public final class Reproducer {
       Quantizer.Options options,
       String actor) {
     ArtifactVersion v = registry.version(ref);
-    if (!v.quantized()) {
+    QuantizationProvenance made = v.provenance();
+    if (made == null) {
       throw new InvalidInputException(
           v.ref().toString(),
           "records no recipe (it was not quantized by QuantGuard)",
@@ -85,7 +86,7 @@ public final class Reproducer {
     OnnxModel fp32 =
         ModelIO.load(
             registry.modelBytes(parent.ref()), parent.ref() + " (" + parent.fileName() + ")");
-    Reproduction outcome = rebuild(v, registered, fp32, calibration, options);
+    Reproduction outcome = rebuild(v, made, registered, fp32, calibration, options);
     registry.recordReproduction(
         v.ref(), outcome, calibration != null ? calibration.name() : null, actor);
     return outcome;
@@ -93,15 +94,15 @@ public final class Reproducer {
 
   private static Reproduction rebuild(
       ArtifactVersion v,
+      QuantizationProvenance made,
       byte[] registered,
       OnnxModel fp32,
       @Nullable DataSource calibration,
       Quantizer.Options options) {
     // What the registered bytes themselves record (the registry may have filled in a mode).
     QuantizationProvenance recorded =
-        QuantizationProvenance.read(ModelIO.load(registered, v.ref().toString()))
-            .orElse(v.provenance());
-    Recipe recipe = RecipeIO.parse(v.recipeJson(), v.ref() + " (recorded recipe)");
+        QuantizationProvenance.read(ModelIO.load(registered, v.ref().toString())).orElse(made);
+    Recipe recipe = RecipeIO.parse(made.recipeJson(), v.ref() + " (recorded recipe)");
     QuantizationResult result = Quantizer.quantize(fp32, recipe, calibration, options);
     OnnxModel model = result.model();
     QuantizationProvenance now = QuantizationProvenance.read(model).orElseThrow();

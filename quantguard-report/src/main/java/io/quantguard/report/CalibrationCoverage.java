@@ -1,6 +1,7 @@
 package io.quantguard.report;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How much of the evaluation data's FP32 activations fall outside the ranges a static quantizer
@@ -69,7 +70,7 @@ public record CalibrationCoverage(
    */
   public record ClippingSample(
       String sample,
-      String detail,
+      @Nullable String detail,
       long values,
       long clipped,
       double rate,

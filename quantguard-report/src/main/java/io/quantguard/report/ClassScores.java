@@ -1,5 +1,7 @@
 package io.quantguard.report;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Precision, recall and F1 of one class.
  *
@@ -13,7 +15,7 @@ public record ClassScores(
     double recall,
     double f1,
     long support,
-    Double f1Delta) {
+    @Nullable Double f1Delta) {
   /** The same scores with {@code f1Delta} = this F1 − the baseline's F1. */
   public ClassScores withF1DeltaOf(double baselineF1) {
     return new ClassScores(index, name, precision, recall, f1, support, f1 - baselineF1);

@@ -1,6 +1,7 @@
 package io.quantguard.report;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The classification-specific part of a result.
@@ -19,12 +20,12 @@ import java.util.List;
 public record ClassificationDetail(
     List<String> classes,
     List<ClassScores> perClass,
-    ClassAverages averages,
-    long[][] confusion,
-    long[][] confusionDelta,
+    @Nullable ClassAverages averages,
+    long @Nullable [][] confusion,
+    long @Nullable [][] confusionDelta,
     long flipped,
     List<Flip> flips,
-    McNemarTest mcnemar,
+    @Nullable McNemarTest mcnemar,
     List<ReliabilityBin> calibration) {
 
   /** {@code count} samples the baseline put in class {@code from} and the model in {@code to}. */

@@ -5,6 +5,7 @@ import io.quantguard.onnx.RunEnvironment;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything one evaluation found, in the shape {@code report.json} has (field names are the
@@ -22,9 +23,9 @@ public record EvaluationReport(
     Settings settings,
     List<ModelReport> models,
     Hygiene hygiene,
-    Long peakRssBytes,
+    @Nullable Long peakRssBytes,
     List<String> warnings,
-    @JsonInclude(JsonInclude.Include.NON_NULL) CalibrationCoverage calibrationCoverage) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable CalibrationCoverage calibrationCoverage) {
 
   public static final String SCHEMA = "quantguard.evaluate/1";
 
@@ -81,7 +82,7 @@ public record EvaluationReport(
       String file,
       long sizeBytes,
       List<SliceResult> slices,
-      WorstSlice worstSlice,
+      @Nullable WorstSlice worstSlice,
       Cost cost,
       Verdict verdict) {
 
@@ -100,7 +101,7 @@ public record EvaluationReport(
       long samples,
       List<MetricEstimate> metrics,
       Map<String, Double> figures,
-      ClassificationDetail classification) {
+      @Nullable ClassificationDetail classification) {
 
     public static SliceResult of(String slice, TaskResult r) {
       return new SliceResult(slice, r.samples(), r.metrics(), r.figures(), r.classification());
@@ -115,7 +116,8 @@ public record EvaluationReport(
    * The slice with the worst primary metric: the most harmful difference to the baseline, or for
    * metrics that already compare with the baseline, the worst value.
    */
-  public record WorstSlice(String slice, long samples, String metric, Double value, Double delta) {}
+  public record WorstSlice(
+      String slice, long samples, String metric, @Nullable Double value, @Nullable Double delta) {}
 
   /**
    * Cost of running the model during the evaluation.
@@ -152,7 +154,11 @@ public record EvaluationReport(
    *     seconds × {@code wattsPerCore}, declared, not measured)
    */
   public record Energy(
-      String method, double joules, double joulesPerSample, Double wattsPerCore, String note) {}
+      String method,
+      double joules,
+      double joulesPerSample,
+      @Nullable Double wattsPerCore,
+      String note) {}
 
   /** Exact duplicate inputs (see {@code InputHashes}). */
   public record Hygiene(

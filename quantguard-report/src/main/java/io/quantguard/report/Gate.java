@@ -102,13 +102,13 @@ public final class Gate {
     }
 
     /** Also writes JUnit XML here: one test suite per candidate, one test case per check. */
-    public Builder junit(Path file) {
+    public Builder junit(@Nullable Path file) {
       this.junit = file;
       return this;
     }
 
     /** Also writes the Markdown summary for a pull request here. */
-    public Builder markdown(Path file) {
+    public Builder markdown(@Nullable Path file) {
       this.markdown = file;
       return this;
     }

@@ -32,6 +32,7 @@ final class HtmlReport {
     }
     if (report.baseline().slices().size() > 1) {
       table(tables, t.slices());
+      table(tables, t.sliceTail());
     }
     table(tables, t.figures());
     table(tables, t.cost());

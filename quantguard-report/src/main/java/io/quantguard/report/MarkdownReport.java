@@ -19,6 +19,7 @@ final class MarkdownReport {
     }
     if (report.baseline().slices().size() > 1) {
       table(b, t.slices());
+      table(b, t.sliceTail());
     }
     table(b, t.figures());
     table(b, t.cost());
@@ -45,8 +46,9 @@ final class MarkdownReport {
     b.append(t.title()).append("\n\n");
     table(b, t.verdicts());
     table(b, t.headline());
-    if (report.calibrationCoverage() != null) {
-      b.append(t.coverageLine()).append("\n\n");
+    CalibrationCoverage coverage = report.calibrationCoverage();
+    if (coverage != null) {
+      b.append(t.coverageLine(coverage)).append("\n\n");
     }
     if (!report.warnings().isEmpty()) {
       report.warnings().forEach(w -> b.append("warning: ").append(w).append('\n'));

@@ -18,6 +18,8 @@ final class ReportTables {
 
   private static final int MAX_SLICE_ROWS = 40;
   private static final int MAX_FLIPS = 8;
+  private static final List<String> TAIL_METRICS =
+      List.of("cosine_p1", "cosine_below_0_98", "confident_flip_rate");
 
   private final EvaluationReport r;
 
@@ -247,6 +249,50 @@ final class ReportTables {
         worst.isEmpty() ? null : "▼ worst slice (≥ 30 samples) — " + String.join("; ", worst));
   }
 
+  /**
+   * The tail per slice: a slice can keep a good mean while its worst samples collapse. Empty
+   * without slices or without tail metrics.
+   */
+  Table sliceTail() {
+    List<String> metrics =
+        r.candidates().isEmpty()
+            ? List.of()
+            : TAIL_METRICS.stream()
+                .filter(m -> r.candidates().get(0).all().metric(m).isPresent())
+                .toList();
+    List<List<String>> rows = new ArrayList<>();
+    List<String> header = new ArrayList<>(List.of("slice", "samples"));
+    if (metrics.isEmpty() || r.baseline().slices().size() <= 1) {
+      return new Table("Slices: the tail", header, rows, null);
+    }
+    for (EvaluationReport.ModelReport c : r.candidates()) {
+      metrics.forEach(m -> header.add(m + " " + c.name()));
+    }
+    for (EvaluationReport.SliceResult s : r.baseline().slices()) {
+      if (rows.size() >= MAX_SLICE_ROWS) {
+        break;
+      }
+      List<String> row = new ArrayList<>(List.of(s.slice(), Format.count(s.samples())));
+      for (EvaluationReport.ModelReport c : r.candidates()) {
+        for (String m : metrics) {
+          row.add(
+              c.slice(s.slice())
+                  .flatMap(x -> x.metric(m))
+                  .map(e -> Format.num(e.value()) + " " + Format.interval(e.low(), e.high()))
+                  .orElse(""));
+        }
+      }
+      rows.add(row);
+    }
+    return new Table(
+        "Slices: the tail",
+        header,
+        rows,
+        "cosine_p1: the 1st percentile of the per-sample cosine; cosine_below_0_98: the share of"
+            + " samples below 0.98; confident_flip_rate: flips where the baseline's top-1 minus"
+            + " top-2 probability was at least the task's margin.");
+  }
+
   Table cost() {
     List<List<String>> rows = new ArrayList<>();
     for (EvaluationReport.ModelReport m : r.models()) {
@@ -328,8 +374,7 @@ final class ReportTables {
   }
 
   /** One sentence on calibration coverage for the terminal summary. */
-  String coverageLine() {
-    CalibrationCoverage c = r.calibrationCoverage();
+  String coverageLine(CalibrationCoverage c) {
     CalibrationCoverage.Slice all = c.slices().get(0);
     CalibrationCoverage.TensorOverflow worst =
         all.tensors().isEmpty() ? null : all.tensors().get(0);

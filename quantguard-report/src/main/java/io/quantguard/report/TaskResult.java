@@ -3,6 +3,7 @@ package io.quantguard.report;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a task measured for one model on one slice.
@@ -18,7 +19,7 @@ public record TaskResult(
     long samples,
     List<MetricEstimate> metrics,
     Map<String, Double> figures,
-    ClassificationDetail classification) {
+    @Nullable ClassificationDetail classification) {
 
   public TaskResult {
     metrics = List.copyOf(metrics);

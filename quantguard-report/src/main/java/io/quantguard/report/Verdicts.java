@@ -13,10 +13,16 @@ import java.util.Locale;
 public final class Verdicts {
   private Verdicts() {}
 
-  /** The verdict on {@code model} against {@code baseline} at significance level {@code alpha}. */
+  /**
+   * The verdict on a candidate against {@code baseline} at significance level {@code alpha}, from
+   * the candidate's results on all data, its cost and size: it goes into the candidate's report.
+   */
   public static EvaluationReport.Verdict of(
-      EvaluationReport.ModelReport model, EvaluationReport.ModelReport baseline, double alpha) {
-    EvaluationReport.SliceResult all = model.all();
+      EvaluationReport.SliceResult all,
+      EvaluationReport.Cost cost,
+      long sizeBytes,
+      EvaluationReport.ModelReport baseline,
+      double alpha) {
     List<String> parts = new ArrayList<>();
     String outcome = "not_judged";
     MetricEstimate primary =
@@ -56,7 +62,7 @@ public final class Verdicts {
         parts.add(m.name() + " " + Format.num(m.value()));
       }
     }
-    EvaluationReport.Latency lat = model.cost().latency();
+    EvaluationReport.Latency lat = cost.latency();
     EvaluationReport.Latency base = baseline.cost().latency();
     parts.add(
         String.format(
@@ -66,8 +72,7 @@ public final class Verdicts {
             base.p95() == 0 ? Double.NaN : lat.p95() / base.p95()));
     if (baseline.sizeBytes() > 0) {
       parts.add(
-          String.format(
-              Locale.ROOT, "size ×%.2f", (double) model.sizeBytes() / baseline.sizeBytes()));
+          String.format(Locale.ROOT, "size ×%.2f", (double) sizeBytes / baseline.sizeBytes()));
     }
     String head = outcome.replace('_', ' ');
     return new EvaluationReport.Verdict(outcome, head + ": " + String.join("; ", parts));

@@ -8,11 +8,13 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The queue and the single worker of one served version (see {@link BatchPolicy}). The worker
@@ -33,10 +35,10 @@ final class Batcher {
       Map<String, Tensor> inputs,
       List<String> outputs,
       int rows,
-      String stackKey,
+      @Nullable String stackKey,
       CompletableFuture<Map<String, Tensor>> result) {}
 
-  private static final Job STOP = new Job(Map.of(), List.of(), 0, null, null);
+  private static final Job STOP = new Job(Map.of(), List.of(), 0, null, new CompletableFuture<>());
 
   private final ModelKey key;
   private final ModelSignature signature;
@@ -118,7 +120,7 @@ final class Batcher {
   }
 
   /** The key requests must share to be stacked, or null when this one must run alone. */
-  private String stackKey(Map<String, Tensor> inputs, int rows) {
+  private @Nullable String stackKey(Map<String, Tensor> inputs, int rows) {
     if (!policy.enabled() || !signature.batchable() || rows < 1 || rows >= policy.maxBatchSize()) {
       return null;
     }
@@ -214,7 +216,8 @@ final class Batcher {
     for (Job j : batch) {
       Map<String, Tensor> mine = new LinkedHashMap<>();
       for (String o : j.outputs) {
-        mine.put(o, out.get(o).slice(at, at + j.rows));
+        Tensor t = Objects.requireNonNull(out.get(o), () -> "the stacked run computed " + o);
+        mine.put(o, t.slice(at, at + j.rows));
       }
       at += j.rows;
       j.result.complete(mine);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Guards the endpoints that change what the server does (model load and unload here; rollout
@@ -24,9 +25,9 @@ import java.util.Locale;
  * guarded request.
  */
 public final class BearerTokenGuard implements Handler {
-  private final byte[] digest;
+  private final byte @Nullable [] digest;
 
-  private BearerTokenGuard(byte[] digest) {
+  private BearerTokenGuard(byte @Nullable [] digest) {
     this.digest = digest;
   }
 
@@ -51,7 +52,7 @@ public final class BearerTokenGuard implements Handler {
    * The token from {@code file} when given, else from {@code environmentValue} (the {@code
    * QUANTGUARD_TOKEN} variable) when set, else none.
    */
-  public static BearerTokenGuard from(Path file, String environmentValue) {
+  public static BearerTokenGuard from(@Nullable Path file, @Nullable String environmentValue) {
     if (file != null) {
       try {
         return of(Files.readString(file, StandardCharsets.UTF_8));

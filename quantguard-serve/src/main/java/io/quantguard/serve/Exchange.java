@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One inference request after both its versions finished: the decoded inputs, the primary's outcome
@@ -14,7 +15,10 @@ import java.util.Optional;
  * @param requestId the client's {@code id}, or null
  */
 public record Exchange(
-    String requestId, Map<String, Tensor> inputs, Outcome primary, Outcome shadow) {
+    @Nullable String requestId,
+    Map<String, Tensor> inputs,
+    Outcome primary,
+    @Nullable Outcome shadow) {
   public Exchange {
     inputs = Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
   }

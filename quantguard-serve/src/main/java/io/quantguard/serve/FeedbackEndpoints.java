@@ -84,7 +84,7 @@ final class FeedbackEndpoints {
           unknown.add(ids.get(i));
         }
       } catch (IllegalArgumentException e) {
-        throw OipException.badRequest(e.getMessage());
+        throw OipException.badRequest(String.valueOf(e.getMessage()));
       }
     }
     Map<String, Object> out = new LinkedHashMap<>();

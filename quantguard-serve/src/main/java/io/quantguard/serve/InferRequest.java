@@ -3,6 +3,7 @@ package io.quantguard.serve;
 import io.quantguard.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An inference request as the protocol carries it, decoded and checked against the model it was
@@ -12,7 +13,8 @@ import java.util.Map;
  * @param inputs one tensor per model input, in the model's input order
  * @param outputs the outputs to return, in order, each as JSON or binary data
  */
-record InferRequest(String id, Map<String, Tensor> inputs, List<RequestedOutput> outputs) {
+record InferRequest(
+    @Nullable String id, Map<String, Tensor> inputs, List<RequestedOutput> outputs) {
 
   /** One output to return; {@code binary} when the client asked for binary tensor data. */
   record RequestedOutput(String name, boolean binary) {}

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An Open Inference Protocol v2 server over ONNX Runtime: the models of a registry (or plain
@@ -39,9 +40,9 @@ public final class InferenceServer implements AutoCloseable {
   private final String version;
   private final List<ModelSource> sources;
   private final Router router;
-  private final ExchangeObserver observer;
-  private final RolloutController rollout;
-  private final LabelFeedback feedback;
+  private final @Nullable ExchangeObserver observer;
+  private final @Nullable RolloutController rollout;
+  private final @Nullable LabelFeedback feedback;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
@@ -50,7 +51,7 @@ public final class InferenceServer implements AutoCloseable {
   private final ThreadPoolExecutor observers;
   private volatile boolean ready;
   private volatile boolean draining;
-  private Javalin app;
+  private @Nullable Javalin app;
   private int port;
 
   private InferenceServer(Builder b) {
@@ -85,9 +86,9 @@ public final class InferenceServer implements AutoCloseable {
     private String version = "unknown";
     private final List<ModelSource> sources = new ArrayList<>();
     private Router router = Router.pinned();
-    private ExchangeObserver observer;
-    private RolloutController rollout;
-    private LabelFeedback feedback;
+    private @Nullable ExchangeObserver observer;
+    private @Nullable RolloutController rollout;
+    private @Nullable LabelFeedback feedback;
 
     private Builder() {}
 
@@ -159,9 +160,10 @@ public final class InferenceServer implements AutoCloseable {
    */
   public InferenceServer start() {
     try {
-      app = Javalin.create(c -> configure(c));
+      Javalin javalin = Javalin.create(c -> configure(c));
+      app = javalin;
       try {
-        app.start(config.host(), config.port());
+        javalin.start(config.host(), config.port());
       } catch (io.javalin.util.JavalinBindException e) {
         throw InvalidInputException.forParameter(
             "server.address",
@@ -170,7 +172,7 @@ public final class InferenceServer implements AutoCloseable {
             "pick a free port (0 picks one) or stop what listens there",
             e);
       }
-      port = app.port();
+      port = javalin.port();
       for (ModelSource source : sources) {
         Served s = open(source);
         if (served.putIfAbsent(s.key(), s) != null) {
@@ -385,7 +387,8 @@ public final class InferenceServer implements AutoCloseable {
     }
   }
 
-  private static ExchangeObserver both(ExchangeObserver a, ExchangeObserver b) {
+  private static @Nullable ExchangeObserver both(
+      @Nullable ExchangeObserver a, @Nullable ExchangeObserver b) {
     if (a == null || b == null) {
       return a != null ? a : b;
     }

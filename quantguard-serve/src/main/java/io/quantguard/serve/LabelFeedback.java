@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Ground truth that arrives late: the predicted classes of the last {@code capacity} requests that
@@ -60,7 +61,7 @@ public final class LabelFeedback implements ExchangeObserver {
     }
   }
 
-  private static int[] classes(Map<String, Tensor> outputs) {
+  private static int @Nullable [] classes(Map<String, Tensor> outputs) {
     for (Tensor t : outputs.values()) {
       long[] shape = t.shape();
       if (shape.length < 2 || shape[0] < 1) {

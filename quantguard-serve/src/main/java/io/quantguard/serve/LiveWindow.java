@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A rollout's live window: the candidate against the baseline on the requests both answered, as
@@ -83,7 +84,7 @@ public final class LiveWindow implements Measurements {
     }
   }
 
-  private static Outcome outcome(Exchange e, ModelKey key) {
+  private static @Nullable Outcome outcome(Exchange e, ModelKey key) {
     if (e.primary().key().equals(key)) {
       return e.primary();
     }
@@ -231,7 +232,7 @@ public final class LiveWindow implements Measurements {
         baselineLatency.getValueAtPercentile(percentile) / 1000.0);
   }
 
-  private static Measure versus(String metric, boolean higherIsBetter, Double value) {
+  private static Measure versus(String metric, boolean higherIsBetter, @Nullable Double value) {
     return new Measure(
         metric,
         Measure.Source.FIGURE,
@@ -247,7 +248,8 @@ public final class LiveWindow implements Measurements {
   }
 
   /** Lower is better for error rates and latencies. */
-  private static Measure absolute(String metric, Double value, Double baseline) {
+  private static Measure absolute(
+      String metric, @Nullable Double value, @Nullable Double baseline) {
     Double delta = value == null || baseline == null ? null : value - baseline;
     return new Measure(
         metric,

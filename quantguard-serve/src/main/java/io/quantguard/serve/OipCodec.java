@@ -19,7 +19,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads and writes inference requests and responses of the Open Inference Protocol v2 REST API,
@@ -65,7 +67,7 @@ final class OipCodec {
    */
   static InferRequest decode(
       byte[] body,
-      Integer jsonLength,
+      @Nullable Integer jsonLength,
       ModelKey key,
       ModelSignature signature,
       boolean rejectNonFinite) {
@@ -156,6 +158,9 @@ final class OipCodec {
     }
     for (TensorSpec spec : signature.inputs()) {
       Tensor t = inputs.get(spec.name());
+      if (t == null) { // the names matched above
+        throw OipException.badRequest("missing input '" + spec.name() + "' for model " + key);
+      }
       if (t.type() != spec.type()) {
         throw wrongType(spec, key, OipDatatype.nameOf(t.type()));
       }
@@ -526,7 +531,7 @@ final class OipCodec {
   /** Encodes a response: JSON, followed by binary tensor data for the outputs asked so. */
   static Encoded encode(
       ModelKey key,
-      String id,
+      @Nullable String id,
       List<InferRequest.RequestedOutput> wanted,
       Map<String, Tensor> outputs) {
     ByteArrayOutputStream json = new ByteArrayOutputStream(1024);
@@ -540,7 +545,9 @@ final class OipCodec {
       }
       g.writeArrayFieldStart("outputs");
       for (InferRequest.RequestedOutput o : wanted) {
-        writeTensor(g, o.name(), outputs.get(o.name()), o.binary(), binary);
+        Tensor t =
+            Objects.requireNonNull(outputs.get(o.name()), () -> "the model computed " + o.name());
+        writeTensor(g, o.name(), t, o.binary(), binary);
       }
       g.writeEndArray();
       g.writeEndObject();
@@ -663,7 +670,7 @@ final class OipCodec {
   }
 
   /** {@code {"error": message}}. */
-  static byte[] error(String message) {
+  static byte[] error(@Nullable String message) {
     try {
       return JSON.writeValueAsBytes(Map.of("error", message));
     } catch (JsonProcessingException e) {

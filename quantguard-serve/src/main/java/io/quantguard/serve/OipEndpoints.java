@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,7 +113,7 @@ final class OipEndpoints {
     json(ctx, m);
   }
 
-  private void modelMetadata(Context ctx, Integer version) {
+  private void modelMetadata(Context ctx, @Nullable Integer version) {
     ctx.attribute(ENDPOINT, "metadata");
     ModelKey key = resolve(ctx.pathParam("name"), version);
     ctx.attribute(KEY, key);
@@ -142,7 +143,7 @@ final class OipEndpoints {
     return out;
   }
 
-  private void modelReady(Context ctx, Integer version) {
+  private void modelReady(Context ctx, @Nullable Integer version) {
     ctx.attribute(ENDPOINT, "health");
     String name = ctx.pathParam("name");
     ModelKey key;
@@ -163,7 +164,7 @@ final class OipEndpoints {
   }
 
   /** The version a URL names, else the model's default: as {@link Router#pinned()} routes. */
-  private ModelKey resolve(String name, Integer version) {
+  private ModelKey resolve(String name, @Nullable Integer version) {
     return Router.pinned().route(name, version, server.catalog()).primary();
   }
 
@@ -182,7 +183,7 @@ final class OipEndpoints {
 
   // ---------------------------------------------------------------- inference
 
-  private void infer(Context ctx, Integer version) {
+  private void infer(Context ctx, @Nullable Integer version) {
     ctx.attribute(ENDPOINT, "infer");
     if (!server.ready()) {
       throw OipException.unavailable("not ready: models are loading or the server is stopping");
@@ -278,7 +279,7 @@ final class OipEndpoints {
             + " bytes; send fewer rows per request");
   }
 
-  private static Integer headerLength(Context ctx) {
+  private static @Nullable Integer headerLength(Context ctx) {
     String h = ctx.header(HEADER_LENGTH);
     if (h == null) {
       return null;
@@ -400,7 +401,7 @@ final class OipEndpoints {
     }
   }
 
-  private static void error(Context ctx, int status, String message) {
+  private static void error(Context ctx, int status, @Nullable String message) {
     if (status == 429) {
       ctx.header("Retry-After", "1");
     }

@@ -4,6 +4,7 @@ import io.quantguard.runtime.Tensor;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one version did with one request, for the {@link ExchangeObserver}.
@@ -27,5 +28,6 @@ public sealed interface Outcome {
    * The version did not answer: {@code status} is the HTTP status the client got (or would have
    * got, for a shadow), e.g. 429 when its queue was full, 400 when ONNX Runtime refused the data.
    */
-  record Failure(ModelKey key, int status, String message, long nanos) implements Outcome {}
+  record Failure(ModelKey key, int status, @Nullable String message, long nanos)
+      implements Outcome {}
 }

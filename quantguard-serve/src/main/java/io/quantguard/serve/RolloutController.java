@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,8 +60,8 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   private RolloutDecision last;
   private long routed;
   private long seen;
-  private ScheduledExecutorService analysis;
-  private MeterRegistry metrics;
+  private @Nullable ScheduledExecutorService analysis;
+  private @Nullable MeterRegistry metrics;
   private double judgedFlipRate = Double.NaN;
   private double judgedCosine = Double.NaN;
 
@@ -134,7 +135,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   // ---------------------------------------------------------------- routing and observation
 
   @Override
-  public Route route(String model, Integer version, ModelCatalog catalog) {
+  public Route route(String model, @Nullable Integer version, ModelCatalog catalog) {
     if (version != null || !model.equals(candidate.name())) {
       return Router.pinned().route(model, version, catalog);
     }
@@ -477,7 +478,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     }
   }
 
-  private static double number(Object o) {
+  private static double number(@Nullable Object o) {
     return o instanceof Number n ? n.doubleValue() : Double.NaN;
   }
 

@@ -1,13 +1,14 @@
 package io.quantguard.serve;
 
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which served versions run one request: the {@code primary} answers the client; the {@code
  * shadow}, when set, runs the same inputs on the side and its outputs go only to the {@link
  * ExchangeObserver}.
  */
-public record Route(ModelKey primary, ModelKey shadow) {
+public record Route(ModelKey primary, @Nullable ModelKey shadow) {
   public Route {
     if (primary == null) {
       throw new IllegalArgumentException("a route needs a primary version");

@@ -2,6 +2,7 @@ package io.quantguard.serve;
 
 import io.javalin.http.NotFoundResponse;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The routing step of every inference request: which version answers, and whether another runs as a
@@ -15,7 +16,7 @@ public interface Router {
    * @param model the model name in the URL
    * @param version the version in the URL, or null when the client named none
    */
-  Route route(String model, Integer version, ModelCatalog catalog);
+  Route route(String model, @Nullable Integer version, ModelCatalog catalog);
 
   /** The version in the URL, else the model's default version; never a shadow. */
   static Router pinned() {

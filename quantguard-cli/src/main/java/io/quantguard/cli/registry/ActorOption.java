@@ -1,11 +1,12 @@
 package io.quantguard.cli.registry;
 
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
 /** Who makes a change: {@code --actor}, else {@code $USER}, else the JVM's user name. */
 public final class ActorOption {
   @Option(names = "--actor", description = "who makes the change (default: $USER)")
-  String actor;
+  @Nullable String actor;
 
   public String get() {
     if (actor != null && !actor.isBlank()) {

@@ -4,6 +4,7 @@ import io.quantguard.registry.ChangeLogEntry;
 import io.quantguard.registry.Stage;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Change-log entries as the commands print them. */
 public final class ChangeLogText {
@@ -33,7 +34,7 @@ public final class ChangeLogText {
           case PROMOTE ->
               ref
                   + " -> "
-                  + e.stage().id()
+                  + scope(e.stage())
                   + (e.previousVersion() != null
                       ? " (" + e.model() + "@" + e.previousVersion() + " displaced)"
                       : "");
@@ -101,12 +102,12 @@ public final class ChangeLogText {
     return s + (e.reason() != null ? "  \"" + e.reason() + "\"" : "");
   }
 
-  private static String scope(Stage stage) {
+  private static String scope(@Nullable Stage stage) {
     return stage == null ? "every stage" : stage.id();
   }
 
   /** The first 12 hex digits of a hash, as the log shows them. */
-  private static String abbrev(Object sha) {
+  private static String abbrev(@Nullable Object sha) {
     String s = String.valueOf(sha);
     return s.substring(0, Math.min(12, s.length()));
   }

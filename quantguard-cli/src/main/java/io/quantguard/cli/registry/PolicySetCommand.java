@@ -57,7 +57,8 @@ final class PolicySetCommand implements Callable<Integer> {
       Output.json(out, ch);
       return ExitCodes.OK;
     }
-    if (!ch.changed()) {
+    ChangeLogEntry e = ch.entry(); // null: the text was in force already
+    if (e == null) {
       out.printf(
           "Unchanged   %s (%s) has this policy already: %s, sha256 %s, set by change #%d (%s);"
               + " nothing recorded%n",
@@ -73,7 +74,6 @@ final class PolicySetCommand implements Callable<Integer> {
         ch.previousSha256() != null
             ? "sha256 " + ch.previousSha256()
             : "none (the first policy for " + p.scope() + ")");
-    ChangeLogEntry e = ch.entry();
     out.println(ChangeLogText.recorded(e));
     return ExitCodes.OK;
   }

@@ -53,7 +53,7 @@ final class PromoteCommand implements Callable<Integer> {
     }
     out.printf(
         "Promoted    %s@%d to %s (was %s)%n",
-        e.model(), e.version(), e.stage().id(), e.details().get("from"));
+        e.model(), e.version(), stage.id(), e.details().get("from"));
     if (e.previousVersion() != null) {
       out.printf(
           "Displaced   %s@%d -> %s%n",

@@ -99,7 +99,10 @@ final class RegisterCommand implements Callable<Integer> {
       out.printf("Parent      %s%n", v.parent());
     }
     if (v.quantized()) {
-      out.printf("Recipe      sha256 %s%n", v.recipeSha256().substring(0, 16));
+      String recipeSha = v.recipeSha256();
+      out.printf(
+          "Recipe      sha256 %s%n",
+          recipeSha != null ? recipeSha.substring(0, 16) : "not recorded");
       if (v.calibrationFingerprint() != null) {
         out.printf(
             "Calibration %s samples, fingerprint %s%n",

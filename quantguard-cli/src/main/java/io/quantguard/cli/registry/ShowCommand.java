@@ -75,11 +75,12 @@ final class ShowCommand implements Callable<Integer> {
     } else {
       out.printf("Recipe      none (not quantized by QuantGuard)%n");
     }
-    if (report.isPresent()) {
+    String reportSha = v.reportSha256();
+    if (report.isPresent() && reportSha != null) {
       EvaluationReport rep = ReportReader.parse(report.get(), v.ref() + " report");
       out.printf(
           "Report      sha256 %s (task %s)%n",
-          v.reportSha256().substring(0, 12), rep.task() != null ? rep.task().name() : "?");
+          reportSha.substring(0, 12), rep.task() != null ? rep.task().name() : "?");
       for (EvaluationReport.ModelReport m : rep.candidates()) {
         if (m.verdict() != null) {
           // the summary starts with the outcome in words ("no significant difference: ...")

@@ -3,6 +3,7 @@ package io.quantguard.cli.registry;
 import io.quantguard.registry.FileBlobStore;
 import io.quantguard.registry.Registry;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
 /** Options every registry command takes: where the registry and its blobs are, and --json. */
@@ -13,7 +14,7 @@ public final class StoreOptions {
       description =
           "registry directory (SQLite) or jdbc:postgresql://... URL"
               + " (default: $QUANTGUARD_REGISTRY, else ~/.quantguard)")
-  String registry;
+  @Nullable String registry;
 
   @Option(
       names = "--blobs",
@@ -21,7 +22,7 @@ public final class StoreOptions {
       description =
           "where model files are stored (default: DIR/blobs for a directory registry;"
               + " $QUANTGUARD_BLOBS or ~/.quantguard/blobs for PostgreSQL)")
-  Path blobs;
+  @Nullable Path blobs;
 
   @Option(names = "--json", description = "print JSON")
   boolean json;

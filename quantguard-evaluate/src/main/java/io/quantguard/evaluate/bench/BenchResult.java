@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.runtime.SessionConfig;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything one benchmark run measured, ready to print as a table ({@link BenchTable}) or
@@ -13,12 +14,26 @@ import java.util.List;
  * @param settings how it ran
  * @param models per-model figures, in the order given (the first is the baseline)
  * @param comparisons every model after the first, against the first
+ * @param profiles time per operator type and node by ONNX Runtime's profiler, per batch size and
+ *     model ({@link OperatorProfiler}); empty unless asked for
  */
 public record BenchResult(
     Environment environment,
     Settings settings,
     List<ModelResult> models,
-    List<Comparison> comparisons) {
+    List<Comparison> comparisons,
+    List<OperatorProfile> profiles) {
+
+  public BenchResult {
+    models = List.copyOf(models);
+    comparisons = List.copyOf(comparisons);
+    profiles = List.copyOf(profiles);
+  }
+
+  /** The same result with operator profiles. */
+  public BenchResult withProfiles(List<OperatorProfile> measured) {
+    return new BenchResult(environment, settings, models, comparisons, measured);
+  }
 
   /**
    * The machine and runtime.
@@ -34,7 +49,7 @@ public record BenchResult(
       @JsonUnwrapped RunEnvironment run,
       SessionConfig session,
       String sessionOptions,
-      Long processPeakRss) {}
+      @Nullable Long processPeakRss) {}
 
   /**
    * How the run was done, so a reader can judge the figures.
@@ -105,7 +120,7 @@ public record BenchResult(
       String baseline,
       double sizeRatio,
       double sessionCreationRatio,
-      Double memoryRatio,
+      @Nullable Double memoryRatio,
       List<BatchComparison> batches) {}
 
   /**

@@ -2,6 +2,7 @@ package io.quantguard.evaluate.bench;
 
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /** A {@link BenchResult} as a plain-text table for a terminal or a pull request comment. */
 public final class BenchTable {
@@ -139,7 +140,7 @@ public final class BenchTable {
     return out.toString();
   }
 
-  private static void line(StringBuilder out, String format, Object... args) {
+  private static void line(StringBuilder out, String format, @Nullable Object... args) {
     out.append(String.format(Locale.ROOT, format, args).stripTrailing()).append('\n');
   }
 
@@ -152,7 +153,7 @@ public final class BenchTable {
     return io.quantguard.report.ByteUnits.format(n);
   }
 
-  private static String signedBytes(Long n) {
+  private static String signedBytes(@Nullable Long n) {
     if (n == null) {
       return "n/a";
     }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Runs a {@link BenchPlan}. The steps, and why:
@@ -129,7 +130,8 @@ public final class Benchmark {
         ModelRun r = runs.get(i);
         List<BenchResult.BatchResult> batches = new ArrayList<>();
         for (InputBatches in : inputs.values()) {
-          batches.add(batchResult(r, in, passes.get(in.batchSize())));
+          int n = Objects.requireNonNull(passes.get(in.batchSize()), "measured batch size");
+          batches.add(batchResult(r, in, n));
         }
         models.add(
             new BenchResult.ModelResult(
@@ -166,7 +168,8 @@ public final class Benchmark {
               ORDER,
               TIMED_REGION),
           List.copyOf(models),
-          List.copyOf(comparisons));
+          List.copyOf(comparisons),
+          List.of());
     } finally {
       for (ModelRun r : runs) {
         r.close();
@@ -189,9 +192,8 @@ public final class Benchmark {
   private static long sizeOnDisk(Path file, ModelSummary s) {
     try {
       long size = Files.size(file);
-      Path dir = file.toAbsolutePath().getParent();
       for (String f : s.externalDataFiles()) {
-        Path p = dir.resolve(f);
+        Path p = file.toAbsolutePath().resolveSibling(f);
         if (Files.isRegularFile(p)) {
           size += Files.size(p);
         }

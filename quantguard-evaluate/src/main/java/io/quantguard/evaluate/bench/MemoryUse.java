@@ -1,5 +1,7 @@
 package io.quantguard.evaluate.bench;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Resident memory one model's session needs, in bytes ({@code null} where the platform does not
  * say). Read before the session is created, right after it, and after warm-up; the peak covers
@@ -17,12 +19,12 @@ package io.quantguard.evaluate.bench;
  */
 public record MemoryUse(
     String method,
-    Long rssBefore,
-    Long rssAfterSession,
-    Long rssAfterWarmup,
-    Long peakRss,
-    Long peakGrowth,
-    Long steadyGrowth) {
+    @Nullable Long rssBefore,
+    @Nullable Long rssAfterSession,
+    @Nullable Long rssAfterWarmup,
+    @Nullable Long peakRss,
+    @Nullable Long peakGrowth,
+    @Nullable Long steadyGrowth) {
 
   static MemoryUse of(String method, long before, long afterSession, long afterWarmup, long peak) {
     Long b = known(before);
@@ -38,7 +40,7 @@ public record MemoryUse(
         b == null || w == null ? null : w - b);
   }
 
-  private static Long known(long v) {
+  private static @Nullable Long known(long v) {
     return v < 0 ? null : v;
   }
 }

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One model's open session and everything measured on it: creation time and memory (taken while
@@ -96,7 +97,8 @@ final class ModelRun implements AutoCloseable {
    * the timed region is {@link InferenceSession#run}, i.e. copying the heap inputs into native
    * tensors, inference, and copying the outputs back to the heap.
    */
-  private static long pass(InferenceSession session, InputBatches in, LatencyHistogram into) {
+  private static long pass(
+      InferenceSession session, InputBatches in, @Nullable LatencyHistogram into) {
     long total = 0;
     for (Map<String, Tensor> feed : in.feeds()) {
       long t0 = System.nanoTime();

@@ -2,6 +2,7 @@ package io.quantguard.evaluate.drift;
 
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a window compares with its reference profile, feature by feature.
@@ -35,17 +36,17 @@ public record DriftResult(long samples, List<FeatureDrift> features, double drif
       Feature.Kind kind,
       long samples,
       DriftTests.Method method,
-      Double score,
+      @Nullable Double score,
       double threshold,
       boolean drifted,
-      Double ksStatistic,
-      Double ksPValue,
-      Double chiSquarePValue,
-      Double wasserstein,
-      Double jensenShannon,
-      Double psi,
+      @Nullable Double ksStatistic,
+      @Nullable Double ksPValue,
+      @Nullable Double chiSquarePValue,
+      @Nullable Double wasserstein,
+      @Nullable Double jensenShannon,
+      @Nullable Double psi,
       double referenceMean,
-      Double windowMean) {
+      @Nullable Double windowMean) {
 
     /**
      * How strongly the feature drifted, growing with drift whatever the method: the distance, or

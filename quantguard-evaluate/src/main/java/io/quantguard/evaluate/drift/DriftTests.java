@@ -2,6 +2,7 @@ package io.quantguard.evaluate.drift;
 
 import io.quantguard.onnx.InvalidInputException;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which comparison decides whether a feature drifted, and where the line is. By default Evidently's
@@ -23,8 +24,8 @@ public record DriftTests(
     double distance,
     double psi,
     double epsilon,
-    Method numeric,
-    Method categorical) {
+    @Nullable Method numeric,
+    @Nullable Method categorical) {
 
   /** The comparisons; each says which feature kinds it applies to. */
   public enum Method {
@@ -78,7 +79,7 @@ public record DriftTests(
     return new DriftTests(1000, 0.05, 0.1, 0.2, 1e-4, null, null);
   }
 
-  public DriftTests withMethods(Method forNumeric, Method forCategorical) {
+  public DriftTests withMethods(@Nullable Method forNumeric, @Nullable Method forCategorical) {
     return new DriftTests(
         smallReference, pValue, distance, psi, epsilon, forNumeric, forCategorical);
   }

@@ -6,6 +6,8 @@ import io.quantguard.runtime.data.Batch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A mergeable accumulator of a window of traffic (or offline data) over a {@link
@@ -109,6 +111,15 @@ public final class DriftWindow {
     return new DriftResult(samples, out, judged == 0 ? 0 : (double) drifted / judged);
   }
 
+  /** A test's score; {@link DriftTests#methodFor} picks only tests that fit the feature's kind. */
+  private static double scoreOf(@Nullable Double score, DriftTests.Method method, Feature ref) {
+    if (score == null) {
+      throw new IllegalStateException(
+          method + " does not apply to " + ref.kind() + " feature " + ref.name());
+    }
+    return score;
+  }
+
   private static DriftResult.FeatureDrift compare(Feature ref, FeatureSketch s, DriftTests tests) {
     DriftTests.Method method = tests.methodFor(ref.kind(), ref.samples());
     double threshold = tests.threshold(method);
@@ -131,7 +142,8 @@ public final class DriftWindow {
           ref.mean(),
           null);
     }
-    long[] counts = s.counts();
+    long[] counts =
+        Objects.requireNonNull(s.counts(), "a window's sketch has the reference's bins");
     double[] shares = new double[counts.length];
     for (int i = 0; i < counts.length; i++) {
       shares[i] = (double) counts[i] / n;
@@ -153,9 +165,9 @@ public final class DriftWindow {
     }
     double score =
         switch (method) {
-          case KS -> ksP;
-          case CHI_SQUARE -> chiP;
-          case WASSERSTEIN -> wd;
+          case KS -> scoreOf(ksP, method, ref);
+          case CHI_SQUARE -> scoreOf(chiP, method, ref);
+          case WASSERSTEIN -> scoreOf(wd, method, ref);
           case JENSEN_SHANNON -> js;
           case PSI -> psi;
         };

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns one batch of model inputs and outputs into the per-sample features {@link ReferenceProfile}
@@ -120,6 +122,8 @@ final class FeatureExtractor {
     int n = t.batchSize();
     float[] x = t.toFloats();
     int m = n == 0 ? 0 : x.length / n;
+    double low = Objects.requireNonNull(in.low(), "a float input's range is profiled");
+    double high = Objects.requireNonNull(in.high(), "a float input's range is profiled");
     double[][] v = new double[6][n];
     for (int s = 0; s < n; s++) {
       double sum = 0;
@@ -133,7 +137,7 @@ final class FeatureExtractor {
         min = Math.min(min, e);
         max = Math.max(max, e);
         zeros += e == 0 ? 1 : 0;
-        outside += e < in.low() || e > in.high() ? 1 : 0;
+        outside += e < low || e > high ? 1 : 0;
       }
       double mean = sum / m;
       double sq = 0;
@@ -151,7 +155,7 @@ final class FeatureExtractor {
   }
 
   /** tokens (and unknown_rate) per sample. */
-  private double[][] tokenFeatures(Tensor ids, Tensor mask) {
+  private double[][] tokenFeatures(Tensor ids, @Nullable Tensor mask) {
     int n = ids.batchSize();
     int len = n == 0 ? 0 : (int) (ids.elementCount() / n);
     if (mask != null && mask.elementCount() != ids.elementCount()) {
@@ -253,7 +257,7 @@ final class FeatureExtractor {
    */
   static Embeddings pool(
       Tensor states, String name, Map<String, Tensor> modelInputs, boolean normalize) {
-    return Pooling.MEAN.embed(new Batch(modelInputs, null, null, 0), states, name, normalize);
+    return Pooling.MEAN.embed(Batch.of(modelInputs), states, name, normalize);
   }
 
   private static double[] scores(Tensor t, String name) {

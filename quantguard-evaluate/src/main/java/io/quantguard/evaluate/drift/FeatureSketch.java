@@ -1,6 +1,8 @@
 package io.quantguard.evaluate.drift;
 
 import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mergeable state of one per-sample feature over a window: count, mean and the sum of squared
@@ -17,9 +19,9 @@ import java.util.Arrays;
  */
 final class FeatureSketch {
   private final Feature.Kind kind;
-  private final double[] edges;
-  private final long[] counts;
-  private final Reservoir sample;
+  private final double @Nullable [] edges;
+  private final long @Nullable [] counts;
+  private final @Nullable Reservoir sample;
   private long n;
   private double mean;
   private double m2;
@@ -32,7 +34,8 @@ final class FeatureSketch {
    * @param categories number of categories of a categorical feature
    * @param sampleSize capacity of a numeric feature's sample
    */
-  FeatureSketch(Feature.Kind kind, double[] edges, int categories, int sampleSize, long seed) {
+  FeatureSketch(
+      Feature.Kind kind, double @Nullable [] edges, int categories, int sampleSize, long seed) {
     this.kind = kind;
     if (kind == Feature.Kind.CATEGORICAL) {
       this.edges = null;
@@ -57,17 +60,18 @@ final class FeatureSketch {
     min = Math.min(min, x);
     max = Math.max(max, x);
     if (kind == Feature.Kind.CATEGORICAL) {
+      long[] byCategory = Objects.requireNonNull(counts, "a categorical sketch counts categories");
       int c = (int) x;
-      if (c < 0 || c >= counts.length) {
+      if (c < 0 || c >= byCategory.length) {
         throw new IllegalArgumentException(
-            "category " + c + " is outside the reference's " + counts.length + " categories");
+            "category " + c + " is outside the reference's " + byCategory.length + " categories");
       }
-      counts[c]++;
+      byCategory[c]++;
     } else {
-      if (counts != null) {
+      if (counts != null && edges != null) {
         counts[bin(edges, x)]++;
       }
-      sample.add(x);
+      Objects.requireNonNull(sample, "a numeric sketch keeps a sample").add(x);
     }
   }
 
@@ -88,12 +92,12 @@ final class FeatureSketch {
     n = total;
     min = Math.min(min, o.min);
     max = Math.max(max, o.max);
-    if (counts != null) {
+    if (counts != null && o.counts != null) {
       for (int i = 0; i < counts.length; i++) {
         counts[i] += o.counts[i];
       }
     }
-    if (sample != null) {
+    if (sample != null && o.sample != null) {
       sample.merge(o.sample);
     }
   }
@@ -127,7 +131,7 @@ final class FeatureSketch {
   }
 
   /** Counts per bin or category (a copy), or null for a reference sketch without bins. */
-  long[] counts() {
+  long @Nullable [] counts() {
     return counts == null ? null : counts.clone();
   }
 

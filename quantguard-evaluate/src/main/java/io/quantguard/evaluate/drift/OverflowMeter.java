@@ -6,6 +6,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A mergeable accumulator of the calibration-range overflow rate: per calibrated tensor the number
@@ -23,7 +25,7 @@ public final class OverflowMeter {
    * A sample of the batch: a stable id (e.g. {@code test#17}, a request id) and optionally what it
    * is (the start of its text).
    */
-  public record Sample(String id, String detail) {}
+  public record Sample(String id, @Nullable String detail) {}
 
   private static final Comparator<CalibrationCoverage.ClippingSample> WORST_FIRST =
       Comparator.comparingDouble(CalibrationCoverage.ClippingSample::rate)
@@ -130,13 +132,18 @@ public final class OverflowMeter {
     }
     other.counts.forEach(
         (t, c) -> {
-          long[] mine = counts.get(t);
+          long[] mine = countsOf(t);
           for (int i = 0; i < 3; i++) {
             mine[i] += c[i];
           }
         });
     other.worst.forEach(this::offer);
     samples += other.samples;
+  }
+
+  /** The counters of a tensor this meter has a range for. */
+  private long[] countsOf(String tensor) {
+    return Objects.requireNonNull(counts.get(tensor), () -> "no range for tensor " + tensor);
   }
 
   public long samples() {
@@ -160,7 +167,7 @@ public final class OverflowMeter {
     long values = 0;
     long clipped = 0;
     for (CalibrationRanges.Range r : ranges.ranges()) {
-      long[] c = counts.get(r.tensor());
+      long[] c = countsOf(r.tensor());
       values += c[0];
       clipped += c[1] + c[2];
       tensors.add(

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs the FP32 model with the calibrated tensors exposed as extra outputs and counts, per batch,
@@ -92,7 +93,7 @@ public final class OverflowProbe implements AutoCloseable {
     int n = feed.values().iterator().next().batchSize();
     Tensor mask = feed.get(FeatureExtractor.ATTENTION_MASK);
     Map<Integer, List<Integer>> byLength = mask == null ? null : rightPaddedLengths(mask);
-    if (byLength == null) {
+    if (mask == null || byLength == null) {
       return measure(feed, n);
     }
     int len = (int) mask.shape()[1];
@@ -120,7 +121,7 @@ public final class OverflowProbe implements AutoCloseable {
    * Rows grouped by their token count when every row of the mask is ones then zeros and some row is
    * padded; null otherwise (nothing to cut, or padding that is not at the end).
    */
-  private static Map<Integer, List<Integer>> rightPaddedLengths(Tensor mask) {
+  private static @Nullable Map<Integer, List<Integer>> rightPaddedLengths(Tensor mask) {
     long[] s = mask.shape();
     if (s.length != 2) {
       return null;

@@ -7,10 +7,13 @@ import io.quantguard.onnx.TensorType;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.BatchStream;
+import io.quantguard.runtime.data.DataSource;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import org.apache.commons.statistics.descriptive.Quantile;
 
@@ -20,22 +23,29 @@ final class Profiler {
   private static final int ELEMENT_SAMPLE = 1 << 16;
 
   private final ReferenceProfile.Builder b;
+  private final Path model;
+  private final String modelName;
+  private final DataSource data;
   private final ReferenceProfile.Settings settings;
 
-  Profiler(ReferenceProfile.Builder builder) {
+  /** {@code model}, {@code modelName} and {@code data}: the builder's, checked to be there. */
+  Profiler(ReferenceProfile.Builder builder, Path model, String modelName, DataSource data) {
     this.b = builder;
+    this.model = model;
+    this.modelName = modelName;
+    this.data = data;
     this.settings =
         new ReferenceProfile.Settings(b.bins, b.sampleSize, b.seed, b.tokenInput, b.unknownTokenId);
   }
 
   ReferenceProfile run() {
-    try (InferenceSession session = InferenceSession.open(b.model, b.session)) {
+    try (InferenceSession session = InferenceSession.open(model, b.session)) {
       Constants c = constants(session);
       FeatureExtractor extractor = new FeatureExtractor(c.inputs, c.outputs, settings);
       List<FeatureExtractor.Spec> specs = extractor.specs();
       if (specs.isEmpty()) {
         throw new InvalidInputException(
-            b.modelName,
+            modelName,
             "has no float or token input and no output this profile can summarize",
             "name the outputs' kinds (classes, embedding, score) when their shapes do not say");
       }
@@ -46,7 +56,7 @@ final class Profiler {
       }
       List<String> wanted = c.outputs.stream().map(ReferenceProfile.Output::name).toList();
       long samples = 0;
-      try (BatchStream stream = b.data.open(b.batchSize)) {
+      try (BatchStream stream = data.open(b.batchSize)) {
         while (stream.hasNext()) {
           Map<String, Tensor> feed = feed(session, stream.next().inputs());
           Map<String, Tensor> out = wanted.isEmpty() ? Map.of() : session.run(feed, wanted);
@@ -57,7 +67,7 @@ final class Profiler {
             }
           }
           samples += feed.values().iterator().next().batchSize();
-          b.progress.update("reference features", samples, b.data.size().orElse(-1));
+          b.progress.update("reference features", samples, data.size().orElse(-1));
         }
       }
       List<Feature> features = new ArrayList<>();
@@ -66,8 +76,8 @@ final class Profiler {
       }
       return new ReferenceProfile(
           ReferenceProfile.SCHEMA,
-          b.modelName,
-          b.data.name(),
+          modelName,
+          data.name(),
           samples,
           settings,
           c.inputs,
@@ -98,7 +108,7 @@ final class Profiler {
     Map<String, Integer> classes = new LinkedHashMap<>();
     Map<String, double[]> sums = new LinkedHashMap<>();
     long samples = 0;
-    try (BatchStream stream = b.data.open(b.batchSize)) {
+    try (BatchStream stream = data.open(b.batchSize)) {
       while (stream.hasNext()) {
         Map<String, Tensor> feed = feed(session, stream.next().inputs());
         if (kinds == null) {
@@ -115,7 +125,8 @@ final class Profiler {
           checkNamedOutputs(kinds);
         }
         for (Map.Entry<String, Reservoir> e : elements.entrySet()) {
-          for (float x : feed.get(e.getKey()).floats()) {
+          Tensor input = Objects.requireNonNull(feed.get(e.getKey()), "float inputs are fed");
+          for (float x : input.floats()) {
             e.getValue().add(x);
           }
         }
@@ -127,7 +138,8 @@ final class Profiler {
         if (!embeddings.isEmpty()) {
           Map<String, Tensor> out = session.run(feed, embeddings);
           for (String name : embeddings) {
-            Embeddings emb = FeatureExtractor.pool(out.get(name), name, feed, true);
+            Tensor states = Objects.requireNonNull(out.get(name), () -> name + " was run");
+            Embeddings emb = FeatureExtractor.pool(states, name, feed, true);
             double[] sum = sums.computeIfAbsent(name, k -> new double[emb.dim()]);
             for (int r = 0; r < emb.rows(); r++) {
               for (int d = 0; d < emb.dim(); d++) {
@@ -137,7 +149,7 @@ final class Profiler {
           }
         }
         samples += feed.values().iterator().next().batchSize();
-        b.progress.update("reference constants", samples, b.data.size().orElse(-1));
+        b.progress.update("reference constants", samples, data.size().orElse(-1));
         if (elements.isEmpty() && embeddings.isEmpty()) {
           break; // the output kinds were all this pass had to learn
         }
@@ -145,7 +157,7 @@ final class Profiler {
     }
     if (kinds == null) {
       throw new InvalidInputException(
-          b.data.name(), "has no samples", "check the path, offset and limit");
+          data.name(), "has no samples", "check the path, offset and limit");
     }
     List<ReferenceProfile.Input> inputs = new ArrayList<>();
     for (Map.Entry<String, Reservoir> e : elements.entrySet()) {
@@ -166,7 +178,9 @@ final class Profiler {
                 k,
                 classes.getOrDefault(e.getKey(), 0),
                 k == ReferenceProfile.OutputKind.EMBEDDING
-                    ? unit(sums.get(e.getKey()))
+                    ? unit(
+                        Objects.requireNonNull(
+                            sums.get(e.getKey()), "embeddings are summed in the first pass"))
                     : new float[0]));
       }
     }
@@ -177,9 +191,7 @@ final class Profiler {
     for (String named : b.outputKinds.keySet()) {
       if (!kinds.containsKey(named)) {
         throw new InvalidInputException(
-            "output " + named,
-            "is not an output of " + b.modelName,
-            "name one of " + kinds.keySet());
+            "output " + named, "is not an output of " + modelName, "name one of " + kinds.keySet());
       }
     }
   }
@@ -246,7 +258,7 @@ final class Profiler {
     double[] shares;
     double[] sample = s.sorted();
     if (spec.kind() == Feature.Kind.CATEGORICAL) {
-      long[] counts = s.counts();
+      long[] counts = Objects.requireNonNull(s.counts(), "a categorical sketch counts categories");
       shares = new double[counts.length];
       for (int i = 0; i < counts.length; i++) {
         shares[i] = (double) counts[i] / s.count();

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a model's inputs and outputs looked like on reference data (what Evidently calls the
@@ -89,7 +90,7 @@ public record ReferenceProfile(
    * @param unknownTokenId the tokenizer's unknown-token id ({@code [UNK]}), or null
    */
   public record Settings(
-      int bins, int sampleSize, long seed, String tokenInput, Long unknownTokenId) {}
+      int bins, int sampleSize, long seed, String tokenInput, @Nullable Long unknownTokenId) {}
 
   /**
    * A profiled model input.
@@ -97,7 +98,7 @@ public record ReferenceProfile(
    * @param low for a float input, q<sub>0.001</sub> of the reference's elements; null for tokens
    * @param high for a float input, q<sub>0.999</sub> of the reference's elements; null for tokens
    */
-  public record Input(String name, InputKind kind, Double low, Double high) {}
+  public record Input(String name, InputKind kind, @Nullable Double low, @Nullable Double high) {}
 
   /** How an input is summarized. */
   public enum InputKind {
@@ -191,15 +192,15 @@ public record ReferenceProfile(
 
   /** Collects what a profile is built from; {@link #build} streams the data through the model. */
   public static final class Builder {
-    Path model;
-    String modelName;
-    DataSource data;
+    @Nullable Path model;
+    @Nullable String modelName;
+    @Nullable DataSource data;
     int bins = 20;
     int sampleSize = 2048;
     long seed = 42;
     int batchSize = 64;
     String tokenInput = "input_ids";
-    Long unknownTokenId;
+    @Nullable Long unknownTokenId;
     final Map<String, OutputKind> outputKinds = new LinkedHashMap<>();
     SessionConfig session = SessionConfig.defaults();
     Progress progress = Progress.NONE;
@@ -291,13 +292,16 @@ public record ReferenceProfile(
      * the features themselves. Memory is bounded by the samples, not the data.
      */
     public ReferenceProfile build() {
-      if (model == null || data == null) {
+      Path file = model;
+      String name = modelName;
+      DataSource source = data;
+      if (file == null || name == null || source == null) {
         throw new InvalidInputException(
-            model == null ? "model" : "data",
+            file == null ? "model" : "data",
             "is missing",
             "give the FP32 model and its reference data");
       }
-      return new Profiler(this).run();
+      return new Profiler(this, file, name, source).run();
     }
   }
 }

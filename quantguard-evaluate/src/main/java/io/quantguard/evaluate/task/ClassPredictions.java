@@ -8,8 +8,11 @@ package io.quantguard.evaluate.task;
  * @param topK the k best classes per row, best first, row-major [rows, k]
  * @param k how many classes {@code topK} holds per row
  * @param confidence the top class's probability per row
+ * @param margin the top class's probability minus the runner-up's per row (the confidence itself
+ *     when there is one class): how near the prediction was to a tie
  */
-record ClassPredictions(int classes, int[] top1, int[] topK, int k, float[] confidence) {
+record ClassPredictions(
+    int classes, int[] top1, int[] topK, int k, float[] confidence, float[] margin) {
   boolean inTopK(int row, long label) {
     for (int j = 0; j < k; j++) {
       if (topK[row * k + j] == label) {

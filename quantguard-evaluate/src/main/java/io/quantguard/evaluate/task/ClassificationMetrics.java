@@ -26,14 +26,21 @@ import java.util.function.IntFunction;
 /**
  * Classification metrics of one model against the labels and the baseline: confusion matrices of
  * model and baseline, the flip matrix (baseline class → model class), McNemar's discordant counts,
- * calibration bins, and per sample the label, both predictions, both top-k hits and both
- * confidences for the bootstrap. Samples without a label (-1) count for flips only.
+ * calibration bins, and per sample the label, both predictions, both top-k hits, both confidences
+ * and whether the baseline's prediction was a near tie, for the bootstrap. Samples without a label
+ * (-1) count for flips only.
+ *
+ * <p>Flips split by the baseline's margin (top-1 minus top-2 probability): {@code
+ * low_margin_flip_rate} counts the flips where that margin is below the threshold (the baseline
+ * nearly tied, so any noise may flip it), {@code confident_flip_rate} the others, where the
+ * baseline was sure and the candidate still disagrees. The two add up to {@code flip_rate}.
  */
 final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
   /** Classes fit the 16 bits a bootstrap row type gives them. */
   private static final int MAX_CLASSES = 65_535;
 
   private final int k;
+  private final double lowMargin;
   private final IntFunction<String> names;
   private final ConfusionMatrix model = new ConfusionMatrix();
   private final ConfusionMatrix baseline = new ConfusionMatrix();
@@ -48,11 +55,13 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
   private final IntColumn modelPred = new IntColumn();
   private final BitColumn baseTop = new BitColumn();
   private final BitColumn modelTop = new BitColumn();
+  private final BitColumn baseNearTie = new BitColumn();
   private final FloatColumn baseConf = new FloatColumn();
   private final FloatColumn modelConf = new FloatColumn();
 
-  ClassificationMetrics(int k, IntFunction<String> names) {
+  ClassificationMetrics(int k, double lowMargin, IntFunction<String> names) {
     this.k = k;
+    this.lowMargin = lowMargin;
     this.names = names;
   }
 
@@ -92,6 +101,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
       modelConf.add(m.confidence()[r]);
       baseTop.add(y >= 0 && b.inTopK(r, y));
       modelTop.add(y >= 0 && m.inTopK(r, y));
+      baseNearTie.add(b.margin()[r] < lowMargin);
       if (y >= 0) {
         model.add((int) y, mp);
         baseline.add((int) y, bp);
@@ -121,6 +131,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
     modelPred.addAll(o.modelPred);
     baseTop.addAll(o.baseTop);
     modelTop.addAll(o.modelTop);
+    baseNearTie.addAll(o.baseNearTie);
     baseConf.addAll(o.baseConf);
     modelConf.addAll(o.modelConf);
   }
@@ -140,6 +151,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
     Map<String, Double> figures = new LinkedHashMap<>();
     figures.put("labeled_samples", (double) model.total());
     figures.put("flipped_samples", (double) (flips.total() - flips.agreeing()));
+    figures.put("low_margin_threshold", lowMargin);
     ClassificationDetail detail;
     List<String> classNames = new ArrayList<>();
     for (int c = 0; c < classes; c++) {
@@ -255,7 +267,8 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
                 | (long) bp << 16
                 | (long) mp << 32
                 | (baseTop.get(i) ? 1L << 48 : 0)
-                | (modelTop.get(i) ? 1L << 49 : 0);
+                | (modelTop.get(i) ? 1L << 49 : 0)
+                | (baseNearTie.get(i) ? 1L << 50 : 0);
         type[i] =
             ids.computeIfAbsent(
                 code,
@@ -285,6 +298,8 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
         s.add(MetricSpec.absolute("ece", false));
       }
       s.add(MetricSpec.againstBaseline("flip_rate", false));
+      s.add(MetricSpec.againstBaseline("low_margin_flip_rate", false));
+      s.add(MetricSpec.againstBaseline("confident_flip_rate", false));
       return s;
     }
 
@@ -317,6 +332,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
       long n = 0;
       long labeledN = 0;
       long flipped = 0;
+      long flippedNearTie = 0;
       long baseTopHits = 0;
       long modelTopHits = 0;
       for (int t = 0; t < typeCode.length; t++) {
@@ -331,6 +347,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
         n += c;
         if (bp != mp) {
           flipped += c;
+          flippedNearTie += c * ((code >>> 50) & 1);
         }
         if (y < 0) {
           continue;
@@ -362,7 +379,12 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
         m[i] = absSum(modelBinGap) / ln;
         b[i++] = absSum(baseBinGap) / ln;
       }
-      m[i] = n == 0 ? Double.NaN : (double) flipped / n;
+      double all = n == 0 ? Double.NaN : n;
+      m[i] = flipped / all;
+      b[i++] = 0;
+      m[i] = flippedNearTie / all;
+      b[i++] = 0;
+      m[i] = (flipped - flippedNearTie) / all;
       b[i] = 0;
     }
 

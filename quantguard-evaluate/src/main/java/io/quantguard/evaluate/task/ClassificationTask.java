@@ -7,25 +7,32 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Classification: scores [batch, classes] → the arg-max class, the top-k classes and the top
  * class's probability (softmax of logits, p<sub>j</sub> = e<sup>z<sub>j</sub>−max z</sup> / Σ
  * e<sup>z<sub>i</sub>−max z</sup>, or the scores as they are when the model already outputs
  * probabilities). Options: {@code output} (default the model's first output), {@code k} (top-k,
- * default 5), {@code scores=logits|probabilities}, {@code classes=name,name,...}.
+ * default 5), {@code scores=logits|probabilities}, {@code classes=name,name,...}, {@code margin}
+ * (default {@value #DEFAULT_MARGIN}: a baseline prediction whose top-1 minus top-2 probability is
+ * below it is a near tie, and a flip there counts as a low-margin flip).
  */
 final class ClassificationTask implements Task<ClassPredictions> {
-  private final String output;
+  static final double DEFAULT_MARGIN = 0.1;
+
+  private final @Nullable String output;
   private final int k;
+  private final double margin;
   private final boolean logits;
   private final List<String> classNames;
 
   ClassificationTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.k = o.integer("k", 5, 1);
     this.logits = o.choice("scores", "logits", "logits", "probabilities").equals("logits");
     this.classNames = List.copyOf(o.list("classes"));
+    this.margin = o.fraction("margin", DEFAULT_MARGIN);
   }
 
   @Override
@@ -49,12 +56,19 @@ final class ClassificationTask implements Task<ClassPredictions> {
     int[] top1 = new int[n];
     int[] topK = new int[n * kk];
     float[] conf = new float[n];
+    float[] gap = new float[n];
     for (int r = 0; r < n; r++) {
       int base = r * c;
       int best = 0;
       for (int j = 1; j < c; j++) {
         if (z[base + j] > z[base + best]) {
           best = j;
+        }
+      }
+      int second = -1;
+      for (int j = 0; j < c; j++) {
+        if (j != best && (second < 0 || z[base + j] > z[base + second])) {
+          second = j;
         }
       }
       top1[r] = best;
@@ -66,11 +80,13 @@ final class ClassificationTask implements Task<ClassPredictions> {
           sum += Math.exp(z[base + j] - max);
         }
         conf[r] = (float) (1 / sum);
+        gap[r] = second < 0 ? conf[r] : (float) ((1 - Math.exp(z[base + second] - max)) / sum);
       } else {
         conf[r] = z[base + best];
+        gap[r] = second < 0 ? conf[r] : z[base + best] - z[base + second];
       }
     }
-    return new ClassPredictions(c, top1, topK, kk, conf);
+    return new ClassPredictions(c, top1, topK, kk, conf, gap);
   }
 
   /** The kk best classes of one row, best first (ties: lower class first). */
@@ -95,7 +111,7 @@ final class ClassificationTask implements Task<ClassPredictions> {
 
   @Override
   public PairedMetrics<ClassPredictions> newMetrics() {
-    return new ClassificationMetrics(k, this::className);
+    return new ClassificationMetrics(k, margin, this::className);
   }
 
   @Override

@@ -7,14 +7,17 @@ import io.quantguard.evaluate.SampleTable;
 import io.quantguard.evaluate.TensorAgreement;
 import io.quantguard.report.MetricSpec;
 import io.quantguard.report.TaskResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Agreement of a model's embeddings with the baseline's: per sample the cosine, the signal energy
- * ‖b‖² and the noise energy ‖b − m‖² (see {@link TensorAgreement}). Headlines {@code cosine_mean}
- * and {@code sqnr_db}; figures the cosine's minimum and low percentiles, where damage hides.
+ * ‖b‖² and the noise energy ‖b − m‖² (see {@link TensorAgreement}). Headlines {@code cosine_mean},
+ * {@code sqnr_db} and the cosine's low tail ({@link CosineTail}), where damage hides behind a good
+ * mean; figures the cosine's minimum and median ({@code cosine_p01} and {@code cosine_p05} repeat
+ * the tail's 1st and 5th percentiles under the names reports had before the tail had intervals).
  */
 final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
   private final FloatColumn cosine = new FloatColumn();
@@ -54,7 +57,8 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
-    var metrics = bootstrap.estimate(agreementTable(cosine, signal, noise, "cosine_mean"));
+    var metrics =
+        bootstrap.estimate(withTail(agreementTable(cosine, signal, noise, "cosine_mean")));
     Map<String, Double> figures = new LinkedHashMap<>();
     figures.put("cosine_min", cosine.percentile(0));
     figures.put("cosine_p01", cosine.percentile(0.01));
@@ -63,6 +67,31 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
     figures.put("max_abs_error", maxAbs);
     figures.put("dim", (double) dim);
     return new TaskResult(samples(), metrics, figures, null);
+  }
+
+  /** The agreement table followed by the cosine's tail, on the same resampled rows. */
+  private SampleTable withTail(SampleTable agreement) {
+    CosineTail tail = new CosineTail(cosine);
+    List<MetricSpec> specs = new ArrayList<>(agreement.metrics());
+    int at = specs.size();
+    specs.addAll(CosineTail.metrics());
+    return new SampleTable() {
+      @Override
+      public int size() {
+        return agreement.size();
+      }
+
+      @Override
+      public List<MetricSpec> metrics() {
+        return specs;
+      }
+
+      @Override
+      public void evaluate(int[] w, double[] model, double[] baseline) {
+        agreement.evaluate(w, model, baseline);
+        tail.evaluate(w, model, at);
+      }
+    };
   }
 
   /** Mean cosine and pooled SQNR over resampled rows; shared with the raw-tensor task. */

@@ -7,6 +7,7 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sentence embeddings: hidden states → pooled, L2-normalized vectors (see {@link Pooling}), scored
@@ -17,12 +18,12 @@ import java.util.Map;
 final class EmbeddingTask implements Task<Embeddings> {
   static final String DEFAULT_OUTPUT = "last_hidden_state";
 
-  private final String output;
+  private final @Nullable String output;
   private final Pooling pooling;
   private final boolean normalize;
 
   EmbeddingTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.pooling = Pooling.parse(o.choice("pooling", "mean", "mean", "cls"));
     this.normalize = o.choice("normalize", "true", "true", "false").equals("true");
   }
@@ -32,7 +33,8 @@ final class EmbeddingTask implements Task<Embeddings> {
     return "embedding";
   }
 
-  static String embeddingOutput(String task, String model, List<String> outputs, String wanted) {
+  static String embeddingOutput(
+      String task, String model, List<String> outputs, @Nullable String wanted) {
     if (wanted == null && outputs.contains(DEFAULT_OUTPUT)) {
       return DEFAULT_OUTPUT;
     }

@@ -10,6 +10,7 @@ import io.quantguard.runtime.data.Batch;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Extractive question answering (SQuAD-style): start and end logits [batch, tokens] → the span s ≤
@@ -26,13 +27,13 @@ final class ExtractiveQaTask implements Task<Spans> {
   private final String start;
   private final String end;
   private final int maxAnswer;
-  private final WordPieceDecoder decoder;
+  private final @Nullable WordPieceDecoder decoder;
 
   ExtractiveQaTask(TaskOptions o) {
     this.start = o.string("start", "start_logits");
     this.end = o.string("end", "end_logits");
     this.maxAnswer = o.integer("max_answer_tokens", 30, 1);
-    String tok = o.string("tokenizer", null);
+    String tok = o.string("tokenizer");
     this.decoder = tok == null ? null : new WordPieceDecoder(ResourceLocator.resolve(tok));
   }
 
@@ -123,7 +124,7 @@ final class ExtractiveQaTask implements Task<Spans> {
         if (mask != null && mask.elementCount() == (long) n * len && mask.get(at) == 0) {
           ok[at] = false;
         }
-        if (twoSegments && types.get(at) != 1) {
+        if (twoSegments && types != null && types.get(at) != 1) {
           ok[at] = false;
         }
       }

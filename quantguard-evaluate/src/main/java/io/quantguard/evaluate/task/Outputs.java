@@ -4,13 +4,15 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Picks and checks the model outputs a task reads, with errors that name model and output. */
 final class Outputs {
   private Outputs() {}
 
   /** {@code wanted} if the model has it; the model's first output when {@code wanted} is null. */
-  static String pick(String task, String model, List<String> modelOutputs, String wanted) {
+  static String pick(
+      String task, String model, List<String> modelOutputs, @Nullable String wanted) {
     if (wanted == null) {
       return modelOutputs.get(0);
     }

@@ -7,6 +7,7 @@ import io.quantguard.evaluate.SampleTable;
 import io.quantguard.evaluate.SquadScore;
 import io.quantguard.report.MetricSpec;
 import io.quantguard.report.TaskResult;
+import io.quantguard.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -61,7 +62,9 @@ final class QaMetrics implements PairedMetrics<Spans> {
     String s = o.attribute(r, "answer_start");
     String e = o.attribute(r, "answer_end");
     if (s != null && e != null) {
-      int len = (int) o.batch().inputs().get("input_ids").shape()[1];
+      // Without token ids, text() names spans by position and needs no row length.
+      Tensor ids = o.batch().inputs().get("input_ids");
+      int len = ids == null ? 0 : (int) ids.shape()[1];
       return List.of(task.text(o.batch(), r, len, Integer.parseInt(s), Integer.parseInt(e)));
     }
     return List.of();

@@ -9,6 +9,7 @@ import io.quantguard.runtime.data.Batch;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Regression: one number per sample from an output of shape [batch] or [batch, 1], scored against
@@ -16,11 +17,11 @@ import java.util.Map;
  * baseline's number. Options: {@code output}, {@code target=target} (the attribute name).
  */
 final class RegressionTask implements Task<float[]> {
-  private final String output;
+  private final @Nullable String output;
   private final String target;
 
   RegressionTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.target = o.string("target", "target");
   }
 

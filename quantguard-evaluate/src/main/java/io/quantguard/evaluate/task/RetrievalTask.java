@@ -7,6 +7,7 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Dense retrieval: queries and a corpus are embedded by the same model (see {@link Pooling}); each
@@ -16,14 +17,14 @@ import java.util.Map;
  * (default 10), {@code output}, {@code pooling=mean|cls}.
  */
 final class RetrievalTask implements Task<Embeddings> {
-  private final String output;
+  private final @Nullable String output;
   private final Pooling pooling;
   private final int k;
   private final String queries;
   private final String corpus;
 
   RetrievalTask(TaskOptions o) {
-    this.output = o.string("output", null);
+    this.output = o.string("output");
     this.pooling = Pooling.parse(o.choice("pooling", "mean", "mean", "cls"));
     this.k = o.integer("k", 10, 1);
     this.queries = o.string("queries", "queries");

@@ -93,13 +93,73 @@ class ClassificationTaskTest {
   }
 
   @Test
+  void flipsSplitByTheBaselinesMarginBetweenItsTopTwoProbabilities() {
+    // Probabilities as scores, so the margins are exact: 100 samples, of which 10 flip where the
+    // baseline nearly tied (margin 0.04), 5 flip where it was sure (margin 0.6), 85 agree.
+    int n = 100;
+    float[] base = new float[n * C];
+    float[] cand = new float[n * C];
+    for (int i = 0; i < n; i++) {
+      boolean nearTie = i < 10;
+      float[] b =
+          nearTie ? new float[] {0.5f, 0.46f, 0.02f, 0.02f} : new float[] {0.7f, 0.1f, 0.1f, 0.1f};
+      System.arraycopy(b, 0, base, i * C, C);
+      boolean flips = i < 15;
+      float[] c = flips ? new float[] {0.4f, 0.5f, 0.05f, 0.05f} : b;
+      System.arraycopy(c, 0, cand, i * C, C);
+    }
+    Task<?> task = Tasks.parse("classification?scores=probabilities&margin=0.1");
+    TaskResult r =
+        TaskScoring.score(
+            task,
+            List.of(batch(new long[n], 0)),
+            List.of(Map.of("p", Tensor.ofFloats(base, n, C))),
+            List.of(Map.of("p", Tensor.ofFloats(cand, n, C))));
+    assertThat(r.metric("flip_rate").orElseThrow().value()).isCloseTo(0.15, within(1e-12));
+    assertThat(r.metric("low_margin_flip_rate").orElseThrow().value())
+        .isCloseTo(0.10, within(1e-12));
+    assertThat(r.metric("confident_flip_rate").orElseThrow().value())
+        .isCloseTo(0.05, within(1e-12));
+    assertThat(r.figures()).containsEntry("low_margin_threshold", 0.1);
+    TaskResult strict =
+        TaskScoring.score(
+            Tasks.parse("classification?scores=probabilities&margin=0.01"),
+            List.of(batch(new long[n], 0)),
+            List.of(Map.of("p", Tensor.ofFloats(base, n, C))),
+            List.of(Map.of("p", Tensor.ofFloats(cand, n, C))));
+    assertThat(strict.metric("confident_flip_rate").orElseThrow().value())
+        .as("with a threshold below 0.04 no baseline prediction is a near tie")
+        .isCloseTo(0.15, within(1e-12));
+  }
+
+  @Test
+  void theMarginOfLogitsIsTheDifferenceOfTheirSoftmaxProbabilities() {
+    ClassificationTask t = (ClassificationTask) Tasks.parse("classification");
+    float[] z = {0, 2, 1, 0};
+    ClassPredictions p =
+        t.predict(batch(new long[] {1}, 0), Map.of("logits", Tensor.ofFloats(z, 1, C)));
+    double sum = Math.exp(2) + Math.E + 2;
+    assertThat(p.margin()[0]).isCloseTo((float) ((Math.exp(2) - Math.E) / sum), within(1e-6f));
+  }
+
+  @Test
+  void aMarginThresholdOutsideZeroToOneIsRefused() {
+    assertThatThrownBy(() -> Tasks.parse("classification?margin=1.5"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("margin=1.5")
+        .hasMessageContaining("[0, 1]");
+  }
+
+  @Test
   void withoutLabelsOnlyFlipsAreMeasured() {
     Task<?> task = Tasks.parse("classification");
     Batch unlabeled =
         new Batch(Map.of("x", Tensor.ofFloats(new float[50], 50, 1)), null, List.of(), 0);
     TaskResult r =
         TaskScoring.score(task, List.of(unlabeled), List.of(logits(50, 1)), List.of(logits(50, 2)));
-    assertThat(r.metrics()).extracting(m -> m.name()).containsExactly("flip_rate");
+    assertThat(r.metrics())
+        .extracting(m -> m.name())
+        .containsExactly("flip_rate", "low_margin_flip_rate", "confident_flip_rate");
     assertThat(r.metrics().get(0).value()).isGreaterThan(0.3);
     assertThat(r.classification().mcnemar()).isNull();
   }

@@ -23,6 +23,11 @@ public record Batch(
     attributes = attributes == null ? List.of() : List.copyOf(attributes);
   }
 
+  /** Model inputs alone: no labels, no attributes (a window of traffic, a server's request). */
+  public static Batch of(Map<String, Tensor> inputs) {
+    return new Batch(inputs, null, List.of(), 0);
+  }
+
   /**
    * Number of samples in the batch: the common first dimension, or 1 when the inputs have none (the
    * two operands of a matrix product, a scalar), which makes the batch one sample.

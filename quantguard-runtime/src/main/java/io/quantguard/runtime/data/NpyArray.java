@@ -74,7 +74,14 @@ final class NpyArray implements AutoCloseable {
     }
     order = d.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     kind = d.group(2).charAt(0);
-    width = Integer.parseInt(d.group(3));
+    try {
+      width = Integer.parseInt(d.group(3));
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          name,
+          "has element type " + d.group(0) + " in its .npy header",
+          "save it with numpy.save");
+    }
     String dtype = "" + kind + width;
     if (!Arrays.asList("f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "b1").contains(dtype)) {
       throw new InvalidInputException(
@@ -83,12 +90,29 @@ final class NpyArray implements AutoCloseable {
           "convert to float32, int64, int32, int8, uint8 or bool");
     }
     String[] dims = s.group(1).split(",");
-    shape =
-        Arrays.stream(dims)
-            .map(String::trim)
-            .filter(x -> !x.isEmpty())
-            .mapToLong(Long::parseLong)
-            .toArray();
+    try {
+      shape =
+          Arrays.stream(dims)
+              .map(String::trim)
+              .filter(x -> !x.isEmpty())
+              .mapToLong(Long::parseLong)
+              .toArray();
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          name,
+          "has an unreadable shape in its .npy header: (" + s.group(1) + ")",
+          "save it with numpy.save",
+          e);
+    }
+    long row = 1;
+    for (int i = 0; i < shape.length; i++) {
+      if (shape[i] < 0 || (i > 0 && (row *= Math.max(shape[i], 1)) > Integer.MAX_VALUE)) {
+        throw new InvalidInputException(
+            name,
+            "has shape " + Arrays.toString(shape) + " in its .npy header, which no array has",
+            "save it with numpy.save; a sample must hold fewer than 2^31 elements");
+      }
+    }
     if (shape.length == 0) {
       throw new InvalidInputException(
           name,
