@@ -27,6 +27,8 @@ final class ParameterFlags {
           entry("bench.warmupPasses", "--warmup"),
           entry("bench.durationSeconds", "--duration"),
           entry("bench.trials", "--trials"),
+          entry("load.data", "--data"),
+          entry("load.rows", "--rows"),
           entry("tune.out", "--out"),
           entry("tune.budget", "--budget"),
           entry("tune.rankSamples", "--rank-samples"),

@@ -2,6 +2,7 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.bench.LatencyStats;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.runtime.data.DataSpec;
 import io.quantguard.serve.LoadGenerator;
 import io.quantguard.serve.RequestBody;
 import java.io.PrintWriter;
@@ -24,15 +25,22 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "serve-bench",
-    mixinStandardHelpOptions = true,
     description = {
       "Load a running server (quantguard serve, or any Open Inference Protocol v2 server) with N"
           + " concurrent closed-loop clients and report throughput and p50/p95/p99 latency.",
-      "Requests are random inputs shaped from the model's metadata; run it once with the server"
-          + " batching and once with --max-batch-size 1 to see what batching buys."
+      "Requests are real samples from --data (cycled), or else random inputs shaped from the"
+          + " model's metadata; run it once with the server batching and once with"
+          + " --max-batch-size 1 to see what batching buys."
     })
 final class ServeBenchCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  // No standard --version here: --version names a model version, as in the inference URL.
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "show this help and exit")
+  boolean help;
 
   @Parameters(paramLabel = "URL", description = "the server, e.g. http://127.0.0.1:8080")
   String url;
@@ -56,7 +64,18 @@ final class ServeBenchCommand implements Callable<Integer> {
   @Option(names = "--warmup-s", defaultValue = "2", description = "unmeasured seconds first")
   double warmupS;
 
-  @Option(names = "--rows", defaultValue = "1", description = "rows per request (batch dimension)")
+  @Option(
+      names = "--data",
+      paramLabel = "DATASPEC",
+      description =
+          "real inputs, cycled, e.g. text:europarl?tokenizer=minilm-tokenizer&column=3"
+              + "&max_length=128&limit=256 (default: random inputs; text models need real ones)")
+  String data;
+
+  @Option(
+      names = "--rows",
+      defaultValue = "1",
+      description = "samples per request (batch dimension; default: ${DEFAULT-VALUE})")
   int rows;
 
   @Option(
@@ -72,6 +91,11 @@ final class ServeBenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
+  /**
+   * Distinct requests read from --data: enough not to repeat within a short run, bounded memory.
+   */
+  private static final int MAX_DATA_REQUESTS = 4096;
+
   @Override
   public Integer call() {
     if (clients.stream().anyMatch(c -> c < 1) || durationS <= 0 || warmupS < 0 || rows < 1) {
@@ -85,7 +109,10 @@ final class ServeBenchCommand implements Callable<Integer> {
       base += "/versions/" + version;
     }
     List<RequestBody> bodies =
-        LoadGenerator.randomRequests(URI.create(base), 64, rows, freeDim, binary, 42);
+        data == null
+            ? LoadGenerator.randomRequests(URI.create(base), 64, rows, freeDim, binary, 42)
+            : LoadGenerator.dataRequests(
+                URI.create(base), DataSpec.parse(data), rows, MAX_DATA_REQUESTS, binary);
     List<LoadGenerator.Call> calls =
         bodies.stream().map(b -> new LoadGenerator.Call(b, 200)).toList();
     PrintWriter out = spec.commandLine().getOut();
@@ -126,6 +153,8 @@ final class ServeBenchCommand implements Callable<Integer> {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("url", base + "/infer");
       doc.put("rows", rows);
+      doc.put("data", data == null ? "random" : data);
+      doc.put("distinct_requests", bodies.size());
       doc.put("binary", binary);
       doc.put("runs", runs);
       Output.json(out, doc);

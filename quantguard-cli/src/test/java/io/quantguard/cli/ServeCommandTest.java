@@ -235,6 +235,89 @@ class ServeCommandTest {
     assertThat(log.out()).contains("rollout").contains("cnn@2 start (canary against cnn@1)");
   }
 
+  @Test
+  void serveBenchHelpListsItsFlags() {
+    Cli help = Cli.run("serve-bench", "--help");
+    assertThat(help.exitCode()).as(help.err()).isZero();
+    assertThat(help.out())
+        .contains("--data=DATASPEC")
+        .contains("--rows")
+        .contains("--clients")
+        .contains("--version")
+        .contains("--binary");
+  }
+
+  @Test
+  void serveBenchSendsRealTextSamplesToMiniLm() throws Exception {
+    Served served =
+        serve(
+            "--model-file",
+            "minilm=" + TestModels.miniLm(),
+            "--port",
+            "0",
+            "--threads",
+            "2",
+            "--max-delay-ms",
+            "2");
+    try {
+      Cli bench =
+          Cli.run(
+              "serve-bench",
+              served.url(),
+              "--model",
+              "minilm",
+              "--data",
+              "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=32&limit=12",
+              "--clients",
+              "2",
+              "--duration-s",
+              "1",
+              "--warmup-s",
+              "0.5",
+              "--binary",
+              "--json");
+      assertThat(bench.exitCode()).as(bench.err()).isZero();
+      JsonNode doc = JSON.readTree(bench.out());
+      assertThat(doc.path("distinct_requests").asInt()).isEqualTo(12);
+      JsonNode run = doc.path("runs").get(0);
+      assertThat(run.path("unexpected").asLong()).as(bench.out()).isZero();
+      assertThat(run.path("ok").asLong()).isPositive();
+      assertThat(run.path("latency_ms").path("p50Ms").asDouble())
+          .isPositive()
+          .isLessThanOrEqualTo(run.path("latency_ms").path("p99Ms").asDouble());
+
+      // Images for a text model: refused up front, naming the missing input.
+      Cli images =
+          Cli.run(
+              "serve-bench",
+              served.url(),
+              "--model",
+              "minilm",
+              "--data",
+              "idx:"
+                  + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
+                  + "?input=image&limit=4",
+              "--duration-s",
+              "1");
+      assertThat(images.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+      assertThat(images.err()).contains("--data idx:").contains("has no input 'input_ids'");
+      Cli tooFew =
+          Cli.run(
+              "serve-bench",
+              served.url(),
+              "--model",
+              "minilm",
+              "--data",
+              "text:europarl?tokenizer=minilm-tokenizer&column=3&limit=2",
+              "--rows",
+              "4");
+      assertThat(tooFew.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+      assertThat(tooFew.err()).contains("has fewer than 4 samples");
+    } finally {
+      served.stop();
+    }
+  }
+
   private static final String POLICY = "name: live\nrules:\n  flip_rate: {max: 2%}\n";
 
   /** A {@code quantguard serve} running on its own thread until {@link #stop}. */

@@ -6,6 +6,9 @@ import io.quantguard.evaluate.bench.LatencyStats;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.runtime.Tensor;
+import io.quantguard.runtime.data.Batch;
+import io.quantguard.runtime.data.BatchStream;
+import io.quantguard.runtime.data.DataSource;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -241,6 +244,60 @@ public final class LoadGenerator {
       }
       String id = "load-" + r;
       out.add(binary ? RequestBody.binary(id, inputs, true) : RequestBody.json(id, inputs));
+    }
+    return out;
+  }
+
+  /**
+   * Requests of real samples for a served model, {@code rows} samples each in the data's order, at
+   * most {@code max} of them (the load cycles through them). Inputs are matched by name with the
+   * model's metadata; inputs the model does not take are left out, and one it needs that the data
+   * lacks is refused here, before any load, rather than as thousands of 400s. Random inputs put
+   * token ids and type ids out of a text model's range, so text models need this.
+   *
+   * @throws InvalidInputException (parameter {@code load.data}) when the data lacks an input or has
+   *     fewer than {@code rows} samples
+   */
+  public static List<RequestBody> dataRequests(
+      URI modelUrl, DataSource data, int rows, int max, boolean binary) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be positive: " + max);
+    }
+    if (rows < 1) {
+      throw InvalidInputException.forParameter(
+          "load.rows", rows, "must be positive", "send at least one sample per request");
+    }
+    List<String> names = new ArrayList<>();
+    metadata(modelUrl).path("inputs").forEach(in -> names.add(in.path("name").asText()));
+    List<RequestBody> out = new ArrayList<>();
+    try (BatchStream batches = data.open(rows)) {
+      while (batches.hasNext() && out.size() < max) {
+        Batch b = batches.next();
+        if (b.size() < rows) {
+          break; // the short tail: every request carries the same number of samples
+        }
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        for (String name : names) {
+          Tensor t = b.inputs().get(name);
+          if (t == null) {
+            throw InvalidInputException.forParameter(
+                "load.data",
+                data.name(),
+                "has no input '" + name + "' (it has " + b.inputs().keySet() + ")",
+                "give data whose inputs the model " + modelUrl + " takes by name");
+          }
+          inputs.put(name, t);
+        }
+        String id = "load-" + out.size();
+        out.add(binary ? RequestBody.binary(id, inputs, true) : RequestBody.json(id, inputs));
+      }
+    }
+    if (out.isEmpty()) {
+      throw InvalidInputException.forParameter(
+          "load.data",
+          data.name(),
+          "has fewer than " + rows + " samples, not one request's worth",
+          "raise the data's limit or send fewer samples per request");
     }
     return out;
   }
