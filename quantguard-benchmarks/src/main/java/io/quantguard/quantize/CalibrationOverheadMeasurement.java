@@ -14,6 +14,7 @@ import io.quantguard.runtime.data.Prefetch;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Measures (does not assert) what calibrating all-MiniLM-L6-v2 on Europarl texts costs. Two
@@ -106,15 +107,18 @@ public final class CalibrationOverheadMeasurement {
                     + "}",
                 "r");
         long cpu0 = os.getProcessCpuTime();
-        Calibration cal = Quantizer.calibrate(fp32, recipe, data, Quantizer.Options.defaults());
-        wall[c][round] = cal.result().nanos() / 1e9;
+        ActivationCalibration.Result cal =
+            Objects.requireNonNull(
+                Quantizer.calibrate(fp32, recipe, data, Quantizer.Options.defaults()).result(),
+                "a calibration with data has a result");
+        wall[c][round] = cal.nanos() / 1e9;
         cpu[c][round] = (os.getProcessCpuTime() - cpu0) / 1e9;
         System.out.printf(
             Locale.ROOT,
             "round %d, channels %s (%d tensors): pass %.2f s, process CPU %.2f s%n",
             round,
             c == 1,
-            cal.result().channels().size(),
+            cal.channels().size(),
             wall[c][round],
             cpu[c][round]);
       }
