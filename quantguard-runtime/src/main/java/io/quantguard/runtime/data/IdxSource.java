@@ -33,6 +33,9 @@ final class IdxSource implements DataSource {
   private final Preprocess preprocess;
   private final Header header;
 
+  /** The largest sample an IDX header may declare; larger ones come from corrupt headers. */
+  private static final long MAX_SAMPLE_BYTES = 64L << 20;
+
   private record Header(int type, int[] dims, int headerBytes) {
     int count() {
       return dims[0];
@@ -150,6 +153,16 @@ final class IdxSource implements DataSource {
               p.toString(), "has dimension " + dims[i], "the file is corrupt");
         }
       }
+      long sample = width(type);
+      for (int i = 1; i < nd; i++) {
+        sample *= dims[i];
+        if (sample > MAX_SAMPLE_BYTES) {
+          throw new InvalidInputException(
+              p.toString(),
+              "has dimensions " + Arrays.toString(dims) + ": samples of more than 64 MiB each",
+              "the file is corrupt");
+        }
+      }
       return new Header(type, dims, 4 + 4 * nd);
     } catch (EOFException e) {
       throw new InvalidInputException(
@@ -198,8 +211,15 @@ final class IdxSource implements DataSource {
         throw new NoSuchElementException();
       }
       int n = Math.min(batchSize, header.count() - next);
+      long bytes = (long) n * header.sampleBytes();
+      if (bytes > Integer.MAX_VALUE - 8) {
+        throw new InvalidInputException(
+            name,
+            "a batch of " + n + " samples of " + header.sampleBytes() + " bytes is over 2 GB",
+            "use a smaller batch size");
+      }
       try {
-        byte[] raw = new byte[n * header.sampleBytes()];
+        byte[] raw = new byte[(int) bytes];
         img.readFully(raw);
         float[] x = decode(raw, n);
         int[] d = header.dims;

@@ -289,6 +289,25 @@ class DataSpecTest {
     assertThat(b.inputs()).containsOnlyKeys("image");
   }
 
+  /** Corrupt headers the fuzz test found: sizes that overflow are refused, not allocated. */
+  @Test
+  void headersDeclaringImpossibleSizesAreRefused() throws IOException {
+    ByteBuffer idx = ByteBuffer.allocate(16 + 8).order(ByteOrder.BIG_ENDIAN);
+    idx.putInt(0x00000803).putInt(2).putInt(65536).putInt(65536);
+    Path images = Files.write(tmp.resolve("huge.idx"), idx.array());
+    assertThatThrownBy(() -> readAll(DataSpec.parse("idx:" + images + "?input=image"), 4))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("more than 64 MiB");
+    byte[] npy = npyFloat(new float[4], 2, 2);
+    String header = new String(npy, StandardCharsets.ISO_8859_1);
+    int at = header.indexOf("(2, 2,");
+    String bad = header.substring(0, at) + "(2, x," + header.substring(at + 6);
+    Path f = Files.write(tmp.resolve("bad.npy"), bad.getBytes(StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> readAll(DataSpec.parse("npy:" + f), 1))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("unreadable shape");
+  }
+
   @Test
   void rejectsNanUnknownOptionsAndMissingFiles() throws IOException {
     float[] x = {1f, 2f, Float.NaN, 4f};
