@@ -204,6 +204,7 @@ public final class InferenceServer implements AutoCloseable {
           // Jetty's graceful stop: refuse new requests, let those in flight finish.
           s.insertHandler(new GracefulHandler());
           s.setStopTimeout(config.drainTimeout().toMillis());
+          s.setErrorHandler(new JsonErrorHandler());
         });
     new OipEndpoints(this).register(c);
     if (rollout != null) {
