@@ -165,16 +165,8 @@ public final class Quantizer {
   public static QuantizationPlan plan(
       OnnxModel fp32, Recipe recipe, @Nullable DataSource sample, Options options) {
     Recipe r = recipe.resolved();
-    DataSource first =
-        sample == null
-            ? null
-            : DataSource.of(
-                sample.name(),
-                List.of(
-                    new Batch(
-                        firstBatch(sample, r.calibration().batchSize()), null, List.of(), 0)));
-    Calibration types = calibrate(fp32, r, first, options);
-    OnnxModel work = types.normalized().copy();
+    CalibrationPlan types = planCalibration(fp32, r, sample, options);
+    OnnxModel work = types.model().copy();
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     WeightTables tables = new WeightTables(work);
     QdqPass statics = new QdqPass(work, resolver, tables);
