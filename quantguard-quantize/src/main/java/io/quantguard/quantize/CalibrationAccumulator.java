@@ -4,8 +4,6 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.DataFingerprint;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -13,7 +11,6 @@ import java.io.InputStream;
 import java.io.ObjectStreamException;
 import java.io.OutputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -177,25 +174,6 @@ public final class CalibrationAccumulator implements Serializable {
   }
 
   private Object writeReplace() throws ObjectStreamException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try {
-      writeTo(b);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new Serialized(b.toByteArray());
-  }
-
-  /** The Java-serialized form: the bytes of {@link #writeTo}. */
-  private record Serialized(byte[] bytes) implements Serializable {
-    private Object readResolve() throws ObjectStreamException {
-      try {
-        return readFrom(new ByteArrayInputStream(bytes));
-      } catch (IOException e) {
-        java.io.InvalidObjectException x = new java.io.InvalidObjectException(e.getMessage());
-        x.initCause(e);
-        throw x;
-      }
-    }
+    return WrittenForm.of(WrittenForm.Kind.ACCUMULATOR, this::writeTo);
   }
 }

@@ -330,25 +330,6 @@ public final class CalibrationPlan implements Serializable {
   }
 
   private Object writeReplace() throws ObjectStreamException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try {
-      writeTo(b);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new Serialized(b.toByteArray());
-  }
-
-  /** The Java-serialized form: the bytes of {@link #writeTo}. */
-  private record Serialized(byte[] bytes) implements Serializable {
-    private Object readResolve() throws ObjectStreamException {
-      try {
-        return readFrom(new ByteArrayInputStream(bytes));
-      } catch (IOException e) {
-        java.io.InvalidObjectException x = new java.io.InvalidObjectException(e.getMessage());
-        x.initCause(e);
-        throw x;
-      }
-    }
+    return WrittenForm.of(WrittenForm.Kind.PLAN, this::writeTo);
   }
 }
