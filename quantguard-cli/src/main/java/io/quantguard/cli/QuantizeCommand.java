@@ -4,6 +4,7 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Calibration;
+import io.quantguard.quantize.CalibrationPlan;
 import io.quantguard.quantize.QuantizationPlan;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.QuantizationResult;
@@ -173,12 +174,14 @@ final class QuantizeCommand implements Callable<Integer> {
       // The statistics carry the model as calibrated; no data to plan on here.
       result = Quantizer.quantize(statistics(fp32, calibrationStats), recipe, options);
     } else {
-      plan = Quantizer.plan(fp32, recipe, data, options);
+      // One model run learns the types the plan and the calibration both need.
+      CalibrationPlan types = Quantizer.planCalibration(fp32, recipe, data, options);
+      plan = Quantizer.plan(types, recipe);
       if (!json) {
         PlanOutput.summary(out, plan);
         out.flush();
       }
-      result = Quantizer.quantize(fp32, recipe, data, options);
+      result = Quantizer.quantize(Quantizer.calibrate(types, data, options), recipe, options);
     }
     if (progress instanceof TerminalProgress tp) {
       tp.finish();

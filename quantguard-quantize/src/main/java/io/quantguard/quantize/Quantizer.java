@@ -73,7 +73,15 @@ public final class Quantizer {
    */
   public static Calibration calibrate(
       OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
-    CalibrationPlan plan = planCalibration(fp32, recipe, calibration, options);
+    return calibrate(planCalibration(fp32, recipe, calibration, options), calibration, options);
+  }
+
+  /**
+   * Runs a calibration plan over the data on this machine (or, without data, keeps only the types
+   * the plan learned).
+   */
+  public static Calibration calibrate(
+      CalibrationPlan plan, @Nullable DataSource calibration, Options options) {
     if (calibration == null) {
       return plan.withoutData();
     }
@@ -164,8 +172,21 @@ public final class Quantizer {
    */
   public static QuantizationPlan plan(
       OnnxModel fp32, Recipe recipe, @Nullable DataSource sample, Options options) {
+    QuantizationPlan plan = plan(planCalibration(fp32, recipe, sample, options), recipe);
+    if (sample == null && plan.quantized().stream().anyMatch(s -> s.mode() == Recipe.Mode.STATIC)) {
+      List<String> notes = new ArrayList<>(plan.notes());
+      notes.add("static nodes need calibration data before they can be quantized");
+      return new QuantizationPlan(plan.quantized(), plan.keptInFloat(), notes);
+    }
+    return plan;
+  }
+
+  /**
+   * The plan of {@code recipe} on the model a calibration plan normalized and typed: what a command
+   * that calibrates anyway shows first, without running the model again.
+   */
+  public static QuantizationPlan plan(CalibrationPlan types, Recipe recipe) {
     Recipe r = recipe.resolved();
-    CalibrationPlan types = planCalibration(fp32, r, sample, options);
     OnnxModel work = types.model().copy();
     RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
     WeightTables tables = new WeightTables(work);
@@ -186,9 +207,6 @@ public final class Quantizer {
     kept.addAll(weightOnly.skipped());
     kept.addAll(fp16.kept());
     List<String> notes = new ArrayList<>(statics.notes());
-    if (!statics.steps().isEmpty() && sample == null) {
-      notes.add("static nodes need calibration data before they can be quantized");
-    }
     if (steps.isEmpty()) {
       notes.add(
           "no operator this recipe quantizes (mode "
