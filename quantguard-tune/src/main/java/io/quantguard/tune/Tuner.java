@@ -2,6 +2,7 @@ package io.quantguard.tune;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
@@ -84,6 +85,9 @@ public final class Tuner {
    * @param confirmData held-out data the answer must also pass on (empty: {@code data} again), so a
    *     recipe tuned to the edge of the validation data is not the answer
    * @param taskSpec the evaluation task ({@code classification}, {@code embedding}, ...)
+   * @param sliceBy how every trial's evaluation is sliced, so the policy's {@code per_slice} rules
+   *     are judged while tuning and not only at the gate (a recipe that fails one class is not the
+   *     answer)
    */
   public record Inputs(
       Path model,
@@ -92,10 +96,12 @@ public final class Tuner {
       List<Evaluation.Data> data,
       List<Evaluation.Data> confirmData,
       String taskSpec,
-      Policy policy) {
+      Policy policy,
+      List<Slicer> sliceBy) {
     public Inputs {
       data = List.copyOf(data);
       confirmData = List.copyOf(confirmData);
+      sliceBy = List.copyOf(sliceBy);
     }
   }
 
@@ -715,6 +721,7 @@ public final class Tuner {
     for (Evaluation.Data d : data) {
       b.data(d.name(), d.source());
     }
+    in.sliceBy().forEach(b::sliceBy);
     return b.build().run();
   }
 
