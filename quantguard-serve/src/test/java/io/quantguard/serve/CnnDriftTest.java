@@ -1,6 +1,7 @@
 package io.quantguard.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quantguard.evaluate.drift.ReferenceProfile;
@@ -15,14 +16,21 @@ import io.quantguard.registry.Stage;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSpec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * overflow_rate} rules. Windows are closed by the test ({@link DriftMonitor#analyze()}); the clock
  * runs hourly.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CnnDriftTest {
   static final String INVERTED = "&mean=1&std=-1";
   static final String BRIGHTENED = "&mean=-1&std=2";
@@ -50,7 +59,21 @@ class CnnDriftTest {
         overflow_rate: {max: 4%}
       """;
 
+  private static final String DRIFT_DESCRIPTION =
+      "The feature's population stability index against the model's reference profile is over"
+          + " 0.2 (a significant shift) in the latest closed drift window. GET"
+          + " /v2/models/cnn/drift shows every test and the attribution.";
+  private static final String OVERFLOW_DESCRIPTION =
+      "More of the FP32 model's activations fall outside the ranges the static quantizer"
+          + " calibrated than the 4 % bound: traffic is unlike the calibration data, and the int8"
+          + " model's error grows before labels can show it. Set the bound to about 1.5 times the"
+          + " model's rate on normal traffic (quantguard_overflow_tensor_rate names the tensors).";
+
   @TempDir static Path shared;
+
+  /** PSI of image:mean and the overflow rate as scraped: normal window, then inverted. */
+  static double @Nullable [] measured;
+
   static Path int8;
   static Path profile;
 
@@ -162,6 +185,7 @@ class CnnDriftTest {
   }
 
   @Test
+  @Order(1)
   void invertedImagesRaiseDriftAndOverflowInsideTheServer() throws Exception {
     Registry registry = Registry.open(tmp.resolve("registry").toString());
     RolloutController rollout = shadowRollout(registry, POLICY);
@@ -174,6 +198,7 @@ class CnnDriftTest {
                 .build()
                 .start()) {
       List<JsonNode> windows = new ArrayList<>();
+      List<String> scrapes = new ArrayList<>();
       String[] shifts = {"", "", INVERTED, INVERTED};
       for (int w = 0; w < shifts.length; w++) {
         traffic(server, monitor, (w % 2) * REQUESTS * ROWS, shifts[w]);
@@ -181,6 +206,7 @@ class CnnDriftTest {
         JsonNode drift = Http.get(server.url() + "/v2/models/cnn/drift").json().path("drift");
         JsonNode window = drift.path("window");
         windows.add(window);
+        scrapes.add(Http.get(server.url() + "/metrics").text());
         System.out.printf(
             Locale.ROOT,
             "CNN drift window %d (%s): samples %d, drifted share %.2f, image:mean PSI %.3f,"
@@ -213,12 +239,23 @@ class CnnDriftTest {
           .isGreaterThan(10 * tensorRate(normal, INPUT_TENSOR));
 
       // The metrics carry the latest window.
-      String metrics = Http.get(server.url() + "/metrics").text();
+      String metrics = scrapes.get(3);
       PrometheusText.check(metrics, tmp);
       double scrapedPsi =
           PrometheusText.value(
               metrics, "quantguard_drift_psi", Map.of("model", "cnn", "feature", "image:mean"));
       assertThat(scrapedPsi).isCloseTo(psi(shifted, "image:mean"), within(1e-9));
+      measured =
+          new double[] {
+            PrometheusText.value(
+                scrapes.get(1),
+                "quantguard_drift_psi",
+                Map.of("model", "cnn", "feature", "image:mean")),
+            scrapedPsi,
+            PrometheusText.value(
+                scrapes.get(1), "quantguard_overflow_rate", Map.of("model", "cnn")),
+            PrometheusText.value(metrics, "quantguard_overflow_rate", Map.of("model", "cnn"))
+          };
       assertThat(PrometheusText.value(metrics, "quantguard_overflow_rate", Map.of("model", "cnn")))
           .isCloseTo(shiftedRate, within(1e-9));
       assertThat(
@@ -252,5 +289,75 @@ class CnnDriftTest {
 
   private static org.assertj.core.data.Offset<Double> within(double d) {
     return org.assertj.core.data.Offset.offset(d);
+  }
+
+  /**
+   * The shipped alert rules, fed with the values the server exported above (ten minutes of the
+   * normal window's, then twenty of the inverted one's): the drift and overflow alerts stay quiet,
+   * then fire.
+   */
+  @Test
+  @Order(2)
+  void theShippedAlertRulesFireOnTheMeasuredShift() throws Exception {
+    double[] m = measured;
+    assumeTrue(m != null, "the drift measurement above did not run");
+    Path promtool = Path.of("/usr/bin/promtool");
+    assumeTrue(
+        Files.isExecutable(promtool),
+        "promtool is not installed (Debian: apt-get install prometheus); alert rules not run");
+    Path rules = Path.of("..", "deploy", "prometheus", "quantguard-alerts.yml").toAbsolutePath();
+    String test =
+        String.format(
+            Locale.ROOT,
+            """
+            rule_files:
+              - %s
+            evaluation_interval: 1m
+            tests:
+              - interval: 1m
+                input_series:
+                  - series: 'quantguard_drift_psi{model="cnn",feature="image:mean"}'
+                    values: "%s"
+                  - series: 'quantguard_overflow_rate{model="cnn"}'
+                    values: "%s"
+                alert_rule_test:
+                  - {eval_time: 9m, alertname: QuantGuardInputDrift, exp_alerts: []}
+                  - {eval_time: 9m, alertname: QuantGuardCalibrationOverflowHigh, exp_alerts: []}
+                  - eval_time: 20m
+                    alertname: QuantGuardInputDrift
+                    exp_alerts:
+                      - exp_labels: {severity: warning, model: cnn, feature: "image:mean"}
+                        exp_annotations:
+                          summary: "cnn image:mean drifted (PSI %s)"
+                          description: "%s"
+                  - eval_time: 20m
+                    alertname: QuantGuardCalibrationOverflowHigh
+                    exp_alerts:
+                      - exp_labels: {severity: warning, model: cnn}
+                        exp_annotations:
+                          summary: "cnn clips %s%% of FP32 activations"
+                          description: "%s"
+            """,
+            rules,
+            m[0] + "x10 " + m[1] + "x20",
+            m[2] + "x10 " + m[3] + "x20",
+            String.format(Locale.ROOT, "%.2f", m[1]),
+            DRIFT_DESCRIPTION,
+            // humanizePercentage is Go's %.4g of the value × 100.
+            new java.math.BigDecimal(m[3] * 100)
+                .round(new java.math.MathContext(4))
+                .stripTrailingZeros()
+                .toPlainString(),
+            OVERFLOW_DESCRIPTION);
+    Path file = Files.writeString(tmp.resolve("measured-drift.test.yml"), test);
+    Process p =
+        new ProcessBuilder(promtool.toString(), "test", "rules", file.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    System.out.println("promtool test rules on the measured values: " + out.strip());
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("SUCCESS");
   }
 }
