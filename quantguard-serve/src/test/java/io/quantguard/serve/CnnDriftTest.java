@@ -1,10 +1,12 @@
 package io.quantguard.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quantguard.evaluate.drift.ReferenceProfile;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Quantizer;
@@ -202,6 +204,12 @@ class CnnDriftTest {
       String[] shifts = {"", "", INVERTED, INVERTED};
       for (int w = 0; w < shifts.length; w++) {
         traffic(server, monitor, (w % 2) * REQUESTS * ROWS, shifts[w]);
+        if (w == 0) {
+          // Enough paired samples, but the policy's drift rules have no closed window yet.
+          RolloutDecision early = rollout.analyze();
+          assertThat(early.decision()).isEqualTo("inconclusive");
+          assertThat(early.reason()).contains("no drift window");
+        }
         monitor.analyze();
         JsonNode drift = Http.get(server.url() + "/v2/models/cnn/drift").json().path("drift");
         JsonNode window = drift.path("window");
@@ -277,6 +285,8 @@ class CnnDriftTest {
       List<String> top = new ArrayList<>();
       ranked.forEach(r -> top.add(r.path("series").asText()));
       assertThat(top.subList(0, 3)).anyMatch(n -> n.startsWith("image:"));
+
+      assertThat(Http.get(server.url() + "/v2/models/nope/drift").status()).isEqualTo(404);
 
       // The rollout's policy judges the same window: psi and overflow_rate fail.
       RolloutDecision d = rollout.analyze();
@@ -359,5 +369,20 @@ class CnnDriftTest {
     System.out.println("promtool test rules on the measured values: " + out.strip());
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).contains("SUCCESS");
+  }
+
+  @Test
+  @Order(3)
+  void aModelWithoutAStoredProfileIsRefusedNamingTheFix() {
+    Registry registry = Registry.open(tmp.resolve("bare").toString());
+    registry.register(
+        new Registration(TestModels.fashionCnn(), "cnn", null, null, null, "fp32", "test"));
+    registry.register(new Registration(int8, "cnn", "cnn@1", null, null, "int8", "test"));
+    assertThatThrownBy(
+            () -> DriftMonitor.forModel(registry, ArtifactRef.of("cnn", 2), everySample()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("has no drift profile")
+        .hasMessageContaining("cnn@2, cnn@1")
+        .hasMessageContaining("registry profile cnn@1");
   }
 }
