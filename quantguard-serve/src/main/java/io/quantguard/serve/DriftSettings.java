@@ -72,9 +72,4 @@ public record DriftSettings(
   public DriftSettings withInterval(Duration d) {
     return new DriftSettings(sampleShare, overflowShare, d, queue, history, maxTensorGauges, tests);
   }
-
-  public DriftSettings withQueue(int n) {
-    return new DriftSettings(
-        sampleShare, overflowShare, interval, n, history, maxTensorGauges, tests);
-  }
 }
