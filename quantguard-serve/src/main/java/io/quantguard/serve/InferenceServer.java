@@ -44,7 +44,8 @@ public final class InferenceServer implements AutoCloseable {
   private final @Nullable RolloutController rollout;
   private final @Nullable LabelFeedback feedback;
   private final Map<String, DriftMonitor> drift;
-  private final ServerMetrics metrics = new ServerMetrics();
+  private final TrafficTimeline timeline;
+  private final ServerMetrics metrics;
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
   private final ModelCatalog catalog = new Catalog();
@@ -68,6 +69,8 @@ public final class InferenceServer implements AutoCloseable {
       o = both(o, m);
     }
     this.observer = o;
+    this.timeline = new TrafficTimeline(b.rollout);
+    this.metrics = new ServerMetrics(timeline);
     int cores = Runtime.getRuntime().availableProcessors();
     this.responders =
         Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
@@ -208,6 +211,7 @@ public final class InferenceServer implements AutoCloseable {
         defaults.putIfAbsent(s.key().name(), s.key());
       }
       ready = true;
+      timeline.start();
       for (DriftMonitor m : drift.values()) {
         m.bindMetrics(metrics.registry());
         m.start();
@@ -246,6 +250,8 @@ public final class InferenceServer implements AutoCloseable {
     if (!drift.isEmpty()) {
       new DriftEndpoints(drift).register(c.routes);
     }
+    new DashboardEndpoints(timeline, rollout, drift.keySet(), () -> models().keySet())
+        .register(c.routes);
   }
 
   /** The session settings every version gets: its share of the threads. */
@@ -408,6 +414,7 @@ public final class InferenceServer implements AutoCloseable {
       rollout.close();
     }
     drift.values().forEach(DriftMonitor::close);
+    timeline.close();
     if (app != null) {
       app.stop();
     }

@@ -5,12 +5,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.ArtifactRef;
+import io.quantguard.registry.ChangeLogEntry;
 import io.quantguard.registry.Registry;
 import io.quantguard.registry.RolloutChange;
 import io.quantguard.registry.RolloutRecord;
 import io.quantguard.report.Judgement;
 import io.quantguard.report.Policy;
 import io.quantguard.report.RuleVerdict;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -421,6 +423,41 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   /** The latest decision (analysis or manual). */
   public synchronized RolloutDecision lastDecision() {
     return last;
+  }
+
+  /** The live window being collected, as {@link LiveWindow#summary()} gives it. */
+  public synchronized Map<String, Object> windowSummary() {
+    return window.summary();
+  }
+
+  /**
+   * This rollout's recorded decisions, oldest first (the last {@code limit} change-log entries of
+   * the model, those of this rollout): when, what, where it stood after, and the measured reason.
+   * Inconclusive intervals are not recorded; {@link #lastDecision()} shows the latest.
+   */
+  public List<Map<String, Object>> history(int limit) {
+    long id;
+    synchronized (this) {
+      id = record.id();
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ChangeLogEntry e : registry.log(candidate.name(), limit)) {
+      // The start entry's sequence number is the rollout's id; later entries name it.
+      boolean ours =
+          e.seq() == id || e.details().get("rollout") instanceof Number n && n.longValue() == id;
+      if (!ours) {
+        continue;
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("seq", e.seq());
+      m.put("at", e.at().toString());
+      m.put("decision", String.valueOf(e.details().getOrDefault("decision", e.action().name())));
+      m.put("step", e.details().get("step"));
+      m.put("actor", e.actor());
+      m.put("reason", e.reason());
+      out.add(m);
+    }
+    return out;
   }
 
   /** Where the rollout stands, for the status endpoint. */

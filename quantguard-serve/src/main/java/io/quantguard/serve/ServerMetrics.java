@@ -41,8 +41,11 @@ final class ServerMetrics {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter droppedObservations;
+  private final TrafficTimeline timeline;
 
-  ServerMetrics() {
+  /** {@code timeline} gets every request and model run too, for the dashboard. */
+  ServerMetrics(TrafficTimeline timeline) {
+    this.timeline = timeline;
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     Gauge.builder("quantguard.jvm.memory.used", memory, m -> m.getHeapMemoryUsage().getUsed())
         .tag("area", "heap")
@@ -81,6 +84,9 @@ final class ServerMetrics {
           .serviceLevelObjectives(LATENCY_BUCKETS)
           .register(registry)
           .record(nanos, TimeUnit.NANOSECONDS);
+      if (key != null) {
+        timeline.request(key, status, nanos);
+      }
     }
     if (status >= 400) {
       Counter.builder("quantguard.errors")
@@ -120,6 +126,7 @@ final class ServerMetrics {
         .tags(tags)
         .register(registry)
         .increment(rows);
+    timeline.rows(key, rows);
   }
 
   /** Publishes a version's queue depth until {@link #remove} is called with the gauge. */

@@ -72,7 +72,13 @@ class BatcherTest {
           }
         };
     ModelSignature signature = ModelSignature.of(ModelIO.load(model));
-    batcher = new Batcher(new ModelKey("m", 1), signature, gated, policy, new ServerMetrics());
+    batcher =
+        new Batcher(
+            new ModelKey("m", 1),
+            signature,
+            gated,
+            policy,
+            new ServerMetrics(new TrafficTimeline(null)));
     return batcher;
   }
 

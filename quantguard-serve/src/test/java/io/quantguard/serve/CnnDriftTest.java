@@ -52,7 +52,7 @@ class CnnDriftTest {
   private static final String INPUT_TENSOR = "/Div_output_0";
   private static final int ROWS = 16;
   private static final int REQUESTS = 32;
-  private static final String POLICY =
+  static final String POLICY =
       """
       name: live-cnn-drift
       rules:
@@ -83,10 +83,15 @@ class CnnDriftTest {
 
   @BeforeAll
   static void quantizeAndProfile() {
+    prepare(shared);
+  }
+
+  /** Writes the entropy-calibrated int8 CNN and the FP32 reference profile into {@code dir}. */
+  static void prepare(Path dir) {
     Path cnn = TestModels.fashionCnn();
     String train =
         "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz") + "?input=image";
-    int8 = shared.resolve("cnn-int8-entropy.onnx");
+    int8 = dir.resolve("cnn-int8-entropy.onnx");
     Recipe recipe =
         Recipe.defaults().toBuilder()
             .activations(
@@ -110,7 +115,7 @@ class CnnDriftTest {
             .model(cnn)
             .data(DataSpec.parse(train + "&limit=1000"))
             .build()
-            .write(shared.resolve("cnn-profile.json"));
+            .write(dir.resolve("cnn-profile.json"));
   }
 
   /** FP32 v1 in production with its profile, the int8 candidate v2 in shadow. */
