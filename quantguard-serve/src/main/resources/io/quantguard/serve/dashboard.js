@@ -63,6 +63,7 @@
       const name = v.model + '@' + v.version + ' (' + v.role + ')';
       n += v.t.length;
       [['p50', v.p50_ms, 'solid'], ['p95', v.p95_ms, 'dashed'], ['p99', v.p99_ms, 'dotted']]
+        .filter(([, ys]) => ys.some(y => y !== null))
         .forEach(([p, ys, style]) => lat.push({
           name: name + ' ' + p, type: 'line', showSymbol: false, connectNulls: false,
           lineStyle: { type: style }, data: pairs(v.t, ys) }));
@@ -126,10 +127,11 @@
     }
     const f = w.features.slice().sort((a, b) => (b.psi || 0) - (a.psi || 0));
     chart('drift', { legend, grid: { left: 130, right: 30, top: 40, bottom: 30 },
-      xAxis: { type: 'log', name: 'PSI', min: 0.001 },
+      xAxis: { type: 'value', name: 'PSI' },
       yAxis: { type: 'category', inverse: true, data: f.map(x => x.feature) },
-      series: [{ name: name + ' PSI', type: 'bar', data: f.map(x => ({
-        value: Math.max(x.psi || 0, 0.001), itemStyle: { color: x.drifted ? '#cf222e' : '#1f6feb' } })) }] },
+      series: [{ name: name + ' PSI (red: drifted by its test)', type: 'bar',
+        markLine: { symbol: 'none', data: [{ xAxis: 0.2, name: 'PSI 0.2' }], label: { formatter: 'PSI 0.2' } },
+        data: f.map(x => ({ value: x.psi || 0, itemStyle: { color: x.drifted ? '#cf222e' : '#1f6feb' } })) }] },
       f.length);
     const head = el('p', name + ': ' + w.samples + ' samples, drifted share ' + fmt(w.drift_share, 2)
       + ', window ' + w.from + ' – ' + w.to);
