@@ -1,5 +1,8 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.report.CalibrationCoverage;
 import io.quantguard.report.EvaluationReport;
@@ -7,7 +10,10 @@ import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.Verdicts;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.data.Batch;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -192,7 +198,19 @@ public final class PairedAccumulator<P> implements Serializable {
   }
 
   /** A model of the report: what it is, besides what was accumulated. */
-  public record Model(String name, String file, long sizeBytes, long loadRssBytes) {}
+  public record Model(String name, String file, long sizeBytes, long loadRssBytes) {
+    /** The model file, sized on disk with the external data files it references. */
+    public static Model of(String name, Path file, long loadRssBytes) {
+      long size;
+      try {
+        size = Files.size(file) + ModelSummary.of(ModelIO.load(file)).externalDataBytes();
+      } catch (IOException e) {
+        throw new InvalidInputException(
+            file.toString(), "cannot be read: " + e.getMessage(), "check the file", e);
+      }
+      return new Model(name, file.toString(), size, loadRssBytes);
+    }
+  }
 
   /**
    * What the report says besides the accumulated state.

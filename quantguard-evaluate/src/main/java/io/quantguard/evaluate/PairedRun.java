@@ -6,7 +6,6 @@ import io.quantguard.evaluate.drift.OverflowMeter;
 import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
-import io.quantguard.onnx.ModelSummary;
 import io.quantguard.report.CalibrationCoverage;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.runtime.InferenceSession;
@@ -14,8 +13,6 @@ import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.Prefetch;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -216,9 +213,7 @@ final class PairedRun<P> {
     List<PairedAccumulator.Model> described = new ArrayList<>();
     for (int m = 0; m < models; m++) {
       Evaluation.Model model = ev.models.get(m);
-      described.add(
-          new PairedAccumulator.Model(
-              model.name(), model.file().toString(), sizeOnDisk(model.file()), loadRss[m]));
+      described.add(PairedAccumulator.Model.of(model.name(), model.file(), loadRss[m]));
     }
     long peak = ProcessStats.peakRssBytes();
     return state.report(
@@ -234,7 +229,8 @@ final class PairedRun<P> {
                 ev.bootstrap.seed(),
                 ev.session.toString(),
                 slicers.stream().map(Slicer::spec).toList(),
-                ev.wattsPerCore),
+                ev.wattsPerCore,
+                ev.bootstrap.keyed() ? "poisson" : null),
             described,
             rapl.isPresent(),
             hashes.summary(),
@@ -269,18 +265,6 @@ final class PairedRun<P> {
         clippingProbe.ranges().ranges().size(),
         clippingProbe.unmatched(),
         out);
-  }
-
-  /** The model file plus the external data files it references. */
-  private static long sizeOnDisk(Path file) {
-    try {
-      long size = Files.size(file);
-      ModelSummary s = ModelSummary.of(ModelIO.load(file));
-      return size + s.externalDataBytes();
-    } catch (IOException e) {
-      throw new InvalidInputException(
-          file.toString(), "cannot be read: " + e.getMessage(), "check the file", e);
-    }
   }
 
   private void warn(String w) {

@@ -13,18 +13,32 @@ import scala.Tuple2;
 /**
  * Rows with their global index, in index order, as {@link Batch}es that start at multiples of the
  * batch size by global index: the batches a local pass over the same data makes, whichever
- * partition the rows are in.
+ * partition the rows are in. A label column gives the batch's labels (null reads as unlabeled, -1),
+ * attribute columns its per-sample attributes (their values as text; slicers read them).
  */
 final class RowBatches implements Iterator<Batch> {
   private final Iterator<Tuple2<Long, Row>> rows;
   private final List<TensorColumn> columns;
   private final int batchSize;
+  private final String labelColumn;
+  private final List<String> attributeColumns;
   private Tuple2<Long, Row> next;
 
   RowBatches(Iterator<Tuple2<Long, Row>> rows, List<TensorColumn> columns, int batchSize) {
+    this(rows, columns, batchSize, null, List.of());
+  }
+
+  RowBatches(
+      Iterator<Tuple2<Long, Row>> rows,
+      List<TensorColumn> columns,
+      int batchSize,
+      String labelColumn,
+      List<String> attributeColumns) {
     this.rows = rows;
     this.columns = columns;
     this.batchSize = batchSize;
+    this.labelColumn = labelColumn;
+    this.attributeColumns = List.copyOf(attributeColumns);
     this.next = rows.hasNext() ? rows.next() : null;
   }
 
@@ -44,6 +58,8 @@ final class RowBatches implements Iterator<Batch> {
     for (int c = 0; c < columns.size(); c++) {
       values[c] = new float[batchSize * columns.get(c).elements()];
     }
+    long[] labels = labelColumn == null ? null : new long[batchSize];
+    List<Map<String, String>> attributes = new java.util.ArrayList<>();
     int n = 0;
     long expected = first;
     while (next != null && next._1() / batchSize == batch) {
@@ -54,6 +70,20 @@ final class RowBatches implements Iterator<Batch> {
       Row row = next._2();
       for (int c = 0; c < columns.size(); c++) {
         read(row, columns.get(c), values[c], n);
+      }
+      if (labels != null) {
+        int at = row.fieldIndex(labelColumn);
+        labels[n] = row.isNullAt(at) ? -1 : ((Number) row.get(at)).longValue();
+      }
+      if (!attributeColumns.isEmpty()) {
+        Map<String, String> a = new LinkedHashMap<>();
+        for (String col : attributeColumns) {
+          Object v = row.get(row.fieldIndex(col));
+          if (v != null) {
+            a.put(col, v.toString());
+          }
+        }
+        attributes.add(a);
       }
       n++;
       expected++;
@@ -72,7 +102,11 @@ final class RowBatches implements Iterator<Batch> {
       }
       inputs.put(col.input(), Tensor.ofFloats(v, shape));
     }
-    return new Batch(inputs, null, List.of(), first);
+    return new Batch(
+        inputs,
+        labels == null || n == batchSize ? labels : java.util.Arrays.copyOf(labels, n),
+        attributes,
+        first);
   }
 
   private static void read(Row row, TensorColumn col, float[] into, int sample) {

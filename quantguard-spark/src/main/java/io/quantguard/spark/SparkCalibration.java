@@ -6,6 +6,7 @@ import io.quantguard.quantize.CalibrationAccumulator;
 import io.quantguard.quantize.CalibrationPlan;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
@@ -152,8 +153,9 @@ public final class SparkCalibration {
       Broadcast<byte[]> planBytes,
       List<TensorColumn> columns,
       SessionConfig config) {
-    try (ExecutorSessions.Leased s = ExecutorSessions.lease(planId, planBytes::value, config)) {
-      CalibrationPlan plan = s.plan();
+    try (ExecutorSessions.Leased<CalibrationPlan> s =
+        ExecutorSessions.lease(planId, () -> open(planBytes.value(), config))) {
+      CalibrationPlan plan = s.value();
       CalibrationAccumulator acc = plan.newAccumulator();
       List<String> outputs = plan.outputs();
       RowBatches batches = new RowBatches(rows, columns, plan.batchSize());
@@ -168,6 +170,17 @@ public final class SparkCalibration {
       }
       return List.of(bytes(acc)).iterator();
     }
+  }
+
+  private static ExecutorSessions.Opened<CalibrationPlan> open(byte[] bytes, SessionConfig config) {
+    CalibrationPlan plan;
+    try {
+      plan = CalibrationPlan.readFrom(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new ExecutorSessions.Opened<>(
+        plan, InferenceSession.open(plan.model(), config, plan.outputs()));
   }
 
   private static byte[] merge(byte[] a, byte[] b) {
