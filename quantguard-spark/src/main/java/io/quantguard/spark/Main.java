@@ -39,10 +39,12 @@ import org.apache.spark.sql.SparkSession;
 public final class Main {
   private static final String USAGE =
       "usage: calibrate --model FILE [--recipe FILE] --data PATH [--format parquet]"
-          + " --input NAME=COLUMN:D1xD2... [--input ...] [--samples N] [--batch-size N]"
-          + " [--index COLUMN] [--partitions N] -o FILE\n"
+          + " (--input NAME=COLUMN:D1xD2... [--input ...] | --text COLUMN --tokenizer FILE"
+          + " [--max-length 128]) [--samples N] [--batch-size N] [--index COLUMN] [--partitions N]"
+          + " -o FILE\n"
           + "       evaluate --baseline [NAME=]FILE --candidate [NAME=]FILE [--candidate ...]"
-          + " --task SPEC --data PATH [--format parquet] --input NAME=COLUMN:D1xD2... [--label COLUMN]"
+          + " --task SPEC --data PATH [--format parquet] (--input NAME=COLUMN:D1xD2... | --text"
+          + " COLUMN --tokenizer FILE [--max-length 128]) [--label COLUMN]"
           + " [--slice-by SPEC ...] [--index COLUMN] [--partitions N] [--batch-size N]"
           + " [--bootstrap N] [--seed N] [--threads N] --report DIR";
 
@@ -67,6 +69,9 @@ public final class Main {
     String index = null;
     Path output = null;
     List<String> inputs = new ArrayList<>();
+    String text = null;
+    Path tokenizer = null;
+    int maxLength = 128;
     for (int i = 1; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -79,6 +84,9 @@ public final class Main {
         case "--data" -> data = v;
         case "--format" -> format = v;
         case "--input" -> inputs.add(v);
+        case "--text" -> text = v;
+        case "--tokenizer" -> tokenizer = Path.of(v);
+        case "--max-length" -> maxLength = number(flag, v);
         case "--samples" -> samples = Integer.valueOf(v);
         case "--batch-size" -> batchSize = Integer.valueOf(v);
         case "--partitions" -> partitions = Integer.parseInt(v);
@@ -87,8 +95,11 @@ public final class Main {
         default -> usage("unknown flag " + flag);
       }
     }
-    if (model == null || data == null || output == null || inputs.isEmpty()) {
-      usage("--model, --data, --input and -o are required");
+    if (model == null || data == null || output == null || (inputs.isEmpty() && text == null)) {
+      usage("--model, --data, --input (or --text) and -o are required");
+    }
+    if ((text == null) != (tokenizer == null)) {
+      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
     }
     Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
     if (samples != null || batchSize != null) {
@@ -107,6 +118,9 @@ public final class Main {
           SparkCalibration.builder().model(fp32).recipe(recipe).data(rows);
       for (String in : inputs) {
         addInput(job, in);
+      }
+      if (text != null) {
+        job.text(text, tokenizer, maxLength);
       }
       if (partitions > 0) {
         job.partitions(partitions);
@@ -138,6 +152,9 @@ public final class Main {
     boolean input = false;
     int resamples = 1000;
     long seed = 42;
+    String text = null;
+    Path tokenizer = null;
+    int maxLength = 128;
     for (int i = 1; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -166,6 +183,9 @@ public final class Main {
           job.input(c.input(), c.column(), c.shape());
           input = true;
         }
+        case "--text" -> text = v;
+        case "--tokenizer" -> tokenizer = Path.of(v);
+        case "--max-length" -> maxLength = number(flag, v);
         case "--label" -> job.label(v);
         case "--slice-by" -> job.slice(v);
         case "--index" -> job.indexColumn(v);
@@ -180,8 +200,20 @@ public final class Main {
         default -> usage("unknown flag " + flag);
       }
     }
-    if (!baseline || !candidate || !task || data == null || !input || report == null) {
-      usage("--baseline, --candidate, --task, --data, --input and --report are required");
+    if (!baseline
+        || !candidate
+        || !task
+        || data == null
+        || (!input && text == null)
+        || report == null) {
+      usage(
+          "--baseline, --candidate, --task, --data, --input (or --text) and --report are required");
+    }
+    if ((text == null) != (tokenizer == null)) {
+      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
+    }
+    if (text != null) {
+      job.text(text, tokenizer, maxLength);
     }
     job.bootstrap(new Bootstrap(resamples, 0.95, seed));
     SparkSession spark = SparkSession.builder().appName("quantguard evaluate").getOrCreate();

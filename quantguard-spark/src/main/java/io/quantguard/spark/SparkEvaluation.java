@@ -1,5 +1,6 @@
 package io.quantguard.spark;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.PairedAccumulator;
 import io.quantguard.evaluate.Slicer;
@@ -73,6 +74,7 @@ public final class SparkEvaluation {
       String taskSpec,
       List<String> modelIds,
       List<TensorColumn> columns,
+      TextColumn text,
       String labelColumn,
       List<String> attributeColumns,
       List<Slicer> slicers,
@@ -83,12 +85,16 @@ public final class SparkEvaluation {
     private static final long serialVersionUID = 1L;
   }
 
+  /** Attributes every tokenized text has, to slice by. */
+  private static final List<String> TEXT_ATTRIBUTES = List.of("tokens", "truncated");
+
   private final List<Model> models;
   private final String taskSpec;
   private final Task<?> task;
   private final Dataset<Row> data;
   private final String dataName;
   private final List<TensorColumn> columns;
+  private final TextColumn text;
   private final String labelColumn;
   private final List<Slicer> slicers;
   private final String indexColumn;
@@ -111,9 +117,10 @@ public final class SparkEvaluation {
           "SparkEvaluation.task: name a task, e.g. classification or embedding");
     }
     this.data = Objects.requireNonNull(b.data, "SparkEvaluation.data: give the rows to evaluate");
-    if (b.columns.isEmpty()) {
+    if (b.columns.isEmpty() && b.text == null) {
       throw new IllegalArgumentException(
-          "SparkEvaluation.input: name at least one model input and the column that holds it");
+          "SparkEvaluation.input: name at least one model input and the column that holds it, or"
+              + " a text column to tokenize (SparkEvaluation.text)");
     }
     List<Model> all = new ArrayList<>();
     Set<String> names = new LinkedHashSet<>();
@@ -141,6 +148,7 @@ public final class SparkEvaluation {
     }
     this.dataName = b.dataName;
     this.columns = List.copyOf(b.columns);
+    this.text = b.text;
     this.labelColumn = b.labelColumn;
     this.slicers = List.copyOf(b.slicers);
     this.indexColumn = b.indexColumn;
@@ -217,9 +225,20 @@ public final class SparkEvaluation {
       bytes.add(sc.broadcast(m.bytes()));
     }
     List<String> attributeColumns = new ArrayList<>();
+    List<String> dataColumns = List.of(data.columns());
     for (Slicer s : slicers) {
       if (s instanceof Slicer.ByAttribute a) {
-        attributeColumns.add(a.attribute());
+        if (dataColumns.contains(a.attribute())) {
+          attributeColumns.add(a.attribute());
+        } else if (text == null || !TEXT_ATTRIBUTES.contains(a.attribute())) {
+          throw new IllegalArgumentException(
+              "SparkEvaluation.slice: '"
+                  + a.attribute()
+                  + "' is not a column of the data set "
+                  + dataColumns
+                  + (text == null ? "" : " nor an attribute of its text " + TEXT_ATTRIBUTES)
+                  + "; slice by one of those");
+        }
       }
     }
     Job job =
@@ -227,6 +246,7 @@ public final class SparkEvaluation {
             taskSpec,
             models.stream().map(Model::id).toList(),
             columns,
+            text,
             labelColumn,
             attributeColumns,
             slicers,
@@ -245,15 +265,12 @@ public final class SparkEvaluation {
   }
 
   /**
-   * The rows with their global index, in index order within each partition: without an index column
-   * or a partition count, the data set's own partitions numbered by {@code zipWithIndex} (no
-   * shuffle); otherwise regrouped into partitions of whole batches and sorted, as {@link
-   * SparkCalibration} does.
+   * The rows with their global index (the data set's order by {@code zipWithIndex}, or the index
+   * column), regrouped into partitions of whole batches by global index and sorted, as {@link
+   * SparkCalibration} does: every batch is the batch a local pass makes, which matters where the
+   * model's output depends on the batch (text padded to the longest of its batch).
    */
   private JavaRDD<Tuple2<Long, Row>> indexed() {
-    if (indexColumn == null && partitions == 0) {
-      return data.toJavaRDD().zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1()));
-    }
     JavaPairRDD<Long, Row> keyed;
     if (indexColumn == null) {
       keyed = data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
@@ -278,6 +295,7 @@ public final class SparkEvaluation {
     PairedAccumulator<P> acc = new PairedAccumulator<>(job.slicers(), n);
     List<ExecutorSessions.Leased<List<String>>> sessions = new ArrayList<>();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    HuggingFaceTokenizer tokenizer = job.text() == null ? null : job.text().open();
     try {
       for (int m = 0; m < n; m++) {
         Broadcast<byte[]> b = bytes.get(m);
@@ -294,7 +312,13 @@ public final class SparkEvaluation {
       boolean[] warmed = new boolean[n];
       RowBatches batches =
           new RowBatches(
-              rows, job.columns(), job.batchSize(), job.labelColumn(), job.attributeColumns());
+              rows,
+              job.columns(),
+              job.text(),
+              tokenizer,
+              job.batchSize(),
+              job.labelColumn(),
+              job.attributeColumns());
       while (batches.hasNext()) {
         Batch b = batches.next();
         List<P> predictions = new ArrayList<>();
@@ -317,6 +341,9 @@ public final class SparkEvaluation {
       }
     } finally {
       sessions.forEach(ExecutorSessions.Leased::close);
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
     }
     return acc;
   }
@@ -326,7 +353,12 @@ public final class SparkEvaluation {
    * duplicates, by value). No calibration data is compared on Spark.
    */
   private EvaluationReport.Hygiene hygiene(long samples) {
-    Column[] cols = columns.stream().map(c -> data.col(c.column())).toArray(Column[]::new);
+    List<Column> inputs = new ArrayList<>();
+    columns.forEach(c -> inputs.add(data.col(c.column())));
+    if (text != null) {
+      inputs.add(data.col(text.column()));
+    }
+    Column[] cols = inputs.toArray(Column[]::new);
     long distinct = data.select(cols).distinct().count();
     return new EvaluationReport.Hygiene(samples, distinct, samples - distinct, 0, 0, List.of());
   }
@@ -339,6 +371,7 @@ public final class SparkEvaluation {
     private Dataset<Row> data;
     private String dataName = "data";
     private final List<TensorColumn> columns = new ArrayList<>();
+    private TextColumn text;
     private String labelColumn;
     private final List<Slicer> slicers = new ArrayList<>();
     private String indexColumn;
@@ -392,6 +425,17 @@ public final class SparkEvaluation {
     /** Model input {@code input} is column {@code column}, one sample of shape {@code shape}. */
     public Builder input(String input, String column, long... shape) {
       columns.add(new TensorColumn(input, column, shape));
+      return this;
+    }
+
+    /**
+     * A column of text, tokenized on the executors into {@code input_ids}, {@code attention_mask}
+     * and {@code token_type_ids} as the {@code text:} data spec does ({@code
+     * tokenizer=FILE&max_length=N}); its samples get the attributes {@code tokens} and {@code
+     * truncated} to slice by.
+     */
+    public Builder text(String column, Path tokenizer, int maxLength) {
+      this.text = TextColumn.of(column, tokenizer, maxLength, false);
       return this;
     }
 
