@@ -123,7 +123,10 @@ class SparkEvaluationTest {
                     + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
                     + "?input=image&limit=1000"),
             Quantizer.Options.defaults());
-    Path int8 = tmp.resolve("cnn.int8.onnx");
+    // Kept under target/ so that `quantguard evaluate` can be run on the same models afterwards.
+    Path kept = Path.of("target", "spark-evaluation");
+    Files.createDirectories(kept);
+    Path int8 = kept.resolve("cnn.int8.onnx");
     ModelIO.save(Quantizer.quantize(c, recipe, Quantizer.Options.defaults()).model(), int8);
     Path images = testImages();
     String spec = "idx:" + images + "?input=image";
@@ -189,7 +192,7 @@ class SparkEvaluationTest {
     }
 
     // The report goes through the gate as it is, from the file.
-    Path dir = tmp.resolve("spark-report");
+    Path dir = kept.resolve("report-3-partitions");
     ReportWriter.write(spark3, dir);
     Path policy = tmp.resolve("policy.yaml");
     Files.writeString(
