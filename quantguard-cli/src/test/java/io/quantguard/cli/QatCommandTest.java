@@ -51,6 +51,8 @@ class QatCommandTest {
             train(500),
             "--recipe",
             RECIPE,
+            "--epochs",
+            "4",
             "--max-steps",
             "250",
             "--batch-size",

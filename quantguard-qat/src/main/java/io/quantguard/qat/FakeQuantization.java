@@ -50,6 +50,13 @@ public final class FakeQuantization {
           "rewrites the graph that quantization-aware training would train",
           "train without SmoothQuant: remove `smooth` from the recipe");
     }
+    if (plan.correctsBias()) {
+      throw InvalidInputException.forParameter(
+          "weights.bias_correction",
+          true,
+          "changes biases from calibration means after training, which the training never saw",
+          "train without it: the fine-tune corrects the biases itself");
+    }
     Map<String, WeightQuantizer> weights = new LinkedHashMap<>();
     for (QdqPlan.Weight w : plan.weights()) {
       if (w.method() != Recipe.WeightMethod.MINMAX) {

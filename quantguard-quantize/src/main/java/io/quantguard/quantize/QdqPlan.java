@@ -165,6 +165,13 @@ public final class QdqPlan {
   }
 
   /**
+   * Whether a planned node corrects its bias for the weights' rounding (from calibration means).
+   */
+  public boolean correctsBias() {
+    return quantized.values().stream().anyMatch(s -> s.weights().biasCorrection());
+  }
+
+  /**
    * Whether the plan reads tensors that SmoothQuant made (they are not in the unsmoothed graph).
    */
   public boolean smooths() {
