@@ -13,6 +13,7 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Judgement;
 import io.quantguard.report.Policy;
@@ -205,8 +206,8 @@ public final class Tuner {
             "tune.repairs", r, "is not a repair", "use any of " + String.join(", ", Repair.KINDS));
       }
     }
-    String mode = in.start().resolved().mode();
-    if (Recipe.Mode.find(mode).orElse(null) != Recipe.Mode.STATIC) {
+    Recipe.Mode mode = ResolvedRecipe.of(in.start(), "the start recipe").mode();
+    if (mode != Recipe.Mode.STATIC) {
       throw new InvalidInputException(
           "the start recipe",
           "is in " + mode + " mode",
@@ -420,7 +421,7 @@ public final class Tuner {
       return base;
     }
     List<ChosenRepair> chosen = state.repairs();
-    Recipe resolved = smoothed.resolved();
+    ResolvedRecipe resolved = ResolvedRecipe.of(smoothed);
     List<String> all = ranking.stream().flatMap(g -> g.nodes().stream()).toList();
     if (chosen == null) {
       ReferenceOutputs ref = reference();
@@ -521,7 +522,7 @@ public final class Tuner {
 
   private void fallback(Recipe base, List<RankedGroup> ranking) {
     List<Fallback> ladder = new ArrayList<>();
-    DataType weights = DataType.parse(base.resolved().weights().type());
+    DataType weights = ResolvedRecipe.of(base).weightType();
     if (weights.bits() < 8) {
       ladder.add(Fallback.INT8_WEIGHTS);
     }
@@ -752,21 +753,19 @@ public final class Tuner {
 
   private static List<Decision> decisions(Recipe recipe) {
     List<Decision> out = new ArrayList<>();
-    if (recipe.overrides() == null) {
-      return out;
-    }
-    for (Recipe.Override o : recipe.overrides()) {
-      if (o.rationale() == null || !o.rationale().startsWith("tune: ")) {
+    for (Recipe.Override o : ResolvedRecipe.of(recipe).overrides()) {
+      String rationale = o.rationale();
+      String target = o.node() != null ? o.node() : o.tensor();
+      if (rationale == null || !rationale.startsWith("tune: ") || target == null) {
         continue;
       }
-      String target = o.node() != null ? o.node() : o.tensor();
       String action =
           Arrays.stream(Fallback.values())
-              .filter(f -> f.override(target, o.rationale()).equals(o))
+              .filter(f -> f.override(target, rationale).equals(o))
               .findFirst()
               .map(f -> "fallback: " + f.label())
               .orElse("repair");
-      out.add(new Decision(List.of(target), action, o.rationale().substring(6)));
+      out.add(new Decision(List.of(target), action, rationale.substring(6)));
     }
     return out;
   }

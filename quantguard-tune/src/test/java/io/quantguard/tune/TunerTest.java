@@ -9,6 +9,7 @@ import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.Policy;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
@@ -227,7 +228,7 @@ class TunerTest {
     var fp32 = ModelIO.load(TestModels.fashionCnn());
     List<Repair> repairs =
         Repair.candidates(
-            fp32.graph(), "/net/c1/Conv", W4A8.resolved(), Set.of("calibrator", "weights"));
+            fp32.graph(), "/net/c1/Conv", ResolvedRecipe.of(W4A8), Set.of("calibrator", "weights"));
     assertThat(repairs)
         .extracting(Repair::name)
         .contains("calibrator mse", "calibrator entropy", "weights mse")
