@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -133,7 +134,9 @@ public final class QdqPlan {
     }
     this.groupOf = Collections.unmodifiableMap(roots);
     this.groups =
-        members.values().stream().map(m -> new Group(m, tensorSpec.get(m.get(0)))).toList();
+        members.values().stream()
+            .map(m -> new Group(m, Objects.requireNonNull(tensorSpec.get(m.get(0)))))
+            .toList();
     this.weights = weightsOf(g, quantized);
     this.skipped = List.copyOf(p.skipped);
     this.notes = List.copyOf(p.notes);
@@ -275,11 +278,11 @@ public final class QdqPlan {
 
   /** The group (by its root tensor, which names its scale) of a planned activation tensor. */
   String groupOf(String tensor) {
-    return groupOf.get(tensor);
+    return Objects.requireNonNull(groupOf.get(tensor), tensor);
   }
 
   ActivationSettings tensorSettings(String tensor) {
-    return tensorSpec.get(tensor);
+    return Objects.requireNonNull(tensorSpec.get(tensor), tensor);
   }
 
   SmoothQuant.Result smoothing() {
@@ -369,8 +372,8 @@ public final class QdqPlan {
 
   private static String unitRoot(Map<String, String> unit, String name) {
     String r = name;
-    while (!unit.get(r).equals(r)) {
-      r = unit.get(r);
+    while (!r.equals(unit.get(r))) {
+      r = Objects.requireNonNull(unit.get(r));
     }
     return r;
   }
@@ -592,7 +595,7 @@ public final class QdqPlan {
         passThrough.add(n);
         byOp.merge(n.opType(), 1, Integer::sum);
         String out = n.outputs().stream().filter(activations::contains).findFirst().orElseThrow();
-        addActivation(in, tensorSpec.get(out));
+        addActivation(in, Objects.requireNonNull(tensorSpec.get(out)));
         for (String o : n.outputs()) {
           if (!o.isEmpty()) {
             union(in, o);

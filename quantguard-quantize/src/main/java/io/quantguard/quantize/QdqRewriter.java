@@ -13,8 +13,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Applies a {@link QdqPlan} to the graph it was made on: inserts the activation quantizer pairs
@@ -55,7 +57,7 @@ final class QdqRewriter {
     Map<String, String[]> groupInits = new HashMap<>();
     Map<String, String> dequantized = new LinkedHashMap<>();
     for (String t : plan.activations()) {
-      QuantParams p = params.get(t);
+      QuantParams p = Objects.requireNonNull(params.get(t), t);
       String[] sz = groupInits.computeIfAbsent(plan.groupOf(t), root -> paramInitializers(root, p));
       String q = g.uniqueName(t + "_quantized");
       String dq = g.uniqueName(t + "_dequantized");
@@ -104,7 +106,8 @@ final class QdqRewriter {
         String existing = weightMemo.get(key);
         if (existing != null) {
           if (sl.input() == 1 && ws.biasCorrection()) {
-            correctBias(n, slots, sl, paramMemo.get(key), channels, dequantized);
+            correctBias(
+                n, slots, sl, Objects.requireNonNull(paramMemo.get(key)), channels, dequantized);
           }
           n.setInput(sl.input(), existing);
           continue;
@@ -311,7 +314,7 @@ final class QdqRewriter {
    * Raises a channel's weight scale where the int32 bias would overflow: bias / (s_x · s_w) must
    * stay within ±(2³¹ − 1). Only channels with tiny weights and a large bias are affected.
    */
-  private QuantParams guardBias(Node n, Slot bias, QuantParams w, QuantParams x) {
+  private QuantParams guardBias(Node n, Slot bias, QuantParams w, @Nullable QuantParams x) {
     if (x == null) {
       return w;
     }
@@ -339,7 +342,7 @@ final class QdqRewriter {
     return new QuantParams(w.scheme(), ws, w.zeroPoint(), w.axis());
   }
 
-  private void quantizeBias(Node n, Slot sl, QuantParams in, QuantParams w) {
+  private void quantizeBias(Node n, Slot sl, @Nullable QuantParams in, QuantParams w) {
     if (in == null) {
       notes.add("node '" + n.name() + "': bias kept in float (its input is not quantized)");
       return;
