@@ -502,7 +502,10 @@ public final class Workflow {
                   test,
                   confirm,
                   project.task(),
-                  policy),
+                  policy,
+                  project.data().sliceBy() != null
+                      ? List.of(Slicer.parse(project.data().sliceBy()))
+                      : List.of()),
               options,
               tuned);
       Trial best = r.best();
