@@ -36,9 +36,9 @@
  * {@link io.quantguard.serve.BearerTokenGuard} before they change anything; the protocol, batching
  * and metrics code stay as they are.
  *
- * <p>{@code GET /dashboard} is a live page the server serves itself (its script and ECharts from the
- * jar), drawn from {@code GET /v2/timeline} (a one-second ring per version, fed where the request
- * meters are), {@code GET /v2/dashboard} and the drift endpoint.
+ * <p>{@code GET /dashboard} is a live page the server serves itself (its script and ECharts from
+ * the jar), drawn from {@code GET /v2/timeline} (a one-second ring per version, fed where the
+ * request meters are), {@code GET /v2/dashboard} and the drift endpoint.
  *
  * <p>{@link io.quantguard.serve.ModelRunner} is the only seam to ONNX Runtime: one worker thread
  * per version calls it and it is closed only after that worker stopped, so a session lease with
