@@ -107,6 +107,7 @@ public final class Quantizer {
       // operators need opset 10: upgrade before the model first runs.
       OpsetUpgrade.upgrade(work, MIN_OPSET);
     }
+    work = RuntimeFusion.apply(work, r, options.session());
     int batchSize = r.calibration().batchSize();
     Map<String, TensorType> types;
     if (calibration != null) {
@@ -363,6 +364,10 @@ public final class Quantizer {
     }
     List<String> notes = new ArrayList<>(statics.notes());
     notes.addAll(smoothing.notes());
+    RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r);
+    if (optimizer != null) {
+      notes.add(RuntimeFusion.statement(optimizer));
+    }
     if (target > opsetBefore) {
       notes.add("upgraded the default opset from " + opsetBefore + " to " + target);
     }

@@ -62,6 +62,7 @@ import org.jspecify.annotations.Nullable;
   "overrides",
   "smooth",
   "calibration",
+  "optimize",
   "rationale"
 })
 public record Recipe(
@@ -74,7 +75,8 @@ public record Recipe(
     @JsonProperty("overrides") List<Override> overrides,
     @JsonProperty("smooth") Double smooth,
     @JsonProperty("calibration") Calibration calibration,
-    @JsonProperty("rationale") String rationale) {
+    @JsonProperty("rationale") String rationale,
+    @JsonProperty("optimize") String optimize) {
 
   /**
    * Operator types quantized when a recipe names none: the ones ONNX Runtime runs fastest in int8.
@@ -151,6 +153,7 @@ public record Recipe(
    * @param type uint8 (default), int8 or int16/uint16
    * @param method minmax (default), minmax-average, percentile, entropy or mse
    * @param percentile for method percentile, default 99.999
+   * @param perToken dynamic mode: a scale per activation row (token) instead of per tensor
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Activations(
@@ -158,7 +161,8 @@ public record Recipe(
       @JsonProperty("symmetric") Boolean symmetric,
       @JsonProperty("method") String method,
       @JsonProperty("percentile") Double percentile,
-      @JsonProperty("reduce_range") Boolean reduceRange) {
+      @JsonProperty("reduce_range") Boolean reduceRange,
+      @JsonProperty("per_token") Boolean perToken) {
 
     public static Builder builder() {
       return new Builder();
@@ -170,7 +174,8 @@ public record Recipe(
           .symmetric(symmetric)
           .method(method)
           .percentile(percentile)
-          .reduceRange(reduceRange);
+          .reduceRange(reduceRange)
+          .perToken(perToken);
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
@@ -183,7 +188,8 @@ public record Recipe(
           symmetric != null ? symmetric : base.symmetric,
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
-          reduceRange != null ? reduceRange : base.reduceRange);
+          reduceRange != null ? reduceRange : base.reduceRange,
+          perToken != null ? perToken : base.perToken);
     }
 
     /** Builds activation settings; what is not set stays null (the recipe's or the default). */
@@ -193,6 +199,7 @@ public record Recipe(
       private @Nullable String method;
       private @Nullable Double percentile;
       private @Nullable Boolean reduceRange;
+      private @Nullable Boolean perToken;
 
       private Builder() {}
 
@@ -230,8 +237,17 @@ public record Recipe(
         return this;
       }
 
+      /**
+       * Dynamic mode: one scale per row (token) of a MatMul's activation instead of one for the
+       * whole tensor; null: the default.
+       */
+      public Builder perToken(@Nullable Boolean perToken) {
+        this.perToken = perToken;
+        return this;
+      }
+
       public Activations build() {
-        return new Activations(type, symmetric, method, percentile, reduceRange);
+        return new Activations(type, symmetric, method, percentile, reduceRange, perToken);
       }
     }
   }
@@ -604,7 +620,8 @@ public record Recipe(
         .overrides(overrides)
         .smooth(smooth)
         .calibration(calibration)
-        .rationale(rationale);
+        .rationale(rationale)
+        .optimize(optimize);
   }
 
   /**
@@ -694,7 +711,8 @@ public record Recipe(
                 calibration == null || calibration.equals(Calibration.builder().build())
                     ? base.calibration
                     : calibration.over(base.calibration))
-            .rationale(rationale != null ? rationale : base.rationale);
+            .rationale(rationale != null ? rationale : base.rationale)
+            .optimize(optimize != null ? optimize : base.optimize);
     if (exclude != null) {
       b.addExclude(exclude);
     }
@@ -718,6 +736,7 @@ public record Recipe(
     private @Nullable Double smooth;
     private @Nullable Calibration calibration;
     private @Nullable String rationale;
+    private @Nullable String optimize;
 
     private Builder() {}
 
@@ -776,6 +795,15 @@ public record Recipe(
       return this;
     }
 
+    /**
+     * Whose graph optimizer fuses the model before it is quantized: {@code onnxruntime} (its
+     * extended level: fused LayerNormalization, Gelu, MatMul with scale, ...); null: none.
+     */
+    public Builder optimize(@Nullable String optimize) {
+      this.optimize = optimize;
+      return this;
+    }
+
     /** More node names or /regex/ patterns to keep in float, after the ones already here. */
     public Builder addExclude(Collection<String> more) {
       if (!more.isEmpty()) {
@@ -805,7 +833,8 @@ public record Recipe(
           overrides,
           smooth,
           calibration,
-          rationale);
+          rationale,
+          optimize);
     }
   }
 }

@@ -289,7 +289,9 @@ final class RecipeResolver {
         throw new InvalidInputException(
             source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
       }
-      parsed = new ActivationSettings(scheme, calibrator, a.percentile());
+      parsed =
+          new ActivationSettings(
+              scheme, calibrator, a.percentile(), Boolean.TRUE.equals(a.perToken()));
       parsedActivations.put(a, parsed);
     }
     return parsed;
