@@ -5,6 +5,7 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.AttributeProto;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.TreeMap;
  * MatMulInteger + Cast + Mul, and the kernel that runs u8×s8 on VNNI), with per-column weight
  * scales and the following bias Add folded in. Embedding tables are stored as int8 rows. Activation
  * × activation MatMuls (attention scores) and convolutions stay float: ConvInteger has no fast CPU
- * kernel, and the scores are where dynamic range hurts most.
+ * kernel, and the scores are where dynamic range hurts most. With {@code activations: {per_token:
+ * true}} each activation row (token) gets its own symmetric scale instead of one per tensor:
+ * MatMulInteger on the u8 rows, its int32 output scaled by the row's and the column's scales.
  */
 final class DynamicPass {
   private final OnnxModel model;
@@ -28,6 +31,7 @@ final class DynamicPass {
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
+  private final Map<String, String[]> perTokenInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private final List<QuantizationPlan.Step> steps = new ArrayList<>();
   private int weights;
@@ -47,7 +51,7 @@ final class DynamicPass {
       }
       switch (n.opType()) {
         case "MatMul", "Gemm" -> {
-          String why = rewriteMatMul(n, s.weights());
+          String why = rewriteMatMul(n, s.weights(), s.activations().perToken());
           if (why != null) {
             skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
           }
@@ -111,8 +115,69 @@ final class DynamicPass {
         });
   }
 
+  /**
+   * The uint8 tensor and the per-row scale of an activation quantized row by row (created once): s
+   * = max|x| / 127 over the last axis, q = round(x / s) + 128, so each token keeps its own 8-bit
+   * grid (symmetric, as the fixed zero point 128 lets MatMulInteger run ONNX Runtime's u8×s8
+   * kernel).
+   */
+  private String[] perTokenQuantizer(String activation) {
+    return perTokenInputs.computeIfAbsent(
+        activation,
+        t -> {
+          String abs = g.uniqueName(t + "_abs");
+          String max = g.uniqueName(t + "_row_max");
+          String raw = g.uniqueName(t + "_row_scale_raw");
+          String scale = g.uniqueName(t + "_row_scale");
+          String scaled = g.uniqueName(t + "_row_scaled");
+          String q = g.uniqueName(t + "_row_quantized");
+          String inv127 = g.uniqueName(t + "_inv127");
+          String tiny = g.uniqueName(t + "_tiny");
+          String one = g.uniqueName(t + "_one");
+          String zp = g.uniqueName(t + "_zero_point");
+          g.putInitializer(TensorCodec.scalar(inv127, 1f / 127f));
+          g.putInitializer(TensorCodec.scalar(tiny, Float.MIN_NORMAL));
+          g.putInitializer(TensorCodec.scalar(one, 1f));
+          g.putInitializer(TensorCodec.fromInts(zp, DataType.UINT8, new long[0], new int[] {128}));
+          g.addNode(Node.of("Abs", g.uniqueName(t + "_Abs"), List.of(t), List.of(abs)));
+          Node reduce;
+          if (model.opset(OnnxModel.DEFAULT_DOMAIN) >= 18) {
+            String axes = g.uniqueName(t + "_last_axis");
+            g.putInitializer(TensorCodec.fromLongs(axes, new long[] {1}, new long[] {-1}));
+            reduce =
+                Node.of(
+                    "ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs, axes), List.of(max));
+          } else {
+            reduce =
+                Node.of("ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs), List.of(max));
+            reduce.setAttribute(
+                AttributeProto.newBuilder()
+                    .setName("axes")
+                    .setType(AttributeProto.AttributeType.INTS)
+                    .addInts(-1)
+                    .build());
+          }
+          reduce.setAttribute(Node.intAttr("keepdims", 1));
+          g.addNode(reduce);
+          g.addNode(
+              Node.of("Mul", g.uniqueName(t + "_ScaleMul"), List.of(max, inv127), List.of(raw)));
+          // An all-zero row (padding) keeps a tiny positive scale instead of dividing 0 by 0.
+          g.addNode(
+              Node.of("Max", g.uniqueName(t + "_ScaleMax"), List.of(raw, tiny), List.of(scale)));
+          g.addNode(
+              Node.of("Div", g.uniqueName(t + "_RowDiv"), List.of(t, scale), List.of(scaled)));
+          g.addNode(
+              Node.of(
+                  "QuantizeLinear",
+                  g.uniqueName(t + "_QuantizeLinear"),
+                  List.of(scaled, one, zp),
+                  List.of(q)));
+          return new String[] {q, scale, zp};
+        });
+  }
+
   /** Returns why the node stays float, or null when it was rewritten. */
-  private String rewriteMatMul(Node n, WeightSettings ws) {
+  private String rewriteMatMul(Node n, WeightSettings ws, boolean perToken) {
     boolean gemm = n.opType().equals("Gemm");
     String b = n.input(1);
     Optional<TensorProto> bt = g.initializer(b);
@@ -169,6 +234,17 @@ final class DynamicPass {
         output = absorbed.output(0);
       }
     }
+    if (perToken) {
+      rowScaledMatMul(n, q, sc, zp, bias, output);
+      g.removeNode(n);
+      if (absorbed != null) {
+        g.removeNode(absorbed);
+      }
+      byOp.merge(n.opType(), 1, Integer::sum);
+      steps.add(step(n, "MatMulInteger, per-token scales"));
+      weights++;
+      return null;
+    }
     // One DynamicQuantizeLinear per activation, shared by every MatMul that reads it (the query,
     // key and value projections read the same tensor), then MatMulIntegerToFloat, which also
     // applies both scales and the bias.
@@ -193,5 +269,31 @@ final class DynamicPass {
     steps.add(step(n, "MatMulIntegerToFloat"));
     weights++;
     return null;
+  }
+
+  /**
+   * y = float(MatMulInteger(q, W)) · s_row · s_col (+ bias): the int32 product scaled by the row's
+   * and the column's scales, as ONNX Runtime has no integer MatMul that takes per-row scales.
+   */
+  private void rowScaledMatMul(
+      Node n, String weight, String weightScale, String weightZero, String bias, String output) {
+    String[] a = perTokenQuantizer(n.input(0));
+    String base = n.name().isEmpty() ? g.uniqueName("MatMulInteger") : n.name();
+    String int32 = g.uniqueName(base + "_int32");
+    String f = g.uniqueName(base + "_float");
+    String rows = g.uniqueName(base + "_row_scaled");
+    String cols = bias.isEmpty() ? output : g.uniqueName(base + "_scaled");
+    g.addNode(
+        Node.of("MatMulInteger", base, List.of(a[0], weight, a[2], weightZero), List.of(int32)));
+    Node cast = Node.of("Cast", g.uniqueName(base + "_Cast"), List.of(int32), List.of(f));
+    cast.setAttribute(Node.intAttr("to", DataType.FLOAT.code()));
+    g.addNode(cast);
+    g.addNode(Node.of("Mul", g.uniqueName(base + "_RowScale"), List.of(f, a[1]), List.of(rows)));
+    g.addNode(
+        Node.of(
+            "Mul", g.uniqueName(base + "_ColumnScale"), List.of(rows, weightScale), List.of(cols)));
+    if (!bias.isEmpty()) {
+      g.addNode(Node.of("Add", g.uniqueName(base + "_Bias"), List.of(cols, bias), List.of(output)));
+    }
   }
 }
