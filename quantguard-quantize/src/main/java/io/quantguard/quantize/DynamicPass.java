@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * × activation MatMuls (attention scores) and convolutions stay float: ConvInteger has no fast CPU
  * kernel, and the scores are where dynamic range hurts most. With {@code activations: {per_token:
  * true}} each activation row (token) gets its own symmetric scale instead of one per tensor:
- * MatMulInteger on the u8 rows, its int32 output scaled by the row's and the column's scales.
+ * MatMulIntegerToFloat on the u8 rows with the column scales, then the row's scale.
  */
 final class DynamicPass {
   private final OnnxModel model;
@@ -118,8 +118,8 @@ final class DynamicPass {
   /**
    * The uint8 tensor and the per-row scale of an activation quantized row by row (created once): s
    * = max|x| / 127 over the last axis, q = round(x / s) + 128, so each token keeps its own 8-bit
-   * grid (symmetric, as the fixed zero point 128 lets MatMulInteger run ONNX Runtime's u8×s8
-   * kernel).
+   * grid (symmetric; the fixed zero point 128 keeps ONNX Runtime's u8×s8 kernel). Returns the
+   * quantized tensor, the row scales, the zero point and a scalar 1.
    */
   private String[] perTokenQuantizer(String activation) {
     return perTokenInputs.computeIfAbsent(
@@ -172,7 +172,7 @@ final class DynamicPass {
                   g.uniqueName(t + "_QuantizeLinear"),
                   List.of(scaled, one, zp),
                   List.of(q)));
-          return new String[] {q, scale, zp};
+          return new String[] {q, scale, zp, one};
         });
   }
 
@@ -241,7 +241,7 @@ final class DynamicPass {
         g.removeNode(absorbed);
       }
       byOp.merge(n.opType(), 1, Integer::sum);
-      steps.add(step(n, "MatMulInteger, per-token scales"));
+      steps.add(step(n, "MatMulIntegerToFloat, per-token scales"));
       weights++;
       return null;
     }
@@ -272,28 +272,30 @@ final class DynamicPass {
   }
 
   /**
-   * y = float(MatMulInteger(q, W)) · s_row · s_col (+ bias): the int32 product scaled by the row's
-   * and the column's scales, as ONNX Runtime has no integer MatMul that takes per-row scales.
+   * y = MatMulIntegerToFloat(q, W) · s_row (+ bias): the int32 product scaled by the column scales
+   * (and an activation scale of 1) inside ONNX Runtime's fused kernel, then by the row's scale, as
+   * ONNX Runtime has no integer MatMul that takes per-row scales. The bias comes last, after the
+   * row scale.
    */
   private void rowScaledMatMul(
       Node n, String weight, String weightScale, String weightZero, String bias, String output) {
     String[] a = perTokenQuantizer(n.input(0));
-    String base = n.name().isEmpty() ? g.uniqueName("MatMulInteger") : n.name();
-    String int32 = g.uniqueName(base + "_int32");
-    String f = g.uniqueName(base + "_float");
-    String rows = g.uniqueName(base + "_row_scaled");
-    String cols = bias.isEmpty() ? output : g.uniqueName(base + "_scaled");
-    g.addNode(
-        Node.of("MatMulInteger", base, List.of(a[0], weight, a[2], weightZero), List.of(int32)));
-    Node cast = Node.of("Cast", g.uniqueName(base + "_Cast"), List.of(int32), List.of(f));
-    cast.setAttribute(Node.intAttr("to", DataType.FLOAT.code()));
-    g.addNode(cast);
-    g.addNode(Node.of("Mul", g.uniqueName(base + "_RowScale"), List.of(f, a[1]), List.of(rows)));
-    g.addNode(
+    String base = n.name().isEmpty() ? g.uniqueName("MatMulIntegerToFloat") : n.name();
+    String product = g.uniqueName(base + "_column_scaled");
+    String scaled = bias.isEmpty() ? output : g.uniqueName(base + "_scaled");
+    Node fused =
         Node.of(
-            "Mul", g.uniqueName(base + "_ColumnScale"), List.of(rows, weightScale), List.of(cols)));
+            "MatMulIntegerToFloat",
+            base,
+            List.of(a[0], weight, a[3], weightScale, a[2], weightZero),
+            List.of(product));
+    fused.setDomain(OnnxModel.MICROSOFT_DOMAIN);
+    g.addNode(fused);
+    g.addNode(
+        Node.of("Mul", g.uniqueName(base + "_RowScale"), List.of(product, a[1]), List.of(scaled)));
     if (!bias.isEmpty()) {
-      g.addNode(Node.of("Add", g.uniqueName(base + "_Bias"), List.of(cols, bias), List.of(output)));
+      g.addNode(
+          Node.of("Add", g.uniqueName(base + "_Bias"), List.of(scaled, bias), List.of(output)));
     }
   }
 }

@@ -124,31 +124,34 @@ class DynamicPassTest {
   /**
    * With per_token each MatMul/Gemm reads its activation through one shared row quantizer (Abs,
    * ReduceMax over the last axis, scale = max / 127, QuantizeLinear with zero point 128) and
-   * becomes MatMulInteger whose int32 output is cast and scaled by the row's and the column's
-   * scales, the bias added last.
+   * becomes MatMulIntegerToFloat with an activation scale of 1 and the column scales, its output
+   * multiplied by the row scales, the bias added last.
    */
   @Test
-  void perTokenScalesEachRowAndTheInt32Product() {
+  void perTokenScalesEachRowAfterTheIntegerProduct() {
     QuantizedGraph q =
         QuantizedGraph.quantize(graph(), "mode: dynamic\nactivations: {per_token: true}", null);
     assertThat(q.nodes("DynamicQuantizeLinear")).isEmpty();
-    assertThat(q.nodes("MatMulIntegerToFloat")).isEmpty();
-    assertThat(q.nodes("MatMulInteger"))
+    assertThat(q.nodes("MatMulIntegerToFloat"))
         .extracting(Node::name)
         .containsExactlyInAnyOrder("a", "side", "g");
     assertThat(q.nodes("ReduceMax")).hasSize(2); // one per activation: x and sum
-    Node a = q.nodes("MatMulInteger").stream().filter(n -> n.name().equals("a")).findFirst().get();
-    Node quantizer = q.producer(a.input(0));
-    assertThat(quantizer.opType()).isEqualTo("QuantizeLinear");
-    assertThat(q.ints(a.input(2))).containsExactly(128);
-    assertThat(q.ints(a.input(1))).containsExactly(127, -127, 16, -51, 102, 127);
     Node bias = q.producer("ab");
     assertThat(bias.opType()).isEqualTo("Add");
     assertThat(q.floats(bias.input(1))).containsExactly(B_A);
-    Node columns = q.producer(bias.input(0));
-    assertThat(q.floats(columns.input(1))).containsExactly(0.5f / 127, 1f / 127, 2f / 127);
-    assertThat(q.producer(columns.input(0)).input(1))
-        .isEqualTo(q.producer(quantizer.input(0)).input(1));
+    Node rows = q.producer(bias.input(0));
+    assertThat(rows.opType()).isEqualTo("Mul");
+    Node a = q.producer(rows.input(0));
+    assertThat(a.name()).isEqualTo("a");
+    assertThat(a.inputs()).hasSize(6);
+    Node quantizer = q.producer(a.input(0));
+    assertThat(quantizer.opType()).isEqualTo("QuantizeLinear");
+    assertThat(q.floats(a.input(2))).containsExactly(1f);
+    assertThat(q.floats(a.input(3))).containsExactly(0.5f / 127, 1f / 127, 2f / 127);
+    assertThat(q.ints(a.input(4))).containsExactly(128);
+    assertThat(q.ints(a.input(1))).containsExactly(127, -127, 16, -51, 102, 127);
+    // the row scale that divides the activation is the one that multiplies the product
+    assertThat(rows.input(1)).isEqualTo(q.producer(quantizer.input(0)).input(1));
   }
 
   /**
