@@ -129,17 +129,15 @@ final class AuditCommand implements Callable<Integer> {
       audit = b.build();
     } catch (InvalidInputException e) {
       String name = ArtifactRef.parse(model).model();
-      throw FlagErrors.asFlag(
-          FlagErrors.asFlag(
-              e,
-              "Audit.policy",
-              "--policy",
-              "pass --policy FILE, or register one: quantguard registry policy set "
-                  + name
-                  + " --policy FILE --reason \"...\""),
-          "Audit.task",
-          "--task",
-          "give the task, e.g. --task classification");
+      throw switch (e.parameter().orElse("")) {
+        case "audit.policy" ->
+            e.withFix(
+                "pass --policy FILE, or register one: quantguard registry policy set "
+                    + name
+                    + " --policy FILE --reason \"...\"");
+        case "audit.task" -> e.withFix("give the task, e.g. --task classification");
+        default -> e;
+      };
     }
     PolicyChoice choice = audit.policy();
     ModelPolicy registered = choice.registered(); // null only for a given policy

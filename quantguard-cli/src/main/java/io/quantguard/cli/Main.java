@@ -58,7 +58,31 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    int code;
+    try {
+      code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    } catch (OutOfMemoryError e) {
+      System.err.println(outOfHeap());
+      code = ExitCodes.INTERNAL;
+    }
+    System.exit(code);
+  }
+
+  /** What to do when the heap runs out: the JVM's own message names no fix. */
+  static String outOfHeap() {
+    return "error: the Java heap ("
+        + Runtime.getRuntime().maxMemory() / (1 << 20)
+        + " MB) ran out; give the JVM more, e.g. QUANTGUARD_JAVA_OPTS=-Xmx4g ./quantguard ...";
+  }
+
+  /** Whether {@code t} or an exception behind it is the heap running out (in a worker thread). */
+  static boolean outOfMemory(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof OutOfMemoryError) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Runs a command line and returns its exit code (used by the tests end to end). */
@@ -71,6 +95,10 @@ public final class Main {
           if (ex instanceof InvalidInputException e) {
             commandLine.getErr().println("error: " + ParameterFlags.message(e));
             return ExitCodes.BAD_INPUT;
+          }
+          if (outOfMemory(ex)) {
+            commandLine.getErr().println(outOfHeap());
+            return ExitCodes.INTERNAL;
           }
           commandLine.getErr().println("internal error: " + ex);
           ex.printStackTrace(commandLine.getErr());

@@ -51,7 +51,11 @@ final class ParameterFlags {
           entry("rollout.interval", "--rollout-interval-s"),
           entry("rollout.minSamples", "--rollout-min-samples"),
           entry("rollout.maxFailedIntervals", "--rollout-max-failed-intervals"),
-          entry("rollout.policy", "--rollout-policy"));
+          entry("rollout.policy", "--rollout-policy"),
+          entry("audit.policy", "--policy"),
+          entry("audit.task", "--task"),
+          entry("reproduction.calibration", "--calibration"),
+          entry("registration.recipe", "--recipe"));
 
   private ParameterFlags() {}
 

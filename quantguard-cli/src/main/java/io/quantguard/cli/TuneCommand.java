@@ -2,6 +2,7 @@ package io.quantguard.cli;
 
 import io.quantguard.evaluate.Evaluation;
 import io.quantguard.evaluate.NamedData;
+import io.quantguard.evaluate.Slicer;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
@@ -81,6 +82,14 @@ final class TuneCommand implements Callable<Integer> {
           "held-out data the answer must also meet the policy on (repeatable; default: --data"
               + " again)")
   List<String> confirmData = new ArrayList<>();
+
+  @Option(
+      names = "--slice-by",
+      paramLabel = "SLICER",
+      description =
+          "slice every trial's evaluation (data, label, an attribute or ATTR=edge,edge;"
+              + " repeatable), so per_slice policy rules are judged while tuning")
+  List<String> sliceBy = new ArrayList<>();
 
   @Option(
       names = "--task",
@@ -202,7 +211,8 @@ final class TuneCommand implements Callable<Integer> {
                 sets,
                 confirmSets,
                 task,
-                goal),
+                goal,
+                sliceBy.stream().map(Slicer::parse).toList()),
             options,
             this.out);
     if (progress instanceof TerminalProgress bar) {

@@ -3,8 +3,8 @@
  * and render their results.
  *
  * <p>Entry point: {@link io.quantguard.cli.Main}. {@link io.quantguard.cli.ExitCodes} says what
- * each exit status means; {@link io.quantguard.cli.FlagErrors} turns library errors into messages
- * that name the flag to change.
+ * each exit status means. Library errors carry a stable parameter key where a setting is at fault;
+ * {@code ParameterFlags} names the flag that sets it instead, so the message says what to change.
  */
 @NullMarked
 package io.quantguard.cli;

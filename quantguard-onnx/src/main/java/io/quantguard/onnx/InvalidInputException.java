@@ -94,6 +94,14 @@ public class InvalidInputException extends RuntimeException {
   }
 
   /**
+   * This error with another fix: a front end's, where it can say more than the library (the command
+   * that would register what is missing, say).
+   */
+  public InvalidInputException withFix(String fix) {
+    return new InvalidInputException(input, problem, fix, this, parameter, value);
+  }
+
+  /**
    * The message with the setting named {@code name} (a flag, a JSON field) instead of by its key,
    * followed by the value given.
    */

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The local driver of a {@link CalibrationPlan}: one streaming pass of the FP32 model over the
@@ -59,7 +60,7 @@ final class ActivationCalibration {
       while (batches.hasNext() && seen < maxSamples) {
         Batch b = batches.next();
         if (seen + b.size() > maxSamples) {
-          b = truncate(b, (int) (maxSamples - seen));
+          b = b.head((int) (maxSamples - seen));
         }
         // Statistics of graph inputs come from the feed itself; with nothing else to observe (a
         // single quantized node reading the input) the model need not run.
@@ -85,7 +86,7 @@ final class ActivationCalibration {
     return plan.finish(accumulator, System.nanoTime() - start);
   }
 
-  private static void await(Future<?> f) {
+  private static void await(@Nullable Future<?> f) {
     if (f == null) {
       return;
     }
@@ -100,13 +101,5 @@ final class ActivationCalibration {
       }
       throw new IllegalStateException(e.getCause());
     }
-  }
-
-  private static Batch truncate(Batch b, int n) {
-    Map<String, Tensor> in = new LinkedHashMap<>();
-    b.inputs().forEach((k, v) -> in.put(k, v.slice(0, n)));
-    long[] y = b.labels() == null ? null : java.util.Arrays.copyOf(b.labels(), n);
-    return new Batch(
-        in, y, b.attributes().isEmpty() ? null : b.attributes().subList(0, n), b.offset());
   }
 }

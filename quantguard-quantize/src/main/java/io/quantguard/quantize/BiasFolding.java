@@ -5,6 +5,7 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** Finds the bias Add that a fused matrix-multiply operator can take as its bias input. */
 final class BiasFolding {
@@ -14,7 +15,7 @@ final class BiasFolding {
    * The Add that is the only consumer of {@code output} and adds a constant float vector of {@code
    * cols} elements to it, or null.
    */
-  static Node foldableAdd(Graph g, String output, long cols) {
+  static @Nullable Node foldableAdd(Graph g, String output, long cols) {
     if (g.isGraphOutput(output) || g.consumers(output).size() != 1) {
       return null;
     }

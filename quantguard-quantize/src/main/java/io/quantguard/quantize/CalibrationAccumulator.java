@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The statistics of one part of the calibration data, for the tensors a {@link CalibrationPlan}
@@ -100,8 +101,13 @@ public final class CalibrationAccumulator implements Serializable {
           "cannot merge statistics accumulated for another calibration plan");
     }
     fingerprint.merge(other.fingerprint);
-    statistics.forEach((t, s) -> s.merge(other.statistics.get(t)));
-    channels.forEach((t, s) -> s.merge(other.channels.get(t)));
+    // One plan, one set of tensors: every key here is in the other accumulator too.
+    statistics.forEach(
+        (t, s) ->
+            s.merge(Objects.requireNonNull(other.statistics.get(t), "same plan, same tensors")));
+    channels.forEach(
+        (t, s) ->
+            s.merge(Objects.requireNonNull(other.channels.get(t), "same plan, same tensors")));
     samples += other.samples;
   }
 

@@ -295,10 +295,13 @@ public final class CalibrationPlan implements Serializable {
       String name = d.readUTF();
       DataType type = DataType.fromCode(d.readInt());
       int rank = d.readInt();
-      List<TensorType.Dim> dims = rank < 0 ? null : new ArrayList<>();
-      for (int k = 0; k < rank; k++) {
-        long v = d.readLong();
-        dims.add(new TensorType.Dim(v, d.readBoolean() ? d.readUTF() : null));
+      List<TensorType.Dim> dims = null;
+      if (rank >= 0) {
+        dims = new ArrayList<>();
+        for (int k = 0; k < rank; k++) {
+          long v = d.readLong();
+          dims.add(new TensorType.Dim(v, d.readBoolean() ? d.readUTF() : null));
+        }
       }
       types.put(name, new TensorType(type, dims));
     }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Dynamic int8 quantization: weights are quantized offline, activations at run time. Each MatMul or
@@ -177,7 +178,7 @@ final class DynamicPass {
   }
 
   /** Returns why the node stays float, or null when it was rewritten. */
-  private String rewriteMatMul(Node n, WeightSettings ws, boolean perToken) {
+  private @Nullable String rewriteMatMul(Node n, WeightSettings ws, boolean perToken) {
     boolean gemm = n.opType().equals("Gemm");
     String b = n.input(1);
     Optional<TensorProto> bt = g.initializer(b);

@@ -1,5 +1,7 @@
 package io.quantguard.quantize;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * GPTQ (Frantar et al., "GPTQ: Accurate Post-Training Quantization for Generative Pre-trained
  * Transformers", ICLR 2023): quantizes a weight matrix one input column at a time and spreads each
@@ -111,7 +113,7 @@ final class Gptq {
   }
 
   /** U upper-triangular with H⁻¹ = Uᵀ U, or null when H is not positive definite. */
-  private static double[][] upperCholeskyOfInverse(double[][] h) {
+  private static double @Nullable [][] upperCholeskyOfInverse(double[][] h) {
     int k = h.length;
     double[][] l = cholesky(h);
     if (l == null) {
@@ -172,7 +174,7 @@ final class Gptq {
   }
 
   /** Lower Cholesky factor, or null when the matrix is not positive definite. */
-  private static double[][] cholesky(double[][] a) {
+  private static double @Nullable [][] cholesky(double[][] a) {
     int k = a.length;
     double[][] l = new double[k][k];
     for (int j = 0; j < k; j++) {

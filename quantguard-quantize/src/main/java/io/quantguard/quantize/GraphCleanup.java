@@ -6,6 +6,7 @@ import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.proto.Onnx.AttributeProto;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
+import org.jspecify.annotations.Nullable;
 
 /** Normalizations before quantization, so every constant tensor is an initializer. */
 final class GraphCleanup {
@@ -34,7 +35,7 @@ final class GraphCleanup {
     return n;
   }
 
-  private static TensorProto constantValue(Node node) {
+  private static @Nullable TensorProto constantValue(Node node) {
     if (node.attributes().size() != 1) {
       return null;
     }

@@ -98,7 +98,7 @@ public final class Quantizer {
    */
   public static CalibrationPlan planCalibration(
       OnnxModel fp32, Recipe recipe, @Nullable DataSource calibration, Options options) {
-    Recipe r = recipe.resolved();
+    ResolvedRecipe r = ResolvedRecipe.of(recipe);
     OnnxModel work = fp32.copy();
     GraphCleanup.constantsToInitializers(work.graph());
     long opset = work.opset(OnnxModel.DEFAULT_DOMAIN);
@@ -107,8 +107,8 @@ public final class Quantizer {
       // operators need opset 10: upgrade before the model first runs.
       OpsetUpgrade.upgrade(work, MIN_OPSET);
     }
-    work = RuntimeFusion.apply(work, r, options.session());
-    int batchSize = r.calibration().batchSize();
+    work = RuntimeFusion.apply(work, r.form(), options.session());
+    int batchSize = r.batchSize();
     Map<String, TensorType> types;
     if (calibration != null) {
       types = ShapeProbe.learn(work, firstBatch(calibration, batchSize), options.session());
@@ -131,7 +131,7 @@ public final class Quantizer {
     }
     Set<String> declared = new HashSet<>(work.graph().valueInfo().keySet());
     ShapeProbe.annotate(work, types);
-    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    RecipeResolver resolver = new RecipeResolver(r, work.graph());
     OnnxModel planning = work.copy();
     WeightTables tables = new WeightTables(planning);
     QdqPass statics = new QdqPass(planning, resolver, tables);
@@ -148,7 +148,7 @@ public final class Quantizer {
                   channelInputs.put(
                       t, new ChannelStatistics.Layout(c, ChannelStatistics.Axis.LAST, gram)));
       statics
-          .channelInputs(r.calibration().keepsChannels())
+          .channelInputs(r.keepsChannels())
           .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
     }
     return new CalibrationPlan(
@@ -161,7 +161,7 @@ public final class Quantizer {
         channelInputs,
         weightOnly.needsGram() ? GRAM_ROWS : 0,
         batchSize,
-        r.calibration().samples());
+        r.samples());
   }
 
   /**
@@ -187,9 +187,9 @@ public final class Quantizer {
    * that calibrates anyway shows first, without running the model again.
    */
   public static QuantizationPlan plan(CalibrationPlan types, Recipe recipe) {
-    Recipe r = recipe.resolved();
+    ResolvedRecipe r = ResolvedRecipe.of(recipe);
     OnnxModel work = types.model().copy();
-    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    RecipeResolver resolver = new RecipeResolver(r, work.graph());
     WeightTables tables = new WeightTables(work);
     QdqPass statics = new QdqPass(work, resolver, tables);
     statics.plan();
@@ -225,7 +225,7 @@ public final class Quantizer {
    */
   public static List<String> staticNodes(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
-    RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
+    RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
     QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
     statics.plan();
     return statics.plannedNodes();
@@ -238,7 +238,7 @@ public final class Quantizer {
    */
   public static List<List<String>> staticGroups(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
-    RecipeResolver resolver = new RecipeResolver(recipe.resolved(), work.graph(), "recipe");
+    RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
     QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
     statics.plan();
     return statics.plannedGroups();
@@ -247,11 +247,11 @@ public final class Quantizer {
   /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
   public static QuantizationResult quantize(
       Calibration calibration, Recipe recipe, Options options) {
-    Recipe r = recipe.resolved();
+    ResolvedRecipe r = ResolvedRecipe.of(recipe);
     OnnxModel work = calibration.normalized().copy();
     Map<String, TensorType> types = calibration.types();
     Set<String> declared = calibration.declared();
-    RecipeResolver resolver = new RecipeResolver(r, work.graph(), "recipe");
+    RecipeResolver resolver = new RecipeResolver(r, work.graph());
     WeightTables tables = new WeightTables(work);
     ActivationCalibration.Result cal = calibration.result();
     Map<String, ChannelStatistics> channels = cal != null ? cal.channels() : Map.of();
@@ -267,7 +267,7 @@ public final class Quantizer {
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
           "give representative data, or use mode dynamic, weight-only or fp16");
     }
-    if (anyStatic) {
+    if (anyStatic && cal != null) {
       for (String t : statics.observed()) {
         if (!cal.statistics().containsKey(t) && !smoothing.tensors().containsKey(t)) {
           throw new IllegalArgumentException(
@@ -309,7 +309,7 @@ public final class Quantizer {
     }
 
     long weightsBefore = weightBytes(work);
-    if (anyStatic) {
+    if (anyStatic && cal != null) {
       statics.rewrite(cal.statistics(), channels);
     }
     DynamicPass dynamic = new DynamicPass(work, resolver, tables);
@@ -364,7 +364,7 @@ public final class Quantizer {
     }
     List<String> notes = new ArrayList<>(statics.notes());
     notes.addAll(smoothing.notes());
-    RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r);
+    RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
     if (optimizer != null) {
       notes.add(RuntimeFusion.statement(optimizer));
     }
@@ -377,8 +377,8 @@ public final class Quantizer {
     checkRuns(work, options.session());
     QuantizationReport report =
         new QuantizationReport(
-            r.mode(),
-            RecipeIO.sha256(r),
+            r.mode().spelling(),
+            RecipeIO.sha256(r.form()),
             fingerprint,
             samples,
             cal != null ? cal.nanos() / 1e9 : 0,
@@ -391,17 +391,17 @@ public final class Quantizer {
             notes,
             opsetBefore,
             target);
-    return new QuantizationResult(work, r, report);
+    return new QuantizationResult(work, r.form(), report);
   }
 
   /** How this run made the model, as the model records it. */
   private static QuantizationProvenance provenance(
-      Recipe r, ActivationCalibration.Result cal, SessionConfig session) {
+      ResolvedRecipe r, ActivationCalibration.@Nullable Result cal, SessionConfig session) {
     return new QuantizationProvenance(
         QuantGuard.VERSION,
-        RecipeIO.toJson(r),
-        RecipeIO.sha256(r),
-        r.mode(),
+        RecipeIO.toJson(r.form()),
+        RecipeIO.sha256(r.form()),
+        r.mode().spelling(),
         cal != null ? cal.fingerprint() : null,
         cal != null ? DataFingerprint.SCHEME : null,
         cal != null ? cal.samples() : null,

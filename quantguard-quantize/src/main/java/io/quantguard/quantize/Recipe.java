@@ -1,8 +1,10 @@
 package io.quantguard.quantize;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -66,17 +68,17 @@ import org.jspecify.annotations.Nullable;
   "rationale"
 })
 public record Recipe(
-    @JsonProperty("version") Integer version,
-    @JsonProperty("mode") String mode,
-    @JsonProperty("activations") Activations activations,
-    @JsonProperty("weights") Weights weights,
-    @JsonProperty("op_types") List<String> opTypes,
-    @JsonProperty("exclude") List<String> exclude,
-    @JsonProperty("overrides") List<Override> overrides,
-    @JsonProperty("smooth") Double smooth,
-    @JsonProperty("calibration") Calibration calibration,
-    @JsonProperty("rationale") String rationale,
-    @JsonProperty("optimize") String optimize) {
+    @JsonProperty("version") @Nullable Integer version,
+    @JsonProperty("mode") @Nullable String mode,
+    @JsonProperty("activations") @Nullable Activations activations,
+    @JsonProperty("weights") @Nullable Weights weights,
+    @JsonProperty("op_types") @Nullable List<String> opTypes,
+    @JsonProperty("exclude") @Nullable List<String> exclude,
+    @JsonProperty("overrides") @Nullable List<Override> overrides,
+    @JsonProperty("smooth") @Nullable Double smooth,
+    @JsonProperty("calibration") @Nullable Calibration calibration,
+    @JsonProperty("rationale") @Nullable String rationale,
+    @JsonProperty("optimize") @Nullable String optimize) {
 
   /**
    * Operator types quantized when a recipe names none: the ones ONNX Runtime runs fastest in int8.
@@ -94,6 +96,12 @@ public record Recipe(
           "Resize",
           "Gather");
 
+  /** Calibration samples read at most when a recipe does not say. */
+  static final int DEFAULT_SAMPLES = 1000;
+
+  /** Calibration batch size when a recipe does not say. */
+  static final int DEFAULT_BATCH_SIZE = 32;
+
   /** Quantization modes, spelled as recipes and {@code --mode} spell them. */
   public enum Mode {
     STATIC,
@@ -101,6 +109,8 @@ public record Recipe(
     WEIGHT_ONLY,
     FP16;
 
+    /** As recipes spell it; JSON (a workflow's step records, {@code --json}) spells it so too. */
+    @JsonValue
     public String spelling() {
       return Spelling.of(this);
     }
@@ -108,6 +118,12 @@ public record Recipe(
     /** The mode a recipe spells {@code spelling}, if there is one. */
     public static Optional<Mode> find(String spelling) {
       return Spelling.find(Mode.class, spelling);
+    }
+
+    /** The mode {@code spelling} names; an unknown one is an IllegalArgumentException. */
+    @JsonCreator
+    public static Mode parse(String spelling) {
+      return Spelling.parse(Mode.class, spelling);
     }
 
     @java.lang.Override
@@ -157,12 +173,12 @@ public record Recipe(
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Activations(
-      @JsonProperty("type") String type,
-      @JsonProperty("symmetric") Boolean symmetric,
-      @JsonProperty("method") String method,
-      @JsonProperty("percentile") Double percentile,
-      @JsonProperty("reduce_range") Boolean reduceRange,
-      @JsonProperty("per_token") Boolean perToken) {
+      @JsonProperty("type") @Nullable String type,
+      @JsonProperty("symmetric") @Nullable Boolean symmetric,
+      @JsonProperty("method") @Nullable String method,
+      @JsonProperty("percentile") @Nullable Double percentile,
+      @JsonProperty("reduce_range") @Nullable Boolean reduceRange,
+      @JsonProperty("per_token") @Nullable Boolean perToken) {
 
     public static Builder builder() {
       return new Builder();
@@ -179,7 +195,7 @@ public record Recipe(
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
-    Activations over(Activations base) {
+    Activations over(@Nullable Activations base) {
       if (base == null) {
         return this;
       }
@@ -269,16 +285,16 @@ public record Recipe(
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Weights(
-      @JsonProperty("type") String type,
-      @JsonProperty("symmetric") Boolean symmetric,
-      @JsonProperty("per_channel") Boolean perChannel,
-      @JsonProperty("method") String method,
-      @JsonProperty("percentile") Double percentile,
-      @JsonProperty("reduce_range") Boolean reduceRange,
-      @JsonProperty("block_size") Integer blockSize,
-      @JsonProperty("algorithm") String algorithm,
-      @JsonProperty("format") String format,
-      @JsonProperty("bias_correction") Boolean biasCorrection) {
+      @JsonProperty("type") @Nullable String type,
+      @JsonProperty("symmetric") @Nullable Boolean symmetric,
+      @JsonProperty("per_channel") @Nullable Boolean perChannel,
+      @JsonProperty("method") @Nullable String method,
+      @JsonProperty("percentile") @Nullable Double percentile,
+      @JsonProperty("reduce_range") @Nullable Boolean reduceRange,
+      @JsonProperty("block_size") @Nullable Integer blockSize,
+      @JsonProperty("algorithm") @Nullable String algorithm,
+      @JsonProperty("format") @Nullable String format,
+      @JsonProperty("bias_correction") @Nullable Boolean biasCorrection) {
 
     public static Builder builder() {
       return new Builder();
@@ -299,7 +315,7 @@ public record Recipe(
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
-    Weights over(Weights base) {
+    Weights over(@Nullable Weights base) {
       if (base == null) {
         return this;
       }
@@ -410,16 +426,16 @@ public record Recipe(
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Override(
-      @JsonProperty("mode") String mode,
-      @JsonProperty("op_type") String opType,
-      @JsonProperty("node") String node,
-      @JsonProperty("node_regex") String nodeRegex,
-      @JsonProperty("tensor") String tensor,
-      @JsonProperty("precision") String precision,
-      @JsonProperty("activations") Activations activations,
-      @JsonProperty("weights") Weights weights,
-      @JsonProperty("smooth") Double smooth,
-      @JsonProperty("rationale") String rationale) {
+      @JsonProperty("mode") @Nullable String mode,
+      @JsonProperty("op_type") @Nullable String opType,
+      @JsonProperty("node") @Nullable String node,
+      @JsonProperty("node_regex") @Nullable String nodeRegex,
+      @JsonProperty("tensor") @Nullable String tensor,
+      @JsonProperty("precision") @Nullable String precision,
+      @JsonProperty("activations") @Nullable Activations activations,
+      @JsonProperty("weights") @Nullable Weights weights,
+      @JsonProperty("smooth") @Nullable Double smooth,
+      @JsonProperty("rationale") @Nullable String rationale) {
 
     /** An override of every node of this operator type. */
     public static Builder opType(String opType) {
@@ -552,9 +568,9 @@ public record Recipe(
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Calibration(
-      @JsonProperty("samples") Integer samples,
-      @JsonProperty("batch_size") Integer batchSize,
-      @JsonProperty("channels") Boolean channels) {
+      @JsonProperty("samples") @Nullable Integer samples,
+      @JsonProperty("batch_size") @Nullable Integer batchSize,
+      @JsonProperty("channels") @Nullable Boolean channels) {
 
     public static Builder builder() {
       return new Builder();
@@ -565,7 +581,7 @@ public record Recipe(
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
-    Calibration over(Calibration base) {
+    Calibration over(@Nullable Calibration base) {
       if (base == null) {
         return this;
       }
@@ -661,16 +677,22 @@ public record Recipe(
                 .algorithm(WeightSettings.Algorithm.AUTO.spelling())
                 .format(WeightSettings.Format.NBITS.spelling())
                 .build())
-        .opTypes(weightOnly ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES)
+        .opTypes(defaultOpTypes(mode))
         .exclude(List.of())
         .overrides(List.of())
-        .calibration(Calibration.builder().samples(1000).batchSize(32).build())
+        .calibration(
+            Calibration.builder().samples(DEFAULT_SAMPLES).batchSize(DEFAULT_BATCH_SIZE).build())
         .build();
+  }
+
+  /** The operator types a recipe of {@code mode} quantizes when it names none. */
+  static List<String> defaultOpTypes(Mode mode) {
+    return mode == Mode.WEIGHT_ONLY ? List.of("MatMul", "Gemm", "Gather") : DEFAULT_OP_TYPES;
   }
 
   /**
    * This recipe with every missing field taken from {@link #defaults(Mode)} for its mode (static
-   * defaults for a mode it misspells, which {@code RecipeResolver} then reports).
+   * defaults for a mode it misspells, which {@link ResolvedRecipe} then reports).
    */
   public Recipe resolved() {
     Recipe d = defaults(mode != null ? Mode.find(mode).orElse(Mode.STATIC) : Mode.STATIC);
@@ -730,9 +752,9 @@ public record Recipe(
     private @Nullable String mode;
     private @Nullable Activations activations;
     private @Nullable Weights weights;
-    private List<String> opTypes;
-    private List<String> exclude;
-    private List<Override> overrides;
+    private @Nullable List<String> opTypes;
+    private @Nullable List<String> exclude;
+    private @Nullable List<Override> overrides;
     private @Nullable Double smooth;
     private @Nullable Calibration calibration;
     private @Nullable String rationale;
@@ -764,17 +786,17 @@ public record Recipe(
       return this;
     }
 
-    public Builder opTypes(List<String> opTypes) {
+    public Builder opTypes(@Nullable List<String> opTypes) {
       this.opTypes = opTypes;
       return this;
     }
 
-    public Builder exclude(List<String> exclude) {
+    public Builder exclude(@Nullable List<String> exclude) {
       this.exclude = exclude;
       return this;
     }
 
-    public Builder overrides(List<Override> overrides) {
+    public Builder overrides(@Nullable List<Override> overrides) {
       this.overrides = overrides;
       return this;
     }

@@ -4,20 +4,20 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Applies a recipe to a concrete graph: which nodes are quantized and with what settings. The
- * recipe's strings are parsed here once, into typed settings ({@link Recipe.Mode}, {@link
- * ActivationSettings}, {@link WeightSettings}, {@link Reason}), and unknown values are errors that
- * name their key; the passes never see a string. Overrides apply in order, later ones winning.
- * Selectors that name nodes or tensors the graph does not have are errors (a typo must not silently
- * quantize what the user meant to keep in float).
+ * Applies a resolved recipe to a concrete graph: which nodes are quantized and with what settings.
+ * Each override's settings are laid over the global ones ({@link ResolvedRecipe}, already typed) by
+ * {@link SettingsParser}, so unknown values are errors that name their key and the passes never see
+ * a string ({@link Recipe.Mode}, {@link ActivationSettings}, {@link WeightSettings}, {@link
+ * Reason}). Overrides apply in order, later ones winning. Selectors that name nodes or tensors the
+ * graph does not have are errors (a typo must not silently quantize what the user meant to keep in
+ * float).
  */
 final class RecipeResolver {
   /** Why a node stays in float: what the passes decide by, apart from the recipe's rationale. */
@@ -49,9 +49,9 @@ final class RecipeResolver {
       Recipe.Mode mode,
       ActivationSettings activations,
       WeightSettings weights,
-      Reason reason,
-      String rationale,
-      Double smooth) {
+      @Nullable Reason reason,
+      @Nullable String rationale,
+      @Nullable Double smooth) {
 
     /** These settings with the node quantized after all (a rule beyond op_types chose it). */
     NodeSettings quantizing() {
@@ -60,22 +60,30 @@ final class RecipeResolver {
 
     /** Why the node stays in float, for the report: an fp32 override's rationale if it has one. */
     String why() {
+      if (reason == null) {
+        return "quantized";
+      }
       return reason == Reason.OVERRIDE_FP32 && rationale != null ? rationale : reason.text;
     }
   }
 
-  private final Recipe recipe;
+  private final ResolvedRecipe recipe;
+  private final SettingsParser parser;
   private final String source;
   private final Recipe.Mode mode;
   private final List<Selector> overrides = new ArrayList<>();
   private final List<Pattern> excluded = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
-  private final Map<Recipe.Activations, ActivationSettings> parsedActivations = new HashMap<>();
-  private final Map<Recipe.Weights, WeightSettings> parsedWeights = new HashMap<>();
 
-  /** An override with its parsed selector pattern, mode and precision (null where not set). */
+  /**
+   * An override with its parsed selector pattern (for node_regex), mode and precision (null where
+   * not set).
+   */
   private record Selector(
-      Recipe.Override override, Pattern pattern, Recipe.Mode mode, Recipe.Precision precision) {
+      Recipe.Override override,
+      @Nullable Pattern pattern,
+      Recipe.@Nullable Mode mode,
+      Recipe.@Nullable Precision precision) {
     boolean matches(Node n) {
       Recipe.Override o = override;
       if (o.opType() != null) {
@@ -84,17 +92,15 @@ final class RecipeResolver {
       if (o.node() != null) {
         return n.name().equals(o.node());
       }
-      if (o.nodeRegex() != null) {
-        return pattern.matcher(n.name()).find();
-      }
-      return false;
+      return pattern != null && pattern.matcher(n.name()).find();
     }
   }
 
-  RecipeResolver(Recipe resolved, Graph g, String source) {
+  RecipeResolver(ResolvedRecipe resolved, Graph g) {
     this.recipe = resolved;
-    this.source = source;
-    this.mode = parse(Recipe.Mode.class, resolved.mode(), "mode");
+    this.parser = resolved.parser();
+    this.source = resolved.source();
+    this.mode = resolved.mode();
     validate(resolved);
     for (String ex : resolved.exclude()) {
       Pattern p =
@@ -127,23 +133,23 @@ final class RecipeResolver {
                 + "] must select with exactly one of op_type, node, node_regex, tensor",
             "split it into one override per selector");
       }
-      Pattern p =
-          o.nodeRegex() != null ? compile(o.nodeRegex(), "overrides[" + i + "].node_regex") : null;
+      String regex = o.nodeRegex();
+      Pattern p = regex != null ? compile(regex, "overrides[" + i + "].node_regex") : null;
+      String modeText = o.mode();
       Recipe.Mode m =
-          o.mode() != null ? parse(Recipe.Mode.class, o.mode(), "overrides[" + i + "].mode") : null;
+          modeText != null
+              ? parser.parse(Recipe.Mode.class, modeText, "overrides[" + i + "].mode")
+              : null;
       Selector s = new Selector(o, p, m, precision(o.precision(), i));
-      if (o.tensor() != null) {
+      String tensor = o.tensor();
+      if (tensor != null) {
         boolean known =
             g.nodes().stream()
-                .anyMatch(n -> n.outputs().contains(o.tensor()) || n.inputs().contains(o.tensor()));
+                .anyMatch(n -> n.outputs().contains(tensor) || n.inputs().contains(tensor));
         if (!known) {
           throw new InvalidInputException(
               source,
-              "overrides["
-                  + i
-                  + "] names tensor '"
-                  + o.tensor()
-                  + "', which the model does not have",
+              "overrides[" + i + "] names tensor '" + tensor + "', which the model does not have",
               "check the tensor name");
         }
       } else if (g.nodes().stream().noneMatch(s::matches)) {
@@ -170,7 +176,7 @@ final class RecipeResolver {
     }
   }
 
-  private Recipe.Precision precision(String precision, int i) {
+  private Recipe.@Nullable Precision precision(@Nullable String precision, int i) {
     if (precision == null) {
       return null;
     }
@@ -187,15 +193,6 @@ final class RecipeResolver {
                         + Spelling.all(Recipe.Precision.class),
                     "fp32 keeps the nodes in float; int8 or quantized quantizes them with the types"
                         + " under activations and weights"));
-  }
-
-  /** The constant of {@code type} that {@code text} spells, else an error naming the key. */
-  private <E extends Enum<E>> E parse(Class<E> type, String text, String key) {
-    try {
-      return Spelling.parse(type, text);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(source, key + " " + e.getMessage(), "write one of them", e);
-    }
   }
 
   /**
@@ -246,94 +243,14 @@ final class RecipeResolver {
     }
   }
 
-  /** Parses the global settings and each override's over them, so a bad value fails up front. */
-  private void validate(Recipe r) {
-    activations(r.activations(), "activations");
-    weights(r.weights(), "weights");
+  /** Parses each override's settings over the global ones, so a bad value fails up front. */
+  private void validate(ResolvedRecipe r) {
     int i = 0;
     for (Recipe.Override o : r.overrides()) {
-      if (o.activations() != null) {
-        activations(o.activations().over(r.activations()), "overrides[" + i + "].activations");
-      }
-      if (o.weights() != null) {
-        weights(o.weights().over(r.weights()), "overrides[" + i + "].weights");
-      }
-      checkSmooth(o.smooth(), "overrides[" + i + "].smooth");
+      parser.activations(o.activations(), r.activations(), "overrides[" + i + "].activations");
+      parser.weights(o.weights(), r.weights(), "overrides[" + i + "].weights");
+      parser.checkSmooth(o.smooth(), "overrides[" + i + "].smooth");
       i++;
-    }
-    checkSmooth(r.smooth(), "smooth");
-    if (r.calibration().samples() <= 0 || r.calibration().batchSize() <= 0) {
-      throw new InvalidInputException(
-          source, "calibration samples and batch_size must be positive", "fix the numbers");
-    }
-  }
-
-  private void checkSmooth(Double alpha, String where) {
-    if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
-      throw new InvalidInputException(
-          source,
-          where + " is " + alpha,
-          "use a migration strength α in [0, 1] (0.5 is SmoothQuant's default), or leave it out");
-    }
-  }
-
-  /** Typed activation settings of complete (resolved) ones, parsed once per distinct value. */
-  private ActivationSettings activations(Recipe.Activations a, String where) {
-    ActivationSettings parsed = parsedActivations.get(a);
-    if (parsed == null) {
-      Scheme scheme = scheme(a.type(), a.symmetric(), a.reduceRange(), where);
-      Calibrator calibrator;
-      try {
-        calibrator = Calibrator.parse(a.method(), a.percentile());
-      } catch (IllegalArgumentException e) {
-        throw new InvalidInputException(
-            source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
-      }
-      parsed =
-          new ActivationSettings(
-              scheme, calibrator, a.percentile(), Boolean.TRUE.equals(a.perToken()));
-      parsedActivations.put(a, parsed);
-    }
-    return parsed;
-  }
-
-  /** Typed weight settings of complete (resolved) ones, parsed once per distinct value. */
-  private WeightSettings weights(Recipe.Weights w, String where) {
-    WeightSettings parsed = parsedWeights.get(w);
-    if (parsed == null) {
-      Scheme scheme = scheme(w.type(), w.symmetric(), w.reduceRange(), where);
-      int b = w.blockSize();
-      if (b < 16 || (b & (b - 1)) != 0) {
-        throw new InvalidInputException(
-            source,
-            where + ".block_size is " + b,
-            "use a power of two of at least 16 (32, 64, 128)");
-      }
-      parsed =
-          new WeightSettings(
-              scheme,
-              w.perChannel(),
-              parse(Recipe.WeightMethod.class, w.method(), where + ".method"),
-              w.percentile(),
-              b,
-              parse(WeightSettings.Algorithm.class, w.algorithm(), where + ".algorithm"),
-              parse(WeightSettings.Format.class, w.format(), where + ".format"),
-              Boolean.TRUE.equals(w.biasCorrection()));
-      parsedWeights.put(w, parsed);
-    }
-    return parsed;
-  }
-
-  private Scheme scheme(String type, boolean symmetric, boolean reduceRange, String where) {
-    try {
-      return new Scheme(
-          io.quantguard.onnx.DataType.parse(type.toLowerCase(Locale.ROOT)), symmetric, reduceRange);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(
-          source,
-          where + ": " + e.getMessage(),
-          "use int8, uint8, int16, uint16, int4 or uint4",
-          e);
     }
   }
 
@@ -352,8 +269,9 @@ final class RecipeResolver {
     String rationale = null;
     Recipe.Mode m = mode;
     boolean weightTypeSet = false;
-    Recipe.Activations a = recipe.activations();
-    Recipe.Weights w = recipe.weights();
+    String where = "the settings of node '" + n.name() + "'";
+    ActivationSettings a = recipe.activations();
+    WeightSettings w = recipe.weights();
     Double smooth = recipe.smooth();
     for (Selector s : overrides) {
       if (s.override.tensor() == null && s.matches(n)) {
@@ -375,12 +293,11 @@ final class RecipeResolver {
         if (s.mode != null) {
           m = s.mode;
         }
-        if (o.activations() != null) {
-          a = o.activations().over(a);
-        }
-        if (o.weights() != null) {
-          w = o.weights().over(w);
-          weightTypeSet |= o.weights().type() != null;
+        a = parser.activations(o.activations(), a, where + ": activations");
+        Recipe.Weights ow = o.weights();
+        if (ow != null) {
+          w = parser.weights(ow, w, where + ": weights");
+          weightTypeSet |= ow.type() != null;
         }
         rationale = o.rationale() != null ? o.rationale() : (quantize ? rationale : null);
       }
@@ -399,17 +316,13 @@ final class RecipeResolver {
     if (m == Recipe.Mode.WEIGHT_ONLY && !weightTypeSet && mode != Recipe.Mode.WEIGHT_ONLY) {
       // Weight-only nodes in a recipe of another mode default to int4 blocks, as weight-only
       // recipes do.
-      w = Recipe.Weights.builder().type("uint4").symmetric(false).build().over(w);
+      w =
+          parser.weights(
+              Recipe.Weights.builder().type("uint4").symmetric(false).build(),
+              w,
+              where + ": weights");
     }
-    String where = "the settings of node '" + n.name() + "'";
-    return new NodeSettings(
-        quantize,
-        m,
-        activations(a, where + ": activations"),
-        weights(w, where + ": weights"),
-        reason,
-        rationale,
-        smooth);
+    return new NodeSettings(quantize, m, a, w, reason, rationale, smooth);
   }
 
   /**
@@ -417,24 +330,15 @@ final class RecipeResolver {
    * node that reads it, or of the tensor it shares a scale with).
    */
   ActivationSettings forTensor(String tensor, ActivationSettings base) {
-    Recipe.Activations given = null;
+    ActivationSettings settings = base;
     for (Selector s : overrides) {
-      if (tensor.equals(s.override.tensor()) && s.override.activations() != null) {
-        given = s.override.activations().over(given);
+      if (tensor.equals(s.override.tensor())) {
+        settings =
+            parser.activations(
+                s.override.activations(), settings, "the activations of tensor '" + tensor + "'");
       }
     }
-    if (given == null) {
-      return base;
-    }
-    Recipe.Activations under =
-        Recipe.Activations.builder()
-            .type(base.scheme().type().displayName())
-            .symmetric(base.scheme().symmetric())
-            .reduceRange(base.scheme().reduceRange())
-            .method(base.calibrator().method())
-            .percentile(base.percentile())
-            .build();
-    return activations(given.over(under), "the activations of tensor '" + tensor + "'");
+    return settings;
   }
 
   /** Whether a tensor override keeps the tensor in float. */

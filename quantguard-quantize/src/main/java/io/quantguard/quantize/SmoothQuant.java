@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * SmoothQuant migration (Xiao et al., "SmoothQuant: Accurate and Efficient Post-Training
@@ -65,7 +66,7 @@ final class SmoothQuant {
    * Why a node cannot be smoothed, or null when it can: it must be a MatMul or Gemm multiplying an
    * activation (input 0, not transposed) by a constant 2-D float weight (input 1).
    */
-  static String ineligible(Graph g, Node n) {
+  static @Nullable String ineligible(Graph g, Node n) {
     if (!OP_TYPES.contains(n.opType()) || !n.domain().isEmpty()) {
       return "is a " + n.opType() + ", not a MatMul or Gemm";
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Weight-only block quantization: activations stay float, each constant MatMul/Gemm weight is
@@ -128,29 +129,36 @@ final class WeightOnlyPass {
    * projections), minimizing the expected output error Σ_k E[x_k²] Σ_n (w_kn − ŵ_kn)², the diagonal
    * approximation of ‖x·(W − Ŵ)‖².
    */
+  /** The weight-only MatMuls that read one activation, and that activation's statistics. */
+  private record AwqGroup(ChannelStatistics stats, List<Node> nodes) {}
+
   private Map<String, float[]> activationAwareScales(Map<String, ChannelStatistics> channels) {
-    Map<String, List<Node>> groups = new java.util.LinkedHashMap<>();
+    Map<String, AwqGroup> groups = new java.util.LinkedHashMap<>();
     for (Node n : g.nodes()) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
+      ChannelStatistics stats = channels.get(n.input(0));
       if (s.quantize()
           && s.mode() == Recipe.Mode.WEIGHT_ONLY
           && n.opType().equals("MatMul")
-          && channels.containsKey(n.input(0))
-          && algorithm(s.weights(), channels.get(n.input(0))) == WeightSettings.Algorithm.AWQ) {
-        groups.computeIfAbsent(n.input(0), k -> new ArrayList<>()).add(n);
+          && stats != null
+          && algorithm(s.weights(), stats) == WeightSettings.Algorithm.AWQ) {
+        groups
+            .computeIfAbsent(n.input(0), k -> new AwqGroup(stats, new ArrayList<>()))
+            .nodes()
+            .add(n);
       }
     }
     Map<String, float[]> out = new java.util.HashMap<>();
-    for (Map.Entry<String, List<Node>> e : groups.entrySet()) {
-      ChannelStatistics cs = channels.get(e.getKey());
+    for (Map.Entry<String, AwqGroup> e : groups.entrySet()) {
+      ChannelStatistics cs = e.getValue().stats();
       List<float[]> matrices = new ArrayList<>();
       List<int[]> shapes = new ArrayList<>();
-      WeightSettings ws = recipe.forNode(e.getValue().get(0)).weights();
+      WeightSettings ws = recipe.forNode(e.getValue().nodes().get(0)).weights();
       Scheme scheme = ws.scheme();
       if (scheme.type().bits() != 4 && scheme.type().bits() != 8) {
         continue;
       }
-      for (Node n : e.getValue()) {
+      for (Node n : e.getValue().nodes()) {
         Optional<TensorProto> t = g.initializer(n.input(1));
         if (t.isEmpty() || t.get().getDimsCount() != 2 || t.get().getDims(0) != cs.channels()) {
           continue;
@@ -240,7 +248,7 @@ final class WeightOnlyPass {
   }
 
   /** The algorithm a node's weights get, resolving {@code auto} by the data at hand. */
-  static WeightSettings.Algorithm algorithm(WeightSettings ws, ChannelStatistics stats) {
+  static WeightSettings.Algorithm algorithm(WeightSettings ws, @Nullable ChannelStatistics stats) {
     boolean gram = stats != null && stats.hasGram();
     return switch (ws.algorithm()) {
       case AUTO, GPTQ -> gram ? WeightSettings.Algorithm.GPTQ : WeightSettings.Algorithm.RTN;
@@ -249,7 +257,8 @@ final class WeightOnlyPass {
     };
   }
 
-  private String rewrite(Node n, WeightSettings ws, float[] inputScale, ChannelStatistics stats) {
+  private @Nullable String rewrite(
+      Node n, WeightSettings ws, float @Nullable [] inputScale, @Nullable ChannelStatistics stats) {
     boolean gemm = n.opType().equals("Gemm");
     Optional<TensorProto> bt = g.initializer(n.input(1));
     if (bt.isEmpty()
@@ -284,7 +293,10 @@ final class WeightOnlyPass {
       input = scaledInput(n.input(0), inputScale);
     }
     BlockQuantization bq =
-        algorithm(ws, stats) == WeightSettings.Algorithm.GPTQ && !transposed && inputScale == null
+        stats != null
+                && algorithm(ws, stats) == WeightSettings.Algorithm.GPTQ
+                && !transposed
+                && inputScale == null
             ? Gptq.quantize(nk, cols, k, stats.gram(), ws.blockSize(), scheme)
             : BlockQuantization.of(nk, cols, k, ws.blockSize(), scheme, ws.method());
     String base = n.input(1);

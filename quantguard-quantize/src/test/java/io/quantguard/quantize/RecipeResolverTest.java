@@ -52,11 +52,11 @@ class RecipeResolverTest {
   }
 
   private static RecipeResolver resolver(String yaml) {
-    return new RecipeResolver(RecipeIO.parse(yaml, "r.yaml").resolved(), GRAPH, "r.yaml");
+    return new RecipeResolver(ResolvedRecipe.of(RecipeIO.parse(yaml, "r.yaml"), "r.yaml"), GRAPH);
   }
 
   private static RecipeResolver resolver(Recipe recipe) {
-    return new RecipeResolver(recipe.resolved(), GRAPH, "r.yaml");
+    return new RecipeResolver(ResolvedRecipe.of(recipe, "r.yaml"), GRAPH);
   }
 
   private static RecipeResolver.NodeSettings at(RecipeResolver r, String node) {

@@ -206,8 +206,9 @@ public final class Registry {
         && recorded != null
         && recorded.recipeSha256() != null
         && !recorded.recipeSha256().equals(given.sha256())) {
-      throw new InvalidInputException(
-          "recipe",
+      throw InvalidInputException.forParameter(
+          "registration.recipe",
+          null,
           "is not the recipe "
               + file
               + " records (sha256 "

@@ -153,8 +153,9 @@ public final class Audit {
         .map(r -> r.task().spec())
         .orElseThrow(
             () ->
-                new InvalidInputException(
-                    "Audit.task",
+                InvalidInputException.forParameter(
+                    "audit.task",
+                    null,
                     "is required: " + v.ref() + " was registered without an evaluation report",
                     "give the task, e.g. classification"));
   }
@@ -315,8 +316,9 @@ public final class Audit {
                 null,
                 registered);
       } else {
-        throw new InvalidInputException(
-            "Audit.policy",
+        throw InvalidInputException.forParameter(
+            "audit.policy",
+            null,
             "is required: "
                 + v.model()
                 + " has no registered policy for "

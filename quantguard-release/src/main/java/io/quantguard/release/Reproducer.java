@@ -70,8 +70,9 @@ public final class Reproducer {
           "register the FP32 model, then register this file again with its parent");
     }
     if (v.calibrationFingerprint() != null && calibration == null) {
-      throw new InvalidInputException(
-          "calibration",
+      throw InvalidInputException.forParameter(
+          "reproduction.calibration",
+          null,
           "is required: "
               + v.ref()
               + " was calibrated on "

@@ -98,7 +98,7 @@ class AuditTest {
     assertThatThrownBy(() -> audit().build())
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining(
-            "Audit.policy: is required: cnn has no registered policy for production");
+            "audit.policy: is required: cnn has no registered policy for production");
     String text = "name: release\nrules:\n  accuracy: {max_drop: 5%}\n";
     registry.setPolicy("cnn", null, text, "release.yaml", "first policy", "alice");
     Audit a = audit().build();
@@ -115,6 +115,6 @@ class AuditTest {
     assertThatThrownBy(() -> Audit.of(registry).version(ArtifactRef.parse("cnn")).build())
         .hasMessageContaining("Audit.data: is required");
     assertThatThrownBy(() -> audit().task(null).build())
-        .hasMessageContaining("Audit.task: is required: cnn@2 was registered without");
+        .hasMessageContaining("audit.task: is required: cnn@2 was registered without");
   }
 }

@@ -4,6 +4,7 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
 import io.quantguard.quantize.Calibrator;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.ResolvedRecipe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,13 +41,13 @@ record Repair(String name, List<Recipe.Override> overrides) {
           new Calibrator.Percentile(99.99));
 
   /** The repairs worth trying on a statically quantized node, given the recipe's settings. */
-  static List<Repair> candidates(Graph g, String nodeName, Recipe resolved, Set<String> kinds) {
+  static List<Repair> candidates(
+      Graph g, String nodeName, ResolvedRecipe resolved, Set<String> kinds) {
     Node n = g.node(nodeName).orElseThrow();
     List<String> inputs = activationInputs(g, n);
     List<Repair> out = new ArrayList<>();
     if (kinds.contains("calibrator") && !inputs.isEmpty()) {
-      Calibrator current =
-          Calibrator.parse(resolved.activations().method(), resolved.activations().percentile());
+      Calibrator current = resolved.calibrator();
       for (Calibrator c : CALIBRATORS) {
         if (c.equals(current)) {
           continue;
@@ -67,8 +68,7 @@ record Repair(String name, List<Recipe.Override> overrides) {
     }
     boolean hasWeight = n.inputs().stream().skip(1).anyMatch(g::isInitializer);
     if (kinds.contains("weights") && hasWeight) {
-      Recipe.Weights w = resolved.weights();
-      if (!Boolean.TRUE.equals(w.perChannel())) {
+      if (!resolved.perChannelWeights()) {
         out.add(
             new Repair(
                 "weights per-channel",
@@ -77,7 +77,7 @@ record Repair(String name, List<Recipe.Override> overrides) {
                         .weights(Recipe.Weights.builder().symmetric(true).perChannel(true).build())
                         .because("tune: per-channel weights"))));
       }
-      if (!Boolean.TRUE.equals(w.biasCorrection())) {
+      if (!resolved.biasCorrection()) {
         out.add(
             new Repair(
                 "weights bias correction",
@@ -86,7 +86,7 @@ record Repair(String name, List<Recipe.Override> overrides) {
                         .weights(Recipe.Weights.builder().biasCorrection(true).build())
                         .because("tune: bias correction of the weights' expected output error"))));
       }
-      if (Recipe.WeightMethod.find(w.method()).orElse(null) != Recipe.WeightMethod.MSE) {
+      if (resolved.weightMethod() != Recipe.WeightMethod.MSE) {
         out.add(
             new Repair(
                 "weights mse",

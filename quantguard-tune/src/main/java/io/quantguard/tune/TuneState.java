@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Slicer;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.quantize.RecipeIO;
@@ -114,6 +115,9 @@ final class TuneState {
         b.append("confirm ").append(d.name()).append('=').append(d.source().name()).append('\n');
       }
       b.append(in.taskSpec()).append('\n');
+      for (Slicer s : in.sliceBy()) {
+        b.append("slice_by ").append(s.spec()).append('\n');
+      }
       for (Rule r : in.policy().rules()) {
         b.append(r.describe()).append('\n');
       }

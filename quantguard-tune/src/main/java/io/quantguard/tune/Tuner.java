@@ -2,6 +2,7 @@ package io.quantguard.tune;
 
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
@@ -13,6 +14,7 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Judgement;
 import io.quantguard.report.Policy;
@@ -83,6 +85,9 @@ public final class Tuner {
    * @param confirmData held-out data the answer must also pass on (empty: {@code data} again), so a
    *     recipe tuned to the edge of the validation data is not the answer
    * @param taskSpec the evaluation task ({@code classification}, {@code embedding}, ...)
+   * @param sliceBy how every trial's evaluation is sliced, so the policy's {@code per_slice} rules
+   *     are judged while tuning and not only at the gate (a recipe that fails one class is not the
+   *     answer)
    */
   public record Inputs(
       Path model,
@@ -91,10 +96,12 @@ public final class Tuner {
       List<Evaluation.Data> data,
       List<Evaluation.Data> confirmData,
       String taskSpec,
-      Policy policy) {
+      Policy policy,
+      List<Slicer> sliceBy) {
     public Inputs {
       data = List.copyOf(data);
       confirmData = List.copyOf(confirmData);
+      sliceBy = List.copyOf(sliceBy);
     }
   }
 
@@ -205,8 +212,8 @@ public final class Tuner {
             "tune.repairs", r, "is not a repair", "use any of " + String.join(", ", Repair.KINDS));
       }
     }
-    String mode = in.start().resolved().mode();
-    if (Recipe.Mode.find(mode).orElse(null) != Recipe.Mode.STATIC) {
+    Recipe.Mode mode = ResolvedRecipe.of(in.start(), "the start recipe").mode();
+    if (mode != Recipe.Mode.STATIC) {
       throw new InvalidInputException(
           "the start recipe",
           "is in " + mode + " mode",
@@ -420,7 +427,7 @@ public final class Tuner {
       return base;
     }
     List<ChosenRepair> chosen = state.repairs();
-    Recipe resolved = smoothed.resolved();
+    ResolvedRecipe resolved = ResolvedRecipe.of(smoothed);
     List<String> all = ranking.stream().flatMap(g -> g.nodes().stream()).toList();
     if (chosen == null) {
       ReferenceOutputs ref = reference();
@@ -521,7 +528,7 @@ public final class Tuner {
 
   private void fallback(Recipe base, List<RankedGroup> ranking) {
     List<Fallback> ladder = new ArrayList<>();
-    DataType weights = DataType.parse(base.resolved().weights().type());
+    DataType weights = ResolvedRecipe.of(base).weightType();
     if (weights.bits() < 8) {
       ladder.add(Fallback.INT8_WEIGHTS);
     }
@@ -714,6 +721,7 @@ public final class Tuner {
     for (Evaluation.Data d : data) {
       b.data(d.name(), d.source());
     }
+    in.sliceBy().forEach(b::sliceBy);
     return b.build().run();
   }
 
@@ -752,21 +760,19 @@ public final class Tuner {
 
   private static List<Decision> decisions(Recipe recipe) {
     List<Decision> out = new ArrayList<>();
-    if (recipe.overrides() == null) {
-      return out;
-    }
-    for (Recipe.Override o : recipe.overrides()) {
-      if (o.rationale() == null || !o.rationale().startsWith("tune: ")) {
+    for (Recipe.Override o : ResolvedRecipe.of(recipe).overrides()) {
+      String rationale = o.rationale();
+      String target = o.node() != null ? o.node() : o.tensor();
+      if (rationale == null || !rationale.startsWith("tune: ") || target == null) {
         continue;
       }
-      String target = o.node() != null ? o.node() : o.tensor();
       String action =
           Arrays.stream(Fallback.values())
-              .filter(f -> f.override(target, o.rationale()).equals(o))
+              .filter(f -> f.override(target, rationale).equals(o))
               .findFirst()
               .map(f -> "fallback: " + f.label())
               .orElse("repair");
-      out.add(new Decision(List.of(target), action, o.rationale().substring(6)));
+      out.add(new Decision(List.of(target), action, rationale.substring(6)));
     }
     return out;
   }

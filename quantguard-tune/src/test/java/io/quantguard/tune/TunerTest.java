@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.evaluate.Evaluation;
+import io.quantguard.evaluate.Slicer;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.Policy;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
@@ -71,7 +73,8 @@ class TunerTest {
         List.of(new Evaluation.Data("test", DataSpec.parse(test))),
         confirm,
         "classification",
-        policy);
+        policy,
+        List.of());
   }
 
   private static Tuner.Options options(int budget) {
@@ -183,6 +186,37 @@ class TunerTest {
   }
 
   @Test
+  void perSliceRulesAreJudgedOnEveryTrialWhenTheDataIsSliced() throws Exception {
+    Policy perClass =
+        Policy.parse(
+            "rules:\n  accuracy: {max_drop: 0.2%, per_slice: true}\n  size: {max_ratio: 0.2}\n",
+            "per-class");
+    Tuner.Inputs plain = sampleInputs(perClass);
+    Tuner.Inputs sliced =
+        new Tuner.Inputs(
+            plain.model(),
+            plain.start(),
+            plain.calibration(),
+            plain.data(),
+            plain.confirmData(),
+            plain.taskSpec(),
+            plain.policy(),
+            List.of(Slicer.parse("label")));
+    Path out = tmp.resolve("tune");
+    TuneResult r = Tuner.run(sliced, options(1), out);
+
+    // Plain W4A8 loses more than 0.2 points on some class: the gap names the class's slice.
+    assertThat(r.best().gaps()).anyMatch(g -> g.slice().startsWith("label="));
+    assertThat(Files.readString(out.resolve("trials").resolve("001.report.json")))
+        .contains("\"label=0\"")
+        .contains("\"label=9\"");
+    // Slicing is part of what was tuned: the state does not resume without it.
+    assertThatThrownBy(() -> Tuner.run(plain, options(1), out))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("other inputs");
+  }
+
+  @Test
   void refusesAPolicyWithoutQualityRules() {
     Policy costOnly = Policy.parse("rules:\n  size: {max_ratio: 0.2}\n", "cost-only");
     assertThatThrownBy(() -> Tuner.run(sampleInputs(costOnly), options(4), tmp.resolve("x")))
@@ -227,7 +261,7 @@ class TunerTest {
     var fp32 = ModelIO.load(TestModels.fashionCnn());
     List<Repair> repairs =
         Repair.candidates(
-            fp32.graph(), "/net/c1/Conv", W4A8.resolved(), Set.of("calibrator", "weights"));
+            fp32.graph(), "/net/c1/Conv", ResolvedRecipe.of(W4A8), Set.of("calibrator", "weights"));
     assertThat(repairs)
         .extracting(Repair::name)
         .contains("calibrator mse", "calibrator entropy", "weights mse")

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.quantize.Recipe;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -70,6 +72,14 @@ public record Project(
     RegistrySettings registry,
     @JsonIgnore @Nullable Path base,
     @JsonIgnore String source) {
+
+  /**
+   * The mode the project names as its approach; empty for {@code auto}, where the workflow
+   * recommends one.
+   */
+  public Optional<Recipe.Mode> chosenApproach() {
+    return "auto".equals(approach) ? Optional.empty() : Recipe.Mode.find(approach);
+  }
 
   /** The approaches a project may name; {@code auto} lets the workflow recommend one. */
   public static final List<String> APPROACHES =

@@ -3,6 +3,7 @@ package io.quantguard.workflow;
 import io.quantguard.evaluate.bench.CpuFeatures;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.quantize.Recipe;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  * at all, the fastest), but without an int8 dot-product instruction (VNNI, AMX, SDOT) the reason
  * says to expect mostly a size gain, not a speed-up.
  *
- * @param approach {@code static}, {@code dynamic}, {@code weight-only} or {@code fp16}
+ * @param approach the quantization mode to start from
  * @param reason one sentence a reviewer reads
  * @param opMix node count per op type
  * @param int8DotProduct the CPU's best int8 dot-product instruction set, or {@code none}
@@ -37,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param chosenBy {@code recommended}, or {@code project} when the project file named it
  */
 public record Recommendation(
-    String approach,
+    Recipe.Mode approach,
     String reason,
     Map<String, Integer> opMix,
     String int8DotProduct,
@@ -75,16 +76,16 @@ public record Recommendation(
     int recurrent = count(mix, RECURRENT);
     int conv = count(mix, CONV);
     int matmul = count(mix, MATMUL);
-    String approach;
+    Recipe.Mode approach;
     String why;
     if (recurrent > 0) {
-      approach = "dynamic";
+      approach = Recipe.Mode.DYNAMIC;
       why =
           recurrent
               + " recurrent node(s): ONNX Runtime quantizes LSTM/GRU dynamically, static QDQ does"
               + " not cover them";
     } else if (conv > 0) {
-      approach = "static";
+      approach = Recipe.Mode.STATIC;
       why =
           conv
               + " convolution(s): static QDQ runs them as integer kernels, dynamic Conv"
@@ -95,7 +96,7 @@ public record Recommendation(
                       Locale.ROOT, "; the static probe keeps %.1f dB at the output", probeSqnrDb));
     } else if (matmul > 0) {
       if (probeSqnrDb == null || probeSqnrDb >= STATIC_MIN_DB) {
-        approach = "static";
+        approach = Recipe.Mode.STATIC;
         why =
             String.format(
                 Locale.ROOT,
@@ -107,7 +108,7 @@ public record Recommendation(
                     : String.format(Locale.ROOT, "%.1f dB", probeSqnrDb),
                 STATIC_MIN_DB);
       } else {
-        approach = "dynamic";
+        approach = Recipe.Mode.DYNAMIC;
         why =
             String.format(
                 Locale.ROOT,
@@ -119,7 +120,7 @@ public record Recommendation(
                 STATIC_MIN_DB);
       }
     } else {
-      approach = "fp16";
+      approach = Recipe.Mode.FP16;
       why = "no Conv, MatMul or recurrent node: int8 has nothing to speed up, fp16 halves the size";
     }
     String dot = cpu.int8DotProduct();
@@ -134,7 +135,7 @@ public record Recommendation(
   }
 
   /** The approach the project file names, with the evidence still recorded. */
-  Recommendation chosenByProject(String approach) {
+  Recommendation chosenByProject(Recipe.Mode approach) {
     return new Recommendation(
         approach,
         "named by the project file (the recommendation was " + this.approach + ": " + reason + ")",

@@ -65,7 +65,7 @@ final class SummaryPage {
         .append("</td></tr></table>");
 
     Recommendation a = r.approach();
-    b.append("<h2>Approach: ").append(esc(a.approach())).append("</h2><p>");
+    b.append("<h2>Approach: ").append(esc(a.approach().spelling())).append("</h2><p>");
     b.append(esc(a.reason())).append("</p>");
     Workflow.Candidate c = r.candidate();
     if (!c.decisions().isEmpty()) {

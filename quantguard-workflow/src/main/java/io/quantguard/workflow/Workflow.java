@@ -15,6 +15,7 @@ import io.quantguard.quantize.QuantizationResult;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.AtomicFile;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Gate;
@@ -176,7 +177,7 @@ public final class Workflow {
    * @param higherPrecision nodes kept in higher precision by tuning
    */
   public record Candidate(
-      String approach,
+      Recipe.Mode approach,
       String model,
       String recipe,
       String recipeSha256,
@@ -283,7 +284,7 @@ public final class Workflow {
             key(
                 "tune",
                 modelFile.toString(),
-                approach.result().approach(),
+                approach.result().approach().spelling(),
                 startSha,
                 calibration,
                 project.task(),
@@ -456,16 +457,12 @@ public final class Workflow {
       sqnr = r.fullOutputSqnrDb();
     }
     Recommendation rec = Recommendation.recommend(mix, cpu, sqnr);
-    if (!"auto".equals(project.approach())) {
-      rec = rec.chosenByProject(project.approach());
-    }
-    return rec;
+    return project.chosenApproach().map(rec::chosenByProject).orElse(rec);
   }
 
   /** The start recipe as a static one, for the probe (a non-static start is probed as static). */
   private static Recipe staticRecipe(Recipe start) {
-    String mode = start.resolved().mode();
-    if (Recipe.Mode.find(mode).orElse(null) == Recipe.Mode.STATIC) {
+    if (ResolvedRecipe.of(start).mode() == Recipe.Mode.STATIC) {
       return start;
     }
     return Recipe.builder().build();
@@ -473,7 +470,7 @@ public final class Workflow {
 
   private Candidate candidate(
       Path model,
-      String approach,
+      Recipe.Mode approach,
       Recipe start,
       String calibration,
       List<Evaluation.Data> test,
@@ -481,7 +478,7 @@ public final class Workflow {
       Policy policy,
       Search search,
       Path dir) {
-    if (approach.equals("static")) {
+    if (approach == Recipe.Mode.STATIC) {
       Tuner.Options options =
           new Tuner.Options(
               search.budget(),
@@ -505,7 +502,10 @@ public final class Workflow {
                   test,
                   confirm,
                   project.task(),
-                  policy),
+                  policy,
+                  project.data().sliceBy() != null
+                      ? List.of(Slicer.parse(project.data().sliceBy()))
+                      : List.of()),
               options,
               tuned);
       Trial best = r.best();
@@ -523,7 +523,7 @@ public final class Workflow {
               .map(d -> d.action() + " " + String.join(", ", d.nodes()) + ": " + d.evidence())
               .toList());
     }
-    Recipe recipe = RecipeIO.parse("mode: " + approach, approach);
+    Recipe recipe = Recipe.builder().mode(approach).build();
     OnnxModel fp32 = ModelIO.load(model);
     QuantizationResult q =
         Quantizer.quantize(

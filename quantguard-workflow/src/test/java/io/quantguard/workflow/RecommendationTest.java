@@ -3,6 +3,7 @@ package io.quantguard.workflow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.quantize.Recipe;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -16,14 +17,14 @@ class RecommendationTest {
   @Test
   void convolutionsAreStatic() {
     Recommendation r = Recommendation.recommend(Map.of("Conv", 2, "Gemm", 2), VNNI, 31.5);
-    assertThat(r.approach()).isEqualTo("static");
+    assertThat(r.approach()).isEqualTo(Recipe.Mode.STATIC);
     assertThat(r.reason()).contains("ConvInteger").contains("31.5 dB").contains("AVX-512 VNNI");
   }
 
   @Test
   void recurrentLayersAreDynamic() {
     assertThat(Recommendation.recommend(Map.of("LSTM", 1, "Gemm", 1), VNNI, null).approach())
-        .isEqualTo("dynamic");
+        .isEqualTo(Recipe.Mode.DYNAMIC);
     assertThat(Recommendation.needsProbe(Map.of("LSTM", 1, "Gemm", 1))).isFalse();
   }
 
@@ -31,16 +32,16 @@ class RecommendationTest {
   void matMulsFollowTheProbe() {
     Map<String, Integer> bert = Map.of("MatMul", 48, "Add", 60);
     assertThat(Recommendation.needsProbe(bert)).isTrue();
-    assertThat(Recommendation.recommend(bert, VNNI, 22.0).approach()).isEqualTo("static");
+    assertThat(Recommendation.recommend(bert, VNNI, 22.0).approach()).isEqualTo(Recipe.Mode.STATIC);
     Recommendation low = Recommendation.recommend(bert, PLAIN, 9.0);
-    assertThat(low.approach()).isEqualTo("dynamic");
+    assertThat(low.approach()).isEqualTo(Recipe.Mode.DYNAMIC);
     assertThat(low.reason()).contains("9.0 dB").contains("no int8 dot-product instruction");
   }
 
   @Test
   void nothingToSpeedUpIsFp16() {
     assertThat(Recommendation.recommend(Map.of("Add", 3, "Relu", 1), VNNI, null).approach())
-        .isEqualTo("fp16");
+        .isEqualTo(Recipe.Mode.FP16);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.TestModels;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.Registry;
@@ -73,7 +74,7 @@ class WorkflowTest {
     assertThat(first.baseline().metric()).isEqualTo("accuracy");
     assertThat(first.baseline().perSlice()).containsKeys("all", "data=first", "data=second");
     assertThat(first.baseline().value()).isBetween(0.85, 0.95);
-    assertThat(first.approach().approach()).isEqualTo("static");
+    assertThat(first.approach().approach()).isEqualTo(Recipe.Mode.STATIC);
     assertThat(first.approach().reason()).contains("convolution");
     assertThat(first.approach().probeSqnrDb()).isGreaterThan(15.0);
     assertThat(first.candidate().tuned()).isTrue();

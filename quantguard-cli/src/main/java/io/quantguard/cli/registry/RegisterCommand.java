@@ -1,11 +1,9 @@
 package io.quantguard.cli.registry;
 
 import io.quantguard.cli.ExitCodes;
-import io.quantguard.cli.FlagErrors;
 import io.quantguard.cli.Output;
-import io.quantguard.onnx.InvalidInputException;
-import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.Registration;
 import io.quantguard.registry.Registry;
@@ -72,17 +70,14 @@ final class RegisterCommand implements Callable<Integer> {
             : ResourceLocator.resolve(parent).toString();
     Registration.Recipe given = null;
     if (recipe != null) {
-      Recipe r = RecipeIO.read(recipe).resolved();
-      given = new Registration.Recipe(RecipeIO.toJson(r), RecipeIO.sha256(r), r.mode());
+      ResolvedRecipe r = ResolvedRecipe.of(RecipeIO.read(recipe), recipe.toString());
+      given =
+          new Registration.Recipe(
+              RecipeIO.toJson(r.form()), RecipeIO.sha256(r.form()), r.mode().spelling());
     }
     Registry registry = store.open();
-    ArtifactVersion v;
-    try {
-      v = registry.register(new Registration(model, name, from, given, report, note, actor.get()));
-    } catch (InvalidInputException e) {
-      throw FlagErrors.asFlag(
-          e, "recipe", "--recipe " + recipe, "leave --recipe out: the model's own record is used");
-    }
+    ArtifactVersion v =
+        registry.register(new Registration(model, name, from, given, report, note, actor.get()));
     PrintWriter out = spec.commandLine().getOut();
     if (store.json()) {
       Output.json(out, v);

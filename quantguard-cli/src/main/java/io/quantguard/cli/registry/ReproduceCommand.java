@@ -1,10 +1,8 @@
 package io.quantguard.cli.registry;
 
 import io.quantguard.cli.ExitCodes;
-import io.quantguard.cli.FlagErrors;
 import io.quantguard.cli.Output;
 import io.quantguard.cli.TerminalProgress;
-import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.Reproduction;
@@ -54,19 +52,13 @@ final class ReproduceCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Progress progress = TerminalProgress.forTerminal(spec.commandLine().getErr(), store.json());
-    Reproduction rep;
-    try {
-      rep =
-          Reproducer.reproduce(
-              store.open(),
-              ArtifactRef.parse(ref),
-              calibration != null ? DataSpec.parse(calibration) : null,
-              new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress),
-              actor.get());
-    } catch (InvalidInputException e) {
-      throw FlagErrors.asFlag(
-          e, "calibration", "--calibration", "give the data spec it was quantized with");
-    }
+    Reproduction rep =
+        Reproducer.reproduce(
+            store.open(),
+            ArtifactRef.parse(ref),
+            calibration != null ? DataSpec.parse(calibration) : null,
+            new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress),
+            actor.get());
     if (progress instanceof TerminalProgress tp) {
       tp.finish();
     }

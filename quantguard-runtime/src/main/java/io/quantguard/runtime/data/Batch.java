@@ -1,6 +1,8 @@
 package io.quantguard.runtime.data;
 
 import io.quantguard.runtime.Tensor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -26,6 +28,14 @@ public record Batch(
   /** Model inputs alone: no labels, no attributes (a window of traffic, a server's request). */
   public static Batch of(Map<String, Tensor> inputs) {
     return new Batch(inputs, null, List.of(), 0);
+  }
+
+  /** The first {@code n} samples of this batch, with their labels and attributes. */
+  public Batch head(int n) {
+    Map<String, Tensor> in = new LinkedHashMap<>();
+    inputs.forEach((k, v) -> in.put(k, v.slice(0, n)));
+    long[] y = labels == null ? null : Arrays.copyOf(labels, n);
+    return new Batch(in, y, attributes.isEmpty() ? List.of() : attributes.subList(0, n), offset);
   }
 
   /**
