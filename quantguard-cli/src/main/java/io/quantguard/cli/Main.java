@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       InspectCommand.class,
       QuantizeCommand.class,
+      QatCommand.class,
       SensitivityCommand.class,
       TuneCommand.class,
       BenchCommand.class,

@@ -15,6 +15,12 @@ final class ParameterFlags {
   private static final Map<String, String> FLAGS =
       Map.ofEntries(
           entry("calibration", "--calibration"),
+          entry("qat.data", "--data"),
+          entry("qat.epochs", "--epochs"),
+          entry("qat.batchSize", "--batch-size"),
+          entry("qat.learningRate", "--lr"),
+          entry("qat.layers", "--layers"),
+          entry("qat.output", "--logits"),
           entry("evaluation.baseline", "--baseline"),
           entry("evaluation.candidate", "--candidate"),
           entry("evaluation.data", "--data"),

@@ -9,6 +9,8 @@ import io.quantguard.registry.Registry;
 import io.quantguard.report.Policy;
 import io.quantguard.serve.BatchPolicy;
 import io.quantguard.serve.BearerTokenGuard;
+import io.quantguard.serve.DriftMonitor;
+import io.quantguard.serve.DriftSettings;
 import io.quantguard.serve.InferenceServer;
 import io.quantguard.serve.LabelFeedback;
 import io.quantguard.serve.ModelKey;
@@ -187,6 +189,34 @@ final class ServeCommand implements Callable<Integer> {
               + " to /v2/feedback (default: off)")
   @Nullable Integer feedbackWindow;
 
+  @Option(
+      names = "--drift",
+      description =
+          "watch the rollout's model and every --model for drift and calibration-range overflow"
+              + " against the profile stored with the version or its FP32 parent (registry"
+              + " profile); GET /v2/models/NAME/drift")
+  boolean drift;
+
+  @Option(
+      names = "--drift-sample-share",
+      defaultValue = "1",
+      description = "share of requests in the drift window, 0 to 1 (default: ${DEFAULT-VALUE})")
+  double driftSampleShare;
+
+  @Option(
+      names = "--overflow-sample-share",
+      defaultValue = "0.05",
+      description =
+          "share of requests run once more through the FP32 model to count clipped activations"
+              + " (default: ${DEFAULT-VALUE})")
+  double overflowSampleShare;
+
+  @Option(
+      names = "--drift-interval-s",
+      defaultValue = "60",
+      description = "how often a drift window closes (default: ${DEFAULT-VALUE})")
+  double driftIntervalS;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -210,6 +240,27 @@ final class ServeCommand implements Callable<Integer> {
       if (controller != null) {
         builder.rollout(controller);
       }
+      if (drift) {
+        DriftSettings ds =
+            DriftSettings.defaults()
+                .withSampleShare(driftSampleShare)
+                .withOverflowShare(overflowSampleShare)
+                .withInterval(Duration.ofMillis(Math.max(1, Math.round(driftIntervalS * 1000))));
+        if (controller != null) {
+          builder.drift(DriftMonitor.forRollout(registry, controller, ds));
+        }
+        for (String m : models) {
+          ArtifactRef ref = ArtifactRef.parse(m);
+          if (controller == null || !ref.model().equals(controller.candidate().name())) {
+            builder.drift(DriftMonitor.forModel(registry, ref, ds));
+          }
+        }
+      }
+    } else if (drift) {
+      throw new InvalidInputException(
+          "--drift",
+          "needs a registered model (its profile lives in the registry)",
+          "serve --model NAME or --rollout MODEL@VERSION, after registry profile");
     }
     files.forEach(f -> builder.model(ModelSource.parseFile(f)));
     if (feedbackWindow != null) {
@@ -381,6 +432,15 @@ final class ServeCommand implements Callable<Integer> {
           st.get("steps"),
           server.url(),
           controller.candidate().name());
+    }
+    if (drift) {
+      out.printf(
+          "Drift       %s%% of requests, %s%% through the overflow probe, a window every %s s;"
+              + " GET %s/v2/models/NAME/drift%n",
+          Math.round(driftSampleShare * 1000) / 10.0,
+          Math.round(overflowSampleShare * 1000) / 10.0,
+          driftIntervalS,
+          server.url());
     }
     out.println("Metrics     " + server.url() + "/metrics");
     out.println("Stop        Ctrl-C or SIGTERM (requests in flight finish first)");

@@ -236,6 +236,93 @@ class ServeCommandTest {
   }
 
   @Test
+  void watchesAServedModelForDriftAgainstTheProfileStoredInTheRegistry() throws Exception {
+    String registry = tmp.resolve("registry").toString();
+    String images = "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
+    Cli.run(
+        "registry",
+        "register",
+        TestModels.fashionCnn().toString(),
+        "--name",
+        "cnn",
+        "--registry",
+        registry);
+    Cli.run("registry", "promote", "cnn@1", "--reason", "baseline", "--registry", registry);
+
+    Cli missing =
+        Cli.run("serve", "--registry", registry, "--model", "cnn", "--drift", "--port", "0");
+    assertThat(missing.exitCode()).as(missing.out()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(missing.err()).contains("has no drift profile").contains("registry profile cnn@1");
+    Cli neither =
+        Cli.run("registry", "profile", "cnn@1", "--reason", "ref", "--registry", registry);
+    assertThat(neither.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(neither.err()).contains("exactly one of --data and --profile");
+
+    Cli profile =
+        Cli.run(
+            "registry",
+            "profile",
+            "cnn@1",
+            "--data",
+            images + "?input=image&limit=200",
+            "--reason",
+            "200 training images",
+            "--registry",
+            registry);
+    assertThat(profile.exitCode()).as(profile.err()).isZero();
+    assertThat(profile.out()).contains("Profile     cnn@1: 200 reference samples, 9 features");
+
+    Served s =
+        serve(
+            "--registry",
+            registry,
+            "--model",
+            "cnn",
+            "--drift",
+            "--drift-interval-s",
+            "0.5",
+            "--port",
+            "0",
+            "--threads",
+            "2");
+    try {
+      assertThat(s.out().toString()).contains("Drift       100.0% of requests");
+      Cli bench =
+          Cli.run(
+              "serve-bench",
+              s.url(),
+              "--model",
+              "cnn",
+              "--clients",
+              "2",
+              "--duration-s",
+              "1",
+              "--warmup-s",
+              "0.2",
+              "--binary",
+              "--data",
+              images + "?input=image&limit=100");
+      assertThat(bench.exitCode()).as(bench.err()).isZero();
+      JsonNode window = null;
+      for (int i = 0; i < 300; i++) {
+        JsonNode d = get(s.url() + "/v2/models/cnn/drift").path("drift");
+        if (d.path("window").path("samples").asLong() > 0) {
+          window = d.path("window");
+          assertThat(d.path("reference").path("samples").asLong()).isEqualTo(200);
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(window).as("a drift window closed with samples").isNotNull();
+      assertThat(window.path("features").size()).isEqualTo(9);
+    } finally {
+      s.stop();
+    }
+    Cli log = Cli.run("registry", "log", "cnn", "--registry", registry);
+    assertThat(log.out()).contains("profile").contains("cnn@1 drift profile sha256");
+  }
+
+  @Test
   void serveBenchHelpListsItsFlags() {
     Cli help = Cli.run("serve-bench", "--help");
     assertThat(help.exitCode()).as(help.err()).isZero();

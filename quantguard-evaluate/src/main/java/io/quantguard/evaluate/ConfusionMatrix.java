@@ -21,7 +21,9 @@ import java.util.function.IntFunction;
  * equal the accuracy Σtp/n. These are scikit-learn's definitions ({@code
  * precision_recall_fscore_support}, zero_division=0).
  */
-public final class ConfusionMatrix {
+public final class ConfusionMatrix implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private long[] counts = new long[0];
   private int classes;
 

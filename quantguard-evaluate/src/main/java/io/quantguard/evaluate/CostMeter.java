@@ -10,7 +10,9 @@ import org.HdrHistogram.Histogram;
  * the paired evaluation (the same batches for every model). Latency goes into an HdrHistogram with
  * 3 significant digits, so memory stays fixed however many batches run.
  */
-final class CostMeter {
+final class CostMeter implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private static final double[] CDF_PERCENTILES = {
     0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100
   };
@@ -29,6 +31,16 @@ final class CostMeter {
     cpuNanos += Math.max(0, cpu);
     joules += energyJoules;
     maxBatch = Math.max(maxBatch, batchSize);
+  }
+
+  /** Folds in the runs another meter recorded (HdrHistogram counts add up exactly). */
+  void merge(CostMeter other) {
+    latency.add(other.latency);
+    samples += other.samples;
+    nanos += other.nanos;
+    cpuNanos += other.cpuNanos;
+    joules += other.joules;
+    maxBatch = Math.max(maxBatch, other.maxBatch);
   }
 
   EvaluationReport.Cost cost(boolean rapl, double wattsPerCore, long loadRssBytes) {

@@ -18,6 +18,15 @@ public record Observation<P>(String dataset, Batch batch, P baseline, P model, i
     return labels != null ? labels[row] : -1;
   }
 
+  /**
+   * The key of batch row {@code row} for partition-stable resampling: its index in its data set
+   * ({@link Batch#offset()} + row), with a hash of the data set's name in the upper 24 bits so that
+   * rows of different data sets do not share keys.
+   */
+  public long key(int row) {
+    return ((long) dataset.hashCode() << 40) ^ (batch.offset() + row);
+  }
+
   /** A per-sample attribute of batch row {@code row}, or null. */
   public @Nullable String attribute(int row, String key) {
     return batch.attributes().isEmpty() ? null : batch.attributes().get(row).get(key);

@@ -23,4 +23,12 @@ public interface SampleTable {
    * metric is undefined on that multiset.
    */
   void evaluate(int[] weights, double[] model, double[] baseline);
+
+  /**
+   * Row i's key, which seeds its weights under {@link Bootstrap.Resampling#POISSON} (a sample's
+   * index in its data set, whichever machine scored it); by default its position.
+   */
+  default long key(int row) {
+    return row;
+  }
 }

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  *       tokens:<32}, {@code tokens:[32,64)}, {@code tokens:>=64})
  * </ul>
  */
-public sealed interface Slicer permits Slicer.ByData, Slicer.ByLabel, Slicer.ByAttribute {
+public sealed interface Slicer extends java.io.Serializable
+    permits Slicer.ByData, Slicer.ByLabel, Slicer.ByAttribute {
   /** The slice of one sample, or null to leave it out of this slicing. */
   @Nullable Key key(String dataset, long label, Map<String, String> attributes, Task<?> task);
 

@@ -108,4 +108,71 @@ class BootstrapTest {
     assertThat(e.get(0).low()).isNull();
     assertThat(e.get(0).delta()).isEqualTo(1.0);
   }
+
+  @Test
+  void poissonWeightsHaveMeanAndVarianceOne() {
+    int n = 200_000;
+    double sum = 0;
+    double sq = 0;
+    long zeros = 0;
+    for (int i = 0; i < n; i++) {
+      int w = Bootstrap.poisson(Bootstrap.mix(42 ^ Bootstrap.mix(i)), 7);
+      sum += w;
+      sq += (double) w * w;
+      zeros += w == 0 ? 1 : 0;
+    }
+    double mean = sum / n;
+    assertThat(mean).isCloseTo(1, within(0.01));
+    assertThat(sq / n - mean * mean).isCloseTo(1, within(0.02));
+    assertThat((double) zeros / n).isCloseTo(Math.exp(-1), within(0.005));
+  }
+
+  @Test
+  void poissonIntervalsAgreeWithMultinomialOnesAndDependOnKeysNotPositions() {
+    Random r = new Random(5);
+    int n = 4000;
+    boolean[] model = new boolean[n];
+    boolean[] base = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      base[i] = r.nextDouble() < 0.8;
+      model[i] = r.nextDouble() < 0.05 ? !base[i] : base[i];
+    }
+    Bootstrap poisson = Bootstrap.defaults().with(Bootstrap.Resampling.POISSON);
+    MetricEstimate p = poisson.estimate(bernoulli(model, base)).get(0);
+    MetricEstimate m = Bootstrap.defaults().estimate(bernoulli(model, base)).get(0);
+    assertThat(p.value()).isEqualTo(m.value());
+    assertThat(p.high() - p.low()).isCloseTo(m.high() - m.low(), within(0.003));
+    assertThat(p.deltaHigh() - p.deltaLow()).isCloseTo(m.deltaHigh() - m.deltaLow(), within(0.003));
+    // Rows reversed, keys kept: the same replicates, so the same intervals.
+    boolean[] rm = new boolean[n];
+    boolean[] rb = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      rm[i] = model[n - 1 - i];
+      rb[i] = base[n - 1 - i];
+    }
+    SampleTable reversed = bernoulli(rm, rb);
+    SampleTable keyed =
+        new SampleTable() {
+          @Override
+          public int size() {
+            return n;
+          }
+
+          @Override
+          public List<MetricSpec> metrics() {
+            return reversed.metrics();
+          }
+
+          @Override
+          public void evaluate(int[] w, double[] mv, double[] bv) {
+            reversed.evaluate(w, mv, bv);
+          }
+
+          @Override
+          public long key(int row) {
+            return n - 1 - row;
+          }
+        };
+    assertThat(poisson.estimate(keyed)).isEqualTo(poisson.estimate(bernoulli(model, base)));
+  }
 }

@@ -1,28 +1,29 @@
 package io.quantguard.qat;
 
 import ai.djl.ndarray.NDArray;
-import io.quantguard.onnx.DataType;
-import io.quantguard.onnx.Node;
-import io.quantguard.onnx.OnnxModel;
-import io.quantguard.onnx.TensorCodec;
-import io.quantguard.onnx.proto.Onnx.TensorProto;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.quantize.ActivationRanges;
+import io.quantguard.quantize.QdqPlan;
 import io.quantguard.quantize.QuantParams;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.Scheme;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Fake quantizers with a straight-through estimator, {@code x + (dq(q(x)) − x).stopGradient()}: the
  * forward pass sees the values ONNX Runtime will compute, the gradient passes as if the quantizer
  * were not there.
  *
- * <p>They sit exactly where the static quantizer put its QDQ pairs, read from a model it quantized
- * ({@link #placedAs}): activations keep the scale and zero point that calibration gave them
- * (frozen), weights keep their integer type, symmetry and channel axis and have their scales
- * recomputed from the current values at every step with the same maths ({@link Scheme}, min/max
- * ranges), so the weights exported after training get the scales the training saw.
+ * <p>They sit where the static quantizer's {@link QdqPlan} puts its QDQ pairs, the plan the export
+ * ({@link io.quantguard.quantize.Quantizer#quantize(io.quantguard.quantize.Calibration,
+ * io.quantguard.quantize.Recipe, ActivationRanges, io.quantguard.quantize.Quantizer.Options)})
+ * applies too: activations keep the scale and zero point their {@link ActivationRanges} source gave
+ * (frozen; the export writes the same ones, {@link #ranges}), weights keep their integer type,
+ * symmetry and channel axis and have their scales recomputed from the current values at every step
+ * with the static quantizer's min/max maths ({@link Scheme}), so the weights exported after
+ * training get the scales the training saw.
  */
 public final class FakeQuantization {
   /** How one weight is quantized: its scheme and channel axis (−1 per tensor). */
@@ -38,62 +39,51 @@ public final class FakeQuantization {
   }
 
   /**
-   * The quantizers of {@code quantized}, a QDQ model that QuantGuard's static pass made from {@code
-   * fp32}: activations by the FP32 tensor each QuantizeLinear reads, weights by the FP32
-   * initializer each integer weight was made from ({@code NAME_quantized}).
+   * The quantizers of {@code plan}, activations with the parameters {@code ranges} gives each group
+   * of tensors that share a scale.
    */
-  public static FakeQuantization placedAs(OnnxModel fp32, OnnxModel quantized) {
+  public static FakeQuantization of(QdqPlan plan, ActivationRanges ranges) {
+    if (plan.smooths()) {
+      throw InvalidInputException.forParameter(
+          "smooth",
+          null,
+          "rewrites the graph that quantization-aware training would train",
+          "train without SmoothQuant: remove `smooth` from the recipe");
+    }
+    if (plan.correctsBias()) {
+      throw InvalidInputException.forParameter(
+          "weights.bias_correction",
+          true,
+          "changes biases from calibration means after training, which the training never saw",
+          "train without it: the fine-tune corrects the biases itself");
+    }
     Map<String, WeightQuantizer> weights = new LinkedHashMap<>();
+    for (QdqPlan.Weight w : plan.weights()) {
+      if (w.method() != Recipe.WeightMethod.MINMAX) {
+        throw InvalidInputException.forParameter(
+            "weights.method",
+            w.method(),
+            "is not trained: the fake quantizers take weight ranges by min/max, as the export"
+                + " must (weight '"
+                + w.initializer()
+                + "')",
+            "use `weights: {method: minmax}` in the recipe");
+      }
+      weights.put(w.initializer(), new WeightQuantizer(w.scheme(), w.axis()));
+    }
     Map<String, QuantParams> activations = new LinkedHashMap<>();
-    Map<String, TensorProto> inits = quantized.graph().initializers();
-    for (Node n : quantized.graph().nodes()) {
-      if (n.opType().equals("QuantizeLinear") && !fp32.graph().isInitializer(n.input(0))) {
-        activationParams(quantized, n).ifPresent(p -> activations.put(n.input(0), p));
-      } else if (n.opType().equals("DequantizeLinear") && n.input(0).endsWith("_quantized")) {
-        String w = n.input(0).substring(0, n.input(0).length() - "_quantized".length());
-        Optional<TensorProto> original = fp32.graph().initializer(w);
-        TensorProto q = inits.get(n.input(0));
-        // int32 biases follow the input and weight scales; they are not trained quantizers
-        if (original.isPresent()
-            && q != null
-            && DataType.fromCode(q.getDataType()).bits() <= 16
-            && original.get().getDataType() == DataType.FLOAT.code()) {
-          weights.put(w, weightQuantizer(quantized, n, q));
-        }
+    for (QdqPlan.Group g : plan.groups()) {
+      QuantParams p = ranges.params(g);
+      for (String t : g.members()) {
+        activations.put(t, p);
       }
     }
     return new FakeQuantization(weights, activations);
   }
 
-  private static Optional<QuantParams> activationParams(OnnxModel m, Node q) {
-    Optional<TensorProto> s = m.graph().initializer(q.input(1));
-    Optional<TensorProto> z = m.graph().initializer(q.input(2));
-    if (s.isEmpty() || z.isEmpty() || TensorCodec.elementCount(s.get()) != 1) {
-      return Optional.empty();
-    }
-    DataType type = DataType.fromCode(z.get().getDataType());
-    float scale = TensorCodec.toFloats(s.get(), m.externalData())[0];
-    int zero = (int) TensorCodec.toLongs(z.get(), m.externalData())[0];
-    Scheme scheme = Scheme.of(type, zero == 0 && type.isSigned());
-    return Optional.of(new QuantParams(scheme, new float[] {scale}, new int[] {zero}, -1));
-  }
-
-  private static WeightQuantizer weightQuantizer(OnnxModel m, Node dq, TensorProto q) {
-    DataType type = DataType.fromCode(q.getDataType());
-    boolean symmetric = true;
-    Optional<TensorProto> z = m.graph().initializer(dq.input(2));
-    if (z.isPresent()) {
-      for (long v : TensorCodec.toLongs(z.get(), m.externalData())) {
-        symmetric &= type.isSigned() ? v == 0 : v == (type.maxValue() + 1) / 2;
-      }
-    }
-    long count = m.graph().initializer(dq.input(1)).map(TensorCodec::elementCount).orElse(1L);
-    int axis = -1;
-    if (count > 1) {
-      long a = dq.intAttribute("axis", 1);
-      axis = (int) (a < 0 ? a + TensorCodec.dims(q).length : a);
-    }
-    return new WeightQuantizer(Scheme.of(type, symmetric), axis);
+  /** The activation parameters the training used, for the export to write. */
+  public ActivationRanges ranges() {
+    return ActivationRanges.given(activations);
   }
 
   public Map<String, WeightQuantizer> weights() {

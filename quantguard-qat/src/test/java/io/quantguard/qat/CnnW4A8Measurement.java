@@ -6,6 +6,7 @@ import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.data.DataSource;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,56 +39,72 @@ class CnnW4A8Measurement {
     OnnxModel fp32 = ModelIO.load(TestModels.fashionCnn());
     Recipe recipe = RecipeIO.read(Path.of("..", "recipes", "cnn-w4a8.yaml"));
     OnnxModel ptq = quantize(fp32, recipe);
-    FakeQuantization fq = FakeQuantization.placedAs(fp32, ptq);
     report("FP32", Classifier.onnxRuntime(fp32, test));
     report("W4A8 PTQ", Classifier.onnxRuntime(ptq, test));
 
     if (!QAT_ONLY) {
       OnnxModel tuned = fp32.copy();
       try (TrainableGraph g = TrainableGraph.builder(fp32).build()) {
-        run("FP32 fine-tune", FineTuning.builder(g).data(train), g, tuned);
+        FineTuning.Result r =
+            FineTuning.builder(g)
+                .data(train)
+                .output("logits")
+                .epochs(EPOCHS)
+                .batchSize(64)
+                .learningRate(LR)
+                .seed(1)
+                .progress(progress("FP32 fine-tune"))
+                .run();
+        report("FP32 fine-tune", r);
+        g.writeTo(tuned);
       }
       report("FP32 fine-tuned", Classifier.onnxRuntime(tuned, test));
       report(
           "FP32 fine-tuned, then W4A8 PTQ", Classifier.onnxRuntime(quantize(tuned, recipe), test));
     }
-
-    OnnxModel qat = fp32.copy();
-    try (TrainableGraph g = TrainableGraph.builder(fp32).fakeQuantization(fq).build()) {
-      run("QAT labels", FineTuning.builder(g).data(train), g, qat);
-      report("QAT labels, engine (fake-quantized)", Classifier.engine(g, test));
-    }
-    report("QAT labels, exported W4A8", Classifier.onnxRuntime(quantize(qat, recipe), test));
-
-    OnnxModel distilled = fp32.copy();
-    try (TrainableGraph teacher = TrainableGraph.builder(fp32).frozen().build();
-        TrainableGraph g = TrainableGraph.builder(fp32).fakeQuantization(fq).build()) {
-      run("QAT distillation", FineTuning.builder(g).data(train).distillFrom(teacher), g, distilled);
-    }
-    report(
-        "QAT distillation, exported W4A8",
-        Classifier.onnxRuntime(quantize(distilled, recipe), test));
+    qat("QAT labels", recipe, fp32, train, test, false);
+    qat("QAT distillation", recipe, fp32, train, test, true);
     System.out.println("peak " + rss("VmHWM"));
   }
 
-  private static void run(String what, FineTuning.Builder b, TrainableGraph g, OnnxModel target) {
-    FineTuning.Result r =
-        b.output("logits")
+  /**
+   * Trains and exports with {@link QuantizationAwareTraining}; reports the engine's accuracy (the
+   * fake-quantized graph with the trained weights) and the exported model's on ONNX Runtime.
+   */
+  private static void qat(
+      String what, Recipe recipe, OnnxModel fp32, DataSource train, DataSource test, boolean kl) {
+    QuantizationAwareTraining.Result r =
+        QuantizationAwareTraining.builder(fp32, recipe)
+            .data(train)
+            .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
+            .distill(kl)
+            .output("logits")
             .epochs(EPOCHS)
             .batchSize(64)
             .learningRate(LR)
             .seed(1)
-            .progress(
-                (stage, done, total) -> {
-                  if (done % 200 == 0) {
-                    System.out.printf("  %s: step %d of %d, %s%n", what, done, total, rss("VmRSS"));
-                  }
-                })
+            .progress(progress(what))
             .run();
+    report(what, r.training());
+    try (TrainableGraph g =
+        TrainableGraph.builder(r.trained()).frozen().fakeQuantization(r.quantization()).build()) {
+      report(what + ", engine (fake-quantized)", Classifier.engine(g, test));
+    }
+    report(what + ", exported W4A8 on ORT", Classifier.onnxRuntime(r.quantized().model(), test));
+  }
+
+  private static Progress progress(String what) {
+    return (stage, done, total) -> {
+      if (stage.startsWith("fine-tuning") && done % 200 == 0) {
+        System.out.printf("  %s: step %d of %d, %s, %s%n", what, done, total, stage, rss("VmRSS"));
+      }
+    };
+  }
+
+  private static void report(String what, FineTuning.Result r) {
     System.out.printf(
         "%s: %d steps in %.1f s, loss %.4f -> %.4f (lr %s)%n",
         what, r.steps(), r.seconds(), r.firstLoss(), r.lastLoss(), LR);
-    g.writeTo(target);
   }
 
   private static OnnxModel quantize(OnnxModel m, Recipe recipe) {

@@ -1,5 +1,7 @@
 package io.quantguard.quantize;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Empirical bias correction (Nagel et al., "Data-Free Quantization Through Weight Equalization and
  * Bias Correction", ICCV 2019, §4.2, with the input mean measured on calibration data as in Intel
@@ -71,7 +73,7 @@ final class BiasCorrection {
   }
 
   /** b − factor·Δ, in float. */
-  static float[] corrected(float[] bias, double[] shift, double factor) {
+  static float[] corrected(float @Nullable [] bias, double[] shift, double factor) {
     float[] out = new float[shift.length];
     for (int i = 0; i < out.length; i++) {
       out[i] = (float) ((bias == null ? 0 : bias[i]) - factor * shift[i]);

@@ -134,8 +134,7 @@ public final class Quantizer {
     RecipeResolver resolver = new RecipeResolver(r, work.graph());
     OnnxModel planning = work.copy();
     WeightTables tables = new WeightTables(planning);
-    QdqPass statics = new QdqPass(planning, resolver, tables);
-    statics.plan();
+    QdqPlan statics = QdqPlan.of(planning.graph(), resolver, SmoothQuant.Result.NONE);
     Set<String> tensors = statics.observed();
     WeightOnlyPass weightOnly = new WeightOnlyPass(planning, resolver, tables);
     Map<String, ChannelStatistics.Layout> channelInputs = new LinkedHashMap<>();
@@ -191,8 +190,7 @@ public final class Quantizer {
     OnnxModel work = types.model().copy();
     RecipeResolver resolver = new RecipeResolver(r, work.graph());
     WeightTables tables = new WeightTables(work);
-    QdqPass statics = new QdqPass(work, resolver, tables);
-    statics.plan();
+    QdqPlan statics = QdqPlan.of(work.graph(), resolver, SmoothQuant.Result.NONE);
     DynamicPass dynamic = new DynamicPass(work, resolver, tables);
     dynamic.run();
     WeightOnlyPass weightOnly = new WeightOnlyPass(work, resolver, tables);
@@ -226,8 +224,7 @@ public final class Quantizer {
   public static List<String> staticNodes(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
     RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
-    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
-    statics.plan();
+    QdqPlan statics = QdqPlan.of(work.graph(), resolver, SmoothQuant.Result.NONE);
     return statics.plannedNodes();
   }
 
@@ -239,14 +236,43 @@ public final class Quantizer {
   public static List<List<String>> staticGroups(Calibration calibration, Recipe recipe) {
     OnnxModel work = calibration.normalized().copy();
     RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
-    QdqPass statics = new QdqPass(work, resolver, new WeightTables(work));
-    statics.plan();
+    QdqPlan statics = QdqPlan.of(work.graph(), resolver, SmoothQuant.Result.NONE);
     return statics.plannedGroups();
+  }
+
+  /**
+   * Where the static part of {@code recipe} puts its quantizers on the model {@code calibration}
+   * normalized and typed: what quantization-aware training places its fake quantizers from, so that
+   * the model it trains and the one {@link #quantize(Calibration, Recipe, ActivationRanges,
+   * Options)} exports agree.
+   */
+  public static QdqPlan staticPlan(Calibration calibration, Recipe recipe) {
+    OnnxModel work = calibration.normalized().copy();
+    RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
+    ActivationCalibration.Result cal = calibration.result();
+    SmoothQuant.Result smoothing =
+        SmoothQuant.apply(work, resolver, cal != null ? cal.channels() : Map.of());
+    return QdqPlan.of(work.graph(), resolver, smoothing);
   }
 
   /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
   public static QuantizationResult quantize(
       Calibration calibration, Recipe recipe, Options options) {
+    return quantizeWith(calibration, recipe, null, options);
+  }
+
+  /**
+   * Quantizes with activation scales from {@code ranges} (those a quantization-aware training
+   * froze, say) instead of calibration statistics; {@code calibration} then needs no data, only the
+   * model it normalized and typed.
+   */
+  public static QuantizationResult quantize(
+      Calibration calibration, Recipe recipe, ActivationRanges ranges, Options options) {
+    return quantizeWith(calibration, recipe, ranges, options);
+  }
+
+  private static QuantizationResult quantizeWith(
+      Calibration calibration, Recipe recipe, @Nullable ActivationRanges given, Options options) {
     ResolvedRecipe r = ResolvedRecipe.of(recipe);
     OnnxModel work = calibration.normalized().copy();
     Map<String, TensorType> types = calibration.types();
@@ -256,18 +282,16 @@ public final class Quantizer {
     ActivationCalibration.Result cal = calibration.result();
     Map<String, ChannelStatistics> channels = cal != null ? cal.channels() : Map.of();
     SmoothQuant.Result smoothing = SmoothQuant.apply(work, resolver, channels);
-    QdqPass statics = new QdqPass(work, resolver, tables);
-    statics.smoothing(smoothing);
-    statics.plan();
+    QdqPlan statics = QdqPlan.of(work.graph(), resolver, smoothing);
     boolean anyStatic = !statics.quantizedByOp().isEmpty();
-    if (anyStatic && cal == null) {
+    if (anyStatic && cal == null && given == null) {
       throw InvalidInputException.forParameter(
           "calibration",
           null,
           "is required: the recipe quantizes " + statics.quantizedByOp().keySet() + " statically",
           "give representative data, or use mode dynamic, weight-only or fp16");
     }
-    if (anyStatic && cal != null) {
+    if (anyStatic && given == null && cal != null) {
       for (String t : statics.observed()) {
         if (!cal.statistics().containsKey(t) && !smoothing.tensors().containsKey(t)) {
           throw new IllegalArgumentException(
@@ -276,6 +300,8 @@ public final class Quantizer {
                   + "'; calibrate with a recipe that quantizes its consumer");
         }
       }
+    }
+    if (anyStatic) {
       for (Map.Entry<String, ChannelStatistics.Layout> e :
           statics.channelInputs(false).entrySet()) {
         ChannelStatistics cs = channels.get(e.getKey());
@@ -309,8 +335,13 @@ public final class Quantizer {
     }
 
     long weightsBefore = weightBytes(work);
-    if (anyStatic && cal != null) {
-      statics.rewrite(cal.statistics(), channels);
+    QdqRewriter rewriter = new QdqRewriter(work, statics, tables);
+    if (anyStatic) {
+      ActivationRanges ranges =
+          given != null
+              ? given
+              : new CalibratedRanges(cal != null ? cal.statistics() : Map.of(), smoothing);
+      rewriter.rewrite(ranges, channels);
     }
     DynamicPass dynamic = new DynamicPass(work, resolver, tables);
     dynamic.run();
@@ -363,6 +394,7 @@ public final class Quantizer {
                   + "); choose another mode");
     }
     List<String> notes = new ArrayList<>(statics.notes());
+    notes.addAll(rewriter.notes());
     notes.addAll(smoothing.notes());
     RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
     if (optimizer != null) {
@@ -384,7 +416,9 @@ public final class Quantizer {
             cal != null ? cal.nanos() / 1e9 : 0,
             byOp,
             statics.quantizedActivations(),
-            statics.quantizedWeights() + dynamic.quantizedWeights() + weightOnly.quantizedWeights(),
+            rewriter.quantizedWeights()
+                + dynamic.quantizedWeights()
+                + weightOnly.quantizedWeights(),
             weightsBefore,
             weightBytes(work),
             skipped,

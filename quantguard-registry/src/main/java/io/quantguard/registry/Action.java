@@ -27,7 +27,12 @@ public enum Action {
    * A rollout started, moved a step, held, paused or resumed; its end is a {@link #PROMOTE} or
    * {@link #ROLLBACK} entry. The details carry the decision and what was measured.
    */
-  ROLLOUT;
+  ROLLOUT,
+  /**
+   * A version's drift reference profile was stored or replaced; the entry carries the old and new
+   * profile's SHA-256.
+   */
+  PROFILE;
 
   /** The name used in the database and in JSON: {@code register}, {@code promote}, ... */
   @JsonValue

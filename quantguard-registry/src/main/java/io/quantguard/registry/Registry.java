@@ -534,6 +534,116 @@ public final class Registry {
     return Map.entry(found.get(0)[0], found.get(0)[1]);
   }
 
+  // ---------------------------------------------------------------- drift profiles
+
+  /** The schema prefix every drift profile carries ({@code quantguard.drift-profile/N}). */
+  public static final String PROFILE_SCHEMA_PREFIX = "quantguard.drift-profile/";
+
+  /**
+   * Stores {@code profile} (a drift reference profile's JSON, as {@code ReferenceProfile.write}
+   * makes it) with version {@code ref}, replacing the one it had, and records the change with the
+   * old and new hash. The registry keeps the document, it does not read it: only its {@code schema}
+   * is checked. Storing the profile already stored is a no-op.
+   *
+   * @return the profile's SHA-256
+   */
+  public String setProfile(ArtifactRef ref, Path profile, String reason, String actor) {
+    String why = requireReason(reason);
+    String who = requireActor(actor);
+    checkProfile(profile);
+    Blob blob = blobs.put(profile);
+    try {
+      return write(
+          (c, seq) -> {
+            ArtifactVersion v = resolve(c, ref);
+            Optional<String> previous = profileSha(c, v.model(), v.version());
+            if (previous.isPresent() && previous.get().equals(blob.sha256())) {
+              throw new UnchangedProfile(blob.sha256());
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("profileSha256", blob.sha256());
+            details.put("previousSha256", previous.orElse(null));
+            details.put("sizeBytes", blob.sizeBytes());
+            ChangeLog.append(
+                c,
+                new ChangeLogEntry(
+                    seq,
+                    now(),
+                    who,
+                    Action.PROFILE,
+                    v.model(),
+                    v.version(),
+                    null,
+                    null,
+                    why,
+                    details));
+            try (PreparedStatement ps =
+                c.prepareStatement("DELETE FROM drift_profile WHERE model = ? AND version = ?")) {
+              Sql.bind(ps, v.model(), v.version());
+              ps.executeUpdate();
+            }
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO drift_profile (model, version, profile_sha256, change_seq)"
+                        + " VALUES (?, ?, ?, ?)")) {
+              Sql.bind(ps, v.model(), v.version(), blob.sha256(), seq);
+              ps.executeUpdate();
+            }
+            return blob.sha256();
+          });
+    } catch (UnchangedProfile u) {
+      return u.sha256;
+    }
+  }
+
+  /** Thrown inside a profile write to roll it back when the profile is stored already. */
+  private static final class UnchangedProfile extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String sha256;
+
+    UnchangedProfile(String sha256) {
+      super(null, null, false, false);
+      this.sha256 = sha256;
+    }
+  }
+
+  private static void checkProfile(Path profile) {
+    String schema;
+    try {
+      schema = RECIPE_JSON.readTree(profile.toFile()).path("schema").asText("");
+    } catch (java.io.IOException e) {
+      throw new InvalidInputException(
+          profile.toString(),
+          "is not a readable drift profile: " + e.getMessage(),
+          "give a profile written by ReferenceProfile.write");
+    }
+    if (!schema.startsWith(PROFILE_SCHEMA_PREFIX)) {
+      throw new InvalidInputException(
+          profile.toString(),
+          schema.isEmpty() ? "is not a drift profile (no schema)" : "has schema " + schema,
+          "give a profile written by ReferenceProfile.write (schema "
+              + PROFILE_SCHEMA_PREFIX
+              + "N)");
+    }
+  }
+
+  private static Optional<String> profileSha(Connection c, String model, int version)
+      throws SQLException {
+    return Sql.queryRow(
+        c,
+        "SELECT profile_sha256 FROM drift_profile WHERE model = ? AND version = ?",
+        rs -> rs.getString(1),
+        model,
+        version);
+  }
+
+  /** The drift profile stored with the version {@code ref} names (its JSON), verified. */
+  public Optional<String> profile(ArtifactRef ref) {
+    ArtifactVersion v = version(ref);
+    Optional<String> sha = read(c -> profileSha(c, v.model(), v.version()));
+    return sha.map(s -> new String(readBlob(v, s, "drift profile"), StandardCharsets.UTF_8));
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** Every model, by name. */

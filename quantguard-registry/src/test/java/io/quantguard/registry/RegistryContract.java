@@ -619,6 +619,33 @@ abstract class RegistryContract {
           + "\"metrics\":[],\"figures\":{}}]}]}";
 
   @Test
+  void keepsADriftProfilePerVersionWithEveryChangeInTheLog() throws Exception {
+    register(TinyModels.fp32(tmp.resolve("p1.onnx"), 1), "prof", null, "alice");
+    assertThat(registry.profile(ArtifactRef.of("prof", 1))).isEmpty();
+    Path notProfile = Files.writeString(tmp.resolve("report.json"), MINIMAL_REPORT);
+    assertThatThrownBy(
+            () -> registry.setProfile(ArtifactRef.of("prof", 1), notProfile, "ref", "alice"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("has schema quantguard.evaluate/1");
+    Path first =
+        Files.writeString(
+            tmp.resolve("a.json"), "{\"schema\":\"quantguard.drift-profile/1\",\"samples\":1}");
+    Path second =
+        Files.writeString(
+            tmp.resolve("b.json"), "{\"schema\":\"quantguard.drift-profile/1\",\"samples\":2}");
+    String a = registry.setProfile(ArtifactRef.of("prof", 1), first, "training images", "alice");
+    assertThat(registry.setProfile(ArtifactRef.of("prof", 1), first, "again", "alice"))
+        .isEqualTo(a);
+    String b = registry.setProfile(ArtifactRef.of("prof", 1), second, "new reference", "bob");
+    assertThat(registry.profile(ArtifactRef.of("prof", 1))).contains(Files.readString(second));
+    List<ChangeLogEntry> log = registry.log("prof", Action.PROFILE, 10);
+    assertThat(log).as("the unchanged store wrote nothing").hasSize(2);
+    assertThat(log.get(1).details()).containsEntry("profileSha256", b);
+    assertThat(log.get(1).details()).containsEntry("previousSha256", a);
+    assertThat(log.get(1).reason()).isEqualTo("new reference");
+  }
+
+  @Test
   void aRolloutKeepsItsStateAndEndsInThePromotionOrRollbackEntry() throws Exception {
     register(TinyModels.fp32(tmp.resolve("r1.onnx"), 1), "roll", null, "alice");
     register(TinyModels.fp32(tmp.resolve("r2.onnx"), 2), "roll", null, "alice");

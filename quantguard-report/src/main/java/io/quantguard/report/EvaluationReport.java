@@ -66,7 +66,21 @@ public record EvaluationReport(
       long seed,
       String session,
       List<String> sliceBy,
-      double wattsPerCore) {}
+      double wattsPerCore,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String bootstrapResampling) {
+
+    /** Settings of a run with the default (multinomial) bootstrap. */
+    public Settings(
+        int batchSize,
+        int bootstrapResamples,
+        double confidence,
+        long seed,
+        String session,
+        List<String> sliceBy,
+        double wattsPerCore) {
+      this(batchSize, bootstrapResamples, confidence, seed, session, sliceBy, wattsPerCore, null);
+    }
+  }
 
   /**
    * One model's results.

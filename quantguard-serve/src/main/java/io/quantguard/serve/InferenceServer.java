@@ -43,6 +43,7 @@ public final class InferenceServer implements AutoCloseable {
   private final @Nullable ExchangeObserver observer;
   private final @Nullable RolloutController rollout;
   private final @Nullable LabelFeedback feedback;
+  private final Map<String, DriftMonitor> drift;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
   private final Map<String, ModelKey> defaults = new ConcurrentHashMap<>();
@@ -61,7 +62,12 @@ public final class InferenceServer implements AutoCloseable {
     this.router = b.router;
     this.rollout = b.rollout;
     this.feedback = b.feedback;
-    this.observer = both(b.observer, b.feedback);
+    this.drift = Map.copyOf(b.drift);
+    ExchangeObserver o = both(b.observer, b.feedback);
+    for (DriftMonitor m : b.drift.values()) {
+      o = both(o, m);
+    }
+    this.observer = o;
     int cores = Runtime.getRuntime().availableProcessors();
     this.responders =
         Executors.newFixedThreadPool(Math.max(2, cores), daemon("quantguard-respond"));
@@ -89,6 +95,7 @@ public final class InferenceServer implements AutoCloseable {
     private @Nullable ExchangeObserver observer;
     private @Nullable RolloutController rollout;
     private @Nullable LabelFeedback feedback;
+    private final Map<String, DriftMonitor> drift = new java.util.LinkedHashMap<>();
 
     private Builder() {}
 
@@ -142,6 +149,22 @@ public final class InferenceServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Watches a served model for drift and calibration-range overflow ({@code GET
+     * /v2/models/NAME/drift}, the drift and overflow meters); the server starts its interval clock
+     * and closes it. When a rollout of the same model runs, its policy's rules on {@code
+     * drift_share}, {@code psi} and {@code overflow_rate} are judged on the monitor's windows.
+     */
+    public Builder drift(DriftMonitor monitor) {
+      if (drift.putIfAbsent(monitor.model(), monitor) != null) {
+        throw new InvalidInputException(
+            "drift monitor of " + monitor.model(),
+            "is the second one for that model",
+            "give one drift monitor per model");
+      }
+      return this;
+    }
+
     public InferenceServer build() {
       if (sources.isEmpty()) {
         throw InvalidInputException.forParameter(
@@ -185,6 +208,13 @@ public final class InferenceServer implements AutoCloseable {
         defaults.putIfAbsent(s.key().name(), s.key());
       }
       ready = true;
+      for (DriftMonitor m : drift.values()) {
+        m.bindMetrics(metrics.registry());
+        m.start();
+        if (rollout != null && rollout.candidate().name().equals(m.model())) {
+          rollout.watch(m);
+        }
+      }
       if (rollout != null) {
         rollout.bindMetrics(metrics.registry());
         rollout.startAnalysis();
@@ -212,6 +242,9 @@ public final class InferenceServer implements AutoCloseable {
     }
     if (feedback != null) {
       new FeedbackEndpoints(feedback, config.guard()).register(c.routes);
+    }
+    if (!drift.isEmpty()) {
+      new DriftEndpoints(drift).register(c.routes);
     }
   }
 
@@ -374,6 +407,7 @@ public final class InferenceServer implements AutoCloseable {
     if (rollout != null) {
       rollout.close();
     }
+    drift.values().forEach(DriftMonitor::close);
     if (app != null) {
       app.stop();
     }

@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * The comparison uses the first output both versions returned. Only the {@code all} slice exists;
- * its sample count is the number of paired rows.
+ * its sample count is the number of paired rows. When the server watches the model for drift, the
+ * rollout adds the latest closed drift window before judging ({@link #drift}): {@code drift_share},
+ * {@code psi} and {@code overflow_rate} (see {@link DriftFigures}; null without one).
  */
 public final class LiveWindow implements Measurements {
   static final List<String> METRICS =
@@ -58,6 +60,7 @@ public final class LiveWindow implements Measurements {
   private long baselineErrors;
   private final Histogram candidateLatency = new Histogram(MAX_MICROS, 3);
   private final Histogram baselineLatency = new Histogram(MAX_MICROS, 3);
+  private @Nullable DriftFigures drift;
 
   public LiveWindow(ModelKey candidate, ModelKey baseline) {
     this.candidate = candidate;
@@ -146,6 +149,11 @@ public final class LiveWindow implements Measurements {
     noise += diff;
   }
 
+  /** The latest closed drift window, which rules on the drift keys are judged on. */
+  public synchronized void drift(DriftFigures figures) {
+    this.drift = figures;
+  }
+
   /** Paired rows so far: what {@code min_samples} counts. */
   public synchronized long paired() {
     return paired;
@@ -167,6 +175,12 @@ public final class LiveWindow implements Measurements {
       m.put(metric, x.value());
       if (x.baseline() != null) {
         m.put(metric + "_baseline", x.baseline());
+      }
+    }
+    if (drift != null) {
+      m.put("drift_samples", drift.samples());
+      for (String metric : DriftMonitor.METRICS) {
+        m.put(metric, find(candidate.toString(), "all", metric).orElseThrow().value());
       }
     }
     return m;
@@ -218,8 +232,16 @@ public final class LiveWindow implements Measurements {
           case "latency_p50" -> latency(metric, 50);
           case "latency_p95" -> latency(metric, 95);
           case "latency_p99" -> latency(metric, 99);
+          case "drift_share" -> absolute(metric, drift == null ? null : drift.driftShare(), null);
+          case "psi" -> absolute(metric, drift == null ? null : finite(drift.psi()), null);
+          case "overflow_rate" ->
+              absolute(metric, drift == null ? null : finite(drift.overflowRate()), null);
           default -> null;
         });
+  }
+
+  private static @Nullable Double finite(double x) {
+    return Double.isFinite(x) ? x : null;
   }
 
   private Measure latency(String metric, double percentile) {
@@ -267,6 +289,8 @@ public final class LiveWindow implements Measurements {
 
   @Override
   public List<String> metrics() {
-    return new ArrayList<>(METRICS);
+    List<String> all = new ArrayList<>(METRICS);
+    all.addAll(DriftMonitor.METRICS);
+    return all;
   }
 }

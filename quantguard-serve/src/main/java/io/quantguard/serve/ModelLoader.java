@@ -104,7 +104,7 @@ final class ModelLoader {
     return feed;
   }
 
-  private static void deleteQuietly(@Nullable Path dir) {
+  static void deleteQuietly(@Nullable Path dir) {
     if (dir == null) {
       return;
     }

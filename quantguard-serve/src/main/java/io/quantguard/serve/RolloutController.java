@@ -64,6 +64,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   private @Nullable MeterRegistry metrics;
   private double judgedFlipRate = Double.NaN;
   private double judgedCosine = Double.NaN;
+  private @Nullable DriftMonitor drift;
 
   private RolloutController(Registry registry, RolloutRecord record, String actor) {
     this.registry = registry;
@@ -207,6 +208,29 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
                   paired,
                   settings.minSamples()),
               measured);
+    }
+    if (policy.rules().stream().anyMatch(r -> DriftMonitor.METRICS.contains(r.metric()))) {
+      Optional<DriftFigures> figures = drift == null ? Optional.empty() : drift.figures();
+      if (figures.isEmpty()) {
+        count("inconclusive");
+        return last =
+            new RolloutDecision(
+                "inconclusive",
+                record.status(),
+                record.step(),
+                share(record),
+                record.failedIntervals(),
+                drift == null
+                    ? "inconclusive: the policy has rules on "
+                        + String.join(", ", DriftMonitor.METRICS)
+                        + " but the server does not watch "
+                        + candidate.name()
+                        + " for drift"
+                    : "inconclusive: no drift window with samples has closed yet",
+                measured);
+      }
+      window.drift(figures.get());
+      measured = window.summary();
     }
     Judgement j = policy.judge(window);
     judgedFlipRate = number(measured.get("flip_rate"));
@@ -362,6 +386,19 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
 
   public ModelKey candidate() {
     return candidate;
+  }
+
+  /** The policy each interval is judged by. */
+  public Policy policy() {
+    return policy;
+  }
+
+  /**
+   * Judges the policy's rules on {@code drift_share}, {@code psi} and {@code overflow_rate} on the
+   * monitor's latest closed window; without a closed window such an interval is inconclusive.
+   */
+  public synchronized void watch(DriftMonitor monitor) {
+    this.drift = monitor;
   }
 
   public ModelKey baseline() {

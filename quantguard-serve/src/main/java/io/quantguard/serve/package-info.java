@@ -28,9 +28,13 @@
  * io.quantguard.serve.LiveWindow}, judged every interval by the rollout's policy), given to {@link
  * io.quantguard.serve.InferenceServer.Builder#rollout}; its state lives in the registry. {@link
  * io.quantguard.serve.LabelFeedback} is another observer: late labels joined with recent
- * predictions. Their endpoints ({@code /v2/rollouts/NAME}, {@code /v2/feedback}) register beside
- * the protocol's and pass the {@link io.quantguard.serve.BearerTokenGuard} before they change
- * anything; the protocol, batching and metrics code stay as they are.
+ * predictions. {@link io.quantguard.serve.DriftMonitor} is a third: a sampled share of the
+ * requests, on a bounded worker of its own, compared with the reference profile stored in the
+ * registry, and run through the FP32 overflow probe ({@code GET /v2/models/NAME/drift}; a rollout's
+ * policy may limit {@code drift_share}, {@code psi} and {@code overflow_rate}). Their endpoints
+ * ({@code /v2/rollouts/NAME}, {@code /v2/feedback}) register beside the protocol's and pass the
+ * {@link io.quantguard.serve.BearerTokenGuard} before they change anything; the protocol, batching
+ * and metrics code stay as they are.
  *
  * <p>{@link io.quantguard.serve.ModelRunner} is the only seam to ONNX Runtime: one worker thread
  * per version calls it and it is closed only after that worker stopped, so a session lease with

@@ -73,4 +73,27 @@ final class PrometheusText {
       assertThat(p.exitValue()).as("promtool check metrics: %s", out).isZero();
     }
   }
+
+  /**
+   * The value of the one sample of {@code name} whose labels include {@code labels}; fails when
+   * there is none or more than one.
+   */
+  static double value(String text, String name, java.util.Map<String, String> labels) {
+    java.util.List<Double> found = new java.util.ArrayList<>();
+    for (String line : text.split("\n")) {
+      Matcher s = SAMPLE.matcher(line);
+      if (!s.matches() || !s.group(1).equals(name)) {
+        continue;
+      }
+      String set = s.group(2) == null ? "" : s.group(2);
+      boolean all =
+          labels.entrySet().stream()
+              .allMatch(e -> set.contains(e.getKey() + "=\"" + e.getValue() + "\""));
+      if (all) {
+        found.add(Double.parseDouble(s.group(3)));
+      }
+    }
+    assertThat(found).as("samples of %s%s", name, labels).hasSize(1);
+    return found.get(0);
+  }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.quantguard.evaluate.drift.ReferenceProfile;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Quantizer;
@@ -109,9 +110,9 @@ class ServingDeployFilesTest {
   }
 
   /**
-   * Serves the FP32 CNN with an int8 candidate in a canary rollout, sends inferences and a request
-   * for an unknown model, judges one interval, and returns each exported series name with the label
-   * names it carries.
+   * Serves the FP32 CNN with an int8 candidate in a canary rollout, watched for drift, sends
+   * inferences and a request for an unknown model, judges one interval, closes one drift window,
+   * and returns each exported series name with the label names it carries.
    */
   private Map<String, Set<String>> scrapeAServerWithARollout() throws Exception {
     Path cnn = TestModels.fashionCnn();
@@ -128,6 +129,15 @@ class ServingDeployFilesTest {
     Registry registry = Registry.open(tmp.resolve("registry").toString());
     registry.register(new Registration(cnn, "cnn", null, null, null, "fp32", "test"));
     registry.promote(ArtifactRef.of("cnn", 1), Stage.PRODUCTION, "the FP32 baseline", "test");
+    registry.setProfile(
+        ArtifactRef.of("cnn", 1),
+        ReferenceProfile.builder()
+            .model(cnn)
+            .data(DataSpec.parse(train + "?input=image&limit=200"))
+            .build()
+            .write(tmp.resolve("profile.json")),
+        "200 training images",
+        "test");
     registry.register(new Registration(int8, "cnn", "cnn@1", null, null, "int8", "test"));
     RolloutController rollout =
         RolloutController.start(
@@ -139,12 +149,16 @@ class ServingDeployFilesTest {
             "live-cnn.yaml",
             "deploy files test",
             "test");
-    try (InferenceServer server =
-        InferenceServer.builder()
-            .config(ServerConfig.defaults().withPort(0).withThreads(2))
-            .rollout(rollout)
-            .build()
-            .start()) {
+    try (DriftMonitor drift =
+            DriftMonitor.forRollout(
+                registry, rollout, DriftSettings.defaults().withOverflowShare(1));
+        InferenceServer server =
+            InferenceServer.builder()
+                .config(ServerConfig.defaults().withPort(0).withThreads(2))
+                .rollout(rollout)
+                .drift(drift)
+                .build()
+                .start()) {
       for (int i = 0; i < 20; i++) {
         Http.Response r =
             Http.post(
@@ -158,6 +172,11 @@ class ServingDeployFilesTest {
         Thread.sleep(10);
       }
       rollout.analyze();
+      while (drift.counts().get("offered") < 20 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(drift.settle(30_000)).isTrue();
+      drift.analyze();
       String text = Http.get(server.url() + "/metrics").text();
       PrometheusText.check(text, tmp);
       Map<String, Set<String>> series = new HashMap<>();
@@ -176,7 +195,9 @@ class ServingDeployFilesTest {
               "quantguard_rollout_decisions_total",
               "quantguard_rollout_flip_rate",
               "quantguard_errors_total",
-              "quantguard_request_duration_seconds_bucket");
+              "quantguard_request_duration_seconds_bucket",
+              "quantguard_drift_psi",
+              "quantguard_overflow_tensor_rate");
       return series;
     }
   }

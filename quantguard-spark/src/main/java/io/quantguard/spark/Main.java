@@ -1,10 +1,13 @@
 package io.quantguard.spark;
 
+import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.EvaluationReport;
+import io.quantguard.report.ReportWriter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,23 +22,39 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The {@code spark-submit} entry point: {@code calibrate} computes calibration statistics on a data
  * set Spark reads and writes them to a file that {@code quantguard quantize --calibration-stats}
+ * reads; {@code evaluate} compares a baseline with candidates on such a data set and writes the
+ * {@code report.json} (with {@code report.md} and {@code report.html}) that {@code quantguard gate}
  * reads.
  *
  * <pre>
  * spark-submit --class io.quantguard.spark.Main quantguard-spark.jar calibrate \
  *   --model fp32.onnx [--recipe recipe.yaml] --data s3a://bucket/calibration.parquet \
  *   [--format parquet] --input image=pixels:1x28x28 [--index COLUMN] [--partitions N] -o stats.qgcal
+ * spark-submit --class io.quantguard.spark.Main quantguard-spark.jar evaluate \
+ *   --baseline fp32=cnn.onnx --candidate int8=cnn.int8.onnx --task classification \
+ *   --data s3a://bucket/test.parquet --input image=pixels:1x28x28 --label label \
+ *   [--slice-by label] [--index COLUMN] [--partitions N] [--bootstrap 1000] [--seed 42] --report DIR
  * </pre>
  */
 public final class Main {
   private static final String USAGE =
       "usage: calibrate --model FILE [--recipe FILE] --data PATH [--format parquet]"
-          + " --input NAME=COLUMN:D1xD2... [--input ...] [--samples N] [--batch-size N]"
-          + " [--index COLUMN] [--partitions N] -o FILE";
+          + " (--input NAME=COLUMN:D1xD2... [--input ...] | --text COLUMN --tokenizer FILE"
+          + " [--max-length 128]) [--samples N] [--batch-size N] [--index COLUMN] [--partitions N]"
+          + " -o FILE\n"
+          + "       evaluate --baseline [NAME=]FILE --candidate [NAME=]FILE [--candidate ...]"
+          + " --task SPEC --data PATH [--format parquet] (--input NAME=COLUMN:D1xD2... | --text"
+          + " COLUMN --tokenizer FILE [--max-length 128]) [--label COLUMN]"
+          + " [--slice-by SPEC ...] [--index COLUMN] [--partitions N] [--batch-size N]"
+          + " [--bootstrap N] [--seed N] [--threads N] --report DIR";
 
   private Main() {}
 
   public static void main(String[] args) throws IOException {
+    if (args.length > 0 && args[0].equals("evaluate")) {
+      evaluate(args);
+      return;
+    }
     if (args.length == 0 || !args[0].equals("calibrate")) {
       System.err.println(USAGE);
       System.exit(2);
@@ -50,6 +69,9 @@ public final class Main {
     String index = null;
     Path output = null;
     List<String> inputs = new ArrayList<>();
+    String text = null;
+    Path tokenizer = null;
+    int maxLength = 128;
     for (int i = 1; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -62,6 +84,9 @@ public final class Main {
         case "--data" -> data = v;
         case "--format" -> format = v;
         case "--input" -> inputs.add(v);
+        case "--text" -> text = v;
+        case "--tokenizer" -> tokenizer = Path.of(v);
+        case "--max-length" -> maxLength = number(flag, v);
         case "--samples" -> samples = Integer.valueOf(v);
         case "--batch-size" -> batchSize = Integer.valueOf(v);
         case "--partitions" -> partitions = Integer.parseInt(v);
@@ -70,8 +95,11 @@ public final class Main {
         default -> usage("unknown flag " + flag);
       }
     }
-    if (model == null || data == null || output == null || inputs.isEmpty()) {
-      usage("--model, --data, --input and -o are required");
+    if (model == null || data == null || output == null || (inputs.isEmpty() && text == null)) {
+      usage("--model, --data, --input (or --text) and -o are required");
+    }
+    if ((text == null) != (tokenizer == null)) {
+      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
     }
     Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
     if (samples != null || batchSize != null) {
@@ -90,6 +118,9 @@ public final class Main {
           SparkCalibration.builder().model(fp32).recipe(recipe).data(rows);
       for (String in : inputs) {
         addInput(job, in);
+      }
+      if (text != null) {
+        job.text(text, tokenizer, maxLength);
       }
       if (partitions > 0) {
         job.partitions(partitions);
@@ -110,8 +141,126 @@ public final class Main {
     }
   }
 
+  private static void evaluate(String[] args) {
+    SparkEvaluation.Builder job = SparkEvaluation.builder();
+    String data = null;
+    String format = "parquet";
+    Path report = null;
+    boolean baseline = false;
+    boolean candidate = false;
+    boolean task = false;
+    boolean input = false;
+    int resamples = 1000;
+    long seed = 42;
+    String text = null;
+    Path tokenizer = null;
+    int maxLength = 128;
+    for (int i = 1; i < args.length; i++) {
+      String flag = args[i];
+      if (i + 1 >= args.length) {
+        usage(flag + " needs a value");
+      }
+      String v = args[++i];
+      switch (flag) {
+        case "--baseline" -> {
+          String[] m = model(v);
+          job.baseline(m[0], Path.of(m[1]));
+          baseline = true;
+        }
+        case "--candidate" -> {
+          String[] m = model(v);
+          job.candidate(m[0], Path.of(m[1]));
+          candidate = true;
+        }
+        case "--task" -> {
+          job.task(v);
+          task = true;
+        }
+        case "--data" -> data = v;
+        case "--format" -> format = v;
+        case "--input" -> {
+          TensorColumn c = column(v);
+          job.input(c.input(), c.column(), c.shape());
+          input = true;
+        }
+        case "--text" -> text = v;
+        case "--tokenizer" -> tokenizer = Path.of(v);
+        case "--max-length" -> maxLength = number(flag, v);
+        case "--label" -> job.label(v);
+        case "--slice-by" -> job.slice(v);
+        case "--index" -> job.indexColumn(v);
+        case "--partitions" -> job.partitions(number(flag, v));
+        case "--batch-size" -> job.batchSize(number(flag, v));
+        case "--bootstrap" -> resamples = number(flag, v);
+        case "--seed" -> seed = Long.parseLong(v);
+        case "--threads" ->
+            job.session(
+                io.quantguard.runtime.SessionConfig.defaults().withThreads(number(flag, v)));
+        case "--report" -> report = Path.of(v);
+        default -> usage("unknown flag " + flag);
+      }
+    }
+    if (!baseline
+        || !candidate
+        || !task
+        || data == null
+        || (!input && text == null)
+        || report == null) {
+      usage(
+          "--baseline, --candidate, --task, --data, --input (or --text) and --report are required");
+    }
+    if ((text == null) != (tokenizer == null)) {
+      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
+    }
+    if (text != null) {
+      job.text(text, tokenizer, maxLength);
+    }
+    job.bootstrap(new Bootstrap(resamples, 0.95, seed));
+    SparkSession spark = SparkSession.builder().appName("quantguard evaluate").getOrCreate();
+    try {
+      job.data(spark.read().format(format).load(data)).dataName(dataName(data));
+      long start = System.nanoTime();
+      EvaluationReport r = job.build().run();
+      List<Path> written = ReportWriter.write(r, report);
+      System.out.printf(
+          "Evaluated %d samples in %.1f s%n%s%nReport: %s%n",
+          r.baseline().all().samples(),
+          (System.nanoTime() - start) / 1e9,
+          ReportWriter.summary(r),
+          written);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** {@code NAME=FILE}, or a bare file named after itself. */
+  private static String[] model(String spec) {
+    int eq = spec.indexOf('=');
+    if (eq > 0) {
+      return new String[] {spec.substring(0, eq), spec.substring(eq + 1)};
+    }
+    String file = Path.of(spec).getFileName().toString().replaceFirst("\\.onnx$", "");
+    return new String[] {file, spec};
+  }
+
+  /** The data set's name in the report: the last part of its path, without extensions. */
+  private static String dataName(String path) {
+    String p = path.replaceAll("/+$", "");
+    String name = p.substring(p.lastIndexOf('/') + 1).replaceFirst("\\..*$", "");
+    return name.isEmpty() ? "data" : name;
+  }
+
+  private static int number(String flag, String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      usage(flag + " " + v + ": give a whole number");
+      return 0;
+    }
+  }
+
   /** {@code NAME=COLUMN:D1xD2...}. */
-  private static void addInput(SparkCalibration.Builder job, String spec) {
+  private static TensorColumn column(String spec) {
     int eq = spec.indexOf('=');
     int colon = spec.lastIndexOf(':');
     if (eq <= 0 || colon < eq) {
@@ -119,10 +268,19 @@ public final class Main {
     }
     String[] dims = spec.substring(colon + 1).split("x");
     long[] shape = new long[dims.length];
-    for (int d = 0; d < dims.length; d++) {
-      shape[d] = Long.parseLong(dims[d].trim());
+    try {
+      for (int d = 0; d < dims.length; d++) {
+        shape[d] = Long.parseLong(dims[d].trim());
+      }
+    } catch (NumberFormatException e) {
+      usage("--input " + spec + ": the sample shape is whole numbers joined by x, e.g. 1x28x28");
     }
-    job.input(spec.substring(0, eq), spec.substring(eq + 1, colon), shape);
+    return new TensorColumn(spec.substring(0, eq), spec.substring(eq + 1, colon), shape);
+  }
+
+  private static void addInput(SparkCalibration.Builder job, String spec) {
+    TensorColumn c = column(spec);
+    job.input(c.input(), c.column(), c.shape());
   }
 
   private static void usage(String problem) {

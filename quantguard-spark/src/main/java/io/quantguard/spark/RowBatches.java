@@ -1,7 +1,11 @@
 package io.quantguard.spark;
 
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,18 +17,40 @@ import scala.Tuple2;
 /**
  * Rows with their global index, in index order, as {@link Batch}es that start at multiples of the
  * batch size by global index: the batches a local pass over the same data makes, whichever
- * partition the rows are in.
+ * partition the rows are in. Number columns become tensors of their sample shape; a text column is
+ * tokenized per batch (as the {@code text:} data spec does, with the attributes {@code text},
+ * {@code tokens} and {@code truncated}); a label column gives the labels (null reads as unlabeled,
+ * -1); attribute columns give per-sample attributes (their values as text; slicers read them).
  */
 final class RowBatches implements Iterator<Batch> {
   private final Iterator<Tuple2<Long, Row>> rows;
   private final List<TensorColumn> columns;
+  private final TextColumn text;
+  private final HuggingFaceTokenizer tokenizer;
   private final int batchSize;
+  private final String labelColumn;
+  private final List<String> attributeColumns;
   private Tuple2<Long, Row> next;
 
-  RowBatches(Iterator<Tuple2<Long, Row>> rows, List<TensorColumn> columns, int batchSize) {
+  /**
+   * @param tokenizer the open tokenizer of {@code text} (null without a text column); the caller
+   *     closes it
+   */
+  RowBatches(
+      Iterator<Tuple2<Long, Row>> rows,
+      List<TensorColumn> columns,
+      TextColumn text,
+      HuggingFaceTokenizer tokenizer,
+      int batchSize,
+      String labelColumn,
+      List<String> attributeColumns) {
     this.rows = rows;
     this.columns = columns;
+    this.text = text;
+    this.tokenizer = tokenizer;
     this.batchSize = batchSize;
+    this.labelColumn = labelColumn;
+    this.attributeColumns = List.copyOf(attributeColumns);
     this.next = rows.hasNext() ? rows.next() : null;
   }
 
@@ -40,39 +66,94 @@ final class RowBatches implements Iterator<Batch> {
     }
     long first = next._1();
     long batch = first / batchSize;
-    float[][] values = new float[columns.size()][];
-    for (int c = 0; c < columns.size(); c++) {
-      values[c] = new float[batchSize * columns.get(c).elements()];
-    }
-    int n = 0;
+    List<Row> rowsOfBatch = new ArrayList<>();
     long expected = first;
     while (next != null && next._1() / batchSize == batch) {
       if (next._1() != expected) {
         throw new IllegalStateException(
             "row " + expected + " is missing from its batch (rows must come in index order)");
       }
-      Row row = next._2();
-      for (int c = 0; c < columns.size(); c++) {
-        read(row, columns.get(c), values[c], n);
-      }
-      n++;
+      rowsOfBatch.add(next._2());
       expected++;
       next = rows.hasNext() ? rows.next() : null;
     }
+    int n = rowsOfBatch.size();
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    for (int c = 0; c < columns.size(); c++) {
-      TensorColumn col = columns.get(c);
+    for (TensorColumn col : columns) {
+      float[] v = new float[n * col.elements()];
+      for (int r = 0; r < n; r++) {
+        read(rowsOfBatch.get(r), col, v, r);
+      }
       long[] sample = col.shape();
       long[] shape = new long[sample.length + 1];
       shape[0] = n;
       System.arraycopy(sample, 0, shape, 1, sample.length);
-      float[] v = values[c];
-      if (n < batchSize) {
-        v = java.util.Arrays.copyOf(v, n * col.elements());
-      }
       inputs.put(col.input(), Tensor.ofFloats(v, shape));
     }
-    return new Batch(inputs, null, List.of(), first);
+    List<Map<String, String>> attributes = new ArrayList<>();
+    if (text != null || !attributeColumns.isEmpty()) {
+      for (int r = 0; r < n; r++) {
+        attributes.add(new LinkedHashMap<>());
+      }
+    }
+    if (text != null) {
+      tokenize(rowsOfBatch, inputs, attributes);
+    }
+    for (int r = 0; r < n && !attributeColumns.isEmpty(); r++) {
+      Row row = rowsOfBatch.get(r);
+      for (String col : attributeColumns) {
+        Object v = row.get(row.fieldIndex(col));
+        if (v != null) {
+          attributes.get(r).put(col, v.toString());
+        }
+      }
+    }
+    long[] labels = null;
+    if (labelColumn != null) {
+      labels = new long[n];
+      for (int r = 0; r < n; r++) {
+        Row row = rowsOfBatch.get(r);
+        int at = row.fieldIndex(labelColumn);
+        labels[r] = row.isNullAt(at) ? -1 : ((Number) row.get(at)).longValue();
+      }
+    }
+    return new Batch(inputs, labels, attributes, first);
+  }
+
+  /** The text column's tokens, as {@code text:} sources make them. */
+  private void tokenize(
+      List<Row> batch, Map<String, Tensor> inputs, List<Map<String, String>> attributes) {
+    List<String> texts = new ArrayList<>();
+    for (Row row : batch) {
+      int i = row.fieldIndex(text.column());
+      if (row.isNullAt(i) || row.getString(i).isBlank()) {
+        throw new IllegalArgumentException(
+            "column '" + text.column() + "' holds no text in a row; drop such rows first");
+      }
+      texts.add(row.getString(i));
+    }
+    Encoding[] enc = tokenizer.batchEncode(texts);
+    int len = enc[0].getIds().length;
+    int n = enc.length;
+    long[] ids = new long[n * len];
+    long[] mask = new long[n * len];
+    long[] types = new long[n * len];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(enc[i].getIds(), 0, ids, i * len, len);
+      System.arraycopy(enc[i].getAttentionMask(), 0, mask, i * len, len);
+      System.arraycopy(enc[i].getTypeIds(), 0, types, i * len, len);
+      long tokens = 0;
+      for (long m : enc[i].getAttentionMask()) {
+        tokens += m;
+      }
+      Map<String, String> a = attributes.get(i);
+      a.put("text", texts.get(i));
+      a.put("tokens", Long.toString(tokens));
+      a.put("truncated", Boolean.toString(enc[i].exceedMaxLength()));
+    }
+    inputs.put("input_ids", Tensor.ofLongs(ids, n, len));
+    inputs.put("attention_mask", Tensor.ofLongs(mask, n, len));
+    inputs.put("token_type_ids", Tensor.ofLongs(types, n, len));
   }
 
   private static void read(Row row, TensorColumn col, float[] into, int sample) {
@@ -91,7 +172,7 @@ final class RowBatches implements Iterator<Batch> {
               + " values in a row; input '"
               + col.input()
               + "' of sample shape "
-              + java.util.Arrays.toString(col.shape())
+              + Arrays.toString(col.shape())
               + " needs "
               + n);
     }

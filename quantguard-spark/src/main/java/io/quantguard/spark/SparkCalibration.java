@@ -1,11 +1,13 @@
 package io.quantguard.spark;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.CalibrationAccumulator;
 import io.quantguard.quantize.CalibrationPlan;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
@@ -56,6 +58,7 @@ public final class SparkCalibration {
   private final Recipe recipe;
   private final Dataset<Row> data;
   private final List<TensorColumn> columns;
+  private final TextColumn text;
   private final int partitions;
   private final SessionConfig session;
   private final String indexColumn;
@@ -64,11 +67,13 @@ public final class SparkCalibration {
     this.model = Objects.requireNonNull(b.model, "model");
     this.recipe = Objects.requireNonNull(b.recipe, "recipe");
     this.data = Objects.requireNonNull(b.data, "data");
-    if (b.columns.isEmpty()) {
+    if (b.columns.isEmpty() && b.text == null) {
       throw new IllegalArgumentException(
-          "SparkCalibration.input: name at least one model input and the column that holds it");
+          "SparkCalibration.input: name at least one model input and the column that holds it, or"
+              + " a text column to tokenize (SparkCalibration.text)");
     }
     this.columns = List.copyOf(b.columns);
+    this.text = b.text;
     this.partitions = b.partitions > 0 ? b.partitions : data.rdd().getNumPartitions();
     this.session = b.session;
     this.indexColumn = b.indexColumn;
@@ -91,7 +96,12 @@ public final class SparkCalibration {
     if (head.isEmpty()) {
       throw new IllegalArgumentException("the calibration data set holds no rows");
     }
-    Batch first = new RowBatches(head.iterator(), columns, batchSize).next();
+    Batch first;
+    try (HuggingFaceTokenizer tokenizer = text == null ? null : text.open()) {
+      first =
+          new RowBatches(head.iterator(), columns, text, tokenizer, batchSize, null, List.of())
+              .next();
+    }
     DataSource sample = DataSource.of("Spark data set", List.of(first));
     return Quantizer.planCalibration(
         model, recipe, sample, new Quantizer.Options(session, io.quantguard.runtime.Progress.NONE));
@@ -105,6 +115,7 @@ public final class SparkCalibration {
     long limit = plan.maxSamples();
     long unit = unit(plan.batchSize());
     List<TensorColumn> cols = columns;
+    TextColumn textColumn = text;
     SessionConfig config = session;
     JavaPairRDD<Long, Row> indexed;
     if (indexColumn == null) {
@@ -124,7 +135,7 @@ public final class SparkCalibration {
         indexed
             .repartitionAndSortWithinPartitions(
                 new UnitPartitioner(partitions, unit), Comparator.<Long>naturalOrder())
-            .mapPartitions(rows -> accumulate(rows, planId, planBytes, cols, config));
+            .mapPartitions(rows -> accumulate(rows, planId, planBytes, cols, textColumn, config));
     byte[] merged = parts.treeReduce(SparkCalibration::merge);
     return read(merged);
   }
@@ -151,12 +162,16 @@ public final class SparkCalibration {
       String planId,
       Broadcast<byte[]> planBytes,
       List<TensorColumn> columns,
+      TextColumn text,
       SessionConfig config) {
-    try (ExecutorSessions.Leased s = ExecutorSessions.lease(planId, planBytes::value, config)) {
-      CalibrationPlan plan = s.plan();
+    try (ExecutorSessions.Leased<CalibrationPlan> s =
+            ExecutorSessions.lease(planId, () -> open(planBytes.value(), config));
+        HuggingFaceTokenizer tokenizer = text == null ? null : text.open()) {
+      CalibrationPlan plan = s.value();
       CalibrationAccumulator acc = plan.newAccumulator();
       List<String> outputs = plan.outputs();
-      RowBatches batches = new RowBatches(rows, columns, plan.batchSize());
+      RowBatches batches =
+          new RowBatches(rows, columns, text, tokenizer, plan.batchSize(), null, List.of());
       while (batches.hasNext()) {
         Batch b = batches.next();
         Map<String, Tensor> feed = s.session().session().bind(b.inputs());
@@ -168,6 +183,17 @@ public final class SparkCalibration {
       }
       return List.of(bytes(acc)).iterator();
     }
+  }
+
+  private static ExecutorSessions.Opened<CalibrationPlan> open(byte[] bytes, SessionConfig config) {
+    CalibrationPlan plan;
+    try {
+      plan = CalibrationPlan.readFrom(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new ExecutorSessions.Opened<>(
+        plan, InferenceSession.open(plan.model(), config, plan.outputs()));
   }
 
   private static byte[] merge(byte[] a, byte[] b) {
@@ -242,6 +268,7 @@ public final class SparkCalibration {
     private Recipe recipe;
     private Dataset<Row> data;
     private final List<TensorColumn> columns = new ArrayList<>();
+    private TextColumn text;
     private int partitions;
     private SessionConfig session = SessionConfig.defaults();
     private String indexColumn;
@@ -269,6 +296,16 @@ public final class SparkCalibration {
     /** Model input {@code input} is column {@code column}, one sample of shape {@code shape}. */
     public Builder input(String input, String column, long... shape) {
       columns.add(new TensorColumn(input, column, shape));
+      return this;
+    }
+
+    /**
+     * A column of text, tokenized on the executors into {@code input_ids}, {@code attention_mask}
+     * and {@code token_type_ids} as the {@code text:} data spec does ({@code
+     * tokenizer=FILE&max_length=N}).
+     */
+    public Builder text(String column, java.nio.file.Path tokenizer, int maxLength) {
+      this.text = TextColumn.of(column, tokenizer, maxLength, false);
       return this;
     }
 

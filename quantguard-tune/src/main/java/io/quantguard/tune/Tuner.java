@@ -169,6 +169,131 @@ public final class Tuner {
     this.cal = Quantizer.calibrate(fp32, in.start(), in.calibration(), q);
   }
 
+  /** The entry point for code: what to tune, on what, against which policy, and how hard. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a tuning run: the model, the start recipe, calibration and evaluation data, the task and
+   * the policy are required; the search settings default to {@link Options#defaults()}.
+   */
+  public static final class Builder {
+    private @Nullable Path model;
+    private Recipe start = Recipe.builder().build();
+    private @Nullable DataSource calibration;
+    private final List<Evaluation.Data> data = new ArrayList<>();
+    private final List<Evaluation.Data> confirmData = new ArrayList<>();
+    private @Nullable String task;
+    private @Nullable Policy policy;
+    private final List<Slicer> sliceBy = new ArrayList<>();
+    private Options options = Options.defaults();
+
+    private Builder() {}
+
+    /** The FP32 model file: the baseline of every evaluation. */
+    public Builder model(Path fp32) {
+      this.model = fp32;
+      return this;
+    }
+
+    /** The recipe to start from (default: static int8 with the defaults). */
+    public Builder start(Recipe recipe) {
+      this.start = recipe;
+      return this;
+    }
+
+    public Builder calibration(DataSource source) {
+      this.calibration = source;
+      return this;
+    }
+
+    /** A data set every trial is evaluated on (repeatable, each a slice). */
+    public Builder data(String name, DataSource source) {
+      data.add(new Evaluation.Data(name, source));
+      return this;
+    }
+
+    /** Held-out data the answer must also pass on (repeatable). */
+    public Builder confirmData(String name, DataSource source) {
+      confirmData.add(new Evaluation.Data(name, source));
+      return this;
+    }
+
+    /** The evaluation task spec: {@code classification}, {@code embedding}, ... */
+    public Builder task(String spec) {
+      this.task = spec;
+      return this;
+    }
+
+    public Builder policy(Policy policy) {
+      this.policy = policy;
+      return this;
+    }
+
+    /** Slices every trial's evaluation, so {@code per_slice} rules are judged while tuning. */
+    public Builder sliceBy(Slicer slicer) {
+      sliceBy.add(slicer);
+      return this;
+    }
+
+    /** The search settings, replacing the defaults. */
+    public Builder options(Options options) {
+      this.options = options;
+      return this;
+    }
+
+    /** The most full evaluations to spend, the start recipe's included. */
+    public Builder budget(int evaluations) {
+      Options o = options;
+      this.options =
+          new Options(
+              evaluations,
+              o.rankSamples(),
+              o.repairTop(),
+              o.repairs(),
+              o.fallback(),
+              o.batchSize(),
+              o.bootstrap(),
+              o.seed(),
+              o.session(),
+              o.progress(),
+              o.log());
+      return this;
+    }
+
+    /** What to tune, as {@link #run(Inputs, Options, Path)} takes it. */
+    public Inputs inputs() {
+      if (data.isEmpty()) {
+        throw InvalidInputException.forParameter(
+            "tune.data", null, "is required", "give data to evaluate trials on");
+      }
+      return new Inputs(
+          required(model, "tune.model", "give the FP32 model file"),
+          start,
+          required(calibration, "tune.calibration", "give representative calibration data"),
+          data,
+          confirmData,
+          required(task, "tune.task", "give the task, e.g. classification"),
+          required(policy, "tune.policy", "give the policy the answer must meet"),
+          sliceBy);
+    }
+
+    /**
+     * Runs (or resumes) the search into {@code out}; see {@link Tuner#run(Inputs, Options, Path)}.
+     */
+    public TuneResult run(Path out) {
+      return Tuner.run(inputs(), options, out);
+    }
+
+    private static <T> T required(@Nullable T value, String key, String fix) {
+      if (value == null) {
+        throw InvalidInputException.forParameter(key, null, "is required", fix);
+      }
+      return value;
+    }
+  }
+
   /**
    * Runs (or resumes) the search and writes its results into {@code out}: {@code recipe.yaml},
    * {@code model.onnx}, {@code report/} (the best candidate's evaluation), {@code tuning.json},

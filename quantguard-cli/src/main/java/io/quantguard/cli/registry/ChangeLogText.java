@@ -46,6 +46,13 @@ public final class ChangeLogText {
                       + d.get("production")
                       + ")"
                   : "production " + e.model() + "@" + e.previousVersion() + " -> " + ref;
+          case PROFILE ->
+              ref
+                  + " drift profile sha256 "
+                  + abbrev(d.get("profileSha256"))
+                  + (d.get("previousSha256") != null
+                      ? " (replaces " + abbrev(d.get("previousSha256")) + ")"
+                      : "");
           case ROLLOUT ->
               ref
                   + " "

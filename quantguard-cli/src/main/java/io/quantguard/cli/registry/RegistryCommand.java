@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       LogCommand.class,
       PolicyCommand.class,
       ReproduceCommand.class,
+      ProfileCommand.class,
       ExportCommand.class
     })
 public final class RegistryCommand implements Callable<Integer> {

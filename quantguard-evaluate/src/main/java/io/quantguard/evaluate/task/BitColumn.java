@@ -3,7 +3,9 @@ package io.quantguard.evaluate.task;
 import java.util.Arrays;
 
 /** A growable column of bits (correct / not), 64 samples per long. */
-final class BitColumn {
+final class BitColumn implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private long[] words = new long[4];
   private int size;
 
@@ -21,6 +23,15 @@ final class BitColumn {
     for (int i = 0; i < other.size; i++) {
       add(other.get(i));
     }
+  }
+
+  /** The bits in the given order of rows. */
+  BitColumn permuted(int[] order) {
+    BitColumn out = new BitColumn();
+    for (int i : order) {
+      out.add(get(i));
+    }
+    return out;
   }
 
   boolean get(int i) {

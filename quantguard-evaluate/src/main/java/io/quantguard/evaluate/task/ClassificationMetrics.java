@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 
 /**
  * Classification metrics of one model against the labels and the baseline: confusion matrices of
@@ -34,35 +33,83 @@ import java.util.function.IntFunction;
  * low_margin_flip_rate} counts the flips where that margin is below the threshold (the baseline
  * nearly tied, so any noise may flip it), {@code confident_flip_rate} the others, where the
  * baseline was sure and the candidate still disagrees. The two add up to {@code flip_rate}.
+ *
+ * <p>Serializable, so that accumulators filled on other machines merge where the report is made;
+ * every row also keeps its key, so that under Poisson resampling the rows are read in key order and
+ * the result does not depend on the order of merges.
  */
-final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
+final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** Classes fit the 16 bits a bootstrap row type gives them. */
   private static final int MAX_CLASSES = 65_535;
 
   private final int k;
   private final double lowMargin;
-  private final IntFunction<String> names;
-  private final ConfusionMatrix model = new ConfusionMatrix();
-  private final ConfusionMatrix baseline = new ConfusionMatrix();
-  private final ConfusionMatrix flips = new ConfusionMatrix();
-  private final CalibrationError modelCalibration = new CalibrationError();
+  private final List<String> classNames;
+  private final ConfusionMatrix model;
+  private final ConfusionMatrix baseline;
+  private final ConfusionMatrix flips;
   private long baselineOnlyCorrect;
   private long modelOnlyCorrect;
   private int classes;
   private int topK;
-  private final IntColumn label = new IntColumn();
-  private final IntColumn basePred = new IntColumn();
-  private final IntColumn modelPred = new IntColumn();
-  private final BitColumn baseTop = new BitColumn();
-  private final BitColumn modelTop = new BitColumn();
-  private final BitColumn baseNearTie = new BitColumn();
-  private final FloatColumn baseConf = new FloatColumn();
-  private final FloatColumn modelConf = new FloatColumn();
+  private final KeyColumn keys;
+  private final IntColumn label;
+  private final IntColumn basePred;
+  private final IntColumn modelPred;
+  private final BitColumn baseTop;
+  private final BitColumn modelTop;
+  private final BitColumn baseNearTie;
+  private final FloatColumn baseConf;
+  private final FloatColumn modelConf;
 
-  ClassificationMetrics(int k, double lowMargin, IntFunction<String> names) {
+  /**
+   * @param classNames the names of the first classes (others are named by their number)
+   */
+  ClassificationMetrics(int k, double lowMargin, List<String> classNames) {
     this.k = k;
     this.lowMargin = lowMargin;
-    this.names = names;
+    this.classNames = List.copyOf(classNames);
+    this.model = new ConfusionMatrix();
+    this.baseline = new ConfusionMatrix();
+    this.flips = new ConfusionMatrix();
+    this.keys = new KeyColumn();
+    this.label = new IntColumn();
+    this.basePred = new IntColumn();
+    this.modelPred = new IntColumn();
+    this.baseTop = new BitColumn();
+    this.modelTop = new BitColumn();
+    this.baseNearTie = new BitColumn();
+    this.baseConf = new FloatColumn();
+    this.modelConf = new FloatColumn();
+  }
+
+  /** The same counts with the per-sample columns in the given order of rows. */
+  private ClassificationMetrics(ClassificationMetrics o, int[] order) {
+    this.k = o.k;
+    this.lowMargin = o.lowMargin;
+    this.classNames = o.classNames;
+    this.model = o.model;
+    this.baseline = o.baseline;
+    this.flips = o.flips;
+    this.baselineOnlyCorrect = o.baselineOnlyCorrect;
+    this.modelOnlyCorrect = o.modelOnlyCorrect;
+    this.classes = o.classes;
+    this.topK = o.topK;
+    this.keys = o.keys.permuted(order);
+    this.label = o.label.permuted(order);
+    this.basePred = o.basePred.permuted(order);
+    this.modelPred = o.modelPred.permuted(order);
+    this.baseTop = o.baseTop.permuted(order);
+    this.modelTop = o.modelTop.permuted(order);
+    this.baseNearTie = o.baseNearTie.permuted(order);
+    this.baseConf = o.baseConf.permuted(order);
+    this.modelConf = o.modelConf.permuted(order);
+  }
+
+  private String name(int c) {
+    return c >= 0 && c < classNames.size() ? classNames.get(c) : Integer.toString(c);
   }
 
   @Override
@@ -94,6 +141,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
       int bp = b.top1()[r];
       int mp = m.top1()[r];
       flips.add(bp, mp);
+      keys.add(o.key(r));
       label.add((int) y);
       basePred.add(bp);
       modelPred.add(mp);
@@ -105,7 +153,6 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
       if (y >= 0) {
         model.add((int) y, mp);
         baseline.add((int) y, bp);
-        modelCalibration.add(m.confidence()[r], mp == y);
         if (bp == y && mp != y) {
           baselineOnlyCorrect++;
         } else if (bp != y && mp == y) {
@@ -121,11 +168,11 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
     model.merge(o.model);
     baseline.merge(o.baseline);
     flips.merge(o.flips);
-    modelCalibration.merge(o.modelCalibration);
     baselineOnlyCorrect += o.baselineOnlyCorrect;
     modelOnlyCorrect += o.modelOnlyCorrect;
     classes = Math.max(classes, o.classes);
     topK = Math.max(topK, o.topK);
+    keys.addAll(o.keys);
     label.addAll(o.label);
     basePred.addAll(o.basePred);
     modelPred.addAll(o.modelPred);
@@ -147,6 +194,28 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
+    int[] order = bootstrap.keyed() ? keys.keyOrder() : null;
+    return order == null
+        ? resultInOrder(bootstrap)
+        : new ClassificationMetrics(this, order).resultInOrder(bootstrap);
+  }
+
+  /**
+   * The model's reliability diagram, summed over the rows in their order (a sum of floats depends
+   * on the order it is taken in).
+   */
+  private CalibrationError modelCalibration() {
+    CalibrationError e = new CalibrationError();
+    for (int i = 0; i < label.size(); i++) {
+      int y = label.get(i);
+      if (y >= 0) {
+        e.add(modelConf.get(i), modelPred.get(i) == y);
+      }
+    }
+    return e;
+  }
+
+  private TaskResult resultInOrder(Bootstrap bootstrap) {
     var metrics = bootstrap.estimate(new Table());
     Map<String, Double> figures = new LinkedHashMap<>();
     figures.put("labeled_samples", (double) model.total());
@@ -155,22 +224,22 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
     ClassificationDetail detail;
     List<String> classNames = new ArrayList<>();
     for (int c = 0; c < classes; c++) {
-      classNames.add(names.apply(c));
+      classNames.add(name(c));
     }
     List<ClassificationDetail.Flip> flipList = new ArrayList<>();
     for (int from = 0; from < flips.classes(); from++) {
       for (int to = 0; to < flips.classes(); to++) {
         long n = flips.count(from, to);
         if (from != to && n > 0) {
-          flipList.add(new ClassificationDetail.Flip(names.apply(from), names.apply(to), n));
+          flipList.add(new ClassificationDetail.Flip(name(from), name(to), n));
         }
       }
     }
     flipList.sort(Comparator.comparingLong(ClassificationDetail.Flip::count).reversed());
     if (labeled()) {
       List<ClassScores> perClass = new ArrayList<>();
-      List<ClassScores> mine = model.perClass(names::apply);
-      List<ClassScores> theirs = baseline.perClass(names::apply);
+      List<ClassScores> mine = model.perClass(this::name);
+      List<ClassScores> theirs = baseline.perClass(this::name);
       for (int c = 0; c < mine.size(); c++) {
         double baseF1 = c < theirs.size() ? theirs.get(c).f1() : 0;
         perClass.add(mine.get(c).withF1DeltaOf(baseF1));
@@ -192,7 +261,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
               flips.total() - flips.agreeing(),
               List.copyOf(flipList.subList(0, Math.min(50, flipList.size()))),
               mcnemar,
-              modelCalibration.bins());
+              modelCalibration().bins());
     } else {
       detail =
           new ClassificationDetail(
@@ -306,6 +375,11 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions> {
     @Override
     public int size() {
       return type.length;
+    }
+
+    @Override
+    public long key(int row) {
+      return keys.get(row);
     }
 
     @Override

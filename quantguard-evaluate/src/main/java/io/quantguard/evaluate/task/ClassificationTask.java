@@ -111,7 +111,7 @@ final class ClassificationTask implements Task<ClassPredictions> {
 
   @Override
   public PairedMetrics<ClassPredictions> newMetrics() {
-    return new ClassificationMetrics(k, margin, this::className);
+    return new ClassificationMetrics(k, margin, classNames);
   }
 
   @Override

@@ -19,12 +19,32 @@ import java.util.Map;
  * mean; figures the cosine's minimum and median ({@code cosine_p01} and {@code cosine_p05} repeat
  * the tail's 1st and 5th percentiles under the names reports had before the tail had intervals).
  */
-final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
-  private final FloatColumn cosine = new FloatColumn();
-  private final FloatColumn signal = new FloatColumn();
-  private final FloatColumn noise = new FloatColumn();
+final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final KeyColumn keys;
+  private final FloatColumn cosine;
+  private final FloatColumn signal;
+  private final FloatColumn noise;
   private double maxAbs;
   private int dim;
+
+  EmbeddingMetrics() {
+    keys = new KeyColumn();
+    cosine = new FloatColumn();
+    signal = new FloatColumn();
+    noise = new FloatColumn();
+  }
+
+  /** The same metrics with the rows in the given order. */
+  private EmbeddingMetrics(EmbeddingMetrics o, int[] order) {
+    keys = o.keys.permuted(order);
+    cosine = o.cosine.permuted(order);
+    signal = o.signal.permuted(order);
+    noise = o.noise.permuted(order);
+    maxAbs = o.maxAbs;
+    dim = o.dim;
+  }
 
   @Override
   public void add(Observation<Embeddings> o) {
@@ -33,6 +53,7 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
     dim = b.dim();
     for (int r : o.rows()) {
       TensorAgreement.Sums s = TensorAgreement.sums(b.vectors(), m.vectors(), b.at(r), b.dim());
+      keys.add(o.key(r));
       cosine.add(s.cosine());
       signal.add(s.xx());
       noise.add(s.noise());
@@ -43,6 +64,7 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
   @Override
   public void merge(PairedMetrics<Embeddings> other) {
     EmbeddingMetrics o = (EmbeddingMetrics) other;
+    keys.addAll(o.keys);
     cosine.addAll(o.cosine);
     signal.addAll(o.signal);
     noise.addAll(o.noise);
@@ -57,6 +79,13 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
+    int[] order = bootstrap.keyed() ? keys.keyOrder() : null;
+    return order == null
+        ? resultInOrder(bootstrap)
+        : new EmbeddingMetrics(this, order).resultInOrder(bootstrap);
+  }
+
+  private TaskResult resultInOrder(Bootstrap bootstrap) {
     var metrics =
         bootstrap.estimate(withTail(agreementTable(cosine, signal, noise, "cosine_mean")));
     Map<String, Double> figures = new LinkedHashMap<>();
@@ -79,6 +108,11 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings> {
       @Override
       public int size() {
         return agreement.size();
+      }
+
+      @Override
+      public long key(int row) {
+        return keys.get(row);
       }
 
       @Override

@@ -3,7 +3,9 @@ package io.quantguard.evaluate.task;
 import java.util.Arrays;
 
 /** A growable column of floats, one per sample, kept so the bootstrap can resample. */
-final class FloatColumn {
+final class FloatColumn implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private float[] values = new float[256];
   private int size;
 
@@ -18,6 +20,15 @@ final class FloatColumn {
     for (int i = 0; i < other.size; i++) {
       add(other.values[i]);
     }
+  }
+
+  /** The values in the given order of rows. */
+  FloatColumn permuted(int[] order) {
+    FloatColumn out = new FloatColumn();
+    for (int i : order) {
+      out.add(values[i]);
+    }
+    return out;
   }
 
   float get(int i) {

@@ -3,7 +3,9 @@ package io.quantguard.evaluate.task;
 import java.util.Arrays;
 
 /** A growable column of ints, one per sample, kept so the bootstrap can resample. */
-final class IntColumn {
+final class IntColumn implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private int[] values = new int[256];
   private int size;
 
@@ -18,6 +20,15 @@ final class IntColumn {
     for (int i = 0; i < other.size; i++) {
       add(other.values[i]);
     }
+  }
+
+  /** The values in the given order of rows. */
+  IntColumn permuted(int[] order) {
+    IntColumn out = new IntColumn();
+    for (int i : order) {
+      out.add(values[i]);
+    }
+    return out;
   }
 
   int get(int i) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quantguard.evaluate.task.Embeddings;
 import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.TechnicalEnglish;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.RecipeIO;

@@ -1,4 +1,4 @@
-package io.quantguard.evaluate.drift;
+package io.quantguard.onnx;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,13 +18,14 @@ import java.util.zip.ZipFile;
  * A corpus of technical English unlike Europarl's parliamentary debates: the licences, notices,
  * READMEs and package documentation inside the jars of the local Maven repository, HTML tags
  * removed, split into paragraphs of at least eight words, duplicates dropped, in a stable order.
- * Built where the measurement runs and kept out of git (the texts carry their projects' licences).
+ * Built where a measurement runs and kept out of git (the texts carry their projects' licences);
+ * the drift measurements of evaluate and serve share it.
  */
-final class TechnicalEnglish {
+public final class TechnicalEnglish {
   private TechnicalEnglish() {}
 
   /** Writes up to {@code lines} paragraphs, one per line, to {@code out} and returns it. */
-  static Path write(Path out, int lines) {
+  public static Path write(Path out, int lines) {
     Path repo =
         Path.of(
             System.getProperty(

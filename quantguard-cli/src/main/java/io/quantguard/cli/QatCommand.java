@@ -1,0 +1,235 @@
+package io.quantguard.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.qat.FineTuning;
+import io.quantguard.qat.QuantizationAwareTraining;
+import io.quantguard.quantize.QuantizationReport;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.runtime.Progress;
+import io.quantguard.runtime.ResourceLocator;
+import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.DataSource;
+import io.quantguard.runtime.data.DataSpec;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantguard qat}: fine-tunes the FP32 model with the recipe's quantizers in the loop (on
+ * libtorch, through quantguard-qat) and writes the quantized model, whose activation scales are the
+ * ones the training used. libtorch is not on the class path of the other commands: the launcher
+ * adds it for this one.
+ */
+@Command(
+    name = "qat",
+    mixinStandardHelpOptions = true,
+    description =
+        "Quantization-aware training: fine-tune with the recipe's quantizers in the loop, then"
+            + " quantize.")
+final class QatCommand implements Callable<Integer> {
+  @Option(
+      names = "--model",
+      required = true,
+      description = "the FP32 model (file, maven:... reference or known name)")
+  String model;
+
+  @Option(
+      names = "--data",
+      required = true,
+      description =
+          "training data spec (see README); labels come with it (idx: finds the labels file next"
+              + " to the images, or ?labels=FILE)")
+  String data;
+
+  @ArgGroup(exclusive = true)
+  @Nullable Loss loss;
+
+  static final class Loss {
+    @Option(
+        names = "--labels",
+        description = "cross-entropy on the data's labels (the default when the data has labels)")
+    boolean labels;
+
+    @Option(
+        names = "--distill",
+        description = "distil from the FP32 model (KL divergence of the outputs): needs no labels")
+    boolean distill;
+  }
+
+  @Option(
+      names = "--recipe",
+      description =
+          "recipe file (YAML or JSON), static with min/max weight ranges (default: int8 static)")
+  @Nullable Path recipeFile;
+
+  @Option(
+      names = "--calibration",
+      description = "data spec the activation ranges are calibrated on (default: --data)")
+  @Nullable String calibration;
+
+  @Option(names = "--epochs", defaultValue = "1", description = "passes over the data (default 1)")
+  int epochs;
+
+  @Option(
+      names = "--max-steps",
+      defaultValue = "-1",
+      description = "stop after this many steps in all (default: no limit)")
+  long maxSteps;
+
+  @Option(
+      names = "--layers",
+      defaultValue = "all",
+      description = "all, or the nodes whose parameters train, comma-separated (default all)")
+  String layers;
+
+  @Option(names = "--lr", defaultValue = "3e-5", description = "Adam's learning rate (3e-5)")
+  float learningRate;
+
+  @Option(names = "--batch-size", defaultValue = "64", description = "training batch (64)")
+  int batchSize;
+
+  @Option(names = "--seed", defaultValue = "42", description = "the same seed, the same model")
+  long seed;
+
+  @Option(names = "--logits", description = "the output the loss reads (default: the only one)")
+  @Nullable String logits;
+
+  @Option(
+      names = {"-o", "--out"},
+      required = true,
+      description = "where to write the quantized model")
+  Path out;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "ONNX Runtime intra-op threads for calibration (0 = all cores)")
+  int threads;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    OnnxModel fp32 = ModelIO.load(ResourceLocator.resolve(model));
+    Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
+    DataSource train = DataSpec.parse(data);
+    boolean distill = loss != null && loss.distill;
+    if (!distill && !train.hasLabels()) {
+      throw new InvalidInputException(
+          data,
+          "has no labels for cross-entropy",
+          "give a spec with labels (idx: finds the labels file next to the images; ?labels=FILE),"
+              + " or use --distill");
+    }
+    startEngine();
+    Progress progress = progress(err);
+    QuantizationAwareTraining.Builder run =
+        QuantizationAwareTraining.builder(fp32, recipe)
+            .data(train)
+            .distill(distill)
+            .layers(layers())
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .maxSteps(maxSteps)
+            .learningRate(learningRate)
+            .seed(seed)
+            .progress(progress)
+            .options(
+                new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress));
+    if (calibration != null) {
+      run.calibration(DataSpec.parse(calibration));
+    }
+    if (logits != null) {
+      run.output(logits);
+    }
+    QuantizationAwareTraining.Result result = run.run();
+    if (progress instanceof TerminalProgress tp) {
+      tp.finish();
+    }
+    ModelIO.save(result.quantized().model(), out);
+    FineTuning.Result t = result.training();
+    QuantizationReport r = result.quantized().report();
+    stdout.printf(
+        Locale.ROOT,
+        "Trained     %d steps in %.1f s (%s), loss %.4f -> %.4f%n",
+        t.steps(),
+        t.seconds(),
+        distill ? "distillation" : "labels",
+        t.firstLoss(),
+        t.lastLoss());
+    stdout.printf(
+        "Quantized   %s -> %s (%s, activation ranges as trained)%n",
+        model,
+        out,
+        r.quantizedNodesByOp().entrySet().stream()
+            .map(e -> e.getKey() + "×" + e.getValue())
+            .reduce((a, b) -> a + ", " + b)
+            .orElse("nothing"));
+    stdout.printf(
+        "Tensors     %d activations, %d weights quantized; opset %d -> %d%n",
+        r.quantizedActivations(), r.quantizedWeights(), r.opsetBefore(), r.opsetAfter());
+    r.notes().forEach(n -> stdout.printf("Note        %s%n", n));
+    return ExitCodes.OK;
+  }
+
+  private List<String> layers() {
+    if (layers.equals("all")) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : layers.split(",")) {
+      if (!s.isBlank()) {
+        out.add(s.strip());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Starts libtorch offline (DJL's start-up otherwise tries a telemetry connection), with a clear
+   * error where the launcher did not put it on the class path.
+   */
+  private static void startEngine() {
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    try {
+      Engine.getEngine("PyTorch");
+    } catch (EngineException | IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidInputException(
+          "libtorch",
+          "cannot be loaded: " + e.getMessage(),
+          "run through the `quantguard` launcher, which adds ai.djl.pytorch:pytorch-native-cpu for"
+              + " `qat` (see quantguard-cli/target/classpath-qat.txt), or put that jar on the class"
+              + " path");
+    }
+  }
+
+  /** The bar on a terminal; otherwise a line every 50 steps, so a log shows the loss going down. */
+  private static Progress progress(PrintWriter err) {
+    Progress bar = TerminalProgress.forTerminal(err, false);
+    if (bar != Progress.NONE) {
+      return bar;
+    }
+    return (stage, done, total) -> {
+      if (stage.startsWith("fine-tuning") && (done % 50 == 0 || done == total)) {
+        err.printf(Locale.ROOT, "step %d%s, %s%n", done, total > 0 ? " of " + total : "", stage);
+        err.flush();
+      }
+    };
+  }
+}
