@@ -114,6 +114,13 @@ final class QuantizeCommand implements Callable<Integer> {
       description = "keep this node in float (repeatable; /regex/ allowed)")
   List<String> exclude = new ArrayList<>();
 
+  @Option(
+      names = "--optimize",
+      description =
+          "let ONNX Runtime's graph optimizer fuse the model first (recipe optimize: onnxruntime);"
+              + " the result runs only on ONNX Runtime (com.microsoft operators)")
+  boolean optimize;
+
   @Option(names = "--samples", description = "calibration samples to use (default 1000)")
   @Nullable Integer samples;
 
@@ -265,6 +272,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 .build())
         .calibration(Recipe.Calibration.builder().samples(samples).batchSize(batchSize).build())
         .exclude(exclude)
+        .optimize(optimize ? "onnxruntime" : null)
         .build();
   }
 

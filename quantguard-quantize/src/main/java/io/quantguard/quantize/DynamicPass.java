@@ -5,6 +5,7 @@ import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.AttributeProto;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,9 @@ import org.jspecify.annotations.Nullable;
  * MatMulInteger + Cast + Mul, and the kernel that runs u8×s8 on VNNI), with per-column weight
  * scales and the following bias Add folded in. Embedding tables are stored as int8 rows. Activation
  * × activation MatMuls (attention scores) and convolutions stay float: ConvInteger has no fast CPU
- * kernel, and the scores are where dynamic range hurts most.
+ * kernel, and the scores are where dynamic range hurts most. With {@code activations: {per_token:
+ * true}} each activation row (token) gets its own symmetric scale instead of one per tensor:
+ * MatMulIntegerToFloat on the u8 rows with the column scales, then the row's scale.
  */
 final class DynamicPass {
   private final OnnxModel model;
@@ -29,6 +32,7 @@ final class DynamicPass {
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
   private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
+  private final Map<String, String[]> perTokenInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private final List<QuantizationPlan.Step> steps = new ArrayList<>();
   private int weights;
@@ -48,7 +52,7 @@ final class DynamicPass {
       }
       switch (n.opType()) {
         case "MatMul", "Gemm" -> {
-          String why = rewriteMatMul(n, s.weights());
+          String why = rewriteMatMul(n, s.weights(), s.activations().perToken());
           if (why != null) {
             skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
           }
@@ -112,8 +116,69 @@ final class DynamicPass {
         });
   }
 
+  /**
+   * The uint8 tensor and the per-row scale of an activation quantized row by row (created once): s
+   * = max|x| / 127 over the last axis, q = round(x / s) + 128, so each token keeps its own 8-bit
+   * grid (symmetric; the fixed zero point 128 keeps ONNX Runtime's u8×s8 kernel). Returns the
+   * quantized tensor, the row scales, the zero point and a scalar 1.
+   */
+  private String[] perTokenQuantizer(String activation) {
+    return perTokenInputs.computeIfAbsent(
+        activation,
+        t -> {
+          String abs = g.uniqueName(t + "_abs");
+          String max = g.uniqueName(t + "_row_max");
+          String raw = g.uniqueName(t + "_row_scale_raw");
+          String scale = g.uniqueName(t + "_row_scale");
+          String scaled = g.uniqueName(t + "_row_scaled");
+          String q = g.uniqueName(t + "_row_quantized");
+          String inv127 = g.uniqueName(t + "_inv127");
+          String tiny = g.uniqueName(t + "_tiny");
+          String one = g.uniqueName(t + "_one");
+          String zp = g.uniqueName(t + "_zero_point");
+          g.putInitializer(TensorCodec.scalar(inv127, 1f / 127f));
+          g.putInitializer(TensorCodec.scalar(tiny, Float.MIN_NORMAL));
+          g.putInitializer(TensorCodec.scalar(one, 1f));
+          g.putInitializer(TensorCodec.fromInts(zp, DataType.UINT8, new long[0], new int[] {128}));
+          g.addNode(Node.of("Abs", g.uniqueName(t + "_Abs"), List.of(t), List.of(abs)));
+          Node reduce;
+          if (model.opset(OnnxModel.DEFAULT_DOMAIN) >= 18) {
+            String axes = g.uniqueName(t + "_last_axis");
+            g.putInitializer(TensorCodec.fromLongs(axes, new long[] {1}, new long[] {-1}));
+            reduce =
+                Node.of(
+                    "ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs, axes), List.of(max));
+          } else {
+            reduce =
+                Node.of("ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs), List.of(max));
+            reduce.setAttribute(
+                AttributeProto.newBuilder()
+                    .setName("axes")
+                    .setType(AttributeProto.AttributeType.INTS)
+                    .addInts(-1)
+                    .build());
+          }
+          reduce.setAttribute(Node.intAttr("keepdims", 1));
+          g.addNode(reduce);
+          g.addNode(
+              Node.of("Mul", g.uniqueName(t + "_ScaleMul"), List.of(max, inv127), List.of(raw)));
+          // An all-zero row (padding) keeps a tiny positive scale instead of dividing 0 by 0.
+          g.addNode(
+              Node.of("Max", g.uniqueName(t + "_ScaleMax"), List.of(raw, tiny), List.of(scale)));
+          g.addNode(
+              Node.of("Div", g.uniqueName(t + "_RowDiv"), List.of(t, scale), List.of(scaled)));
+          g.addNode(
+              Node.of(
+                  "QuantizeLinear",
+                  g.uniqueName(t + "_QuantizeLinear"),
+                  List.of(scaled, one, zp),
+                  List.of(q)));
+          return new String[] {q, scale, zp, one};
+        });
+  }
+
   /** Returns why the node stays float, or null when it was rewritten. */
-  private @Nullable String rewriteMatMul(Node n, WeightSettings ws) {
+  private @Nullable String rewriteMatMul(Node n, WeightSettings ws, boolean perToken) {
     boolean gemm = n.opType().equals("Gemm");
     String b = n.input(1);
     Optional<TensorProto> bt = g.initializer(b);
@@ -170,6 +235,17 @@ final class DynamicPass {
         output = absorbed.output(0);
       }
     }
+    if (perToken) {
+      rowScaledMatMul(n, q, sc, zp, bias, output);
+      g.removeNode(n);
+      if (absorbed != null) {
+        g.removeNode(absorbed);
+      }
+      byOp.merge(n.opType(), 1, Integer::sum);
+      steps.add(step(n, "MatMulIntegerToFloat, per-token scales"));
+      weights++;
+      return null;
+    }
     // One DynamicQuantizeLinear per activation, shared by every MatMul that reads it (the query,
     // key and value projections read the same tensor), then MatMulIntegerToFloat, which also
     // applies both scales and the bias.
@@ -194,5 +270,33 @@ final class DynamicPass {
     steps.add(step(n, "MatMulIntegerToFloat"));
     weights++;
     return null;
+  }
+
+  /**
+   * y = MatMulIntegerToFloat(q, W) · s_row (+ bias): the int32 product scaled by the column scales
+   * (and an activation scale of 1) inside ONNX Runtime's fused kernel, then by the row's scale, as
+   * ONNX Runtime has no integer MatMul that takes per-row scales. The bias comes last, after the
+   * row scale.
+   */
+  private void rowScaledMatMul(
+      Node n, String weight, String weightScale, String weightZero, String bias, String output) {
+    String[] a = perTokenQuantizer(n.input(0));
+    String base = n.name().isEmpty() ? g.uniqueName("MatMulIntegerToFloat") : n.name();
+    String product = g.uniqueName(base + "_column_scaled");
+    String scaled = bias.isEmpty() ? output : g.uniqueName(base + "_scaled");
+    Node fused =
+        Node.of(
+            "MatMulIntegerToFloat",
+            base,
+            List.of(a[0], weight, a[3], weightScale, a[2], weightZero),
+            List.of(product));
+    fused.setDomain(OnnxModel.MICROSOFT_DOMAIN);
+    g.addNode(fused);
+    g.addNode(
+        Node.of("Mul", g.uniqueName(base + "_RowScale"), List.of(product, a[1]), List.of(scaled)));
+    if (!bias.isEmpty()) {
+      g.addNode(
+          Node.of("Add", g.uniqueName(base + "_Bias"), List.of(scaled, bias), List.of(output)));
+    }
   }
 }

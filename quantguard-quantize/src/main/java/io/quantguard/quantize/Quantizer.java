@@ -107,6 +107,7 @@ public final class Quantizer {
       // operators need opset 10: upgrade before the model first runs.
       OpsetUpgrade.upgrade(work, MIN_OPSET);
     }
+    work = RuntimeFusion.apply(work, r.form(), options.session());
     int batchSize = r.batchSize();
     Map<String, TensorType> types;
     if (calibration != null) {
@@ -395,6 +396,10 @@ public final class Quantizer {
     List<String> notes = new ArrayList<>(statics.notes());
     notes.addAll(rewriter.notes());
     notes.addAll(smoothing.notes());
+    RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
+    if (optimizer != null) {
+      notes.add(RuntimeFusion.statement(optimizer));
+    }
     if (target > opsetBefore) {
       notes.add("upgraded the default opset from " + opsetBefore + " to " + target);
     }

@@ -64,6 +64,7 @@ import org.jspecify.annotations.Nullable;
   "overrides",
   "smooth",
   "calibration",
+  "optimize",
   "rationale"
 })
 public record Recipe(
@@ -76,7 +77,8 @@ public record Recipe(
     @JsonProperty("overrides") @Nullable List<Override> overrides,
     @JsonProperty("smooth") @Nullable Double smooth,
     @JsonProperty("calibration") @Nullable Calibration calibration,
-    @JsonProperty("rationale") @Nullable String rationale) {
+    @JsonProperty("rationale") @Nullable String rationale,
+    @JsonProperty("optimize") @Nullable String optimize) {
 
   /**
    * Operator types quantized when a recipe names none: the ones ONNX Runtime runs fastest in int8.
@@ -167,6 +169,7 @@ public record Recipe(
    * @param type uint8 (default), int8 or int16/uint16
    * @param method minmax (default), minmax-average, percentile, entropy or mse
    * @param percentile for method percentile, default 99.999
+   * @param perToken dynamic mode: a scale per activation row (token) instead of per tensor
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Activations(
@@ -174,7 +177,8 @@ public record Recipe(
       @JsonProperty("symmetric") @Nullable Boolean symmetric,
       @JsonProperty("method") @Nullable String method,
       @JsonProperty("percentile") @Nullable Double percentile,
-      @JsonProperty("reduce_range") @Nullable Boolean reduceRange) {
+      @JsonProperty("reduce_range") @Nullable Boolean reduceRange,
+      @JsonProperty("per_token") @Nullable Boolean perToken) {
 
     public static Builder builder() {
       return new Builder();
@@ -186,7 +190,8 @@ public record Recipe(
           .symmetric(symmetric)
           .method(method)
           .percentile(percentile)
-          .reduceRange(reduceRange);
+          .reduceRange(reduceRange)
+          .perToken(perToken);
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
@@ -199,7 +204,8 @@ public record Recipe(
           symmetric != null ? symmetric : base.symmetric,
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
-          reduceRange != null ? reduceRange : base.reduceRange);
+          reduceRange != null ? reduceRange : base.reduceRange,
+          perToken != null ? perToken : base.perToken);
     }
 
     /** Builds activation settings; what is not set stays null (the recipe's or the default). */
@@ -209,6 +215,7 @@ public record Recipe(
       private @Nullable String method;
       private @Nullable Double percentile;
       private @Nullable Boolean reduceRange;
+      private @Nullable Boolean perToken;
 
       private Builder() {}
 
@@ -246,8 +253,17 @@ public record Recipe(
         return this;
       }
 
+      /**
+       * Dynamic mode: one scale per row (token) of a MatMul's activation instead of one for the
+       * whole tensor; null: the default.
+       */
+      public Builder perToken(@Nullable Boolean perToken) {
+        this.perToken = perToken;
+        return this;
+      }
+
       public Activations build() {
-        return new Activations(type, symmetric, method, percentile, reduceRange);
+        return new Activations(type, symmetric, method, percentile, reduceRange, perToken);
       }
     }
   }
@@ -620,7 +636,8 @@ public record Recipe(
         .overrides(overrides)
         .smooth(smooth)
         .calibration(calibration)
-        .rationale(rationale);
+        .rationale(rationale)
+        .optimize(optimize);
   }
 
   /**
@@ -716,7 +733,8 @@ public record Recipe(
                 calibration == null || calibration.equals(Calibration.builder().build())
                     ? base.calibration
                     : calibration.over(base.calibration))
-            .rationale(rationale != null ? rationale : base.rationale);
+            .rationale(rationale != null ? rationale : base.rationale)
+            .optimize(optimize != null ? optimize : base.optimize);
     if (exclude != null) {
       b.addExclude(exclude);
     }
@@ -740,6 +758,7 @@ public record Recipe(
     private @Nullable Double smooth;
     private @Nullable Calibration calibration;
     private @Nullable String rationale;
+    private @Nullable String optimize;
 
     private Builder() {}
 
@@ -798,6 +817,15 @@ public record Recipe(
       return this;
     }
 
+    /**
+     * Whose graph optimizer fuses the model before it is quantized: {@code onnxruntime} (its
+     * extended level: fused LayerNormalization, Gelu, MatMul with scale, ...); null: none.
+     */
+    public Builder optimize(@Nullable String optimize) {
+      this.optimize = optimize;
+      return this;
+    }
+
     /** More node names or /regex/ patterns to keep in float, after the ones already here. */
     public Builder addExclude(Collection<String> more) {
       if (!more.isEmpty()) {
@@ -827,7 +855,8 @@ public record Recipe(
           overrides,
           smooth,
           calibration,
-          rationale);
+          rationale,
+          optimize);
     }
   }
 }

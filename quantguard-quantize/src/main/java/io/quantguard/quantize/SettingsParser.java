@@ -66,7 +66,8 @@ final class SettingsParser {
       throw new InvalidInputException(
           source, where + ": " + e.getMessage(), "pick one of the listed methods", e);
     }
-    return new ActivationSettings(scheme, calibrator, percentile);
+    boolean perToken = given.perToken() != null ? given.perToken() : base.perToken();
+    return new ActivationSettings(scheme, calibrator, percentile, perToken);
   }
 
   /** The keys {@code given} sets, over {@code base}; {@code where} is the keys' place. */

@@ -120,4 +120,80 @@ class DynamicPassTest {
       assertThat(got[i]).isCloseTo(want[i], within(0.08f));
     }
   }
+
+  /**
+   * With per_token each MatMul/Gemm reads its activation through one shared row quantizer (Abs,
+   * ReduceMax over the last axis, scale = max / 127, QuantizeLinear with zero point 128) and
+   * becomes MatMulIntegerToFloat with an activation scale of 1 and the column scales, its output
+   * multiplied by the row scales, the bias added last.
+   */
+  @Test
+  void perTokenScalesEachRowAfterTheIntegerProduct() {
+    QuantizedGraph q =
+        QuantizedGraph.quantize(graph(), "mode: dynamic\nactivations: {per_token: true}", null);
+    assertThat(q.nodes("DynamicQuantizeLinear")).isEmpty();
+    assertThat(q.nodes("MatMulIntegerToFloat"))
+        .extracting(Node::name)
+        .containsExactlyInAnyOrder("a", "side", "g");
+    assertThat(q.nodes("ReduceMax")).hasSize(2); // one per activation: x and sum
+    Node bias = q.producer("ab");
+    assertThat(bias.opType()).isEqualTo("Add");
+    assertThat(q.floats(bias.input(1))).containsExactly(B_A);
+    Node rows = q.producer(bias.input(0));
+    assertThat(rows.opType()).isEqualTo("Mul");
+    Node a = q.producer(rows.input(0));
+    assertThat(a.name()).isEqualTo("a");
+    assertThat(a.inputs()).hasSize(6);
+    Node quantizer = q.producer(a.input(0));
+    assertThat(quantizer.opType()).isEqualTo("QuantizeLinear");
+    assertThat(q.floats(a.input(2))).containsExactly(1f);
+    assertThat(q.floats(a.input(3))).containsExactly(0.5f / 127, 1f / 127, 2f / 127);
+    assertThat(q.ints(a.input(4))).containsExactly(128);
+    assertThat(q.ints(a.input(1))).containsExactly(127, -127, 16, -51, 102, 127);
+    // the row scale that divides the activation is the one that multiplies the product
+    assertThat(rows.input(1)).isEqualTo(q.producer(quantizer.input(0)).input(1));
+  }
+
+  /**
+   * Rows five orders of magnitude apart: one scale for the tensor leaves the small rows a few
+   * levels at most, a scale per row keeps each to within a step of its own range.
+   */
+  @Test
+  void perTokenKeepsSmallRowsThatOneTensorScaleLoses() {
+    OnnxModel fp32 = TinyGraph.input("x", -1, 2).matMul("a", W_A).output("y").model();
+    float[][] x = {{400, -300}, {0.01f, 0.02f}, {-0.015f, 0.005f}};
+    float[] want = run(fp32, rows(x));
+    float[] tensor = run(QuantizedGraph.quantize(fp32, "mode: dynamic", null).model, rows(x));
+    float[] token =
+        run(
+            QuantizedGraph.quantize(fp32, "mode: dynamic\nactivations: {per_token: true}", null)
+                .model,
+            rows(x));
+    double tensorError = 0;
+    double tokenError = 0;
+    double norm = 0;
+    for (int i = 3; i < want.length; i++) { // the two small rows
+      tensorError += Math.abs(tensor[i] - want[i]);
+      tokenError += Math.abs(token[i] - want[i]);
+      norm += Math.abs(want[i]);
+    }
+    assertThat(tokenError / norm).isLessThan(0.03);
+    assertThat(tensorError / norm).isGreaterThan(0.3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(token[i]).isCloseTo(want[i], within(Math.abs(want[i]) * 0.02f + 0.01f));
+    }
+  }
+
+  @Test
+  void perTokenRunsInOnnxRuntimeCloseToFp32() {
+    OnnxModel fp32 = graph();
+    QuantizedGraph q =
+        QuantizedGraph.quantize(fp32, "mode: dynamic\nactivations: {per_token: true}", null);
+    float[][] x = {{-1, 0.5f}, {3, -0.25f}, {0.5f, 2}, {1, 1}, {0, 0}};
+    float[] want = run(fp32, rows(x));
+    float[] got = run(q.model, rows(x));
+    for (int i = 0; i < want.length; i++) {
+      assertThat(got[i]).isCloseTo(want[i], within(0.05f));
+    }
+  }
 }

@@ -19,7 +19,8 @@ class RecipeTest {
       """
       version: 1
       mode: static
-      activations: {type: int8, symmetric: true, method: percentile, percentile: 99.9, reduce_range: false}
+      activations: {type: int8, symmetric: true, method: percentile, percentile: 99.9, reduce_range: false,
+                    per_token: true}
       weights: {type: int4, symmetric: false, per_channel: true, method: mse, percentile: 99.5,
                 reduce_range: false, block_size: 64, algorithm: gptq, format: qdq, bias_correction: true}
       op_types: [Conv, Gemm]
@@ -31,6 +32,7 @@ class RecipeTest {
         - {tensor: /net/c2/Conv_output_0, activations: {method: entropy}}
       smooth: 0.5
       calibration: {samples: 64, batch_size: 16, channels: false}
+      optimize: onnxruntime
       rationale: "every field"
       """;
 
@@ -58,6 +60,7 @@ class RecipeTest {
                     .symmetric(true)
                     .calibrator(new Calibrator.Percentile(99.9))
                     .reduceRange(false)
+                    .perToken(true)
                     .build())
             .weights(
                 Recipe.Weights.builder()
@@ -93,6 +96,7 @@ class RecipeTest {
             .smooth(0.5)
             .calibration(
                 Recipe.Calibration.builder().samples(64).batchSize(16).channels(false).build())
+            .optimize("onnxruntime")
             .rationale("every field")
             .build();
     Recipe read = RecipeIO.parse(EVERY_FIELD, "every.yaml");

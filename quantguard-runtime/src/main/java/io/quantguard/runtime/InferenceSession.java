@@ -155,6 +155,66 @@ public final class InferenceSession implements AutoCloseable {
     return create(model.source(), config, null, (env, opts) -> env.createSession(bytes, opts));
   }
 
+  /**
+   * The model as ONNX Runtime's graph optimizer leaves it at {@code level} on this provider (fused
+   * operators, many of them in the {@code com.microsoft} domain), read back from the optimized
+   * model file ONNX Runtime writes: a standard ONNX file that only ONNX Runtime runs. Levels above
+   * {@link SessionConfig.Optimization#EXTENDED} add layout changes tied to this CPU and are
+   * refused.
+   */
+  public static OnnxModel optimized(
+      OnnxModel model, SessionConfig config, SessionConfig.Optimization level) {
+    if (level == SessionConfig.Optimization.ALL) {
+      throw InvalidInputException.forParameter(
+          "optimization",
+          "all",
+          "rewrites the layout for this CPU (NCHWc), which a saved model must not carry",
+          "use extended or basic");
+    }
+    SessionConfig c =
+        new SessionConfig(
+            level,
+            config.intraOpThreads(),
+            config.interOpThreads(),
+            config.provider(),
+            SessionConfig.ThreadPool.PER_SESSION);
+    try {
+      Path dir = Files.createTempDirectory("quantguard-optimize");
+      Path in = dir.resolve("model.onnx");
+      Path out = dir.resolve("optimized.onnx");
+      try {
+        ModelIO.save(model, in);
+        OrtEnvironment env = RuntimeEnvironment.forSession(c);
+        try (OrtSession.SessionOptions opts = options(c)) {
+          opts.setOptimizedModelFilePath(out.toString());
+          try (OrtSession s = env.createSession(in.toString(), opts)) {
+            s.getNumInputs();
+          }
+        } catch (OrtException e) {
+          throw new InvalidModelException(
+              model.source(),
+              "ONNX Runtime cannot optimize it: " + e.getMessage(),
+              "check that the model is valid ONNX and runs in ONNX Runtime",
+              e);
+        }
+        return ModelIO.load(Files.readAllBytes(out), model.source());
+      } finally {
+        try (var files = Files.list(dir)) {
+          for (Path f : files.toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+        Files.deleteIfExists(dir);
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          model.source(),
+          "cannot stage the model for ONNX Runtime's optimizer: " + e.getMessage(),
+          "check the temporary directory",
+          e);
+    }
+  }
+
   private static boolean hasExternalData(OnnxModel m) {
     return m.graph().initializers().values().stream().anyMatch(ExternalData::isExternal);
   }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -51,13 +52,22 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws IOException {
+    try {
+      run(args);
+    } catch (UsageError e) {
+      System.err.println(e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws IOException {
     if (args.length > 0 && args[0].equals("evaluate")) {
       evaluate(args);
       return;
     }
     if (args.length == 0 || !args[0].equals("calibrate")) {
-      System.err.println(USAGE);
-      System.exit(2);
+      throw usage("give the job: calibrate or evaluate");
     }
     Path model = null;
     Path recipeFile = null;
@@ -75,7 +85,7 @@ public final class Main {
     for (int i = 1; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
-        usage(flag + " needs a value");
+        throw usage(flag + " needs a value");
       }
       String v = args[++i];
       switch (flag) {
@@ -92,14 +102,14 @@ public final class Main {
         case "--partitions" -> partitions = Integer.parseInt(v);
         case "--index" -> index = v;
         case "-o", "--output" -> output = Path.of(v);
-        default -> usage("unknown flag " + flag);
+        default -> throw usage("unknown flag " + flag);
       }
     }
     if (model == null || data == null || output == null || (inputs.isEmpty() && text == null)) {
-      usage("--model, --data, --input (or --text) and -o are required");
+      throw usage("--model, --data, --input (or --text) and -o are required");
     }
     if ((text == null) != (tokenizer == null)) {
-      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
+      throw usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
     }
     Recipe recipe = recipeFile != null ? RecipeIO.read(recipeFile) : Recipe.builder().build();
     if (samples != null || batchSize != null) {
@@ -120,7 +130,7 @@ public final class Main {
         addInput(job, in);
       }
       if (text != null) {
-        job.text(text, tokenizer, maxLength);
+        job.text(text, Objects.requireNonNull(tokenizer, "checked with --text"), maxLength);
       }
       if (partitions > 0) {
         job.partitions(partitions);
@@ -158,7 +168,7 @@ public final class Main {
     for (int i = 1; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
-        usage(flag + " needs a value");
+        throw usage(flag + " needs a value");
       }
       String v = args[++i];
       switch (flag) {
@@ -197,7 +207,7 @@ public final class Main {
             job.session(
                 io.quantguard.runtime.SessionConfig.defaults().withThreads(number(flag, v)));
         case "--report" -> report = Path.of(v);
-        default -> usage("unknown flag " + flag);
+        default -> throw usage("unknown flag " + flag);
       }
     }
     if (!baseline
@@ -206,14 +216,14 @@ public final class Main {
         || data == null
         || (!input && text == null)
         || report == null) {
-      usage(
+      throw usage(
           "--baseline, --candidate, --task, --data, --input (or --text) and --report are required");
     }
     if ((text == null) != (tokenizer == null)) {
-      usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
+      throw usage("--text and --tokenizer go together: the column of text and its tokenizer.json");
     }
     if (text != null) {
-      job.text(text, tokenizer, maxLength);
+      job.text(text, Objects.requireNonNull(tokenizer, "checked with --text"), maxLength);
     }
     job.bootstrap(new Bootstrap(resamples, 0.95, seed));
     SparkSession spark = SparkSession.builder().appName("quantguard evaluate").getOrCreate();
@@ -254,8 +264,7 @@ public final class Main {
     try {
       return Integer.parseInt(v);
     } catch (NumberFormatException e) {
-      usage(flag + " " + v + ": give a whole number");
-      return 0;
+      throw usage(flag + " " + v + ": give a whole number");
     }
   }
 
@@ -264,7 +273,7 @@ public final class Main {
     int eq = spec.indexOf('=');
     int colon = spec.lastIndexOf(':');
     if (eq <= 0 || colon < eq) {
-      usage("--input " + spec + ": write NAME=COLUMN:D1xD2..., e.g. image=pixels:1x28x28");
+      throw usage("--input " + spec + ": write NAME=COLUMN:D1xD2..., e.g. image=pixels:1x28x28");
     }
     String[] dims = spec.substring(colon + 1).split("x");
     long[] shape = new long[dims.length];
@@ -273,7 +282,8 @@ public final class Main {
         shape[d] = Long.parseLong(dims[d].trim());
       }
     } catch (NumberFormatException e) {
-      usage("--input " + spec + ": the sample shape is whole numbers joined by x, e.g. 1x28x28");
+      throw usage(
+          "--input " + spec + ": the sample shape is whole numbers joined by x, e.g. 1x28x28");
     }
     return new TensorColumn(spec.substring(0, eq), spec.substring(eq + 1, colon), shape);
   }
@@ -283,9 +293,16 @@ public final class Main {
     job.input(c.input(), c.column(), c.shape());
   }
 
-  private static void usage(String problem) {
-    System.err.println(problem);
-    System.err.println(USAGE);
-    System.exit(2);
+  /** A command line that cannot run: {@link #main} prints it with the usage and exits 2. */
+  private static final class UsageError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageError(String problem) {
+      super(problem);
+    }
+  }
+
+  private static UsageError usage(String problem) {
+    return new UsageError(problem);
   }
 }

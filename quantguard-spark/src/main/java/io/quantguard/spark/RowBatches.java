@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.spark.sql.Row;
+import org.jspecify.annotations.Nullable;
 import scala.Tuple2;
 
 /**
@@ -25,12 +26,12 @@ import scala.Tuple2;
 final class RowBatches implements Iterator<Batch> {
   private final Iterator<Tuple2<Long, Row>> rows;
   private final List<TensorColumn> columns;
-  private final TextColumn text;
-  private final HuggingFaceTokenizer tokenizer;
+  private final @Nullable TextColumn text;
+  private final @Nullable HuggingFaceTokenizer tokenizer;
   private final int batchSize;
-  private final String labelColumn;
+  private final @Nullable String labelColumn;
   private final List<String> attributeColumns;
-  private Tuple2<Long, Row> next;
+  private @Nullable Tuple2<Long, Row> next;
 
   /**
    * @param tokenizer the open tokenizer of {@code text} (null without a text column); the caller
@@ -39,11 +40,14 @@ final class RowBatches implements Iterator<Batch> {
   RowBatches(
       Iterator<Tuple2<Long, Row>> rows,
       List<TensorColumn> columns,
-      TextColumn text,
-      HuggingFaceTokenizer tokenizer,
+      @Nullable TextColumn text,
+      @Nullable HuggingFaceTokenizer tokenizer,
       int batchSize,
-      String labelColumn,
+      @Nullable String labelColumn,
       List<String> attributeColumns) {
+    if ((text == null) != (tokenizer == null)) {
+      throw new IllegalArgumentException("a text column needs its open tokenizer, and only it");
+    }
     this.rows = rows;
     this.columns = columns;
     this.text = text;
@@ -96,8 +100,10 @@ final class RowBatches implements Iterator<Batch> {
         attributes.add(new LinkedHashMap<>());
       }
     }
-    if (text != null) {
-      tokenize(rowsOfBatch, inputs, attributes);
+    TextColumn t = text;
+    HuggingFaceTokenizer tok = tokenizer;
+    if (t != null && tok != null) {
+      tokenize(t, tok, rowsOfBatch, inputs, attributes);
     }
     for (int r = 0; r < n && !attributeColumns.isEmpty(); r++) {
       Row row = rowsOfBatch.get(r);
@@ -117,12 +123,17 @@ final class RowBatches implements Iterator<Batch> {
         labels[r] = row.isNullAt(at) ? -1 : ((Number) row.get(at)).longValue();
       }
     }
-    return new Batch(inputs, labels, attributes, first);
+    Batch b = Batch.unlabelled(inputs, attributes, first);
+    return labels == null ? b : b.withLabels(labels);
   }
 
   /** The text column's tokens, as {@code text:} sources make them. */
-  private void tokenize(
-      List<Row> batch, Map<String, Tensor> inputs, List<Map<String, String>> attributes) {
+  private static void tokenize(
+      TextColumn text,
+      HuggingFaceTokenizer tokenizer,
+      List<Row> batch,
+      Map<String, Tensor> inputs,
+      List<Map<String, String>> attributes) {
     List<String> texts = new ArrayList<>();
     for (Row row : batch) {
       int i = row.fieldIndex(text.column());

@@ -7,6 +7,7 @@ import io.quantguard.quantize.CalibrationAccumulator;
 import io.quantguard.quantize.CalibrationPlan;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.Tensor;
@@ -32,6 +33,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.jspecify.annotations.Nullable;
 import scala.Tuple2;
 
 /**
@@ -58,10 +60,10 @@ public final class SparkCalibration {
   private final Recipe recipe;
   private final Dataset<Row> data;
   private final List<TensorColumn> columns;
-  private final TextColumn text;
+  private final @Nullable TextColumn text;
   private final int partitions;
   private final SessionConfig session;
-  private final String indexColumn;
+  private final @Nullable String indexColumn;
 
   private SparkCalibration(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -85,7 +87,7 @@ public final class SparkCalibration {
 
   /** The plan the job follows: the first batch of rows is read on the driver to learn types. */
   public CalibrationPlan plan() {
-    int batchSize = recipe.resolved().calibration().batchSize();
+    int batchSize = ResolvedRecipe.of(recipe).batchSize();
     List<Tuple2<Long, Row>> head = new ArrayList<>();
     long i = 0;
     Dataset<Row> leading =
@@ -162,7 +164,7 @@ public final class SparkCalibration {
       String planId,
       Broadcast<byte[]> planBytes,
       List<TensorColumn> columns,
-      TextColumn text,
+      @Nullable TextColumn text,
       SessionConfig config) {
     try (ExecutorSessions.Leased<CalibrationPlan> s =
             ExecutorSessions.lease(planId, () -> open(planBytes.value(), config));
@@ -264,14 +266,14 @@ public final class SparkCalibration {
 
   /** Builds a {@link SparkCalibration}; model, recipe, data and at least one input are required. */
   public static final class Builder {
-    private OnnxModel model;
-    private Recipe recipe;
-    private Dataset<Row> data;
+    private @Nullable OnnxModel model;
+    private @Nullable Recipe recipe;
+    private @Nullable Dataset<Row> data;
     private final List<TensorColumn> columns = new ArrayList<>();
-    private TextColumn text;
+    private @Nullable TextColumn text;
     private int partitions;
     private SessionConfig session = SessionConfig.defaults();
-    private String indexColumn;
+    private @Nullable String indexColumn;
 
     private Builder() {}
 

@@ -33,6 +33,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.jspecify.annotations.Nullable;
 import scala.Tuple2;
 
 /**
@@ -74,8 +75,8 @@ public final class SparkEvaluation {
       String taskSpec,
       List<String> modelIds,
       List<TensorColumn> columns,
-      TextColumn text,
-      String labelColumn,
+      @Nullable TextColumn text,
+      @Nullable String labelColumn,
       List<String> attributeColumns,
       List<Slicer> slicers,
       String dataName,
@@ -94,10 +95,10 @@ public final class SparkEvaluation {
   private final Dataset<Row> data;
   private final String dataName;
   private final List<TensorColumn> columns;
-  private final TextColumn text;
-  private final String labelColumn;
+  private final @Nullable TextColumn text;
+  private final @Nullable String labelColumn;
   private final List<Slicer> slicers;
-  private final String indexColumn;
+  private final @Nullable String indexColumn;
   private final int partitions;
   private final int batchSize;
   private final Bootstrap bootstrap;
@@ -365,16 +366,16 @@ public final class SparkEvaluation {
 
   /** Builds a {@link SparkEvaluation}. */
   public static final class Builder {
-    private Map.Entry<String, Path> baseline;
+    private Map.@Nullable Entry<String, Path> baseline;
     private final List<Map.Entry<String, Path>> candidates = new ArrayList<>();
-    private String taskSpec;
-    private Dataset<Row> data;
+    private @Nullable String taskSpec;
+    private @Nullable Dataset<Row> data;
     private String dataName = "data";
     private final List<TensorColumn> columns = new ArrayList<>();
-    private TextColumn text;
-    private String labelColumn;
+    private @Nullable TextColumn text;
+    private @Nullable String labelColumn;
     private final List<Slicer> slicers = new ArrayList<>();
-    private String indexColumn;
+    private @Nullable String indexColumn;
     private int partitions;
     private int batchSize = 64;
     private Bootstrap bootstrap = Bootstrap.defaults();

@@ -30,6 +30,22 @@ public record Batch(
     return new Batch(inputs, null, List.of(), 0);
   }
 
+  /**
+   * Samples without labels, with their attributes, starting at {@code offset} of their source; a
+   * module outside this one builds a labelled batch with {@link #withLabels}: javac records the
+   * nullness of the {@code labels} array as a field annotation, so callers elsewhere cannot pass a
+   * null to the canonical constructor.
+   */
+  public static Batch unlabelled(
+      Map<String, Tensor> inputs, List<Map<String, String>> attributes, long offset) {
+    return new Batch(inputs, null, attributes, offset);
+  }
+
+  /** These samples with {@code labels}, one per sample. */
+  public Batch withLabels(long[] labels) {
+    return new Batch(inputs, labels, attributes, offset);
+  }
+
   /** The first {@code n} samples of this batch, with their labels and attributes. */
   public Batch head(int n) {
     Map<String, Tensor> in = new LinkedHashMap<>();
