@@ -47,6 +47,12 @@ class DashboardTest {
       monitor.analyze();
       CnnDriftTest.traffic(server, monitor, 512, CnnDriftTest.INVERTED);
       monitor.analyze();
+      // The timeline samples the live window once a second; the decision below resets it.
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (max(Http.get(url + "/v2/timeline").json().path("rollouts").get(0), "paired") <= 0
+          && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
       RolloutDecision d = rollout.analyze();
       assertThat(d.decision()).as(d.reason()).isEqualTo("hold");
       Thread.sleep(1500); // the timeline closes its second
@@ -58,7 +64,6 @@ class DashboardTest {
       assertThat(version(timeline, 1).path("role").asText()).isEqualTo("baseline");
       assertThat(version(timeline, 2).path("role").asText()).isEqualTo("candidate");
       assertThat(version(timeline, 1).path("p99_ms").toString()).matches(".*[0-9].*");
-      // The live window is sampled once a second (the decision resets it): some sample saw pairs.
       JsonNode quality = timeline.path("rollouts").get(0);
       assertThat(max(quality, "paired")).isGreaterThan(0).isLessThanOrEqualTo(64 * 16);
       assertThat(max(quality, "cosine_mean")).isBetween(0.9, 1.0);
