@@ -1,7 +1,5 @@
 package io.quantguard.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.engine.EngineException;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
@@ -137,7 +135,7 @@ final class QatCommand implements Callable<Integer> {
           "give a spec with labels (idx: finds the labels file next to the images; ?labels=FILE),"
               + " or use --distill");
     }
-    startEngine();
+    LibTorch.start();
     Progress progress = progress(err);
     QuantizationAwareTraining.Builder run =
         QuantizationAwareTraining.builder(fp32, recipe)
@@ -199,24 +197,6 @@ final class QatCommand implements Callable<Integer> {
       }
     }
     return out;
-  }
-
-  /**
-   * Starts libtorch offline (DJL's start-up otherwise tries a telemetry connection), with a clear
-   * error where the launcher did not put it on the class path.
-   */
-  private static void startEngine() {
-    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-    try {
-      Engine.getEngine("PyTorch");
-    } catch (EngineException | IllegalArgumentException | IllegalStateException e) {
-      throw new InvalidInputException(
-          "libtorch",
-          "cannot be loaded: " + e.getMessage(),
-          "run through the `quantguard` launcher, which adds ai.djl.pytorch:pytorch-native-cpu for"
-              + " `qat` (see quantguard-cli/target/classpath-qat.txt), or put that jar on the class"
-              + " path");
-    }
   }
 
   /** The bar on a terminal; otherwise a line every 50 steps, so a log shows the loss going down. */
