@@ -60,7 +60,7 @@ final class ActivationCalibration {
       while (batches.hasNext() && seen < maxSamples) {
         Batch b = batches.next();
         if (seen + b.size() > maxSamples) {
-          b = b.head((int) (maxSamples - seen));
+          b = b.slice(0, (int) (maxSamples - seen));
         }
         // Statistics of graph inputs come from the feed itself; with nothing else to observe (a
         // single quantized node reading the input) the model need not run.

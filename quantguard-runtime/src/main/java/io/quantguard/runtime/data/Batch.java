@@ -46,12 +46,16 @@ public record Batch(
     return new Batch(inputs, labels, attributes, offset);
   }
 
-  /** The first {@code n} samples of this batch, with their labels and attributes. */
-  public Batch head(int n) {
+  /**
+   * Samples {@code from} (inclusive) to {@code to} (exclusive) of this batch, with their labels and
+   * attributes; the offset moves along, so it still names the first sample's place in its source.
+   */
+  public Batch slice(int from, int to) {
     Map<String, Tensor> in = new LinkedHashMap<>();
-    inputs.forEach((k, v) -> in.put(k, v.slice(0, n)));
-    long[] y = labels == null ? null : Arrays.copyOf(labels, n);
-    return new Batch(in, y, attributes.isEmpty() ? List.of() : attributes.subList(0, n), offset);
+    inputs.forEach((k, v) -> in.put(k, v.slice(from, to)));
+    long[] y = labels == null ? null : Arrays.copyOfRange(labels, from, to);
+    return new Batch(
+        in, y, attributes.isEmpty() ? List.of() : attributes.subList(from, to), offset + from);
   }
 
   /**

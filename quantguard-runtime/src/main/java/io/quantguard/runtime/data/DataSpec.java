@@ -185,8 +185,8 @@ public final class DataSpec {
             if (c.size() <= want) {
               return c;
             }
-            carry = cut(c, want, c.size());
-            return cut(c, 0, want);
+            carry = c.slice(want, c.size());
+            return c.slice(0, want);
           }
           while (s.hasNext()) {
             Batch b = s.next();
@@ -194,10 +194,10 @@ public final class DataSpec {
             int from = (int) Math.max(0, Math.min(n, offset - seen));
             seen += n;
             if (from < n) {
-              Batch sel = from == 0 ? b : cut(b, from, n);
+              Batch sel = from == 0 ? b : b.slice(from, n);
               if (sel.size() > want) {
-                carry = cut(sel, want, sel.size());
-                sel = cut(sel, 0, want);
+                carry = sel.slice(want, sel.size());
+                sel = sel.slice(0, want);
               }
               return sel;
             }
@@ -307,18 +307,6 @@ public final class DataSpec {
       List<Map<String, String>> attrs = new ArrayList<>();
       parts.forEach(p -> attrs.addAll(p.attributes()));
       return new Batch(in, y, attrs, offset);
-    }
-
-    private static Batch cut(Batch b, int from, int to) {
-      Map<String, Tensor> in = new LinkedHashMap<>();
-      b.inputs().forEach((k, v) -> in.put(k, v.slice(from, to)));
-      long[] labels = b.labels();
-      long @Nullable [] y = labels == null ? null : java.util.Arrays.copyOfRange(labels, from, to);
-      return new Batch(
-          in,
-          y,
-          b.attributes().isEmpty() ? List.of() : b.attributes().subList(from, to),
-          b.offset() + from);
     }
 
     private void check(Batch b) {
