@@ -57,6 +57,12 @@ final class DynamicPass {
             skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
           }
         }
+        case "Attention" -> {
+          String why = rewriteAttention(n, s.weights());
+          if (why != null) {
+            skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), why));
+          }
+        }
         case "Gather" -> {
           if (tables.quantize(n, s.weights())) {
             byOp.merge("Gather", 1, Integer::sum);
@@ -268,6 +274,63 @@ final class DynamicPass {
     g.addNode(fused);
     byOp.merge(n.opType(), 1, Integer::sum);
     steps.add(step(n, "MatMulIntegerToFloat"));
+    weights++;
+    return null;
+  }
+
+  /**
+   * A fused {@code com.microsoft.Attention} (see {@link AttentionFusion}) as {@code QAttention}:
+   * the packed query/key/value weight int8 per column, the input quantized by the shared {@code
+   * DynamicQuantizeLinear} (QAttention takes one input scale, so this input is per tensor even when
+   * the recipe asks for per-token scales); the scores and the product with the values stay float
+   * inside the kernel. Returns why the node stays float, or null when it was rewritten.
+   */
+  private @Nullable String rewriteAttention(Node n, WeightSettings ws) {
+    if (!n.domain().equals(OnnxModel.MICROSOFT_DOMAIN)) {
+      return "not ONNX Runtime's fused Attention";
+    }
+    if (n.inputs().size() > 4
+        || n.attribute("scale").isPresent()
+        || n.attribute("qkv_hidden_sizes").isPresent()
+        || n.intAttribute("unidirectional", 0) != 0) {
+      return "Attention with past state, a custom scale, unequal head sizes or a causal mask (QAttention takes none)";
+    }
+    Optional<TensorProto> wt = g.initializer(n.input(1));
+    Optional<TensorProto> bt = g.initializer(n.input(2));
+    if (wt.isEmpty() || bt.isEmpty() || wt.get().getDataType() != DataType.FLOAT.code()) {
+      return "weights or bias are not constant floats";
+    }
+    Scheme scheme = ws.scheme();
+    if (scheme.type().bits() != 8) {
+      return "dynamic quantization takes 8-bit weights, not " + scheme.type().displayName();
+    }
+    long[] kn = TensorCodec.dims(wt.get());
+    float[] w = model.floats(n.input(1));
+    int axis = ws.perChannel() ? 1 : -1;
+    QuantParams p =
+        scheme.params(WeightRanges.of(w, kn, axis, scheme, ws.method(), ws.percentile()), axis);
+    String b = n.input(1);
+    String q = g.uniqueName(b + "_quantized");
+    String sc = g.uniqueName(b + "_scale");
+    String zp = g.uniqueName(b + "_zero_point");
+    long[] pdims = p.perChannel() ? new long[] {kn[1]} : new long[0];
+    g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
+    g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
+    g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));
+    String[] a = activationQuantizer(n.input(0));
+    String mask = n.inputs().size() > 3 ? n.input(3) : "";
+    Node fused =
+        Node.of(
+            "QAttention",
+            n.name().isEmpty() ? g.uniqueName("QAttention") : n.name(),
+            List.of(a[0], q, n.input(2), a[1], sc, mask, a[2], zp),
+            List.of(n.output(0)));
+    fused.setDomain(OnnxModel.MICROSOFT_DOMAIN);
+    fused.setAttribute(Node.intAttr("num_heads", n.intAttribute("num_heads", 0)));
+    g.removeNode(n);
+    g.addNode(fused);
+    byOp.merge(n.opType(), 1, Integer::sum);
+    steps.add(step(n, "QAttention"));
     weights++;
     return null;
   }

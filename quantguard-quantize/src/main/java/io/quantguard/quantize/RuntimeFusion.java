@@ -20,9 +20,14 @@ final class RuntimeFusion {
   /** The metadata key a fused model carries. */
   static final String METADATA_KEY = "quantguard.runtime";
 
-  /** The graph optimizers {@code optimize} can name. */
+  /**
+   * The graph optimizers {@code optimize} can name: ONNX Runtime's, and ONNX Runtime's followed by
+   * QuantGuard's own fusion of the self-attention blocks its optimizer left unfused ({@link
+   * AttentionFusion}).
+   */
   enum Optimizer {
-    ONNXRUNTIME
+    ONNXRUNTIME,
+    TRANSFORMER
   }
 
   private RuntimeFusion() {}
@@ -40,7 +45,7 @@ final class RuntimeFusion {
                     "optimize",
                     o,
                     "is not a graph optimizer QuantGuard can run",
-                    "use onnxruntime, or leave optimize out"));
+                    "use onnxruntime or transformer, or leave optimize out"));
   }
 
   /** What the note and the metadata say about a model fused by {@code optimizer}. */
@@ -49,6 +54,10 @@ final class RuntimeFusion {
       case ONNXRUNTIME ->
           "fused by ONNX Runtime's graph optimizer (extended level) before quantization: a standard"
               + " ONNX file with com.microsoft operators that only ONNX Runtime runs";
+      case TRANSFORMER ->
+          "fused by ONNX Runtime's graph optimizer (extended level) and QuantGuard's attention"
+              + " fusion (com.microsoft.Attention) before quantization: a standard ONNX file with"
+              + " com.microsoft operators that only ONNX Runtime runs";
     };
   }
 
@@ -63,6 +72,9 @@ final class RuntimeFusion {
     }
     OnnxModel fused =
         InferenceSession.optimized(model, session, SessionConfig.Optimization.EXTENDED);
+    if (o == Optimizer.TRANSFORMER) {
+      AttentionFusion.apply(fused);
+    }
     fused.putMetadata(METADATA_KEY, statement(o));
     return fused;
   }
