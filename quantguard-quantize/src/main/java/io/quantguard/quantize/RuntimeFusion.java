@@ -22,8 +22,8 @@ final class RuntimeFusion {
 
   /**
    * The graph optimizers {@code optimize} can name: ONNX Runtime's, and ONNX Runtime's followed by
-   * QuantGuard's own fusion of the self-attention blocks its optimizer left unfused ({@link
-   * AttentionFusion}).
+   * QuantGuard's own fusions of what its optimizer left apart in transformers: self-attention
+   * ({@link AttentionFusion}) and the residual LayerNormalization ({@link SkipLayerNormFusion}).
    */
   enum Optimizer {
     ONNXRUNTIME,
@@ -56,7 +56,7 @@ final class RuntimeFusion {
               + " ONNX file with com.microsoft operators that only ONNX Runtime runs";
       case TRANSFORMER ->
           "fused by ONNX Runtime's graph optimizer (extended level) and QuantGuard's attention"
-              + " fusion (com.microsoft.Attention) before quantization: a standard ONNX file with"
+              + " fusions (com.microsoft.Attention, SkipLayerNormalization) before quantization: a standard ONNX file with"
               + " com.microsoft operators that only ONNX Runtime runs";
     };
   }
@@ -74,6 +74,7 @@ final class RuntimeFusion {
         InferenceSession.optimized(model, session, SessionConfig.Optimization.EXTENDED);
     if (o == Optimizer.TRANSFORMER) {
       AttentionFusion.apply(fused);
+      SkipLayerNormFusion.apply(fused);
     }
     fused.putMetadata(METADATA_KEY, statement(o));
     return fused;

@@ -76,6 +76,7 @@ class RuntimeFusionTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("optimize")
         .hasMessageContaining("tensorrt")
-        .hasMessageContaining("onnxruntime");
+        .hasMessageContaining("onnxruntime")
+        .hasMessageContaining("transformer");
   }
 }
