@@ -54,8 +54,8 @@ class QuantizerMiniLmTest {
   /**
    * The shipped fast recipe needs no calibration data: ONNX Runtime and QuantGuard fuse the model,
    * the six attention blocks become QAttention and every other MatMul with a weight becomes int8
-   * with activations quantized per token at run time. Floor: the mean
-   * cosine measured on these 300 Europarl texts (0.99630) less a margin; per tensor gives 0.990.
+   * with activations quantized per token at run time. Floor: the mean cosine measured on these 300
+   * Europarl texts (0.99630) less a margin; per tensor gives 0.990.
    */
   @Test
   void fastRecipeQuantizesWithoutCalibrationAndKeepsSentenceEmbeddings() throws Exception {
