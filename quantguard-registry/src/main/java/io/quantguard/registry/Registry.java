@@ -1035,6 +1035,35 @@ public final class Registry {
   }
 
   /**
+   * Records that a serving process moved the traffic of {@code to}'s model from version {@code
+   * from} to {@code to} to keep a latency objective ({@link Action#VARIANT}); serving decides, the
+   * registry keeps the trail beside promotions and rollouts.
+   *
+   * @param details what was measured (the latency quantile, the objective, the variants' probe)
+   */
+  public ChangeLogEntry recordVariantSwitch(
+      ArtifactRef to, int from, String reason, Map<String, Object> details, String actor) {
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, to);
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.VARIANT,
+                  v.model(),
+                  v.version(),
+                  null,
+                  from,
+                  reason,
+                  details));
+        });
+  }
+
+  /**
    * Records the outcome of an audit of {@code ref} (a re-evaluation on current data, judged against
    * a policy) in the change log, with the judged policy's SHA-256 and, when the model has a
    * registered policy for the version's stage (or every stage), that one's hash as it stood when
