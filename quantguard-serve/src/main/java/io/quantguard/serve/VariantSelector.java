@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
 public final class VariantSelector implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VariantSelector.class);
   private static final int PROBE_WARMUP = 3;
-  private static final int PROBE_ROUNDS = 15;
+  private static final int PROBE_ROUNDS = 25;
   private static final int HISTORY = 50;
 
   /** One rung of the ladder: a served version and its median probe run, in milliseconds. */
