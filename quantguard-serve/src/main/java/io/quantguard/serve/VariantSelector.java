@@ -35,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * VariantQuality}: a failed audit, or the production policy failing on its registered report).
  * "Faster" is measured, not assumed: before the server turns ready every variant runs the same
  * all-zero batch (the largest dynamic batch, the size that load produces; one row when the model
- * does not batch) in interleaved rounds, and the median run time ranks them. The ladder is home,
- * then each allowed variant measured faster than home, slowest first; a variant measured no faster
- * than home is left out, with the measurement as the reason.
+ * does not batch) in 25 interleaved rounds; a variant is faster than home when the median of its
+ * per-round time ratio to home is below 1, and the median run times rank the faster ones (and scale
+ * the latency predicted for switching back). The ladder is home, then each allowed variant measured
+ * faster than home, slowest first; a variant measured no faster than home is left out, with the
+ * measurement as the reason.
  *
  * <p><b>When to switch.</b> Every window the percentile of the objective is taken over the requests
  * the active variant answered (a 429 counts as one past the objective). Hysteresis keeps it from
@@ -143,17 +145,25 @@ public final class VariantSelector implements AutoCloseable {
         allowed.add(s);
       }
     }
-    double[] probe = probe(allowed);
+    double[][] runs = probe(allowed);
+    double[] probe = new double[runs.length];
+    for (int i = 0; i < runs.length; i++) {
+      probe[i] = median(runs[i]);
+    }
     List<Variant> faster = new ArrayList<>();
     for (int i = 1; i < allowed.size(); i++) {
       ModelKey k = allowed.get(i).key();
-      if (probe[i] < probe[0]) {
+      double[] ratio = new double[PROBE_ROUNDS];
+      for (int r = 0; r < PROBE_ROUNDS; r++) {
+        ratio[r] = runs[i][r] / runs[0][r];
+      }
+      if (median(ratio) < 1) {
         faster.add(new Variant(k, probe[i]));
       } else {
         String why =
             String.format(
                 Locale.ROOT,
-                "measured no faster than %s (%.3f ms against %.3f ms a probe batch)",
+                "measured no faster than %s (median %.3f ms against %.3f ms a probe batch)",
                 served.get(0).key(),
                 probe[i],
                 probe[0]);
@@ -184,8 +194,12 @@ public final class VariantSelector implements AutoCloseable {
     startClock();
   }
 
-  /** Median run time of each version on the same batch, in interleaved rounds. */
-  private static double[] probe(List<InferenceServer.Served> versions) {
+  /**
+   * Run times in milliseconds of each version on the same batch, in interleaved rounds: a round
+   * runs every version back to back, so that a variant is compared with home under the same
+   * momentary load.
+   */
+  private static double[][] probe(List<InferenceServer.Served> versions) {
     double[][] runs = new double[versions.size()][PROBE_ROUNDS];
     List<Map<String, io.quantguard.runtime.Tensor>> feeds = new ArrayList<>();
     for (InferenceServer.Served s : versions) {
@@ -200,12 +214,13 @@ public final class VariantSelector implements AutoCloseable {
         }
       }
     }
-    double[] median = new double[versions.size()];
-    for (int i = 0; i < runs.length; i++) {
-      Arrays.sort(runs[i]);
-      median[i] = runs[i][PROBE_ROUNDS / 2];
-    }
-    return median;
+    return runs;
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v[v.length / 2];
   }
 
   // ---------------------------------------------------------------- routing and measuring
@@ -323,19 +338,7 @@ public final class VariantSelector implements AutoCloseable {
     }
     LOG.info("adaptive {}: variant switch {} -> {} ({}): {}", model, from, to, direction, reason);
     if (metrics != null) {
-      Counter.builder("quantguard.variant.switches")
-          .description("variant switches to keep the latency objective, by direction")
-          .tags(
-              "model",
-              model,
-              "from",
-              Integer.toString(from.version()),
-              "to",
-              Integer.toString(to.version()),
-              "direction",
-              direction)
-          .register(metrics)
-          .increment();
+      switchCounter(metrics, direction).increment();
     }
     if (registry != null) {
       Map<String, Object> details = new LinkedHashMap<>();
@@ -434,7 +437,8 @@ public final class VariantSelector implements AutoCloseable {
   /**
    * {@code quantguard_variant_active} (1 for the variant answering), {@code _probe_seconds} per
    * variant, {@code _objective_seconds}, {@code _window_latency_seconds} (the percentile of the
-   * last judged window) and {@code _switches_total} by direction.
+   * last judged window) and {@code _switches_total} by direction ({@code faster}, {@code slower};
+   * which versions is in the log, the registry and {@link #status()}).
    */
   private void bindMetrics(MeterRegistry meters) {
     this.metrics = meters;
@@ -459,6 +463,16 @@ public final class VariantSelector implements AutoCloseable {
         .tags("model", model)
         .baseUnit("seconds")
         .description("the objective's percentile over the last judged window (NaN when quiet)")
+        .register(meters);
+    // At zero from the start, so that increase() sees the first switch.
+    switchCounter(meters, "faster");
+    switchCounter(meters, "slower");
+  }
+
+  private Counter switchCounter(MeterRegistry meters, String direction) {
+    return Counter.builder("quantguard.variant.switches")
+        .description("variant switches to keep the latency objective, by direction")
+        .tags("model", model, "direction", direction)
         .register(meters);
   }
 
