@@ -13,9 +13,10 @@ import java.time.Duration;
  *     load having fallen
  * @param patience consecutive windows that must agree before a switch
  * @param dwell the least time between two switches
- * @param exitShare switch back to a slower variant only when its latency, predicted from the one
- *     measured now scaled by the variants' probe ratio, is at most this share of the objective
- *     (below 1: the exit threshold sits below the entry threshold)
+ * @param exitShare switch back to a slower variant only when the request rate is at most this share
+ *     of the rate at which it broke the objective, and its latency, predicted from the one measured
+ *     now scaled by the variants' probe ratio, at most this share of the objective (below 1: the
+ *     exit thresholds sit below the entry ones)
  */
 public record AdaptiveSettings(
     LatencyObjective objective,
