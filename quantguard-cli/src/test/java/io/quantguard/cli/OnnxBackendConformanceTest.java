@@ -65,7 +65,9 @@ class OnnxBackendConformanceTest {
   /** The operators static quantization exists for, when their weight is a constant. */
   private static final Set<String> LINEAR = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
 
-  /** Operators of constants that stay constant (PyTorch exports Linear as MatMul of a Transpose). */
+  /**
+   * Operators of constants that stay constant (PyTorch exports Linear as MatMul of a Transpose).
+   */
   private static final Set<String> FOLDED = Set.of("Transpose", "Reshape", "Cast", "Identity");
 
   /** Refusals with a named reason, by the words that name it. */

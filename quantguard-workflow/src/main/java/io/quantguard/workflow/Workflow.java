@@ -204,6 +204,23 @@ public final class Workflow {
   /** What was registered. */
   public record Registered(String location, String parent, String candidate) {}
 
+  /**
+   * The rollout the run started, or found, in the registry for {@code quantguard serve} to run.
+   *
+   * @param status {@code started}, where an earlier run's rollout stands ({@code under way (...)},
+   *     {@code promoted}, {@code rolled back}), or why none was started
+   * @param baseline the production version the candidate is judged against (null when none started)
+   * @param serve the command that serves the rollout
+   */
+  public record Rollout(
+      String status,
+      String candidate,
+      @Nullable String baseline,
+      String mode,
+      List<Integer> steps,
+      String policy,
+      String serve) {}
+
   // ------------------------------------------------------------------ the run
 
   /** Runs (or resumes) every step and writes the summary. */
@@ -224,7 +241,8 @@ public final class Workflow {
     DataSpec.parse(calibration); // a bad spec fails here, before any step
     String evalSettings = evaluationSettings();
     List<Step> steps = new ArrayList<>();
-    int total = STEPS.size();
+    int total = STEPS.size() + (project.rollout() != null ? 1 : 0);
+    String livePolicy = project.rollout() == null ? null : livePolicyText(project.rollout());
 
     // 1. baseline
     listener.stepStarted(1, total, "baseline", "FP32 baseline");
@@ -376,7 +394,8 @@ public final class Workflow {
                 report.toString(),
                 location,
                 project.name(),
-                String.valueOf(v.passed())),
+                String.valueOf(v.passed()),
+                String.valueOf(project.rollout() != null)),
             Registered.class,
             dir ->
                 Registering.register(
@@ -393,6 +412,42 @@ public final class Workflow {
                 + " in "
                 + registered.result().location()));
 
+    // 7. rollout (when the project configures one)
+    Rollout rollout = null;
+    if (project.rollout() != null && livePolicy != null) {
+      listener.stepStarted(7, total, "rollout", "rollout ready to serve");
+      long t0 = System.nanoTime();
+      rollout =
+          RollingOut.rollout(
+              location,
+              project,
+              project.rollout(),
+              livePolicy,
+              registered.result(),
+              v,
+              project.actor());
+      Step s =
+          new Step(
+              7,
+              "rollout",
+              "rollout ready to serve",
+              false,
+              (System.nanoTime() - t0) / 1e9,
+              rollout.baseline() == null
+                  ? rollout.status()
+                  : rollout.mode()
+                      + " "
+                      + rollout.candidate()
+                      + " against "
+                      + rollout.baseline()
+                      + ": "
+                      + rollout.status()
+                      + "; serve it: "
+                      + rollout.serve());
+      listener.stepFinished(s);
+      steps.add(s);
+    }
+
     WorkflowResult result =
         new WorkflowResult(
             project.name(),
@@ -405,6 +460,7 @@ public final class Workflow {
             fin.result(),
             v,
             registered.result(),
+            rollout,
             out.resolve("summary.html"));
     AtomicFile.write(result.summary(), SummaryPage.html(result));
     return result;
@@ -673,6 +729,22 @@ public final class Workflow {
 
   private String policyText() {
     var node = project.policy();
+    if (node.isTextual()) {
+      return Policy.text(project.path(node.asText()));
+    }
+    try {
+      return YAML.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The rollout's live policy: the project's, or the task's default. */
+  private String livePolicyText(Project.RolloutSpec spec) {
+    var node = spec.policy();
+    if (node == null || node.isNull()) {
+      return RollingOut.defaultPolicy(project);
+    }
     if (node.isTextual()) {
       return Policy.text(project.path(node.asText()));
     }
