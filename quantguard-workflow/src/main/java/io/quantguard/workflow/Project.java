@@ -45,6 +45,7 @@ import org.jspecify.annotations.Nullable;
  * start: recipes/w8a8.yaml               # or the recipe itself; default: int8 everywhere
  * search: {budget: 12}
  * registry: {location: registry}
+ * rollout: {mode: canary, steps: [5, 25, 50, 100]}   # optional: start a rollout once the gate passes
  * }</pre>
  *
  * @param name the model's name in the registry (the FP32 model is registered as {@code NAME-fp32})
@@ -58,6 +59,7 @@ import org.jspecify.annotations.Nullable;
  * @param search how hard tuning may try
  * @param evaluation how evaluations run
  * @param registry where versions are registered
+ * @param rollout how a candidate that passed the gate is rolled out, or null for no rollout
  */
 public record Project(
     String name,
@@ -70,6 +72,7 @@ public record Project(
     Search search,
     EvaluationSettings evaluation,
     RegistrySettings registry,
+    @Nullable RolloutSpec rollout,
     @JsonIgnore @Nullable Path base,
     @JsonIgnore String source) {
 
@@ -157,6 +160,28 @@ public record Project(
    */
   public record RegistrySettings(@Nullable String location, @Nullable String actor) {}
 
+  /**
+   * The rollout a candidate that passed the gate starts in the registry, for {@code quantguard
+   * serve} to run. Unset numbers take the server's defaults (canary 5, 25, 50, 100 %, judged every
+   * 60 s on at least 200 paired samples, 2 failed intervals roll it back).
+   *
+   * @param mode {@code canary} (a share of traffic) or {@code shadow} (the candidate runs aside)
+   * @param steps the candidate's share of traffic per canary step, in percent, ending at 100
+   * @param intervalS seconds between judgements of the live window
+   * @param minSamples paired samples a window needs to be judged
+   * @param maxFailedIntervals failed intervals that roll the candidate back
+   * @param policy the live policy (a file, or the policy itself) on the live window's metrics; null
+   *     for the task's default ({@code flip_rate} for classification, {@code cosine_mean}
+   *     otherwise)
+   */
+  public record RolloutSpec(
+      @Nullable String mode,
+      @Nullable List<Integer> steps,
+      @JsonProperty("interval_s") @Nullable Double intervalS,
+      @JsonProperty("min_samples") @Nullable Integer minSamples,
+      @JsonProperty("max_failed_intervals") @Nullable Integer maxFailedIntervals,
+      @Nullable JsonNode policy) {}
+
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -217,6 +242,7 @@ public record Project(
             p.search == null ? new Search(null, null, null, null) : p.search,
             p.evaluation == null ? new EvaluationSettings(null, null, null, null) : p.evaluation,
             p.registry == null ? new RegistrySettings(null, null) : p.registry,
+            p.rollout,
             base,
             source);
     p.check();
@@ -272,6 +298,16 @@ public record Project(
     positive(evaluation.probeSamples(), "evaluation.probe_samples");
     if (evaluation.threads() != null && evaluation.threads() < 0) {
       bad("evaluation.threads", "must not be negative", "give 0 (every core) or more");
+    }
+    if (rollout != null
+        && rollout.policy() != null
+        && !rollout.policy().isNull()
+        && !rollout.policy().isTextual()
+        && !rollout.policy().isObject()) {
+      bad(
+          "rollout.policy",
+          "is neither a file nor a policy",
+          "give a path or {name: ..., rules: {flip_rate: {max: 2%}}}");
     }
   }
 

@@ -46,10 +46,10 @@ class RecommendationTest {
 
   @Test
   void theProbeReadsAtMostItsSamples() {
-    assertThat(Workflow.limited("idx:a.gz?input=image&limit=1000", 64))
+    assertThat(ProjectInputs.limited("idx:a.gz?input=image&limit=1000", 64))
         .isEqualTo("idx:a.gz?input=image&limit=64");
-    assertThat(Workflow.limited("idx:a.gz?limit=10&input=image", 64))
+    assertThat(ProjectInputs.limited("idx:a.gz?limit=10&input=image", 64))
         .isEqualTo("idx:a.gz?limit=10&input=image");
-    assertThat(Workflow.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
+    assertThat(ProjectInputs.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
   }
 }
