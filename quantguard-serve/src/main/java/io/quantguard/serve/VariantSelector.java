@@ -143,8 +143,16 @@ public final class VariantSelector implements AutoCloseable {
     Map<Integer, String> no = new LinkedHashMap<>();
     List<InferenceServer.Served> allowed = new ArrayList<>();
     allowed.add(served.get(0));
+    ModelSignature home = served.get(0).batcher().signature();
     for (InferenceServer.Served s : served.subList(1, served.size())) {
-      Optional<String> refusal = VariantQuality.refusal(s.source());
+      Optional<String> refusal =
+          interchangeable(home, s.batcher().signature())
+              ? VariantQuality.refusal(s.source())
+              : Optional.of(
+                  s.key()
+                      + " takes or gives other tensors than "
+                      + served.get(0).key()
+                      + ", so it cannot answer the same requests");
       if (refusal.isPresent()) {
         no.put(s.key().version(), refusal.get());
         LOG.warn("variant {} is never chosen: {}", s.key(), refusal.get());
@@ -182,14 +190,41 @@ public final class VariantSelector implements AutoCloseable {
     List<Variant> l = new ArrayList<>();
     l.add(new Variant(served.get(0).key(), probe[0]));
     l.addAll(faster);
-    this.ladder = List.copyOf(l);
-    this.breakingRate = new double[ladder.size()];
-    this.refused = Map.copyOf(no);
-    this.active = served.get(0).key();
-    this.registry =
+    begin(
+        l,
+        no,
         served.stream().allMatch(s -> s.source() instanceof ModelSource.Registered)
             ? ((ModelSource.Registered) served.get(0).source()).registry()
-            : null;
+            : null,
+        meters);
+    startClock();
+  }
+
+  /** Same inputs (names, types, shapes) and the same output names: one request fits both. */
+  private static boolean interchangeable(ModelSignature home, ModelSignature variant) {
+    return home.inputs().equals(variant.inputs())
+        && java.util.Set.copyOf(home.outputNames())
+            .equals(java.util.Set.copyOf(variant.outputNames()));
+  }
+
+  /**
+   * Starts answering with home, the ladder's first rung, and binds the meters; the window clock is
+   * not started (the server's {@link #start} does that, a test calls {@link #judge} itself).
+   *
+   * @param ladder home, then the faster variants, slowest first, with their probe times
+   * @param refused the variants never chosen, by version, with the reason
+   * @param registry where switches are recorded, or null
+   */
+  synchronized void begin(
+      List<Variant> ladder,
+      Map<Integer, String> refused,
+      @Nullable Registry registry,
+      MeterRegistry meters) {
+    this.ladder = List.copyOf(ladder);
+    this.breakingRate = new double[ladder.size()];
+    this.refused = Map.copyOf(refused);
+    this.active = ladder.get(0).key();
+    this.registry = registry;
     this.lastSwitchNanos = System.nanoTime();
     LOG.info(
         "adaptive {} with objective {}: ladder {}",
@@ -199,7 +234,6 @@ public final class VariantSelector implements AutoCloseable {
             .map(v -> String.format(Locale.ROOT, "%s (%.3f ms)", v.key(), v.probeMillis()))
             .toList());
     bindMetrics(meters);
-    startClock();
   }
 
   /**
