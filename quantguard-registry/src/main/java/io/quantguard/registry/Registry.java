@@ -644,6 +644,53 @@ public final class Registry {
     return sha.map(s -> new String(readBlob(v, s, "drift profile"), StandardCharsets.UTF_8));
   }
 
+  /**
+   * Keeps a closed drift window of {@code model} (its JSON, as the serving process wrote it) and
+   * deletes all but the newest {@code keep}. Not a change: no change-log entry, no change number.
+   */
+  public void keepDriftWindow(String model, String json, int keep) {
+    if (keep < 1) {
+      throw new IllegalArgumentException("keep at least one drift window");
+    }
+    update(
+        c -> {
+          requireModel(c, model);
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO drift_window (model, seq, body) SELECT ?, COALESCE(MAX(seq), 0) + 1,"
+                      + " ? FROM drift_window WHERE model = ?")) {
+            Sql.bind(ps, model, json, model);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM drift_window WHERE model = ? AND seq <= (SELECT MAX(seq) FROM"
+                      + " drift_window WHERE model = ?) - ?")) {
+            Sql.bind(ps, model, model, keep);
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  /** The newest {@code limit} drift windows kept for {@code model}, oldest first. */
+  public List<String> driftWindows(String model, int limit) {
+    return read(
+        c -> {
+          List<String> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT body FROM drift_window WHERE model = ? ORDER BY seq DESC LIMIT ?")) {
+            Sql.bind(ps, model, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(0, rs.getString(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** Every model, by name. */
@@ -1157,6 +1204,27 @@ public final class Registry {
                     c, "SELECT change_seq FROM registry_state WHERE id = 1", rs -> rs.getLong(1))
                 .orElseThrow();
         T result = work.run(c, seq);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry " + db.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs {@code work} in one transaction that is not a change (no change-log number). */
+  private <T> T update(Read<T> work) {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
         c.commit();
         return result;
       } catch (SQLException | RuntimeException e) {

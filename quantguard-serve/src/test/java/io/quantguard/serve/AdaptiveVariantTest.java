@@ -93,9 +93,12 @@ class AdaptiveVariantTest {
     return run(server, clients, millis, Duration.ZERO);
   }
 
-  /** Light load: one client, 10 ms between an answer and its next request. */
+  /**
+   * Light load: one client, 50 ms between an answer and its next request, under 20 requests a
+   * second: fewer than a window's minimum, so the windows are quiet.
+   */
   private static LoadGenerator.Result light(InferenceServer server, long millis) {
-    return run(server, 1, millis, Duration.ofMillis(10));
+    return run(server, 1, millis, Duration.ofMillis(50));
   }
 
   private static LoadGenerator.Result run(
@@ -126,10 +129,12 @@ class AdaptiveVariantTest {
         Map.of(),
         "t");
 
-    // The FP32 model alone, light and at 64 clients. The objective must sit above 2.5 x the light
-    // p95 (so that the probe ratio, about 1.2, times a light p95 is within the 60 % exit share),
-    // and below the p95 at the step (128 clients, about twice the p95 at 64 once saturated): the
-    // geometric mean of 2.5 x light and the p95 at 64 leaves a margin both ways.
+    // The FP32 model alone, light and at 64 clients. The objective is the geometric mean of the
+    // light median and the p95 at 64 clients: well above what one client waits, well below the p95
+    // at the step (128 clients, about twice the p95 at 64 once saturated). Medians, not tails, of
+    // the light load: on the shared machine its p95 is mostly scheduling noise. The light load's
+    // windows are quiet, which is how "load fell" shows here; the rate-and-latency exit is
+    // checked window by window in VariantSelectorTest.
     LoadGenerator.Result fp32Low;
     LoadGenerator.Result fp32High;
     try (InferenceServer plain =
@@ -144,14 +149,14 @@ class AdaptiveVariantTest {
       fp32Low = light(plain, 1500);
       fp32High = load(plain, HIGH, 2000);
     }
-    double low = fp32Low.latency().p95Ms();
+    double low = fp32Low.latency().p50Ms();
     double high = fp32High.latency().p95Ms();
     assertThat(high)
         .as(
-            "%d clients must queue: FP32 p95 %.2f ms at 1 client, %.2f ms at %d",
+            "%d clients must queue: FP32 p50 %.2f ms at 1 client, p95 %.2f ms at %d",
             HIGH, low, high, HIGH)
-        .isGreaterThan(1.5 * 2.5 * low);
-    double limit = Math.sqrt(2.5 * low * high);
+        .isGreaterThan(4 * low);
+    double limit = Math.sqrt(low * high);
     LatencyObjective objective =
         LatencyObjective.parse(String.format(Locale.ROOT, "p95<=%.3fms", limit));
     AdaptiveSettings settings =
@@ -277,7 +282,7 @@ class AdaptiveVariantTest {
                           r.unexpected())));
       System.out.printf(
           Locale.ROOT,
-          "adaptive: objective %s (FP32 p95 %.2f ms at 1 client, %.2f ms at %d); probe %s%n"
+          "adaptive: objective %s (FP32 p50 %.2f ms light, p95 %.2f ms at %d); probe %s%n"
               + "  FP32 alone at %d clients: p95 %.2f ms, %.0f req/s%n"
               + "  step up to %d clients: switch to int8 after %d ms (window p95 %.2f ms on %d requests);"
               + " rising phase p95 %.2f ms, %.0f req/s%n"
