@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * and the closed window joins a bounded history over which {@link Attribution} ranks the drift and
  * overflow series by how closely they followed a fall of the live cosine. The latest closed window
  * is what the gauges, {@code GET /v2/models/NAME/drift} and a rollout's policy (the keys {@link
- * #METRICS}) read.
+ * #METRICS}) read. A monitor made from a registry ({@link #forModel}, {@link #forRollout}) keeps
+ * its closed windows there ({@link KeptWindows}) and resumes them when the server restarts.
  */
 public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   /** The policy keys a closed drift window answers. */

@@ -26,11 +26,11 @@ final class KeptWindows {
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-  /** What is written: the closed window with its times in epoch milliseconds. */
+  /** What is written: the closed window, its times as ISO-8601 instants. */
   record Stored(
       String schema,
-      long fromMs,
-      long toMs,
+      String from,
+      String to,
       DriftResult drift,
       CalibrationCoverage.@Nullable Slice overflow,
       @Nullable Double cosine,
@@ -53,8 +53,8 @@ final class KeptWindows {
           JSON.writeValueAsString(
               new Stored(
                   SCHEMA,
-                  c.from().toEpochMilli(),
-                  c.to().toEpochMilli(),
+                  c.from().toString(),
+                  c.to().toString(),
                   c.drift(),
                   c.overflow(),
                   c.cosine(),
@@ -84,14 +84,14 @@ final class KeptWindows {
         }
         out.add(
             new DriftMonitor.Closed(
-                Instant.ofEpochMilli(s.fromMs()),
-                Instant.ofEpochMilli(s.toMs()),
+                Instant.parse(s.from()),
+                Instant.parse(s.to()),
                 s.drift(),
                 s.overflow(),
                 s.cosine(),
                 s.flipRate(),
                 s.paired()));
-      } catch (JsonProcessingException e) {
+      } catch (JsonProcessingException | java.time.format.DateTimeParseException e) {
         LOG.warn("a kept drift window of {} is unreadable and skipped: {}", model, e.getMessage());
       }
     }
