@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.registry.Registry;
+import io.quantguard.runtime.Tensor;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -243,7 +244,7 @@ public final class VariantSelector implements AutoCloseable {
    */
   private static double[][] probe(List<InferenceServer.Served> versions) {
     double[][] runs = new double[versions.size()][PROBE_ROUNDS];
-    List<Map<String, io.quantguard.runtime.Tensor>> feeds = new ArrayList<>();
+    List<Map<String, Tensor>> feeds = new ArrayList<>();
     for (InferenceServer.Served s : versions) {
       Batcher b = s.batcher();
       feeds.add(ModelLoader.zeros(b.signature(), b.batchable() ? b.policy().maxBatchSize() : 1));
