@@ -37,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * "Faster" is measured, not assumed: before the server turns ready every variant runs the same
  * all-zero batch (the largest dynamic batch, the size that load produces; one row when the model
  * does not batch) in 25 interleaved rounds; a variant is faster than home when the median of its
- * per-round time ratio to home is below 1, and the median run times rank the faster ones (and scale
- * the latency predicted for switching back). The ladder is home, then each allowed variant measured
- * faster than home, slowest first; a variant measured no faster than home is left out, with the
- * measurement as the reason.
+ * per-round time ratio to home is below 1 (a ratio within one round is immune to the machine's load
+ * drifting between rounds), and that median ratio ranks the faster ones and scales the latency
+ * predicted for switching back. The ladder is home, then each allowed variant measured faster than
+ * home, slowest first; a variant measured no faster than home is left out, with the measurement as
+ * the reason.
  *
  * <p><b>When to switch.</b> Every window the percentile of the objective is taken over the requests
  * the active variant answered (a 429 counts as one past the objective). Hysteresis keeps it from
@@ -72,8 +73,11 @@ public final class VariantSelector implements AutoCloseable {
   private static final int PROBE_ROUNDS = 25;
   private static final int HISTORY = 50;
 
-  /** One rung of the ladder: a served version and its median probe run, in milliseconds. */
-  public record Variant(ModelKey key, double probeMillis) {}
+  /**
+   * One rung of the ladder: a served version, its median probe run in milliseconds, and the median
+   * of its per-round run time over home's (1 for home; below 1 for a faster variant).
+   */
+  public record Variant(ModelKey key, double probeMillis, double relative) {}
 
   /** One switch, as logged. */
   public record Switch(
@@ -173,8 +177,9 @@ public final class VariantSelector implements AutoCloseable {
       for (int r = 0; r < PROBE_ROUNDS; r++) {
         ratio[r] = runs[i][r] / runs[0][r];
       }
-      if (median(ratio) < 1) {
-        faster.add(new Variant(k, probe[i]));
+      double relative = median(ratio);
+      if (relative < 1) {
+        faster.add(new Variant(k, probe[i], relative));
       } else {
         String why =
             String.format(
@@ -187,9 +192,9 @@ public final class VariantSelector implements AutoCloseable {
         LOG.warn("variant {} is never chosen: {}", k, why);
       }
     }
-    faster.sort(Comparator.comparingDouble(Variant::probeMillis).reversed());
+    faster.sort(Comparator.comparingDouble(Variant::relative).reversed());
     List<Variant> l = new ArrayList<>();
-    l.add(new Variant(served.get(0).key(), probe[0]));
+    l.add(new Variant(served.get(0).key(), probe[0], 1));
     l.addAll(faster);
     begin(
         l,
@@ -232,7 +237,10 @@ public final class VariantSelector implements AutoCloseable {
         model,
         settings.objective(),
         ladder.stream()
-            .map(v -> String.format(Locale.ROOT, "%s (%.3f ms)", v.key(), v.probeMillis()))
+            .map(
+                v ->
+                    String.format(
+                        Locale.ROOT, "%s (%.3f ms, x%.2f)", v.key(), v.probeMillis(), v.relative()))
             .toList());
     bindMetrics(meters);
   }
@@ -305,7 +313,7 @@ public final class VariantSelector implements AutoCloseable {
     double limit = settings.objective().limitMillis();
     boolean canSpeedUp = at < ladder.size() - 1;
     double predicted =
-        at > 0 ? windowMillis * ladder.get(at - 1).probeMillis() / ladder.get(at).probeMillis() : 0;
+        at > 0 ? windowMillis * ladder.get(at - 1).relative() / ladder.get(at).relative() : 0;
     double rate = windowSamples / (settings.window().toNanos() / 1e9);
     boolean loadFell =
         at > 0
@@ -463,7 +471,11 @@ public final class VariantSelector implements AutoCloseable {
     m.put("active", active == null ? null : active.version());
     List<Map<String, Object>> rungs = new ArrayList<>();
     for (Variant v : ladder) {
-      rungs.add(Map.of("version", v.key().version(), "probe_ms", v.probeMillis()));
+      rungs.add(
+          Map.of(
+              "version", v.key().version(),
+              "probe_ms", v.probeMillis(),
+              "relative", v.relative()));
     }
     m.put("ladder", rungs);
     m.put("refused", refused);

@@ -27,7 +27,9 @@ class VariantSelectorTest {
             AdaptiveSettings.of(LatencyObjective.parse("p95<=20ms")).withDwell(dwell),
             "test");
     s.begin(
-        List.of(new VariantSelector.Variant(FP32, 1.2), new VariantSelector.Variant(INT8, 1.0)),
+        List.of(
+            new VariantSelector.Variant(FP32, 1.2, 1),
+            new VariantSelector.Variant(INT8, 1.0, 1 / 1.2)),
         Map.of(3, "failed its audit"),
         null,
         new SimpleMeterRegistry());
