@@ -86,6 +86,34 @@ class QatCommandTest {
     assertThat(qatAccuracy).isGreaterThanOrEqualTo(ptqAccuracy - 0.005);
     OnnxModel m = ModelIO.load(qat);
     assertThat(m.metadata().get("quantguard.qat")).contains("\"steps\":250", "\"seed\":3");
+
+    // The registry keeps the training in the version's lineage; reproduction, which re-runs the
+    // recipe on the parent, says it cannot repeat training instead of reporting different bytes.
+    String registry = tmp.resolve("registry").toString();
+    Cli parent =
+        Cli.run("registry", "register", cnn(), "--name", "cnn-fp32", "--registry", registry);
+    assertThat(parent.exitCode()).as(parent.err()).isZero();
+    Cli child =
+        Cli.run(
+            "registry",
+            "register",
+            qat.toString(),
+            "--name",
+            "cnn",
+            "--parent",
+            "cnn-fp32@1",
+            "--registry",
+            registry);
+    assertThat(child.exitCode()).as(child.err()).isZero();
+    Cli show = Cli.run("registry", "show", "cnn@1", "--registry", registry);
+    assertThat(show.out()).contains("Training    quantization-aware:").contains("\"steps\":250");
+    Cli json = Cli.run("registry", "show", "cnn@1", "--registry", registry, "--json");
+    assertThat(json.out()).contains("\"training\"").contains("\"seed\":3");
+    Cli reproduce =
+        Cli.run(
+            "registry", "reproduce", "cnn@1", "--calibration", train(500), "--registry", registry);
+    assertThat(reproduce.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(reproduce.err()).contains("trained quantization-aware");
   }
 
   @Test
