@@ -146,6 +146,33 @@ class QatCommandTest {
   }
 
   @Test
+  void sensitiveLayersAreMeasuredThenTrained() throws Exception {
+    Path out = tmp.resolve("sensitive.onnx");
+    Cli r =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(512),
+            "--recipe",
+            RECIPE,
+            "--layers",
+            "sensitive:1",
+            "--max-steps",
+            "4",
+            "--out",
+            out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    // The CNN's four quantized nodes ranked; W4A8's most sensitive is one of them, trained alone.
+    assertThat(r.err())
+        .containsPattern("Layers {6}the 1 most sensitive of 4: \\S+ \\(-?[0-9.]+ dB alone\\)");
+    String trained = r.err().replaceAll("(?s).*most sensitive of 4: (\\S+) .*", "$1");
+    assertThat(ModelIO.load(out).metadata().get("quantguard.qat"))
+        .contains("\"layers\":[\"" + trained + "\"]");
+  }
+
+  @Test
   void badInputIsAClearError() {
     Cli both =
         Cli.run(
@@ -168,6 +195,20 @@ class QatCommandTest {
             tmp.resolve("x.onnx").toString());
     assertThat(layer.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(layer.err()).contains("--layers", "no_such_node", "is not a node of the model");
+
+    Cli none =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(100),
+            "--layers",
+            "sensitive:0",
+            "--out",
+            tmp.resolve("x.onnx").toString());
+    assertThat(none.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(none.err()).contains("sensitive:N with N >= 1");
 
     Cli lr =
         Cli.run(
