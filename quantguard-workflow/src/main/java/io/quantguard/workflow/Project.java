@@ -55,10 +55,12 @@ import org.jspecify.annotations.Nullable;
  * @param policy the policy: a file, or the policy itself (an object)
  * @param start the start recipe: a file, the recipe itself (an object), or null for the default
  * @param approach {@code auto} (recommended from the model, the CPU and a probe), {@code static},
- *     {@code dynamic}, {@code weight-only} or {@code fp16}
+ *     {@code dynamic}, {@code weight-only}, {@code fp16} or {@code qat} (static, trained
+ *     quantization-aware)
  * @param search how hard tuning may try
  * @param evaluation how evaluations run
  * @param registry where versions are registered
+ * @param qat how quantization-aware training runs, when the approach is {@code qat}
  * @param rollout how a candidate that passed the gate is rolled out, or null for no rollout
  */
 public record Project(
@@ -72,6 +74,7 @@ public record Project(
     Search search,
     EvaluationSettings evaluation,
     RegistrySettings registry,
+    QatSettings qat,
     @Nullable RolloutSpec rollout,
     @JsonIgnore @Nullable Path base,
     @JsonIgnore String source) {
@@ -81,12 +84,42 @@ public record Project(
    * recommends one.
    */
   public Optional<Recipe.Mode> chosenApproach() {
+    if (QAT.equals(approach)) {
+      return Optional.of(Recipe.Mode.STATIC);
+    }
     return "auto".equals(approach) ? Optional.empty() : Recipe.Mode.find(approach);
   }
 
+  /** Whether the project names quantization-aware training as its approach. */
+  public boolean namesQuantizationAwareTraining() {
+    return QAT.equals(approach);
+  }
+
+  private static final String QAT = "qat";
+
   /** The approaches a project may name; {@code auto} lets the workflow recommend one. */
   public static final List<String> APPROACHES =
-      List.of("auto", "static", "dynamic", "weight-only", "fp16");
+      List.of("auto", "static", "dynamic", "weight-only", "fp16", QAT);
+
+  /**
+   * Quantization-aware training: the start recipe's static quantizers placed in the FP32 graph, its
+   * weights fine-tuned through them, then exported with the ranges it trained with.
+   *
+   * @param data the training data (a data spec); default the calibration data
+   * @param epochs passes over the data (default 1)
+   * @param maxSteps the most optimizer steps (default: no limit)
+   * @param lr Adam's learning rate (default 3e-5)
+   * @param batchSize samples per step (default 64)
+   * @param distill train towards the FP32 model's outputs instead of labels; default: labels when
+   *     the data has them
+   */
+  public record QatSettings(
+      @Nullable String data,
+      @Nullable Integer epochs,
+      @JsonProperty("max_steps") @Nullable Integer maxSteps,
+      @Nullable Double lr,
+      @JsonProperty("batch_size") @Nullable Integer batchSize,
+      @Nullable Boolean distill) {}
 
   /**
    * Data sets, each a data spec ({@code idx:...}, {@code text:...}, ...).
@@ -242,6 +275,7 @@ public record Project(
             p.search == null ? new Search(null, null, null, null) : p.search,
             p.evaluation == null ? new EvaluationSettings(null, null, null, null) : p.evaluation,
             p.registry == null ? new RegistrySettings(null, null) : p.registry,
+            p.qat == null ? new QatSettings(null, null, null, null, null, null) : p.qat,
             p.rollout,
             base,
             source);
@@ -298,6 +332,12 @@ public record Project(
     positive(evaluation.probeSamples(), "evaluation.probe_samples");
     if (evaluation.threads() != null && evaluation.threads() < 0) {
       bad("evaluation.threads", "must not be negative", "give 0 (every core) or more");
+    }
+    positive(qat.epochs(), "qat.epochs");
+    positive(qat.maxSteps(), "qat.max_steps");
+    positive(qat.batchSize(), "qat.batch_size");
+    if (qat.lr() != null && !(qat.lr() > 0 && qat.lr() < 1)) {
+      bad("qat.lr", "must be above 0 and below 1, not " + qat.lr(), "e.g. 3e-5");
     }
     if (rollout != null
         && rollout.policy() != null

@@ -20,7 +20,8 @@ import java.util.List;
 
 /**
  * The tune step: for a static approach the {@link Tuner} searches from the start recipe until the
- * policy holds or the budget is spent; any other approach quantizes the model in that mode as it
+ * policy holds or the budget is spent; quantization-aware training trains the start recipe's static
+ * quantizers instead ({@link Training}); any other approach quantizes the model in that mode as it
  * is, since the search moves static recipes only.
  */
 final class Tuning {
@@ -43,6 +44,7 @@ final class Tuning {
   Workflow.Candidate candidate(
       Path model,
       Recipe.Mode approach,
+      boolean quantizationAware,
       Recipe start,
       String calibration,
       List<Evaluation.Data> test,
@@ -50,6 +52,9 @@ final class Tuning {
       Policy policy,
       ProjectInputs.Search search,
       Path dir) {
+    if (quantizationAware) {
+      return Training.train(in, model, staticRecipe(start), calibration, dir, out);
+    }
     if (approach == Recipe.Mode.STATIC) {
       Tuner.Options options =
           new Tuner.Options(
@@ -93,7 +98,8 @@ final class Tuning {
           best.higherPrecision(),
           r.decisions().stream()
               .map(d -> d.action() + " " + String.join(", ", d.nodes()) + ": " + d.evidence())
-              .toList());
+              .toList(),
+          false);
     }
     Recipe recipe = Recipe.builder().mode(approach).build();
     OnnxModel fp32 = ModelIO.load(model);
@@ -113,10 +119,14 @@ final class Tuning {
         0,
         0,
         0,
-        List.of("tuning searches static recipes; the " + approach + " recipe is used as it is"));
+        List.of("tuning searches static recipes; the " + approach + " recipe is used as it is"),
+        false);
   }
 
   static String describe(Workflow.Candidate c) {
+    if (c.trained()) {
+      return c.approach() + " int8 model after " + c.decisions().get(0);
+    }
     if (!c.tuned()) {
       return c.approach() + " int8 model (no search: " + c.decisions().get(0) + ")";
     }

@@ -162,6 +162,7 @@ public final class Workflow {
    * @param tuned whether the {@link Tuner} searched (static approach)
    * @param tuningPassed whether tuning met the policy on its data (null without tuning)
    * @param higherPrecision nodes kept in higher precision by tuning
+   * @param trained whether the weights were trained quantization-aware (the {@code qat} approach)
    */
   public record Candidate(
       Recipe.Mode approach,
@@ -173,7 +174,8 @@ public final class Workflow {
       int evaluations,
       int budget,
       int higherPrecision,
-      List<String> decisions) {}
+      List<String> decisions,
+      boolean trained) {}
 
   /** The final evaluation's headline: the primary metric of FP32 and of the candidate. */
   public record Final(
@@ -278,7 +280,10 @@ public final class Workflow {
             "approach",
             "recommended approach",
             approach,
-            approach.result().approach() + ": " + approach.result().reason()));
+            approach.result().approach()
+                + (approach.result().quantizationAware() ? " (quantization-aware training)" : "")
+                + ": "
+                + approach.result().reason()));
 
     // 3. tune (or quantize)
     listener.stepStarted(3, total, "tune", "tuning against the policy");
@@ -290,6 +295,8 @@ public final class Workflow {
                 "tune",
                 modelFile.toString(),
                 approach.result().approach().spelling(),
+                String.valueOf(approach.result().quantizationAware()),
+                project.namesQuantizationAwareTraining() ? project.qat().toString() : "",
                 startSha,
                 calibration,
                 project.task(),
@@ -303,6 +310,7 @@ public final class Workflow {
                 tuning.candidate(
                     modelFile,
                     approach.result().approach(),
+                    approach.result().quantizationAware(),
                     start,
                     calibration,
                     test,
@@ -483,8 +491,11 @@ public final class Workflow {
               new SensitivityAnalysis.Options(0, null, 0, in.session(), listener.progress()));
       sqnr = r.fullOutputSqnrDb();
     }
-    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr);
-    return project.chosenApproach().map(rec::chosenByProject).orElse(rec);
+    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr, Training::available);
+    return project
+        .chosenApproach()
+        .map(m -> rec.chosenByProject(m, project.namesQuantizationAwareTraining()))
+        .orElse(rec);
   }
 
   private String key(String step, Object... parts) {
