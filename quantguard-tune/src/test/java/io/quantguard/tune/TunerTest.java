@@ -78,19 +78,12 @@ class TunerTest {
   }
 
   private static Tuner.Options options(int budget) {
-    Tuner.Options d = Tuner.Options.defaults();
-    return new Tuner.Options(
-        budget,
-        d.rankSamples(),
-        d.repairTop(),
-        d.repairs(),
-        d.fallback(),
-        256,
-        100,
-        d.seed(),
-        d.session(),
-        d.progress(),
-        System.out::println);
+    return Tuner.builder()
+        .budget(budget)
+        .batchSize(256)
+        .bootstrap(100)
+        .log(System.out::println)
+        .options();
   }
 
   @Test
@@ -246,8 +239,8 @@ class TunerTest {
     Trial pass = trial(1, "a", true);
     Trial other = trial(2, "b", true);
     Trial failedAgain = trial(3, "a", false);
-    assertThat(Tuner.standing(List.of(pass, other))).containsExactly(pass, other);
-    assertThat(Tuner.standing(List.of(pass, other, failedAgain)))
+    assertThat(Search.standing(List.of(pass, other))).containsExactly(pass, other);
+    assertThat(Search.standing(List.of(pass, other, failedAgain)))
         .containsExactly(failedAgain, other);
   }
 
@@ -260,12 +253,13 @@ class TunerTest {
   void repairsOfferOtherCalibratorsAndWeightFits() {
     var fp32 = ModelIO.load(TestModels.fashionCnn());
     List<Repair> repairs =
-        Repair.candidates(
+        Repairs.candidates(
             fp32.graph(), "/net/c1/Conv", ResolvedRecipe.of(W4A8), Set.of("calibrator", "weights"));
     assertThat(repairs)
-        .extracting(Repair::name)
+        .extracting(Repair::label)
         .contains("calibrator mse", "calibrator entropy", "weights mse")
         .doesNotContain("calibrator minmax", "weights per-channel", "int16 activations");
-    assertThat(repairs.get(0).overrides()).allMatch(o -> o.tensor() != null);
+    assertThat(repairs.get(0).overrides("/net/c1/Conv", List.of("x")))
+        .allMatch(o -> o.tensor() != null);
   }
 }
