@@ -152,7 +152,7 @@ class QuantizerModesTest {
     // What tune's switch to dynamic int8 makes: static QDQ everywhere but on six MatMuls.
     String recipe =
         "mode: static\nop_types: [MatMul]\ncalibration: {samples: 64}\noverrides:\n"
-            + "  - {node_regex: 'output/dense/MatMul$', mode: dynamic, rationale: GELU tail}\n";
+            + "  - {node_regex: 'layer.[0-9]+/output/dense/MatMul$', mode: dynamic, rationale: GELU tail}\n";
     QuantizationResult r =
         Quantizer.quantize(
             miniLm,
