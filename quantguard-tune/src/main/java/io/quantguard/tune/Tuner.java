@@ -384,7 +384,7 @@ public final class Tuner {
     Calibration cal = Quantizer.calibrate(fp32, in.start(), in.calibration(), q);
     Set<String> dynamic = new LinkedHashSet<>();
     for (QuantizationPlan.Step s : Quantizer.plan(cal.plan(), in.start()).quantized()) {
-      if (s.mode() == Recipe.Mode.DYNAMIC && !s.opType().equals("Gather")) {
+      if (s.mode() == Recipe.Mode.DYNAMIC) {
         dynamic.add(s.node());
       }
     }

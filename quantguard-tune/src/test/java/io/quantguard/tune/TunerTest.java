@@ -210,6 +210,43 @@ class TunerTest {
   }
 
   @Test
+  void aMixedStartRanksItsDynamicNodesWithTheStaticGroupsAndRepairsOnlyTheStatic() {
+    // Static int8 convolutions, dynamic int8 Gemms; a policy no quantized model can meet, so the
+    // search ranks, repairs and falls back until the budget ends.
+    Recipe mixed =
+        RecipeIO.parse(
+            "calibration: {samples: 200}\noverrides:\n  - {op_type: Gemm, mode: dynamic}", "mixed");
+    Policy unreachable = Policy.parse("rules:\n  accuracy: {min: 0.99}\n", "unreachable");
+    Tuner.Inputs sample = sampleInputs(unreachable);
+    TuneResult r =
+        Tuner.run(
+            new Tuner.Inputs(
+                sample.model(),
+                mixed,
+                sample.calibration(),
+                sample.data(),
+                List.of(),
+                sample.taskSpec(),
+                unreachable,
+                List.of()),
+            options(3),
+            tmp.resolve("mixed"));
+    assertThat(r.passed()).isFalse();
+    assertThat(r.ranking())
+        .extracting(RankedGroup::opType)
+        .contains("Conv", "Gemm")
+        .filteredOn("Gemm"::equals)
+        .hasSize(2);
+    List<String> gemms =
+        r.ranking().stream()
+            .filter(g -> g.opType().equals("Gemm"))
+            .map(g -> g.nodes().get(0))
+            .toList();
+    assertThat(r.repairs()).noneMatch(c -> gemms.contains(c.node()));
+    assertThat(r.evaluations()).isEqualTo(3);
+  }
+
+  @Test
   void refusesAPolicyWithoutQualityRules() {
     Policy costOnly = Policy.parse("rules:\n  size: {max_ratio: 0.2}\n", "cost-only");
     assertThatThrownBy(() -> Tuner.run(sampleInputs(costOnly), options(4), tmp.resolve("x")))
