@@ -402,7 +402,7 @@ public final class Tuner {
             in, opt, trialsDir != null ? trialsDir : out.resolve("trials"), fp32, cal);
     Search search =
         new Search(
-            fp32.graph(),
+            cal.plan().model().graph(), // the graph the groups name (fused, with optimize)
             groups,
             dynamic,
             in.start(),
