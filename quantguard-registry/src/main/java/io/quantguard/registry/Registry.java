@@ -222,7 +222,7 @@ public final class Registry {
       return given == null
           ? null
           : new QuantizationProvenance(
-              null, given.json(), given.sha256(), given.mode(), null, null, null, null, null);
+              null, given.json(), given.sha256(), given.mode(), null, null, null, null, null, null);
     }
     if (recorded.mode() != null) {
       return recorded;
@@ -237,7 +237,8 @@ public final class Registry {
         recorded.fingerprintScheme(),
         recorded.calibrationSamples(),
         recorded.session(),
-        recorded.environment());
+        recorded.environment(),
+        recorded.training());
   }
 
   /** The {@code mode} of a recipe's canonical JSON, or null. */
