@@ -484,6 +484,10 @@ public final class Tuner {
                   Recipe.Mode.DYNAMIC.spelling().equals(o.mode())
                       ? "mode: dynamic int8"
                       : "repair");
+      if (action.startsWith("fallback")) {
+        // a fallback overrides what an earlier repair or mode switch did to the same node
+        out.removeIf(d -> d.nodes().equals(List.of(target)) && !d.action().startsWith("fallback"));
+      }
       out.add(new Decision(List.of(target), action, rationale.substring(6)));
     }
     return out;
