@@ -41,7 +41,8 @@ import java.util.SplittableRandom;
  * @param confidence 1 − α, e.g. 0.95
  * @param resampling how a replicate draws its rows
  */
-public record Bootstrap(int resamples, double confidence, long seed, Resampling resampling) {
+public record Bootstrap(int resamples, double confidence, long seed, Resampling resampling)
+    implements java.io.Serializable {
   /** How a replicate draws its rows. */
   public enum Resampling {
     /** n rows uniformly with replacement from one seeded stream (the rows' order matters). */
@@ -99,13 +100,12 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
     int reps = n == 0 ? 0 : resamples;
     double[][] model = new double[k][reps];
     double[][] base = new double[k][reps];
-    double[][] delta = new double[k][reps];
     SplittableRandom random = new SplittableRandom(seed);
     long[] keys = null;
     if (keyed()) {
       keys = new long[n];
       for (int i = 0; i < n; i++) {
-        keys[i] = mix(seed ^ mix(table.key(i)));
+        keys[i] = rowHash(table.key(i));
       }
     }
     for (int r = 0; r < reps; r++) {
@@ -125,9 +125,39 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
       for (int j = 0; j < k; j++) {
         model[j][r] = m[j];
         base[j][r] = b[j];
-        delta[j][r] = m[j] - b[j];
       }
     }
+    return estimates(specs, pointModel, pointBase, model, base);
+  }
+
+  /**
+   * The Poisson weights of the row with this key in every replicate ({@link Resampling#POISSON}):
+   * {@code out[r]} for r &lt; {@link #resamples}. A metric that sums its rows' weighted values per
+   * replicate as the rows arrive keeps a fixed state however many rows there are.
+   */
+  public void poissonWeights(long key, int[] out) {
+    long h = rowHash(key);
+    for (int r = 0; r < resamples; r++) {
+      out[r] = poisson(h, r);
+    }
+  }
+
+  private long rowHash(long key) {
+    return mix(seed ^ mix(key));
+  }
+
+  /**
+   * Point estimates and percentile intervals from the metrics' values on the data as it is and on
+   * every replicate ({@code model[j][r]}, {@code baseline[j][r]} for metric j and replicate r; the
+   * baseline's values are ignored for metrics that compare with the baseline).
+   */
+  public List<MetricEstimate> estimates(
+      List<MetricSpec> specs,
+      double[] pointModel,
+      double[] pointBase,
+      double[][] model,
+      double[][] base) {
+    int k = specs.size();
     double alpha = 1 - confidence;
     List<MetricEstimate> out = new ArrayList<>(k);
     for (int j = 0; j < k; j++) {
@@ -150,7 +180,11 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
                 null));
       } else {
         double[] bci = interval(base[j], alpha);
-        double[] dci = interval(delta[j], alpha);
+        double[] delta = new double[model[j].length];
+        for (int r = 0; r < delta.length; r++) {
+          delta[r] = model[j][r] - base[j][r];
+        }
+        double[] dci = interval(delta, alpha);
         out.add(
             new MetricEstimate(
                 s.name(),

@@ -81,7 +81,8 @@ public final class SparkEvaluation {
       List<Slicer> slicers,
       String dataName,
       int batchSize,
-      SessionConfig session)
+      SessionConfig session,
+      Bootstrap bootstrap)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -193,7 +194,6 @@ public final class SparkEvaluation {
     EvaluationReport.Hygiene hygiene = hygiene(merged.samples());
     return merged.report(
         t,
-        bootstrap,
         new PairedAccumulator.Facts(
             taskSpec,
             List.of(
@@ -253,7 +253,8 @@ public final class SparkEvaluation {
             slicers,
             dataName,
             batchSize,
-            session);
+            session,
+            bootstrap);
     JavaRDD<PairedAccumulator<P>> parts =
         indexed()
             .mapPartitions(
@@ -293,7 +294,7 @@ public final class SparkEvaluation {
       Iterator<Tuple2<Long, Row>> rows, Job job, List<Broadcast<byte[]>> bytes) {
     Task<P> task = (Task<P>) Tasks.parse(job.taskSpec());
     int n = job.modelIds().size();
-    PairedAccumulator<P> acc = new PairedAccumulator<>(job.slicers(), n);
+    PairedAccumulator<P> acc = new PairedAccumulator<>(job.slicers(), n, job.bootstrap());
     List<ExecutorSessions.Leased<List<String>>> sessions = new ArrayList<>();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     HuggingFaceTokenizer tokenizer = job.text() == null ? null : job.text().open();
