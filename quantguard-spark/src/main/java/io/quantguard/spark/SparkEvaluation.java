@@ -33,6 +33,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.jspecify.annotations.Nullable;
 import scala.Tuple2;
 
@@ -183,7 +184,11 @@ public final class SparkEvaluation {
   }
 
   private <P> EvaluationReport run(Task<P> t) {
-    PairedAccumulator<P> merged = accumulate(t);
+    return report(t, accumulate(t));
+  }
+
+  /** The report of the merged state, with the data's hygiene counted by Spark. */
+  <P> EvaluationReport report(Task<P> t, PairedAccumulator<P> merged) {
     if (merged.samples() == 0) {
       throw new IllegalArgumentException("the evaluation data set holds no rows");
     }
@@ -273,15 +278,19 @@ public final class SparkEvaluation {
    * model's output depends on the batch (text padded to the longest of its batch).
    */
   private JavaRDD<Tuple2<Long, Row>> indexed() {
-    JavaPairRDD<Long, Row> keyed;
-    if (indexColumn == null) {
-      keyed = data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-    } else {
-      String column = indexColumn;
-      keyed =
-          data.toJavaRDD().mapToPair(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r));
-    }
     int n = partitions > 0 ? partitions : data.rdd().getNumPartitions();
+    if (indexColumn != null) {
+      // Spark SQL shuffles and sorts the rows in its binary form, far cheaper than Java-serialized
+      // Rows of boxed numbers; every batch (index / batch size) lands whole in one partition.
+      String column = indexColumn;
+      Column index = data.col(column);
+      return data.repartition(n, functions.floor(index.divide(batchSize)))
+          .sortWithinPartitions(index)
+          .toJavaRDD()
+          .map(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r));
+    }
+    JavaPairRDD<Long, Row> keyed =
+        data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
     return keyed
         .repartitionAndSortWithinPartitions(
             new SparkCalibration.UnitPartitioner(n, batchSize), Comparator.<Long>naturalOrder())

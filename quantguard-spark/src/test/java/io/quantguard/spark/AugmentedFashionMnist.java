@@ -28,8 +28,8 @@ import org.apache.spark.sql.types.StructType;
  * number of rows: row i is image i mod 70,000, shifted by up to one pixel in each direction and
  * mirrored left to right as variant ⌊i / 70,000⌋ says (variant 0 is the image as it is; 18
  * variants, so up to 1,260,000 rows are all different transforms). Written as Parquet ({@code
- * pixels} array of floats in [0, 1], {@code label}, {@code index}) or, for the single-machine
- * path, as a slice in IDX files with the same bytes.
+ * pixels} array of floats in [0, 1], {@code label}, {@code index}) or, for the single-machine path,
+ * as a slice in IDX files with the same bytes.
  */
 final class AugmentedFashionMnist implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -169,8 +169,7 @@ final class AugmentedFashionMnist implements Serializable {
     if (!Files.isRegularFile(idx)) {
       return false;
     }
-    try (DataInputStream in =
-        new DataInputStream(new GZIPInputStream(Files.newInputStream(idx)))) {
+    try (DataInputStream in = new DataInputStream(new GZIPInputStream(Files.newInputStream(idx)))) {
       in.readInt();
       return in.readInt() == count;
     } catch (IOException e) {
