@@ -131,19 +131,20 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
   }
 
   /**
-   * The Poisson weights of the row with this key in every replicate ({@link Resampling#POISSON}):
-   * {@code out[r]} for r &lt; {@link #resamples}. A metric that sums its rows' weighted values per
-   * replicate as the rows arrive keeps a fixed state however many rows there are.
+   * The hash of a row's key that seeds its Poisson weights ({@link Resampling#POISSON}); see {@link
+   * #poissonWeight}.
    */
-  public void poissonWeights(long key, int[] out) {
-    long h = rowHash(key);
-    for (int r = 0; r < resamples; r++) {
-      out[r] = poisson(h, r);
-    }
+  public long rowHash(long key) {
+    return mix(seed ^ mix(key));
   }
 
-  private long rowHash(long key) {
-    return mix(seed ^ mix(key));
+  /**
+   * The Poisson weight of the row with this {@link #rowHash} in replicate {@code replicate}. A
+   * metric that sums its rows' weighted values per replicate as the rows arrive keeps a fixed state
+   * however many rows there are.
+   */
+  public int poissonWeight(long rowHash, int replicate) {
+    return poisson(rowHash, replicate);
   }
 
   /**
@@ -207,20 +208,30 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
   /** e<sup>−1</sup>, the Poisson(1) probability of 0. */
   private static final double P0 = Math.exp(-1);
 
+  /** F(k) of Poisson(1) for k = 0..30, summed term by term in order. */
+  private static final double[] CDF = new double[31];
+
+  static {
+    double p = P0;
+    double cdf = p;
+    CDF[0] = cdf;
+    for (int k = 1; k < CDF.length; k++) {
+      p /= k;
+      cdf += p;
+      CDF[k] = cdf;
+    }
+  }
+
   /**
    * A Poisson(1) draw for replicate {@code r} of the row whose mixed key is {@code rowHash}: the
-   * smallest k with F(k) ≥ u, u uniform in [0, 1) from 53 bits of a hash of both. The same on every
-   * machine (Java's double arithmetic is IEEE 754 throughout).
+   * smallest k with F(k) &gt; u (at most 30), u uniform in [0, 1) from 53 bits of a hash of both.
+   * The same on every machine (Java's double arithmetic is IEEE 754 throughout).
    */
   static int poisson(long rowHash, int r) {
     double u = (mix(rowHash + (r + 1) * 0x9E3779B97F4A7C15L) >>> 11) * 0x1.0p-53;
     int k = 0;
-    double p = P0;
-    double cdf = p;
-    while (u >= cdf && k < 30) {
+    while (k < 30 && u >= CDF[k]) {
       k++;
-      p /= k;
-      cdf += p;
     }
     return k;
   }

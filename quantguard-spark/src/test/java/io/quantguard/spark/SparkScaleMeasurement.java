@@ -21,7 +21,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,6 +48,11 @@ import org.junit.jupiter.api.Test;
  */
 class SparkScaleMeasurement {
   private static final int BATCH = 64;
+  private static final java.util.Set<String> HEAP_POOLS =
+      ManagementFactory.getMemoryPoolMXBeans().stream()
+          .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
+          .map(java.lang.management.MemoryPoolMXBean::getName)
+          .collect(java.util.stream.Collectors.toSet());
 
   @Test
   void millionImagesOnLocal2() throws Exception {
@@ -195,8 +199,10 @@ class SparkScaleMeasurement {
               n.getType())) {
             var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
             long used = 0;
-            for (MemoryUsage u : info.getGcInfo().getMemoryUsageAfterGc().values()) {
-              used += u.getUsed();
+            for (var e : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+              if (HEAP_POOLS.contains(e.getKey())) {
+                used += e.getValue().getUsed();
+              }
             }
             peak.accumulateAndGet(used, Math::max);
           }

@@ -36,11 +36,12 @@ import org.jspecify.annotations.Nullable;
  * baseline was sure and the candidate still disagrees. The two add up to {@code flip_rate}.
  *
  * <p>The bootstrap: under Poisson resampling every replicate's {@link ClassCounts} are summed as
- * the rows arrive, each row weighted by its own Poisson draw, so the state is a fixed size (about
- * 1.2 kB per replicate for 10 classes) however many rows there are, and whole numbers merge to the
- * same state in any order. Multinomial resampling draws n rows from the whole data set, so it keeps
- * a few bytes per row (key, label, both predictions, top-k hits, near tie, confidences) and counts
- * the replicates when the result is asked for. With no resamples nothing per row is kept.
+ * the rows arrive (a few thousand at a time, {@link PendingRows}), each row weighted by its own
+ * Poisson draw, so the state is a fixed size (about 1.2 kB per replicate for 10 classes) however
+ * many rows there are, and whole numbers merge to the same state in any order. Multinomial
+ * resampling draws n rows from the whole data set, so it keeps a few bytes per row (key, label,
+ * both predictions, top-k hits, near tie, confidences) and counts the replicates when the result is
+ * asked for. With no resamples nothing per row is kept.
  *
  * <p>Serializable, so that accumulators filled on other machines merge where the report is made.
  */
@@ -64,6 +65,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
   private final @Nullable Bootstrap drawn;
   private final ClassCounts @Nullable [] replicates;
   private final boolean rowsKept;
+  private transient @Nullable PendingRows pending;
   private final KeyColumn keys;
   private final IntColumn label;
   private final IntColumn basePred;
@@ -215,20 +217,41 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
         baseNearTie.add(nearTie);
       }
     }
-    count(point, o, codes, null, 0);
+    count(point, o, codes);
     ClassCounts[] reps = replicates;
     Bootstrap bs = drawn;
     if (reps != null && bs != null) {
-      // Each row's weights in every replicate, then replicate by replicate over the batch's rows
-      // (one replicate's counts stay in cache while the rows pass).
-      int[][] weights = new int[rows.length][reps.length];
-      for (int i = 0; i < rows.length; i++) {
-        bs.poissonWeights(o.key(rows[i]), weights[i]);
+      float[] bc = b.confidence();
+      float[] mc = m.confidence();
+      PendingRows p = pending;
+      if (p == null) {
+        p = new PendingRows();
+        pending = p;
       }
-      for (int rep = 0; rep < reps.length; rep++) {
-        count(reps[rep], o, codes, weights, rep);
+      for (int i = 0; i < rows.length; i++) {
+        int r = rows[i];
+        p.add(bs.rowHash(o.key(r)), codes[i], bc[r], mc[r]);
+        if (p.full()) {
+          p.flushInto(reps, bs);
+        }
       }
     }
+  }
+
+  /** Counts the rows still pending into the replicates. */
+  private void flush() {
+    PendingRows p = pending;
+    ClassCounts[] reps = replicates;
+    Bootstrap bs = drawn;
+    if (p != null && reps != null && bs != null) {
+      p.flushInto(reps, bs);
+    }
+  }
+
+  /** The state is written with every pending row counted. */
+  private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+    flush();
+    out.defaultWriteObject();
   }
 
   /** A row's type: see {@link ClassCounts#addType}. */
@@ -241,23 +264,14 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
         | (nearTie ? 1L << 50 : 0);
   }
 
-  /** Adds the observation's rows to {@code c}, weighted by replicate {@code rep} (or once each). */
-  private static void count(
-      ClassCounts c,
-      Observation<ClassPredictions> o,
-      long[] codes,
-      int @Nullable [][] weights,
-      int rep) {
+  /** Adds the observation's rows to {@code c} once each. */
+  private static void count(ClassCounts c, Observation<ClassPredictions> o, long[] codes) {
     float[] bc = o.baseline().confidence();
     float[] mc = o.model().confidence();
     int[] rows = o.rows();
     for (int i = 0; i < rows.length; i++) {
-      int w = weights == null ? 1 : weights[i][rep];
-      if (w == 0) {
-        continue;
-      }
       long code = codes[i];
-      c.addType(code, w);
+      c.addType(code, 1);
       int y = (int) (code & 0xffff) - 1;
       if (y >= 0) {
         int r = rows[i];
@@ -268,7 +282,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
             CalibrationError.bin(mc[r]),
             ClassCounts.fixed(mc[r]),
             ((code >>> 32) & 0xffff) == y,
-            w);
+            1);
       }
     }
   }
@@ -284,6 +298,8 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
     classes = Math.max(classes, o.classes);
     topK = Math.max(topK, o.topK);
     point.merge(o.point);
+    flush();
+    o.flush();
     ClassCounts[] reps = replicates;
     ClassCounts[] theirs = o.replicates;
     if ((reps == null) != (theirs == null) || rowsKept != o.rowsKept) {
@@ -325,6 +341,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
           "these metrics were drawn for " + made + ", not for " + bootstrap);
     }
     if (!rowsKept) {
+      flush();
       return resultOf(streamedEstimates(bootstrap));
     }
     int[] order = bootstrap.keyed() ? keys.keyOrder() : null;
