@@ -124,6 +124,9 @@ final class RunCommand implements Callable<Integer> {
               + " against policy '"
               + r.verdict().policy()
               + "'");
+      if (r.rollout() != null) {
+        w.println("Rollout     " + r.rollout().status() + "; serve it: " + r.rollout().serve());
+      }
       w.println("Summary     " + r.summary());
     }
     w.flush();

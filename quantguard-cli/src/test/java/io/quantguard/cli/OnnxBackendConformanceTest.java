@@ -7,6 +7,8 @@ import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.ExternalData;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.GraphProto;
+import io.quantguard.onnx.proto.Onnx.ModelProto;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
@@ -18,9 +20,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * either in a model ONNX Runtime loads whose outputs on the folder's inputs stay within the mode's
  * tolerance of the folder's reference outputs (or add no more than that to FP32's own deviation),
  * or in exit 3 with a message that names the reason. Never exit 4, never a hang, never a message
- * about data the user did not give. Prints a table by mode and outcome.
+ * about data the user did not give. Every model with a convolution or matrix product on a constant
+ * weight must quantize statically. Prints a table by mode and outcome.
  */
 class OnnxBackendConformanceTest {
   private static final Path DATA =
@@ -56,6 +61,14 @@ class OnnxBackendConformanceTest {
   /** Relative L2 error of the outputs a mode may add (int8 has 256 levels, fp16 11 bits). */
   private static final Map<String, Double> TOLERANCE =
       Map.of("static", 0.1, "dynamic", 0.1, "fp16", 0.01);
+
+  /** The operators static quantization exists for, when their weight is a constant. */
+  private static final Set<String> LINEAR = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul");
+
+  /**
+   * Operators of constants that stay constant (PyTorch exports Linear as MatMul of a Transpose).
+   */
+  private static final Set<String> FOLDED = Set.of("Transpose", "Reshape", "Cast", "Identity");
 
   /** Refusals with a named reason, by the words that name it. */
   private static final Map<String, String> REASONS =
@@ -99,6 +112,7 @@ class OnnxBackendConformanceTest {
     Map<String, Map<String, Integer>> table = new TreeMap<>();
     Map<String, Double> worst = new TreeMap<>();
     List<String> failures = new ArrayList<>();
+    int linear = 0;
     ExecutorService runner = Executors.newSingleThreadExecutor();
     long start = System.nanoTime();
     try {
@@ -134,6 +148,12 @@ class OnnxBackendConformanceTest {
             }
           }
           count(table, mode, outcome);
+          if (mode.equals("static") && hasLinearWeights(dir)) {
+            linear++;
+            if (!outcome.startsWith("quantized")) {
+              failures.add(name + " static: a linear model is not quantized: " + outcome);
+            }
+          }
         }
       }
     } finally {
@@ -151,6 +171,7 @@ class OnnxBackendConformanceTest {
     worst.forEach(
         (mode, e) -> System.out.printf(Locale.ROOT, "  worst added error %s: %.4f%n", mode, e));
     EXAMPLES.forEach((k, v) -> System.out.println("  e.g. " + k + " - " + v));
+    System.out.printf("  static: %d models with a constant-weight Conv/Gemm/MatMul%n", linear);
     failures.forEach(f -> System.out.println("  FAIL " + f));
     assertThat(failures).isEmpty();
   }
@@ -162,6 +183,32 @@ class OnnxBackendConformanceTest {
     } catch (TimeoutException e) {
       f.cancel(true);
       return null;
+    }
+  }
+
+  /**
+   * Whether the model has a convolution or a matrix product with a constant weight: a model static
+   * quantization must quantize.
+   */
+  private static boolean hasLinearWeights(Path dir) {
+    try (InputStream in = Files.newInputStream(dir.resolve("model.onnx"))) {
+      GraphProto g = ModelProto.parseFrom(in).getGraph();
+      Set<String> constants = new HashSet<>();
+      g.getInitializerList().forEach(t -> constants.add(t.getName()));
+      for (var n : g.getNodeList()) { // topological: a constant's transpose is constant too
+        if (n.getOpType().equals("Constant")
+            || (FOLDED.contains(n.getOpType()) && constants.containsAll(n.getInputList()))) {
+          constants.addAll(n.getOutputList());
+        }
+      }
+      return g.getNodeList().stream()
+          .anyMatch(
+              n ->
+                  LINEAR.contains(n.getOpType())
+                      && n.getInputCount() > 1
+                      && constants.contains(n.getInput(1)));
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -2,6 +2,8 @@ package io.quantguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +45,37 @@ class RunCommandTest {
     Cli again = Cli.run("run", file.toString(), "--out", out.toString());
     assertThat(again.exitCode()).isZero();
     assertThat(again.out().split("\\[reused]", -1)).hasSize(7); // all six steps reused
+  }
+
+  @Test
+  void trainsQuantizationAwareWhenTheProjectNamesQat() throws Exception {
+    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
+    Path test = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
+    Path file = tmp.resolve("quantguard.yaml");
+    Files.writeString(
+        file,
+        "name: cnn\nmodel: "
+            + TestModels.fashionCnn()
+            + "\ntask: classification\ndata:\n  calibration: idx:"
+            + train
+            + "?input=image&limit=200\n  test:\n    test: idx:"
+            + test
+            + "?input=image&limit=500\n"
+            + "policy: {rules: {accuracy: {max_drop: 2%}}}\n"
+            + "approach: qat\n"
+            + "qat: {data: 'idx:"
+            + train
+            + "?input=image', max_steps: 20, lr: 0.0001}\n"
+            + "evaluation: {batch_size: 250, bootstrap: 50, probe_samples: 16}\n");
+    Path out = tmp.resolve("out");
+    Cli r = Cli.run("run", file.toString(), "--out", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("static (quantization-aware training): named by the project file")
+        .contains("static int8 model after quantization-aware training: 20 steps (labels)")
+        .contains("PASS  cnn@1");
+    OnnxModel candidate = ModelIO.load(out.resolve("steps/tune/model.onnx"));
+    assertThat(candidate.metadata().get("quantguard.qat")).contains("\"steps\":20");
   }
 
   @Test

@@ -45,6 +45,7 @@ import org.jspecify.annotations.Nullable;
  * start: recipes/w8a8.yaml               # or the recipe itself; default: int8 everywhere
  * search: {budget: 12}
  * registry: {location: registry}
+ * rollout: {mode: canary, steps: [5, 25, 50, 100]}   # optional: start a rollout once the gate passes
  * }</pre>
  *
  * @param name the model's name in the registry (the FP32 model is registered as {@code NAME-fp32})
@@ -54,10 +55,13 @@ import org.jspecify.annotations.Nullable;
  * @param policy the policy: a file, or the policy itself (an object)
  * @param start the start recipe: a file, the recipe itself (an object), or null for the default
  * @param approach {@code auto} (recommended from the model, the CPU and a probe), {@code static},
- *     {@code dynamic}, {@code weight-only} or {@code fp16}
+ *     {@code dynamic}, {@code weight-only}, {@code fp16} or {@code qat} (static, trained
+ *     quantization-aware)
  * @param search how hard tuning may try
  * @param evaluation how evaluations run
  * @param registry where versions are registered
+ * @param qat how quantization-aware training runs, when the approach is {@code qat}
+ * @param rollout how a candidate that passed the gate is rolled out, or null for no rollout
  */
 public record Project(
     String name,
@@ -70,6 +74,8 @@ public record Project(
     Search search,
     EvaluationSettings evaluation,
     RegistrySettings registry,
+    QatSettings qat,
+    @Nullable RolloutSpec rollout,
     @JsonIgnore @Nullable Path base,
     @JsonIgnore String source) {
 
@@ -78,12 +84,42 @@ public record Project(
    * recommends one.
    */
   public Optional<Recipe.Mode> chosenApproach() {
+    if (QAT.equals(approach)) {
+      return Optional.of(Recipe.Mode.STATIC);
+    }
     return "auto".equals(approach) ? Optional.empty() : Recipe.Mode.find(approach);
   }
 
+  /** Whether the project names quantization-aware training as its approach. */
+  public boolean namesQuantizationAwareTraining() {
+    return QAT.equals(approach);
+  }
+
+  private static final String QAT = "qat";
+
   /** The approaches a project may name; {@code auto} lets the workflow recommend one. */
   public static final List<String> APPROACHES =
-      List.of("auto", "static", "dynamic", "weight-only", "fp16");
+      List.of("auto", "static", "dynamic", "weight-only", "fp16", QAT);
+
+  /**
+   * Quantization-aware training: the start recipe's static quantizers placed in the FP32 graph, its
+   * weights fine-tuned through them, then exported with the ranges it trained with.
+   *
+   * @param data the training data (a data spec); default the calibration data
+   * @param epochs passes over the data (default 1)
+   * @param maxSteps the most optimizer steps (default: no limit)
+   * @param lr Adam's learning rate (default 3e-5)
+   * @param batchSize samples per step (default 64)
+   * @param distill train towards the FP32 model's outputs instead of labels; default: labels when
+   *     the data has them
+   */
+  public record QatSettings(
+      @Nullable String data,
+      @Nullable Integer epochs,
+      @JsonProperty("max_steps") @Nullable Integer maxSteps,
+      @Nullable Double lr,
+      @JsonProperty("batch_size") @Nullable Integer batchSize,
+      @Nullable Boolean distill) {}
 
   /**
    * Data sets, each a data spec ({@code idx:...}, {@code text:...}, ...).
@@ -157,6 +193,28 @@ public record Project(
    */
   public record RegistrySettings(@Nullable String location, @Nullable String actor) {}
 
+  /**
+   * The rollout a candidate that passed the gate starts in the registry, for {@code quantguard
+   * serve} to run. Unset numbers take the server's defaults (canary 5, 25, 50, 100 %, judged every
+   * 60 s on at least 200 paired samples, 2 failed intervals roll it back).
+   *
+   * @param mode {@code canary} (a share of traffic) or {@code shadow} (the candidate runs aside)
+   * @param steps the candidate's share of traffic per canary step, in percent, ending at 100
+   * @param intervalS seconds between judgements of the live window
+   * @param minSamples paired samples a window needs to be judged
+   * @param maxFailedIntervals failed intervals that roll the candidate back
+   * @param policy the live policy (a file, or the policy itself) on the live window's metrics; null
+   *     for the task's default ({@code flip_rate} for classification, {@code cosine_mean}
+   *     otherwise)
+   */
+  public record RolloutSpec(
+      @Nullable String mode,
+      @Nullable List<Integer> steps,
+      @JsonProperty("interval_s") @Nullable Double intervalS,
+      @JsonProperty("min_samples") @Nullable Integer minSamples,
+      @JsonProperty("max_failed_intervals") @Nullable Integer maxFailedIntervals,
+      @Nullable JsonNode policy) {}
+
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -217,6 +275,8 @@ public record Project(
             p.search == null ? new Search(null, null, null, null) : p.search,
             p.evaluation == null ? new EvaluationSettings(null, null, null, null) : p.evaluation,
             p.registry == null ? new RegistrySettings(null, null) : p.registry,
+            p.qat == null ? new QatSettings(null, null, null, null, null, null) : p.qat,
+            p.rollout,
             base,
             source);
     p.check();
@@ -272,6 +332,22 @@ public record Project(
     positive(evaluation.probeSamples(), "evaluation.probe_samples");
     if (evaluation.threads() != null && evaluation.threads() < 0) {
       bad("evaluation.threads", "must not be negative", "give 0 (every core) or more");
+    }
+    positive(qat.epochs(), "qat.epochs");
+    positive(qat.maxSteps(), "qat.max_steps");
+    positive(qat.batchSize(), "qat.batch_size");
+    if (qat.lr() != null && !(qat.lr() > 0 && qat.lr() < 1)) {
+      bad("qat.lr", "must be above 0 and below 1, not " + qat.lr(), "e.g. 3e-5");
+    }
+    if (rollout != null
+        && rollout.policy() != null
+        && !rollout.policy().isNull()
+        && !rollout.policy().isTextual()
+        && !rollout.policy().isObject()) {
+      bad(
+          "rollout.policy",
+          "is neither a file nor a policy",
+          "give a path or {name: ..., rules: {flip_rate: {max: 2%}}}");
     }
   }
 

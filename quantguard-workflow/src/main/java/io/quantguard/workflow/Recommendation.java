@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,7 +19,10 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Recurrent layers (LSTM, GRU, RNN): dynamic — static QDQ does not cover them, ONNX Runtime's
  *       dynamic kernels do.
- *   <li>Convolutions: static — dynamic Conv (ConvInteger) has no fast CPU kernel.
+ *   <li>Convolutions: static — dynamic Conv (ConvInteger) has no fast CPU kernel. When the probe
+ *       keeps less than {@value #STATIC_MIN_DB} dB and libtorch can be loaded, static with
+ *       quantization-aware training: the weights learn to fit the int8 grid, which calibration and
+ *       tuning alone cannot do.
  *   <li>MatMul/Gemm (transformers): static when the probe keeps at least {@value #STATIC_MIN_DB} dB
  *       at the output (tuning can then repair or fall back the sensitive nodes); below that,
  *       activations vary too much for one calibrated range, and dynamic quantization (ranges per
@@ -31,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  * says to expect mostly a size gain, not a speed-up.
  *
  * @param approach the quantization mode to start from
+ * @param quantizationAware whether the static model is trained quantization-aware first
  * @param reason one sentence a reviewer reads
  * @param opMix node count per op type
  * @param int8DotProduct the CPU's best int8 dot-product instruction set, or {@code none}
@@ -39,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  */
 public record Recommendation(
     Recipe.Mode approach,
+    boolean quantizationAware,
     String reason,
     Map<String, Integer> opMix,
     String int8DotProduct,
@@ -70,13 +76,19 @@ public record Recommendation(
    * Recommends an approach.
    *
    * @param probeSqnrDb the static probe's output SQNR, or null where none ran
+   * @param trainable whether quantization-aware training can run here (asked only when it would be
+   *     recommended)
    */
   static Recommendation recommend(
-      Map<String, Integer> mix, CpuFeatures cpu, @Nullable Double probeSqnrDb) {
+      Map<String, Integer> mix,
+      CpuFeatures cpu,
+      @Nullable Double probeSqnrDb,
+      BooleanSupplier trainable) {
     int recurrent = count(mix, RECURRENT);
     int conv = count(mix, CONV);
     int matmul = count(mix, MATMUL);
     Recipe.Mode approach;
+    boolean qat = false;
     String why;
     if (recurrent > 0) {
       approach = Recipe.Mode.DYNAMIC;
@@ -84,6 +96,21 @@ public record Recommendation(
           recurrent
               + " recurrent node(s): ONNX Runtime quantizes LSTM/GRU dynamically, static QDQ does"
               + " not cover them";
+    } else if (conv > 0
+        && probeSqnrDb != null
+        && probeSqnrDb < STATIC_MIN_DB
+        && trainable.getAsBoolean()) {
+      approach = Recipe.Mode.STATIC;
+      qat = true;
+      why =
+          String.format(
+              Locale.ROOT,
+              "%d convolution(s) but the static probe keeps only %.1f dB at the output (< %.0f"
+                  + " dB): static int8 with quantization-aware training, so the weights learn to"
+                  + " fit the int8 grid",
+              conv,
+              probeSqnrDb,
+              STATIC_MIN_DB);
     } else if (conv > 0) {
       approach = Recipe.Mode.STATIC;
       why =
@@ -131,14 +158,20 @@ public record Recommendation(
             : "unknown".equals(dot)
                 ? "; this CPU's instruction sets are unknown"
                 : "; this CPU has " + dot + " for int8 dot products";
-    return new Recommendation(approach, why + cpuNote, mix, dot, probeSqnrDb, "recommended");
+    return new Recommendation(approach, qat, why + cpuNote, mix, dot, probeSqnrDb, "recommended");
   }
 
   /** The approach the project file names, with the evidence still recorded. */
-  Recommendation chosenByProject(Recipe.Mode approach) {
+  Recommendation chosenByProject(Recipe.Mode approach, boolean quantizationAware) {
     return new Recommendation(
         approach,
-        "named by the project file (the recommendation was " + this.approach + ": " + reason + ")",
+        quantizationAware,
+        "named by the project file (the recommendation was "
+            + this.approach
+            + (this.quantizationAware ? " with quantization-aware training" : "")
+            + ": "
+            + reason
+            + ")",
         opMix,
         int8DotProduct,
         probeSqnrDb,

@@ -3,6 +3,7 @@ package io.quantguard.workflow;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.Registration;
 import io.quantguard.registry.Registry;
+import io.quantguard.registry.Stage;
 import io.quantguard.report.Sha256;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -10,7 +11,10 @@ import java.util.Optional;
 /**
  * The register step: the FP32 model as {@code NAME-fp32} and the candidate as {@code NAME}, its
  * child in the lineage, with the final report and the gate's verdict in the note. A file the
- * registry already holds under that name is not registered again: its version is used.
+ * registry already holds under that name is not registered again: its version is used. When the
+ * project rolls candidates out and {@code NAME} has no production version yet, the FP32 model
+ * becomes {@code NAME}'s first version, in production, so the rollout has what serves today to be
+ * judged against.
  */
 final class Registering {
   private Registering() {}
@@ -39,6 +43,26 @@ final class Registering {
                             null,
                             "FP32 baseline of " + project.source(),
                             actor)));
+    if (project.rollout() != null && production(registry, project.name()).isEmpty()) {
+      ArtifactVersion serving =
+          existing(registry, project.name(), fp32)
+              .orElseGet(
+                  () ->
+                      registry.register(
+                          new Registration(
+                              fp32,
+                              project.name(),
+                              parent.ref().toString(),
+                              null,
+                              null,
+                              "FP32 baseline of " + project.source() + ", served before rollouts",
+                              actor)));
+      registry.promote(
+          serving.ref(),
+          Stage.PRODUCTION,
+          "the FP32 model serves until a candidate is rolled out (" + project.source() + ")",
+          actor);
+    }
     String note =
         String.format(
             "quantguard run %s: %s, gate %s policy '%s'",
@@ -61,6 +85,13 @@ final class Registering {
                             actor)));
     return new Workflow.Registered(
         registry.location(), parent.ref().toString(), child.ref().toString());
+  }
+
+  static Optional<ArtifactVersion> production(Registry registry, String model) {
+    if (registry.models().stream().noneMatch(m -> m.name().equals(model))) {
+      return Optional.empty();
+    }
+    return registry.versions(model).stream().filter(v -> v.stage() == Stage.PRODUCTION).findFirst();
   }
 
   private static Optional<ArtifactVersion> existing(Registry registry, String model, Path file) {

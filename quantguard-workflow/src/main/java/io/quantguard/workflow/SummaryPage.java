@@ -108,10 +108,35 @@ final class SummaryPage {
         .append(" (stage candidate), derived from ")
         .append(esc(reg.parent()))
         .append(", in ")
-        .append(esc(reg.location()))
-        .append(". Promote after review: <code>quantguard registry promote ")
-        .append(esc(reg.candidate()))
-        .append(" --to canary --reason ...</code></p>");
+        .append(esc(reg.location()));
+    if (r.rollout() == null) {
+      b.append(". Promote after review: <code>quantguard registry promote ")
+          .append(esc(reg.candidate()))
+          .append(" --to canary --reason ...</code>");
+    }
+    b.append(".</p>");
+    Workflow.Rollout ro = r.rollout();
+    if (ro != null) {
+      b.append("<h2>Rollout</h2><p>");
+      if (ro.baseline() == null) {
+        b.append(esc(ro.candidate())).append(": ").append(esc(ro.status())).append(".</p>");
+      } else {
+        b.append(esc(ro.mode()))
+            .append(" of ")
+            .append(esc(ro.candidate()))
+            .append(" against ")
+            .append(esc(ro.baseline()))
+            .append(" (production), steps ")
+            .append(esc(ro.steps().toString()))
+            .append(" %, judged by the live policy '")
+            .append(esc(ro.policy()))
+            .append("': ")
+            .append(esc(ro.status()))
+            .append(". Serve it: <code>")
+            .append(esc(ro.serve()))
+            .append("</code></p>");
+      }
+    }
     b.append("<p class=\"muted\">Each step's output is in steps/ under this folder, keyed by a")
         .append(" content hash of its inputs; running again reuses every step whose inputs did")
         .append(" not change.</p></body></html>\n");

@@ -1,49 +1,28 @@
 package io.quantguard.workflow;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.Slicer;
-import io.quantguard.evaluate.Tasks;
 import io.quantguard.evaluate.bench.CpuFeatures;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
-import io.quantguard.quantize.QuantizationResult;
-import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
-import io.quantguard.quantize.ResolvedRecipe;
 import io.quantguard.report.AtomicFile;
-import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Gate;
-import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.Policy;
 import io.quantguard.report.ReportReader;
-import io.quantguard.report.ReportWriter;
-import io.quantguard.report.RuleVerdict;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.ResourceLocator;
-import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSpec;
 import io.quantguard.tune.SensitivityAnalysis;
 import io.quantguard.tune.SensitivityReport;
-import io.quantguard.tune.Trial;
-import io.quantguard.tune.TuneResult;
 import io.quantguard.tune.Tuner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -60,12 +39,18 @@ import org.jspecify.annotations.Nullable;
  *       confirmation slice;
  *   <li><b>gate</b> — the policy judged on that report ({@link Gate}: JUnit XML and Markdown);
  *   <li><b>register</b> — the FP32 model ({@code NAME-fp32}) and the candidate ({@code NAME}, its
- *       child in the lineage) in the registry, with the report and the verdict.
+ *       child in the lineage) in the registry, with the report and the verdict;
+ *   <li><b>rollout</b> — when the project configures one, a candidate that passed the gate is put
+ *       in the registry as a rollout for {@code quantguard serve} to run ({@link RollingOut}).
  * </ol>
  *
- * Each step's output lives in {@code OUT/steps/STEP/}, keyed by a content hash of its inputs (files
- * by their SHA-256): a second run reuses every step whose inputs did not change. The run ends with
- * {@code OUT/summary.html}, linking the detailed reports.
+ * This class sequences the steps and keys them; each step's work is its own class ({@link
+ * Evaluating}, {@link Recommendation}, {@link Tuning}, {@link Gating}, {@link Registering}, {@link
+ * RollingOut}) over the project's settings as {@link ProjectInputs} resolves them.
+ *
+ * <p>Each step's output lives in {@code OUT/steps/STEP/}, keyed by a content hash of its inputs
+ * (files by their SHA-256): a second run reuses every step whose inputs did not change. The run
+ * ends with {@code OUT/summary.html}, linking the detailed reports.
  *
  * <pre>{@code
  * WorkflowResult r = Workflow.builder()
@@ -81,18 +66,20 @@ public final class Workflow {
   public static final List<String> STEPS =
       List.of("baseline", "approach", "tune", "evaluate", "gate", "register");
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-
   private final Project project;
   private final Path out;
   private final Listener listener;
   private final StepStore store;
+  private final ProjectInputs in;
+  private final Tuning tuning;
 
   private Workflow(Builder b) {
     this.project = Objects.requireNonNull(b.project, "project"); // build() checked it
     this.out = b.out.toAbsolutePath();
     this.listener = b.listener;
     this.store = new StepStore(out.resolve("steps"));
+    this.in = new ProjectInputs(project, listener);
+    this.tuning = new Tuning(in, out);
   }
 
   public static Builder builder() {
@@ -175,6 +162,7 @@ public final class Workflow {
    * @param tuned whether the {@link Tuner} searched (static approach)
    * @param tuningPassed whether tuning met the policy on its data (null without tuning)
    * @param higherPrecision nodes kept in higher precision by tuning
+   * @param trained whether the weights were trained quantization-aware (the {@code qat} approach)
    */
   public record Candidate(
       Recipe.Mode approach,
@@ -186,7 +174,8 @@ public final class Workflow {
       int evaluations,
       int budget,
       int higherPrecision,
-      List<String> decisions) {}
+      List<String> decisions,
+      boolean trained) {}
 
   /** The final evaluation's headline: the primary metric of FP32 and of the candidate. */
   public record Final(
@@ -204,6 +193,23 @@ public final class Workflow {
   /** What was registered. */
   public record Registered(String location, String parent, String candidate) {}
 
+  /**
+   * The rollout the run started, or found, in the registry for {@code quantguard serve} to run.
+   *
+   * @param status {@code started}, where an earlier run's rollout stands ({@code under way (...)},
+   *     {@code promoted}, {@code rolled back}), or why none was started
+   * @param baseline the production version the candidate is judged against (null when none started)
+   * @param serve the command that serves the rollout
+   */
+  public record Rollout(
+      String status,
+      String candidate,
+      @Nullable String baseline,
+      String mode,
+      List<Integer> steps,
+      String policy,
+      String serve) {}
+
   // ------------------------------------------------------------------ the run
 
   /** Runs (or resumes) every step and writes the summary. */
@@ -211,20 +217,21 @@ public final class Workflow {
     Path modelFile = ResourceLocator.resolve(project.reference(project.model())).toAbsolutePath();
     OnnxModel fp32Check = ModelIO.load(modelFile); // refuses a broken model before any work
     Map<String, Integer> mix = Recommendation.opMix(fp32Check);
-    String policyText = policyText();
+    String policyText = in.policyText();
     Policy policy = Policy.parse(policyText, project.source() + ": policy");
     Path policyFile = AtomicFile.write(out.resolve("policy.yaml"), policyText);
-    Recipe start = startRecipe();
+    Recipe start = in.startRecipe();
     String startSha = RecipeIO.sha256(start.resolved());
-    List<Evaluation.Data> test = dataSets(project.data().test());
-    List<Evaluation.Data> confirm = dataSets(project.data().confirm());
-    List<String> testSpecs = specs(project.data().test());
-    List<String> confirmSpecs = specs(project.data().confirm());
+    List<Evaluation.Data> test = in.dataSets(project.data().test());
+    List<Evaluation.Data> confirm = in.dataSets(project.data().confirm());
+    List<String> testSpecs = in.specs(project.data().test());
+    List<String> confirmSpecs = in.specs(project.data().confirm());
     String calibration = project.calibrationSpec();
     DataSpec.parse(calibration); // a bad spec fails here, before any step
-    String evalSettings = evaluationSettings();
+    String evalSettings = in.evaluationSettings();
     List<Step> steps = new ArrayList<>();
-    int total = STEPS.size();
+    int total = STEPS.size() + (project.rollout() != null ? 1 : 0);
+    String livePolicy = project.rollout() == null ? null : in.livePolicyText(project.rollout());
 
     // 1. baseline
     listener.stepStarted(1, total, "baseline", "FP32 baseline");
@@ -233,7 +240,7 @@ public final class Workflow {
             "baseline",
             key("baseline", modelFile.toString(), project.task(), evalSettings, testSpecs),
             Baseline.class,
-            dir -> baseline(modelFile, test, dir));
+            dir -> Evaluating.baseline(in, modelFile, test, dir));
     steps.add(
         finished(
             1,
@@ -264,7 +271,7 @@ public final class Workflow {
                 startSha,
                 project.approach(),
                 cpu.int8DotProduct(),
-                String.valueOf(probeSamples())),
+                String.valueOf(in.probeSamples())),
             Recommendation.class,
             dir -> recommend(fp32Check, mix, start, calibration, cpu, dir));
     steps.add(
@@ -273,11 +280,14 @@ public final class Workflow {
             "approach",
             "recommended approach",
             approach,
-            approach.result().approach() + ": " + approach.result().reason()));
+            approach.result().approach()
+                + (approach.result().quantizationAware() ? " (quantization-aware training)" : "")
+                + ": "
+                + approach.result().reason()));
 
     // 3. tune (or quantize)
     listener.stepStarted(3, total, "tune", "tuning against the policy");
-    Search search = search();
+    ProjectInputs.Search search = in.search();
     StepStore.Outcome<Candidate> candidate =
         store.run(
             "tune",
@@ -285,6 +295,8 @@ public final class Workflow {
                 "tune",
                 modelFile.toString(),
                 approach.result().approach().spelling(),
+                String.valueOf(approach.result().quantizationAware()),
+                project.namesQuantizationAwareTraining() ? project.qat().toString() : "",
                 startSha,
                 calibration,
                 project.task(),
@@ -295,9 +307,10 @@ public final class Workflow {
                 confirmSpecs),
             Candidate.class,
             dir ->
-                candidate(
+                tuning.candidate(
                     modelFile,
                     approach.result().approach(),
+                    approach.result().quantizationAware(),
                     start,
                     calibration,
                     test,
@@ -306,7 +319,7 @@ public final class Workflow {
                     search,
                     dir));
     Candidate c = candidate.result();
-    steps.add(finished(3, "tune", "tuning against the policy", candidate, describe(c)));
+    steps.add(finished(3, "tune", "tuning against the policy", candidate, Tuning.describe(c)));
     Path candidateFile = out.resolve(c.model());
 
     // 4. final evaluation on every slice
@@ -324,7 +337,7 @@ public final class Workflow {
                 testSpecs,
                 confirmSpecs),
             Final.class,
-            dir -> finalEvaluation(modelFile, candidateFile, c, test, confirm, dir));
+            dir -> Evaluating.finalEvaluation(in, modelFile, candidateFile, test, confirm, dir));
     Path report = store.dir("evaluate").resolve("report").resolve("report.json");
     steps.add(
         finished(
@@ -349,7 +362,7 @@ public final class Workflow {
             "gate",
             key("gate", policyText, report.toString()),
             Verdict.class,
-            dir -> gate(policyFile, report, dir));
+            dir -> Gating.gate(policyFile, report, dir));
     Verdict v = gate.result();
     steps.add(
         finished(
@@ -376,7 +389,8 @@ public final class Workflow {
                 report.toString(),
                 location,
                 project.name(),
-                String.valueOf(v.passed())),
+                String.valueOf(v.passed()),
+                String.valueOf(project.rollout() != null)),
             Registered.class,
             dir ->
                 Registering.register(
@@ -393,6 +407,42 @@ public final class Workflow {
                 + " in "
                 + registered.result().location()));
 
+    // 7. rollout (when the project configures one)
+    Rollout rollout = null;
+    if (project.rollout() != null && livePolicy != null) {
+      listener.stepStarted(7, total, "rollout", "rollout ready to serve");
+      long t0 = System.nanoTime();
+      rollout =
+          RollingOut.rollout(
+              location,
+              project,
+              project.rollout(),
+              livePolicy,
+              registered.result(),
+              v,
+              project.actor());
+      Step s =
+          new Step(
+              7,
+              "rollout",
+              "rollout ready to serve",
+              false,
+              (System.nanoTime() - t0) / 1e9,
+              rollout.baseline() == null
+                  ? rollout.status()
+                  : rollout.mode()
+                      + " "
+                      + rollout.candidate()
+                      + " against "
+                      + rollout.baseline()
+                      + ": "
+                      + rollout.status()
+                      + "; serve it: "
+                      + rollout.serve());
+      listener.stepFinished(s);
+      steps.add(s);
+    }
+
     WorkflowResult result =
         new WorkflowResult(
             project.name(),
@@ -405,6 +455,7 @@ public final class Workflow {
             fin.result(),
             v,
             registered.result(),
+            rollout,
             out.resolve("summary.html"));
     AtomicFile.write(result.summary(), SummaryPage.html(result));
     return result;
@@ -418,23 +469,6 @@ public final class Workflow {
 
   // ------------------------------------------------------------------ the steps
 
-  private Baseline baseline(Path model, List<Evaluation.Data> test, Path dir) {
-    Evaluation.Builder b =
-        evaluation(model)
-            .candidate("fp32-again", model)
-            .task(Tasks.parse(project.task()), project.task());
-    test.forEach(d -> b.data(d.name(), d.source()));
-    EvaluationReport r = b.build().run();
-    ReportWriter.write(r, dir.resolve("report"));
-    EvaluationReport.ModelReport fp32 = r.baseline();
-    MetricEstimate primary = fp32.all().metrics().get(0);
-    Map<String, @Nullable Double> perSlice = new java.util.LinkedHashMap<>();
-    for (EvaluationReport.SliceResult s : fp32.slices()) {
-      s.metric(primary.name()).ifPresent(m -> perSlice.put(s.slice(), m.value()));
-    }
-    return new Baseline(primary.name(), perSlice, primary.value(), fp32.cost().latency().p95());
-  }
-
   private Recommendation recommend(
       OnnxModel fp32,
       Map<String, Integer> mix,
@@ -444,286 +478,25 @@ public final class Workflow {
       Path dir) {
     Double sqnr = null;
     if (Recommendation.needsProbe(mix)) {
-      Recipe probe = staticRecipe(start);
-      int n = probeSamples();
+      Recipe probe = Tuning.staticRecipe(start);
+      int n = in.probeSamples();
       SensitivityReport r =
           SensitivityAnalysis.run(
               fp32,
               probe,
-              DataSpec.parse(limited(calibration, n)),
+              DataSpec.parse(ProjectInputs.limited(calibration, n)),
               DataSpec.parse(
-                  limited(project.spec(project.data().test().values().iterator().next()), n)),
-              new SensitivityAnalysis.Options(0, null, 0, session(), listener.progress()));
+                  ProjectInputs.limited(
+                      project.spec(project.data().test().values().iterator().next()), n)),
+              new SensitivityAnalysis.Options(0, null, 0, in.session(), listener.progress()));
       sqnr = r.fullOutputSqnrDb();
     }
-    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr);
-    return project.chosenApproach().map(rec::chosenByProject).orElse(rec);
+    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr, Training::available);
+    return project
+        .chosenApproach()
+        .map(m -> rec.chosenByProject(m, project.namesQuantizationAwareTraining()))
+        .orElse(rec);
   }
-
-  /** The start recipe as a static one, for the probe (a non-static start is probed as static). */
-  private static Recipe staticRecipe(Recipe start) {
-    if (ResolvedRecipe.of(start).mode() == Recipe.Mode.STATIC) {
-      return start;
-    }
-    return Recipe.builder().build();
-  }
-
-  private Candidate candidate(
-      Path model,
-      Recipe.Mode approach,
-      Recipe start,
-      String calibration,
-      List<Evaluation.Data> test,
-      List<Evaluation.Data> confirm,
-      Policy policy,
-      Search search,
-      Path dir) {
-    if (approach == Recipe.Mode.STATIC) {
-      Tuner.Options options =
-          new Tuner.Options(
-              search.budget(),
-              search.rankSamples(),
-              Tuner.Options.defaults().repairTop(),
-              search.repairs(),
-              search.fallback(),
-              batchSize(),
-              bootstrap(),
-              42,
-              session(),
-              listener.progress(),
-              listener::log);
-      Path tuned = dir.resolve("tuned");
-      TuneResult r =
-          Tuner.run(
-              new Tuner.Inputs(
-                  model,
-                  staticRecipe(start),
-                  DataSpec.parse(calibration),
-                  test,
-                  confirm,
-                  project.task(),
-                  policy,
-                  project.data().sliceBy() != null
-                      ? List.of(Slicer.parse(project.data().sliceBy()))
-                      : List.of()),
-              options,
-              tuned);
-      Trial best = r.best();
-      return new Candidate(
-          approach,
-          out.relativize(tuned.resolve("model.onnx")).toString(),
-          out.relativize(tuned.resolve("recipe.yaml")).toString(),
-          best.recipeSha256(),
-          true,
-          r.passed(),
-          r.evaluations(),
-          r.budget(),
-          best.higherPrecision(),
-          r.decisions().stream()
-              .map(d -> d.action() + " " + String.join(", ", d.nodes()) + ": " + d.evidence())
-              .toList());
-    }
-    Recipe recipe = Recipe.builder().mode(approach).build();
-    OnnxModel fp32 = ModelIO.load(model);
-    QuantizationResult q =
-        Quantizer.quantize(
-            fp32, recipe, null, new Quantizer.Options(session(), listener.progress()));
-    Path file = dir.resolve("model.onnx");
-    ModelIO.save(q.model(), file);
-    Path recipeFile = AtomicFile.write(dir.resolve("recipe.yaml"), RecipeIO.toYaml(q.recipe()));
-    return new Candidate(
-        approach,
-        out.relativize(file).toString(),
-        out.relativize(recipeFile).toString(),
-        RecipeIO.sha256(q.recipe().resolved()),
-        false,
-        null,
-        0,
-        0,
-        0,
-        List.of("tuning searches static recipes; the " + approach + " recipe is used as it is"));
-  }
-
-  private Final finalEvaluation(
-      Path model,
-      Path candidateFile,
-      Candidate c,
-      List<Evaluation.Data> test,
-      List<Evaluation.Data> confirm,
-      Path dir) {
-    Evaluation.Builder b =
-        evaluation(model)
-            .candidate("candidate", candidateFile)
-            .task(Tasks.parse(project.task()), project.task());
-    Set<String> names = new LinkedHashSet<>();
-    for (Evaluation.Data d : test) {
-      b.data(d.name(), d.source());
-      names.add(d.name());
-    }
-    for (Evaluation.Data d : confirm) {
-      if (names.add(d.name())) {
-        b.data(d.name(), d.source());
-      }
-    }
-    if (project.data().sliceBy() != null) {
-      b.sliceBy(Slicer.parse(project.data().sliceBy()));
-    }
-    EvaluationReport r = b.build().run();
-    ReportWriter.write(r, dir.resolve("report"));
-    EvaluationReport.ModelReport fp32 = r.baseline();
-    EvaluationReport.ModelReport cand = r.candidates().get(0);
-    MetricEstimate m = cand.all().metrics().get(0);
-    double latencyRatio = cand.cost().latency().p95() / fp32.cost().latency().p95();
-    double sizeRatio = (double) cand.sizeBytes() / fp32.sizeBytes();
-    return new Final(
-        m.name(),
-        m.baseline(),
-        m.value(),
-        m.delta(),
-        latencyRatio,
-        sizeRatio,
-        cand.worstSlice() == null ? null : cand.worstSlice().slice());
-  }
-
-  private static Verdict gate(Path policyFile, Path report, Path dir) {
-    Gate.Result g =
-        Gate.builder()
-            .policy(policyFile)
-            .report(report)
-            .junit(dir.resolve("junit.xml"))
-            .markdown(dir.resolve("gate.md"))
-            .build()
-            .run();
-    List<String> failures = g.judgement().failures().stream().map(Workflow::describe).toList();
-    return new Verdict(
-        g.passed(), g.judgement().policy(), failures, g.judgement().verdicts().size());
-  }
-
-  private static String describe(RuleVerdict v) {
-    return v.rule().describe()
-        + (v.slice() == null || v.slice().equals("all") ? "" : " [" + v.slice() + "]")
-        + ": measured "
-        + fmt(v.measured());
-  }
-
-  private static String describe(Candidate c) {
-    if (!c.tuned()) {
-      return c.approach() + " int8 model (no search: " + c.decisions().get(0) + ")";
-    }
-    return (Boolean.TRUE.equals(c.tuningPassed()) ? "meets" : "does NOT meet")
-        + " the policy with "
-        + c.higherPrecision()
-        + " node(s) in higher precision, "
-        + c.evaluations()
-        + " of "
-        + c.budget()
-        + " evaluations";
-  }
-
-  // ------------------------------------------------------------------ settings
-
-  /** The tuning search with the project's settings over the defaults. */
-  record Search(int budget, int rankSamples, Set<String> repairs, String fallback) {}
-
-  private Search search() {
-    Tuner.Options d = Tuner.Options.defaults();
-    Project.Search s = project.search();
-    return new Search(
-        s.budget() != null ? s.budget() : 12,
-        s.rankSamples() != null ? s.rankSamples() : d.rankSamples(),
-        new TreeSet<>(
-            s.repairs() != null
-                ? s.repairs()
-                : d.repairs()), // sorted: the key must not depend on set order
-        s.fallback() != null ? s.fallback() : d.fallback());
-  }
-
-  private int batchSize() {
-    Integer n = project.evaluation().batchSize();
-    return n != null ? n : 32;
-  }
-
-  private int bootstrap() {
-    Integer n = project.evaluation().bootstrap();
-    return n != null ? n : 500;
-  }
-
-  private int probeSamples() {
-    Integer n = project.evaluation().probeSamples();
-    return n != null ? n : 64;
-  }
-
-  private SessionConfig session() {
-    Integer t = project.evaluation().threads();
-    return SessionConfig.defaults().withThreads(t != null ? t : 0);
-  }
-
-  private String evaluationSettings() {
-    return batchSize() + "/" + bootstrap() + "/" + session();
-  }
-
-  private Evaluation.Builder evaluation(Path model) {
-    return Evaluation.builder()
-        .baseline("fp32", model)
-        .batchSize(batchSize())
-        .session(session())
-        .bootstrap(new Bootstrap(bootstrap(), 0.95, 42))
-        .progress(listener.progress());
-  }
-
-  private String policyText() {
-    var node = project.policy();
-    if (node.isTextual()) {
-      return Policy.text(project.path(node.asText()));
-    }
-    try {
-      return YAML.writeValueAsString(node);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private Recipe startRecipe() {
-    var node = project.start();
-    if (node == null || node.isNull()) {
-      return Recipe.builder().build();
-    }
-    if (node.isTextual()) {
-      String ref = node.asText();
-      return RecipeIO.read(
-          ref.startsWith("classpath:") ? ResourceLocator.resolve(ref) : project.path(ref));
-    }
-    try {
-      return RecipeIO.parse(YAML.writeValueAsString(node), project.source() + ": start");
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private List<Evaluation.Data> dataSets(Map<String, Project.DataSet> sets) {
-    List<Evaluation.Data> out = new ArrayList<>();
-    sets.forEach(
-        (name, set) -> out.add(new Evaluation.Data(name, DataSpec.parse(project.spec(set)))));
-    return out;
-  }
-
-  private List<String> specs(Map<String, Project.DataSet> sets) {
-    List<String> out = new ArrayList<>();
-    sets.forEach((name, set) -> out.add(name + "=" + project.spec(set)));
-    return out;
-  }
-
-  /** A data spec reading at most {@code n} samples (the smaller of its own limit and n). */
-  static String limited(String spec, int n) {
-    Matcher m = LIMIT.matcher(spec);
-    if (m.find()) {
-      int own = Integer.parseInt(m.group(2));
-      return m.replaceFirst(m.group(1) + "limit=" + Math.min(own, n));
-    }
-    return spec + (spec.contains("?") ? "&" : "?") + "limit=" + n;
-  }
-
-  private static final Pattern LIMIT = Pattern.compile("([?&])limit=(\\d+)");
 
   private String key(String step, Object... parts) {
     List<String> all = new ArrayList<>();

@@ -2,11 +2,13 @@ package io.quantguard.workflow;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link Workflow} run found, step by step, and where it wrote the summary.
  *
  * @param steps every step in order, each run now or reused
+ * @param rollout the rollout in the registry, when the project configures one
  * @param summary {@code summary.html}
  */
 public record WorkflowResult(
@@ -20,6 +22,7 @@ public record WorkflowResult(
     Workflow.Final evaluation,
     Workflow.Verdict verdict,
     Workflow.Registered registered,
+    Workflow.@Nullable Rollout rollout,
     Path summary) {
   public WorkflowResult {
     steps = List.copyOf(steps);

@@ -16,14 +16,39 @@ class RecommendationTest {
 
   @Test
   void convolutionsAreStatic() {
-    Recommendation r = Recommendation.recommend(Map.of("Conv", 2, "Gemm", 2), VNNI, 31.5);
+    Recommendation r =
+        Recommendation.recommend(Map.of("Conv", 2, "Gemm", 2), VNNI, 31.5, () -> false);
     assertThat(r.approach()).isEqualTo(Recipe.Mode.STATIC);
     assertThat(r.reason()).contains("ConvInteger").contains("31.5 dB").contains("AVX-512 VNNI");
   }
 
   @Test
+  void convolutionsThatLoseTooMuchStaticallyAreTrainedQuantizationAwareWhereLibTorchLoads() {
+    Map<String, Integer> cnn = Map.of("Conv", 2, "Gemm", 1);
+    Recommendation low = Recommendation.recommend(cnn, VNNI, 9.0, () -> true);
+    assertThat(low.approach()).isEqualTo(Recipe.Mode.STATIC);
+    assertThat(low.quantizationAware()).isTrue();
+    assertThat(low.reason()).contains("9.0 dB").contains("quantization-aware training");
+    // Without libtorch the recommendation stays plain static.
+    assertThat(Recommendation.recommend(cnn, VNNI, 9.0, () -> false).quantizationAware()).isFalse();
+    // A good probe never asks whether training could run (loading libtorch is not free).
+    Recommendation high =
+        Recommendation.recommend(
+            cnn,
+            VNNI,
+            31.5,
+            () -> {
+              throw new AssertionError("asked for libtorch");
+            });
+    assertThat(high.quantizationAware()).isFalse();
+    assertThat(high.chosenByProject(Recipe.Mode.STATIC, true).quantizationAware()).isTrue();
+  }
+
+  @Test
   void recurrentLayersAreDynamic() {
-    assertThat(Recommendation.recommend(Map.of("LSTM", 1, "Gemm", 1), VNNI, null).approach())
+    assertThat(
+            Recommendation.recommend(Map.of("LSTM", 1, "Gemm", 1), VNNI, null, () -> false)
+                .approach())
         .isEqualTo(Recipe.Mode.DYNAMIC);
     assertThat(Recommendation.needsProbe(Map.of("LSTM", 1, "Gemm", 1))).isFalse();
   }
@@ -32,24 +57,27 @@ class RecommendationTest {
   void matMulsFollowTheProbe() {
     Map<String, Integer> bert = Map.of("MatMul", 48, "Add", 60);
     assertThat(Recommendation.needsProbe(bert)).isTrue();
-    assertThat(Recommendation.recommend(bert, VNNI, 22.0).approach()).isEqualTo(Recipe.Mode.STATIC);
-    Recommendation low = Recommendation.recommend(bert, PLAIN, 9.0);
+    assertThat(Recommendation.recommend(bert, VNNI, 22.0, () -> false).approach())
+        .isEqualTo(Recipe.Mode.STATIC);
+    Recommendation low = Recommendation.recommend(bert, PLAIN, 9.0, () -> false);
     assertThat(low.approach()).isEqualTo(Recipe.Mode.DYNAMIC);
     assertThat(low.reason()).contains("9.0 dB").contains("no int8 dot-product instruction");
   }
 
   @Test
   void nothingToSpeedUpIsFp16() {
-    assertThat(Recommendation.recommend(Map.of("Add", 3, "Relu", 1), VNNI, null).approach())
+    assertThat(
+            Recommendation.recommend(Map.of("Add", 3, "Relu", 1), VNNI, null, () -> false)
+                .approach())
         .isEqualTo(Recipe.Mode.FP16);
   }
 
   @Test
   void theProbeReadsAtMostItsSamples() {
-    assertThat(Workflow.limited("idx:a.gz?input=image&limit=1000", 64))
+    assertThat(ProjectInputs.limited("idx:a.gz?input=image&limit=1000", 64))
         .isEqualTo("idx:a.gz?input=image&limit=64");
-    assertThat(Workflow.limited("idx:a.gz?limit=10&input=image", 64))
+    assertThat(ProjectInputs.limited("idx:a.gz?limit=10&input=image", 64))
         .isEqualTo("idx:a.gz?limit=10&input=image");
-    assertThat(Workflow.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
+    assertThat(ProjectInputs.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
   }
 }

@@ -9,8 +9,12 @@ import io.quantguard.quantize.Recipe;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.Registry;
+import io.quantguard.registry.Stage;
+import io.quantguard.serve.ModelKey;
+import io.quantguard.serve.RolloutController;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +28,10 @@ class WorkflowTest {
   @TempDir Path tmp;
 
   private Path project(String policy) throws Exception {
+    return project(policy, "");
+  }
+
+  private Path project(String policy, String more) throws Exception {
     Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
     Path test = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     String yaml =
@@ -49,7 +57,8 @@ class WorkflowTest {
             + "\n"
             + "search: {budget: 4}\n"
             + "evaluation: {batch_size: 250, bootstrap: 100, probe_samples: 32}\n"
-            + "registry: {location: registry, actor: ci}\n";
+            + "registry: {location: registry, actor: ci}\n"
+            + more;
     Path file = tmp.resolve("quantguard.yaml");
     Files.writeString(file, yaml);
     return file;
@@ -124,5 +133,68 @@ class WorkflowTest {
     assertThatThrownBy(() -> run(file))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("cosine_mean");
+  }
+
+  @Test
+  void aCandidateThatPassesTheGateIsPutInTheRegistryAsARolloutForServeToRun() throws Exception {
+    Path file =
+        project(
+            "{name: release, rules: {accuracy: {max_drop: 1%}}}",
+            "approach: fp16\n"
+                + "rollout: {mode: canary, steps: [10, 50, 100], interval_s: 30, min_samples: 50}\n");
+    WorkflowResult first = run(file);
+
+    assertThat(first.passed()).isTrue();
+    assertThat(first.steps()).extracting(Workflow.Step::name).endsWith("register", "rollout");
+    Workflow.Rollout rollout = first.rollout();
+    assertThat(rollout).isNotNull();
+    assertThat(rollout.status()).isEqualTo("started");
+    // Nothing held production: the FP32 model became the model's first version, in production.
+    assertThat(rollout.baseline()).isEqualTo("fashion-cnn@1");
+    assertThat(rollout.candidate()).isEqualTo("fashion-cnn@2");
+    assertThat(rollout.steps()).containsExactly(10, 50, 100);
+    assertThat(rollout.policy()).isEqualTo("fashion-cnn-live");
+    assertThat(rollout.serve()).contains("--model fashion-cnn");
+    Registry registry = Registry.open(tmp.resolve("registry").toString());
+    assertThat(registry.version(ArtifactRef.of("fashion-cnn", 1)).stage())
+        .isEqualTo(Stage.PRODUCTION);
+    assertThat(registry.version(ArtifactRef.of("fashion-cnn", 1)).sha256())
+        .isEqualTo(registry.version(ArtifactRef.of("fashion-cnn-fp32", 1)).sha256());
+    assertThat(registry.version(ArtifactRef.of("fashion-cnn", 2)).stage()).isEqualTo(Stage.CANARY);
+    // What serve resumes: the rollout under the project's settings and the task's live policy.
+    try (RolloutController resumed =
+        RolloutController.resume(registry, "fashion-cnn", "ci").orElseThrow()) {
+      assertThat(resumed.candidate()).isEqualTo(new ModelKey("fashion-cnn", 2));
+      assertThat(resumed.settings().interval()).isEqualTo(Duration.ofSeconds(30));
+      assertThat(resumed.settings().minSamples()).isEqualTo(50);
+    }
+    assertThat(registry.activeRollout("fashion-cnn").orElseThrow().policyText())
+        .contains("flip_rate");
+    assertThat(Files.readString(first.summary())).contains("Rollout").contains("canary");
+
+    // A second run reuses every step and reports where the rollout stands; it starts nothing.
+    WorkflowResult again = run(file);
+    assertThat(again.reusedSteps()).isEqualTo(Workflow.STEPS.size());
+    assertThat(again.rollout().status()).isEqualTo("under way (running, step 1 of 3)");
+    assertThat(registry.versions("fashion-cnn")).hasSize(2);
+
+    // A project whose candidate fails its gate starts no rollout.
+    Path failing = tmp.resolve("failing").resolve("quantguard.yaml");
+    Files.createDirectories(failing.getParent());
+    Files.writeString(
+        failing,
+        Files.readString(file)
+            .replace("max_drop: 1%", "max_drop: 1%}, size: {max_ratio: 0.1")
+            .replace("location: registry", "location: " + tmp.resolve("other-registry")));
+    WorkflowResult failed =
+        Workflow.builder()
+            .project(Project.read(failing))
+            .out(tmp.resolve("failing-out"))
+            .build()
+            .run();
+    assertThat(failed.passed()).isFalse();
+    assertThat(failed.rollout().status()).startsWith("not started");
+    assertThat(Registry.open(tmp.resolve("other-registry").toString()).activeRollout("fashion-cnn"))
+        .isEmpty();
   }
 }

@@ -1,0 +1,118 @@
+package io.quantguard.workflow;
+
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.qat.FineTuning;
+import io.quantguard.qat.QuantizationAwareTraining;
+import io.quantguard.quantize.Quantizer;
+import io.quantguard.quantize.Recipe;
+import io.quantguard.quantize.RecipeIO;
+import io.quantguard.report.AtomicFile;
+import io.quantguard.runtime.data.DataSource;
+import io.quantguard.runtime.data.DataSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The tune step of the {@code qat} approach: the start recipe's static quantizers trained into the
+ * FP32 weights ({@link QuantizationAwareTraining}), then the model exported with the ranges it
+ * trained with. The only class of the workflow that touches DJL's engine: the JVM resolves a catch
+ * clause's type when it verifies a class, so keeping it here keeps every other step free of DJL.
+ */
+final class Training {
+  private Training() {}
+
+  /**
+   * Whether libtorch loads here (the launcher puts it on the class path; a library user may not).
+   */
+  static boolean available() {
+    try {
+      start();
+      return true;
+    } catch (InvalidInputException e) {
+      return false;
+    }
+  }
+
+  static Workflow.Candidate train(
+      ProjectInputs in, Path model, Recipe start, String calibration, Path dir, Path out) {
+    Project.QatSettings s = in.project.qat();
+    DataSource data =
+        DataSpec.parse(
+            s.data() != null ? in.project.spec(new Project.DataSet(s.data(), null)) : calibration);
+    boolean distill = s.distill() != null ? s.distill() : !data.hasLabels();
+    if (!distill && !data.hasLabels()) {
+      throw new InvalidInputException(
+          in.project.source() + ": qat.distill",
+          "is false but the training data has no labels",
+          "give qat.data with labels, or set qat.distill: true to train towards the FP32 outputs");
+    }
+    start();
+    OnnxModel fp32 = ModelIO.load(model);
+    QuantizationAwareTraining.Builder run =
+        QuantizationAwareTraining.builder(fp32, start)
+            .data(data)
+            .calibration(DataSpec.parse(calibration))
+            .distill(distill)
+            .progress(in.listener.progress())
+            .options(new Quantizer.Options(in.session(), in.listener.progress()));
+    if (s.epochs() != null) {
+      run.epochs(s.epochs());
+    }
+    if (s.maxSteps() != null) {
+      run.maxSteps(s.maxSteps());
+    }
+    if (s.lr() != null) {
+      run.learningRate(s.lr().floatValue());
+    }
+    if (s.batchSize() != null) {
+      run.batchSize(s.batchSize());
+    }
+    QuantizationAwareTraining.Result r = run.run();
+    Path file = dir.resolve("model.onnx");
+    ModelIO.save(r.quantized().model(), file);
+    Path recipeFile =
+        AtomicFile.write(dir.resolve("recipe.yaml"), RecipeIO.toYaml(r.quantized().recipe()));
+    FineTuning.Result t = r.training();
+    String what =
+        String.format(
+            Locale.ROOT,
+            "quantization-aware training: %d steps (%s) in %.0f s, loss %.4f -> %.4f; exported"
+                + " with the activation ranges it trained with",
+            t.steps(),
+            distill ? "distillation towards FP32" : "labels",
+            t.seconds(),
+            t.firstLoss(),
+            t.lastLoss());
+    return new Workflow.Candidate(
+        Recipe.Mode.STATIC,
+        out.relativize(file).toString(),
+        out.relativize(recipeFile).toString(),
+        RecipeIO.sha256(r.quantized().recipe().resolved()),
+        false,
+        null,
+        0,
+        0,
+        0,
+        List.of(what),
+        true);
+  }
+
+  /** Starts libtorch offline (DJL's start-up otherwise tries a telemetry connection). */
+  private static void start() {
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    try {
+      Engine.getEngine("PyTorch");
+    } catch (EngineException | IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidInputException(
+          "libtorch",
+          "cannot be loaded for quantization-aware training: " + e.getMessage(),
+          "put ai.djl.pytorch:pytorch-native-cpu on the class path (the quantguard launcher adds"
+              + " it), or choose another approach");
+    }
+  }
+}
