@@ -37,7 +37,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The bootstrap: under Poisson resampling every replicate's {@link ClassCounts} are summed as
  * the rows arrive (a few thousand at a time, {@link PendingRows}), each row weighted by its own
- * Poisson draw, so the state is a fixed size (about 1.2 kB per replicate for 10 classes) however
+ * Poisson draw, so the state is a fixed size (about 1.3 kB per replicate for 10 classes) however
  * many rows there are, and whole numbers merge to the same state in any order. Multinomial
  * resampling draws n rows from the whole data set, so it keeps a few bytes per row (key, label,
  * both predictions, top-k hits, near tie, confidences) and counts the replicates when the result is
@@ -153,6 +153,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
   public void add(Observation<ClassPredictions> o) {
     ClassPredictions b = o.baseline();
     ClassPredictions m = o.model();
+    int before = classes;
     classes = Math.max(classes, Math.max(b.classes(), m.classes()));
     if (classes > MAX_CLASSES) {
       throw new InvalidInputException(
@@ -161,15 +162,17 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
           "evaluate such a model with the raw task");
     }
     topK = Math.max(topK, Math.min(k, classes));
-    // Sized for every class the model scores up front, so the state's size follows the classes,
-    // not which of them the rows so far happened to hit.
-    model.ensure(classes);
-    baseline.ensure(classes);
-    flips.ensure(classes);
-    point.fit(classes);
-    if (replicates != null) {
-      for (ClassCounts c : replicates) {
-        c.fit(classes);
+    if (classes > before) {
+      // Sized for every class the model scores up front, so the state's size follows the classes,
+      // not which of them the rows so far happened to hit.
+      model.ensure(classes);
+      baseline.ensure(classes);
+      flips.ensure(classes);
+      point.fit(classes);
+      if (replicates != null) {
+        for (ClassCounts c : replicates) {
+          c.fit(classes);
+        }
       }
     }
     int[] rows = o.rows();
