@@ -14,12 +14,16 @@ import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSource;
 import io.quantguard.runtime.data.DataSpec;
+import io.quantguard.tune.SensitivityAnalysis;
+import io.quantguard.tune.SensitivityReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -91,7 +95,10 @@ final class QatCommand implements Callable<Integer> {
   @Option(
       names = "--layers",
       defaultValue = "all",
-      description = "all, or the nodes whose parameters train, comma-separated (default all)")
+      description =
+          "all, sensitive[:N] (the N nodes whose quantization alone costs the model output the"
+              + " most SQNR, measured first on 256 samples; N = 2), or the nodes whose parameters"
+              + " train, comma-separated (default all)")
   String layers;
 
   @Option(names = "--lr", defaultValue = "3e-5", description = "Adam's learning rate (3e-5)")
@@ -141,7 +148,7 @@ final class QatCommand implements Callable<Integer> {
         QuantizationAwareTraining.builder(fp32, recipe)
             .data(train)
             .distill(distill)
-            .layers(layers())
+            .layers(layers(fp32, recipe, train, err))
             .epochs(epochs)
             .batchSize(batchSize)
             .maxSteps(maxSteps)
@@ -186,9 +193,12 @@ final class QatCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private List<String> layers() {
+  private List<String> layers(OnnxModel fp32, Recipe recipe, DataSource train, PrintWriter err) {
     if (layers.equals("all")) {
       return List.of();
+    }
+    if (layers.equals("sensitive") || layers.startsWith("sensitive:")) {
+      return sensitive(fp32, recipe, train, err);
     }
     List<String> out = new ArrayList<>();
     for (String s : layers.split(",")) {
@@ -198,6 +208,58 @@ final class QatCommand implements Callable<Integer> {
     }
     return out;
   }
+
+  /**
+   * The nodes to train by sensitivity: each quantized alone on a sample of the data, the ones that
+   * cost the model output the most SQNR first.
+   */
+  private List<String> sensitive(OnnxModel fp32, Recipe recipe, DataSource train, PrintWriter err) {
+    int n;
+    try {
+      n =
+          layers.equals("sensitive")
+              ? 2
+              : Integer.parseInt(layers.substring("sensitive:".length()));
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 1) {
+      throw new InvalidInputException(
+          "--layers " + layers,
+          "is not a node count",
+          "give sensitive:N with N >= 1, e.g. sensitive:2");
+    }
+    DataSource sample = train.head(SENSITIVITY_SAMPLES);
+    SensitivityReport r =
+        SensitivityAnalysis.run(
+            fp32,
+            recipe,
+            calibration != null ? DataSpec.parse(calibration).head(SENSITIVITY_SAMPLES) : sample,
+            sample,
+            new SensitivityAnalysis.Options(
+                Integer.MAX_VALUE,
+                null,
+                0,
+                SessionConfig.defaults().withThreads(threads),
+                Progress.NONE));
+    List<SensitivityReport.NodeSensitivity> ranked =
+        r.nodes().stream()
+            .sorted(Comparator.comparingDouble(SensitivityReport.NodeSensitivity::outputSqnrDb))
+            .limit(n)
+            .toList();
+    err.printf(
+        Locale.ROOT,
+        "Layers      the %d most sensitive of %d: %s%n",
+        ranked.size(),
+        r.nodes().size(),
+        ranked.stream()
+            .map(x -> String.format(Locale.ROOT, "%s (%.1f dB alone)", x.node(), x.outputSqnrDb()))
+            .collect(Collectors.joining(", ")));
+    err.flush();
+    return ranked.stream().map(SensitivityReport.NodeSensitivity::node).toList();
+  }
+
+  private static final int SENSITIVITY_SAMPLES = 256;
 
   /** The bar on a terminal; otherwise a line every 50 steps, so a log shows the loss going down. */
   private static Progress progress(PrintWriter err) {

@@ -86,6 +86,34 @@ class QatCommandTest {
     assertThat(qatAccuracy).isGreaterThanOrEqualTo(ptqAccuracy - 0.005);
     OnnxModel m = ModelIO.load(qat);
     assertThat(m.metadata().get("quantguard.qat")).contains("\"steps\":250", "\"seed\":3");
+
+    // The registry keeps the training in the version's lineage; reproduction, which re-runs the
+    // recipe on the parent, says it cannot repeat training instead of reporting different bytes.
+    String registry = tmp.resolve("registry").toString();
+    Cli parent =
+        Cli.run("registry", "register", cnn(), "--name", "cnn-fp32", "--registry", registry);
+    assertThat(parent.exitCode()).as(parent.err()).isZero();
+    Cli child =
+        Cli.run(
+            "registry",
+            "register",
+            qat.toString(),
+            "--name",
+            "cnn",
+            "--parent",
+            "cnn-fp32@1",
+            "--registry",
+            registry);
+    assertThat(child.exitCode()).as(child.err()).isZero();
+    Cli show = Cli.run("registry", "show", "cnn@1", "--registry", registry);
+    assertThat(show.out()).contains("Training    quantization-aware:").contains("\"steps\":250");
+    Cli json = Cli.run("registry", "show", "cnn@1", "--registry", registry, "--json");
+    assertThat(json.out()).contains("\"training\"").contains("\"seed\":3");
+    Cli reproduce =
+        Cli.run(
+            "registry", "reproduce", "cnn@1", "--calibration", train(500), "--registry", registry);
+    assertThat(reproduce.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(reproduce.err()).contains("trained quantization-aware");
   }
 
   @Test
@@ -118,6 +146,33 @@ class QatCommandTest {
   }
 
   @Test
+  void sensitiveLayersAreMeasuredThenTrained() throws Exception {
+    Path out = tmp.resolve("sensitive.onnx");
+    Cli r =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(512),
+            "--recipe",
+            RECIPE,
+            "--layers",
+            "sensitive:1",
+            "--max-steps",
+            "4",
+            "--out",
+            out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    // The CNN's four quantized nodes ranked; W4A8's most sensitive is one of them, trained alone.
+    assertThat(r.err())
+        .containsPattern("Layers {6}the 1 most sensitive of 4: \\S+ \\(-?[0-9.]+ dB alone\\)");
+    String trained = r.err().replaceAll("(?s).*most sensitive of 4: (\\S+) .*", "$1");
+    assertThat(ModelIO.load(out).metadata().get("quantguard.qat"))
+        .contains("\"layers\":[\"" + trained + "\"]");
+  }
+
+  @Test
   void badInputIsAClearError() {
     Cli both =
         Cli.run(
@@ -140,6 +195,20 @@ class QatCommandTest {
             tmp.resolve("x.onnx").toString());
     assertThat(layer.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(layer.err()).contains("--layers", "no_such_node", "is not a node of the model");
+
+    Cli none =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(100),
+            "--layers",
+            "sensitive:0",
+            "--out",
+            tmp.resolve("x.onnx").toString());
+    assertThat(none.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(none.err()).contains("sensitive:N with N >= 1");
 
     Cli lr =
         Cli.run(

@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  * @param calibrationSamples how many calibration samples were used, or null
  * @param session the ONNX Runtime session settings calibration ran with; null in older models
  * @param environment where it was quantized; null in older models
+ * @param training for a model trained quantization-aware, the training's settings and figures
+ *     (JSON: recipe hash, data, loss, epochs, steps, learning rate, seed, losses); null otherwise
  */
 public record QuantizationProvenance(
     @Nullable String toolVersion,
@@ -36,13 +38,17 @@ public record QuantizationProvenance(
     @Nullable Integer fingerprintScheme,
     @Nullable Long calibrationSamples,
     @Nullable Session session,
-    @Nullable RunEnvironment environment) {
+    @Nullable RunEnvironment environment,
+    @Nullable String training) {
 
   public static final String VERSION = "quantguard.version";
   public static final String RECIPE = "quantguard.recipe";
   public static final String RECIPE_SHA = "quantguard.recipe.sha256";
   public static final String FINGERPRINT = "quantguard.calibration.fingerprint";
   public static final String SAMPLES = "quantguard.calibration.samples";
+
+  /** The key of the quantization-aware training record, written after the quantizer's own keys. */
+  public static final String TRAINING = "quantguard.qat";
 
   private static final String MODE = "quantguard.mode";
   private static final String SCHEME = "quantguard.calibration.fingerprint.scheme";
@@ -103,7 +109,8 @@ public record QuantizationProvenance(
             meta.containsKey(SCHEME) ? Integer.valueOf(intOr(meta.get(SCHEME), 0)) : null,
             samples,
             session,
-            environment));
+            environment,
+            meta.get(TRAINING)));
   }
 
   /**
@@ -130,6 +137,7 @@ public record QuantizationProvenance(
     put(model, ENVIRONMENT + "os", environment != null ? environment.os() : null);
     put(model, ENVIRONMENT + "cpus", environment != null ? environment.cpus() : null);
     put(model, ENVIRONMENT + "cpu_model", environment != null ? environment.cpuModel() : null);
+    put(model, TRAINING, training);
   }
 
   private static void put(OnnxModel model, String key, @Nullable Object value) {

@@ -21,7 +21,8 @@ class QuantizationProvenanceTest {
           512L,
           new QuantizationProvenance.Session("ALL", 4, 1, "CPU"),
           new RunEnvironment(
-              "0.2.0", "1.23.2", "17.0.15 (Debian)", "Linux 6.1 (amd64)", 16, "AMD EPYC 9654"));
+              "0.2.0", "1.23.2", "17.0.15 (Debian)", "Linux 6.1 (amd64)", 16, "AMD EPYC 9654"),
+          "{\"steps\":250,\"lr\":3.0E-5}");
 
   @Test
   void theVersionComesFromTheBuild() {
@@ -69,7 +70,16 @@ class QuantizationProvenanceTest {
     FULL.write(m);
     QuantizationProvenance moved =
         new QuantizationProvenance(
-            "0.2.0", "{\"mode\":\"static\"}", "ab".repeat(32), null, null, null, null, null, null);
+            "0.2.0",
+            "{\"mode\":\"static\"}",
+            "ab".repeat(32),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null);
     moved.write(m);
     assertThat(QuantizationProvenance.read(m)).contains(moved);
     assertThat(m.metadata().keySet()).noneMatch(k -> k.startsWith("quantguard.environment."));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.QuantizationProvenance;
 import io.quantguard.quantize.ActivationRanges;
 import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.QdqPlan;
@@ -33,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class QuantizationAwareTraining {
   /** The metadata_props key of the training settings (JSON). */
-  public static final String METADATA_KEY = "quantguard.qat";
+  public static final String METADATA_KEY = QuantizationProvenance.TRAINING;
 
   /**
    * What a run made: the quantized model and its report, the FP32 model with the trained weights,

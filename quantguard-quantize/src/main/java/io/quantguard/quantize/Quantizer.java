@@ -444,7 +444,8 @@ public final class Quantizer {
             session.intraOpThreads(),
             session.interOpThreads(),
             session.provider().name()),
-        RunEnvironment.current(InferenceSession.runtimeVersion()));
+        RunEnvironment.current(InferenceSession.runtimeVersion()),
+        null);
   }
 
   private static boolean usesMode(RecipeResolver resolver, OnnxModel m, Recipe.Mode mode) {

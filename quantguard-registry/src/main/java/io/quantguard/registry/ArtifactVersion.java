@@ -129,4 +129,14 @@ public record ArtifactVersion(
   public @Nullable RunEnvironment environment() {
     return provenance != null ? provenance.environment() : null;
   }
+
+  /**
+   * For a model trained quantization-aware, the training's settings and figures as JSON (what to
+   * retrain it with); null otherwise.
+   */
+  @JsonProperty("training")
+  @JsonRawValue
+  public @Nullable String training() {
+    return provenance != null ? provenance.training() : null;
+  }
 }

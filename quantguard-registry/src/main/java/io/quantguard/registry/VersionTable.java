@@ -158,6 +158,7 @@ final class VersionTable {
         null,
         Sql.longOrNull(rs, "calibration_samples"),
         null,
+        null,
         null);
   }
 

@@ -65,7 +65,8 @@ final class TinyModels {
         null,
         null,
         new QuantizationProvenance.Session("ALL", 0, 1, "CPU"),
-        ELSEWHERE);
+        ELSEWHERE,
+        null);
   }
 
   /**

@@ -63,6 +63,14 @@ public final class Reproducer {
           "records no recipe (it was not quantized by QuantGuard)",
           "only versions QuantGuard quantized can be reproduced");
     }
+    if (made.training() != null) {
+      throw new InvalidInputException(
+          v.ref().toString(),
+          "was trained quantization-aware: its weights came from training, which re-running the"
+              + " recipe on its parent does not repeat",
+          "retrain it with the settings it records (registry show lists them; the same seed gives"
+              + " the same bytes)");
+    }
     if (v.parent() == null) {
       throw new InvalidInputException(
           v.ref().toString(),
@@ -142,7 +150,8 @@ public final class Reproducer {
             recorded.fingerprintScheme(),
             now.calibrationSamples(),
             recorded.session(),
-            recorded.environment())
+            recorded.environment(),
+            null)
         .write(model);
     byte[] rebuilt = saved(model);
     boolean identical = Arrays.equals(registered, rebuilt);

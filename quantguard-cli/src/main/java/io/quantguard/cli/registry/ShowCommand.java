@@ -59,6 +59,9 @@ final class ShowCommand implements Callable<Integer> {
           v.calibrationFingerprint() != null
               ? v.calibrationSamples() + " samples, fingerprint " + v.calibrationFingerprint()
               : "none");
+      if (v.training() != null) {
+        out.printf("Training    quantization-aware: %s%n", v.training());
+      }
       out.printf("Produced by quantguard %s%n", v.toolVersion() != null ? v.toolVersion() : "?");
       RunEnvironment e = v.environment();
       out.printf(

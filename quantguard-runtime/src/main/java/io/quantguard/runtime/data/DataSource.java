@@ -20,6 +20,14 @@ public interface DataSource {
   /** Whether batches carry labels. */
   boolean hasLabels();
 
+  /** The first {@code n} samples of this source (all of them when it has fewer). */
+  default DataSource head(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("a sample count must not be negative, got " + n);
+    }
+    return new DataSpec.Checked(this, 0, n);
+  }
+
   /**
    * Batches made in memory (a test's samples, a partition of a distributed job) as a source: each
    * {@link #open} iterates {@code batches} again, joins or splits them into batches of the size
