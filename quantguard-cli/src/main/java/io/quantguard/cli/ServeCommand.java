@@ -7,17 +7,20 @@ import io.quantguard.onnx.QuantGuard;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.Registry;
 import io.quantguard.report.Policy;
+import io.quantguard.serve.AdaptiveSettings;
 import io.quantguard.serve.BatchPolicy;
 import io.quantguard.serve.BearerTokenGuard;
 import io.quantguard.serve.DriftMonitor;
 import io.quantguard.serve.DriftSettings;
 import io.quantguard.serve.InferenceServer;
 import io.quantguard.serve.LabelFeedback;
+import io.quantguard.serve.LatencyObjective;
 import io.quantguard.serve.ModelKey;
 import io.quantguard.serve.ModelSource;
 import io.quantguard.serve.RolloutController;
 import io.quantguard.serve.RolloutSettings;
 import io.quantguard.serve.ServerConfig;
+import io.quantguard.serve.VariantSelector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,9 +34,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code quantguard serve}: models from the registry (or files) over the Open Inference Protocol v2
@@ -217,6 +223,48 @@ final class ServeCommand implements Callable<Integer> {
       description = "how often a drift window closes (default: ${DEFAULT-VALUE})")
   double driftIntervalS;
 
+  @Option(
+      names = "--adaptive",
+      description =
+          "keep --latency-objective for every model served in several versions (the first is"
+              + " home): requests naming no version move to the next faster variant (measured at"
+              + " start; one that failed its quality policy is never chosen) when the objective"
+              + " breaks under load, and back when load falls; every switch is logged, counted"
+              + " and recorded in the registry; GET /v2/models/NAME/variants")
+  boolean adaptive;
+
+  @Option(
+      names = "--latency-objective",
+      paramLabel = "pNN<=X",
+      converter = ObjectiveConverter.class,
+      description = "the latency --adaptive keeps, e.g. p95<=20ms (units us, ms, s)")
+  @Nullable LatencyObjective latencyObjective;
+
+  @Option(
+      names = "--adaptive-window-s",
+      defaultValue = "1",
+      description = "how often --adaptive judges the latency (default: ${DEFAULT-VALUE})")
+  double adaptiveWindowS;
+
+  @Option(
+      names = "--adaptive-dwell-s",
+      defaultValue = "10",
+      description = "least time between two variant switches (default: ${DEFAULT-VALUE})")
+  double adaptiveDwellS;
+
+  /** Reads {@code --latency-objective}; a bad one is a usage error. */
+  static final class ObjectiveConverter implements ITypeConverter<LatencyObjective> {
+    @Override
+    public LatencyObjective convert(String value) {
+      try {
+        return LatencyObjective.parse(value);
+      } catch (InvalidInputException e) {
+        throw new TypeConversionException(
+            "'" + value + "' " + e.problem() + (e.fix() != null ? "; " + e.fix() : ""));
+      }
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -263,6 +311,8 @@ final class ServeCommand implements Callable<Integer> {
           "serve --model NAME or --rollout MODEL@VERSION, after registry profile");
     }
     files.forEach(f -> builder.model(ModelSource.parseFile(f)));
+    List<VariantSelector> selectors = adaptive();
+    selectors.forEach(builder::adaptive);
     if (feedbackWindow != null) {
       if (feedbackWindow < 1) {
         throw new InvalidInputException(
@@ -280,7 +330,7 @@ final class ServeCommand implements Callable<Integer> {
             },
             "quantguard-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    report(out, server, config, controller);
+    report(out, server, config, controller, selectors);
     try {
       stopped.await();
     } catch (InterruptedException e) {
@@ -350,6 +400,42 @@ final class ServeCommand implements Callable<Integer> {
         actor.get());
   }
 
+  /** One variant selector per model served in several versions, when --adaptive is given. */
+  private List<VariantSelector> adaptive() {
+    if (!adaptive) {
+      if (latencyObjective != null) {
+        throw new ParameterException(
+            spec.commandLine(), "--latency-objective is kept only with --adaptive");
+      }
+      return List.of();
+    }
+    if (latencyObjective == null) {
+      throw new ParameterException(
+          spec.commandLine(), "--adaptive needs --latency-objective, e.g. p95<=20ms");
+    }
+    if (!(adaptiveWindowS > 0) || !(adaptiveDwellS >= 0)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--adaptive-window-s must be above 0 and --adaptive-dwell-s not negative");
+    }
+    Map<String, Integer> versions = new LinkedHashMap<>();
+    models.forEach(m -> versions.merge(ArtifactRef.parse(m).model(), 1, Integer::sum));
+    files.forEach(f -> versions.merge(ModelSource.parseFile(f).name(), 1, Integer::sum));
+    List<String> several =
+        versions.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
+    if (several.isEmpty()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--adaptive needs a model served in several versions to choose between: give its"
+              + " variants too, e.g. --model cnn --model cnn@2");
+    }
+    AdaptiveSettings settings =
+        AdaptiveSettings.of(latencyObjective)
+            .withWindow(Duration.ofMillis(Math.max(1, Math.round(adaptiveWindowS * 1000))))
+            .withDwell(Duration.ofMillis(Math.round(adaptiveDwellS * 1000)));
+    return several.stream().map(m -> new VariantSelector(m, settings, actor.get())).toList();
+  }
+
   private ServerConfig config() {
     if (maxDelayMs < 0 || maxBodyMb <= 0 || drainTimeoutS < 0) {
       throw new InvalidInputException(
@@ -380,7 +466,8 @@ final class ServeCommand implements Callable<Integer> {
       PrintWriter out,
       InferenceServer server,
       ServerConfig config,
-      @Nullable RolloutController controller) {
+      @Nullable RolloutController controller,
+      List<VariantSelector> selectors) {
     Map<ModelKey, String> served = server.models();
     if (store.json()) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -391,6 +478,7 @@ final class ServeCommand implements Callable<Integer> {
       doc.put("threads_per_version", server.threadsPerVersion());
       doc.put("max_batch_size", config.batching().maxBatchSize());
       doc.put("token", config.guard().configured());
+      doc.put("adaptive", selectors.stream().map(VariantSelector::status).toList());
       Output.json(out, doc);
       return;
     }
@@ -441,6 +529,23 @@ final class ServeCommand implements Callable<Integer> {
           Math.round(overflowSampleShare * 1000) / 10.0,
           driftIntervalS,
           server.url());
+    }
+    for (VariantSelector v : selectors) {
+      out.printf(
+          "Adaptive    %s keeps %s on %s%s; GET %s/v2/models/%s/variants%n",
+          v.model(),
+          v.settings().objective(),
+          String.join(
+              " -> ",
+              v.ladder().stream()
+                  .map(
+                      r ->
+                          r.key()
+                              + String.format(java.util.Locale.ROOT, " (%.2f ms)", r.probeMillis()))
+                  .toList()),
+          v.refused().isEmpty() ? "" : ", never " + v.refused().keySet(),
+          server.url(),
+          v.model());
     }
     out.println("Metrics     " + server.url() + "/metrics");
     out.println("Stop        Ctrl-C or SIGTERM (requests in flight finish first)");

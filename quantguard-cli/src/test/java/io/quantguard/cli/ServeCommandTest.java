@@ -156,6 +156,71 @@ class ServeCommandTest {
   }
 
   @Test
+  void aBadLatencyObjectiveIsAUsageError() {
+    String cnn = TestModels.fashionCnn().toString();
+    String[] two = {"serve", "--port", "0", "--model-file", "cnn=" + cnn, "--model-file"};
+    Cli words = Cli.run(with(two, "cnn@2=" + cnn, "--adaptive", "--latency-objective", "fast"));
+    assertThat(words.exitCode()).as(words.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(words.err()).contains("--latency-objective").contains("not a latency objective");
+    Cli p100 = Cli.run(with(two, "cnn@2=" + cnn, "--adaptive", "--latency-objective", "p100<=5ms"));
+    assertThat(p100.exitCode()).as(p100.err()).isEqualTo(ExitCodes.USAGE);
+    Cli zero = Cli.run(with(two, "cnn@2=" + cnn, "--adaptive", "--latency-objective", "p95<=0ms"));
+    assertThat(zero.exitCode()).as(zero.err()).isEqualTo(ExitCodes.USAGE);
+    Cli none = Cli.run(with(two, "cnn@2=" + cnn, "--adaptive"));
+    assertThat(none.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(none.err()).contains("--adaptive needs --latency-objective");
+    Cli alone = Cli.run(with(two, "cnn@2=" + cnn, "--latency-objective", "p95<=20ms"));
+    assertThat(alone.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(alone.err()).contains("only with --adaptive");
+    Cli one =
+        Cli.run(
+            "serve",
+            "--port",
+            "0",
+            "--model-file",
+            "cnn=" + cnn,
+            "--adaptive",
+            "--latency-objective",
+            "p95<=20ms");
+    assertThat(one.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(one.err()).contains("several versions");
+  }
+
+  @Test
+  void adaptiveServesTheVariantsOfAModelAndShowsTheChoice() throws Exception {
+    String cnn = TestModels.fashionCnn().toString();
+    Served s =
+        serve(
+            "--port",
+            "0",
+            "--threads",
+            "2",
+            "--model-file",
+            "cnn=" + cnn,
+            "--model-file",
+            "cnn@2=" + cnn,
+            "--adaptive",
+            "--latency-objective",
+            "p95<=50ms");
+    try {
+      assertThat(s.out().toString()).contains("Adaptive    cnn keeps p95 <= 50 ms on cnn@1");
+      JsonNode v = get(s.url() + "/v2/models/cnn/variants");
+      assertThat(v.path("active").asInt()).isEqualTo(1);
+      assertThat(v.path("objective").asText()).isEqualTo("p95 <= 50 ms");
+      // The same file twice: whichever the probe measured slower is refused or ranked after.
+      assertThat(v.path("ladder").size() + v.path("refused").size()).isEqualTo(2);
+    } finally {
+      s.stop();
+    }
+  }
+
+  private static String[] with(String[] head, String... tail) {
+    String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
+  }
+
+  @Test
   void startsARolloutAndARestartWithoutTheOptionResumesIt() throws Exception {
     String registry = tmp.resolve("registry").toString();
     OnnxModel noted = ModelIO.load(TestModels.fashionCnn());

@@ -2,6 +2,7 @@ package io.quantguard.quantize;
 
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.proto.Onnx.TensorProto;
@@ -104,6 +105,10 @@ public final class QdqPlan {
           "SpaceToDepth",
           "Resize");
   static final Set<String> FOLDED = Set.of("Relu", "Clip");
+
+  /** Data movement that ONNX Runtime has no 4-bit kernel for (shape operators it has). */
+  private static final Set<String> NO_4_BIT_KERNEL =
+      Set.of("MaxPool", "DepthToSpace", "SpaceToDepth");
 
   private final Graph g;
   private final SmoothQuant.Result smoothing;
@@ -592,10 +597,27 @@ public final class QdqPlan {
           skipped.add(new QuantizationReport.Skipped(n.name(), n.opType(), s.why()));
           continue;
         }
+        String out = n.outputs().stream().filter(activations::contains).findFirst().orElseThrow();
+        ActivationSettings shared = Objects.requireNonNull(tensorSpec.get(out));
+        if (shared.scheme().type().bits() == 4 && NO_4_BIT_KERNEL.contains(n.opType())) {
+          // ONNX Runtime's QDQ optimizer removes the DequantizeLinear/QuantizeLinear pair around
+          // the operator, which leaves it a 4-bit input it has no kernel for: the model would not
+          // load.
+          throw InvalidInputException.forParameter(
+              "activations.type",
+              shared.scheme().type().displayName(),
+              "cannot pass through "
+                  + n.opType()
+                  + " node '"
+                  + n.name()
+                  + "': ONNX Runtime runs it on 8-bit tensors, not 4-bit ones",
+              "use 8-bit activations (weights may stay 4-bit), or keep the tensors around '"
+                  + n.name()
+                  + "' in float (exclude the nodes that read its output)");
+        }
         passThrough.add(n);
         byOp.merge(n.opType(), 1, Integer::sum);
-        String out = n.outputs().stream().filter(activations::contains).findFirst().orElseThrow();
-        addActivation(in, Objects.requireNonNull(tensorSpec.get(out)));
+        addActivation(in, shared);
         for (String o : n.outputs()) {
           if (!o.isEmpty()) {
             union(in, o);

@@ -66,6 +66,18 @@ class QuantizerErrorsTest {
   }
 
   @Test
+  void fourBitActivationsThatWouldPassThroughDataMovementAreRefusedBeforeTheModelIsWritten() {
+    String images = images(); // outside the lambda: a missing fixture skips, it is not the error
+    // ONNX Runtime would drop the QDQ pair around the CNN's MaxPool and fail to load the model.
+    assertThatThrownBy(() -> quantize("activations: {type: uint4}", images))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("activations.type")
+        .hasMessageContaining("uint4")
+        .hasMessageContaining("MaxPool")
+        .hasMessageContaining("use 8-bit activations");
+  }
+
+  @Test
   void aModelWithNothingToQuantizeIsAnError() {
     assertThatThrownBy(() -> quantize("op_types: [LSTM]", images()))
         .isInstanceOf(InvalidInputException.class)

@@ -32,7 +32,13 @@ public enum Action {
    * A version's drift reference profile was stored or replaced; the entry carries the old and new
    * profile's SHA-256.
    */
-  PROFILE;
+  PROFILE,
+  /**
+   * A server with a latency objective moved a model's traffic to another of its variants (a faster
+   * one when the objective broke, back when load fell); the entry's version is the variant now
+   * answering, its previous version the one before, the details the measured latency.
+   */
+  VARIANT;
 
   /** The name used in the database and in JSON: {@code register}, {@code promote}, ... */
   @JsonValue

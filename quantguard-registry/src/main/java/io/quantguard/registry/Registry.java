@@ -645,6 +645,53 @@ public final class Registry {
     return sha.map(s -> new String(readBlob(v, s, "drift profile"), StandardCharsets.UTF_8));
   }
 
+  /**
+   * Keeps a closed drift window of {@code model} (its JSON, as the serving process wrote it) and
+   * deletes all but the newest {@code keep}. Not a change: no change-log entry, no change number.
+   */
+  public void keepDriftWindow(String model, String json, int keep) {
+    if (keep < 1) {
+      throw new IllegalArgumentException("keep at least one drift window");
+    }
+    update(
+        c -> {
+          requireModel(c, model);
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO drift_window (model, seq, body) SELECT ?, COALESCE(MAX(seq), 0) + 1,"
+                      + " ? FROM drift_window WHERE model = ?")) {
+            Sql.bind(ps, model, json, model);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM drift_window WHERE model = ? AND seq <= (SELECT MAX(seq) FROM"
+                      + " drift_window WHERE model = ?) - ?")) {
+            Sql.bind(ps, model, model, keep);
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  /** The newest {@code limit} drift windows kept for {@code model}, oldest first. */
+  public List<String> driftWindows(String model, int limit) {
+    return read(
+        c -> {
+          List<String> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT body FROM drift_window WHERE model = ? ORDER BY seq DESC LIMIT ?")) {
+            Sql.bind(ps, model, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(0, rs.getString(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** Every model, by name. */
@@ -1036,6 +1083,35 @@ public final class Registry {
   }
 
   /**
+   * Records that a serving process moved the traffic of {@code to}'s model from version {@code
+   * from} to {@code to} to keep a latency objective ({@link Action#VARIANT}); serving decides, the
+   * registry keeps the trail beside promotions and rollouts.
+   *
+   * @param details what was measured (the latency quantile, the objective, the variants' probe)
+   */
+  public ChangeLogEntry recordVariantSwitch(
+      ArtifactRef to, int from, String reason, Map<String, Object> details, String actor) {
+    String who = requireActor(actor);
+    return write(
+        (c, seq) -> {
+          ArtifactVersion v = resolve(c, to);
+          return ChangeLog.append(
+              c,
+              new ChangeLogEntry(
+                  seq,
+                  now(),
+                  who,
+                  Action.VARIANT,
+                  v.model(),
+                  v.version(),
+                  null,
+                  from,
+                  reason,
+                  details));
+        });
+  }
+
+  /**
    * Records the outcome of an audit of {@code ref} (a re-evaluation on current data, judged against
    * a policy) in the change log, with the judged policy's SHA-256 and, when the model has a
    * registered policy for the version's stage (or every stage), that one's hash as it stood when
@@ -1129,6 +1205,27 @@ public final class Registry {
                     c, "SELECT change_seq FROM registry_state WHERE id = 1", rs -> rs.getLong(1))
                 .orElseThrow();
         T result = work.run(c, seq);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("registry " + db.describe() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs {@code work} in one transaction that is not a change (no change-log number). */
+  private <T> T update(Read<T> work) {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
         c.commit();
         return result;
       } catch (SQLException | RuntimeException e) {

@@ -646,6 +646,43 @@ abstract class RegistryContract {
   }
 
   @Test
+  void keepsTheNewestDriftWindowsOfAModelOutsideTheChangeLog() throws Exception {
+    register(TinyModels.fp32(tmp.resolve("w1.onnx"), 1), "win", null, "alice");
+    int changes = registry.log("win", 100).size();
+    for (int i = 1; i <= 5; i++) {
+      registry.keepDriftWindow("win", "{\"n\":" + i + "}", 3);
+    }
+    assertThat(registry.driftWindows("win", 10))
+        .containsExactly("{\"n\":3}", "{\"n\":4}", "{\"n\":5}");
+    assertThat(registry.driftWindows("win", 1)).containsExactly("{\"n\":5}");
+    assertThat(registry.log("win", 100)).as("no change-log entry").hasSize(changes);
+    assertThatThrownBy(() -> registry.keepDriftWindow("nope", "{}", 3))
+        .isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
+  void recordsAVariantSwitchWithTheMeasuredReason() throws Exception {
+    register(TinyModels.fp32(tmp.resolve("v1.onnx"), 1), "var", null, "alice");
+    register(TinyModels.fp32(tmp.resolve("v2.onnx"), 2), "var", null, "alice");
+    ChangeLogEntry e =
+        registry.recordVariantSwitch(
+            ArtifactRef.of("var", 2),
+            1,
+            "p95 80 ms breaks the objective p95 <= 50 ms",
+            Map.of("direction", "faster", "percentile_ms", 80.0),
+            "serve");
+    List<ChangeLogEntry> log = registry.log("var", Action.VARIANT, 10);
+    assertThat(log).containsExactly(e);
+    assertThat(e.version()).isEqualTo(2);
+    assertThat(e.previousVersion()).isEqualTo(1);
+    assertThat(e.actor()).isEqualTo("serve");
+    assertThat(e.details()).containsEntry("direction", "faster");
+    assertThatThrownBy(
+            () -> registry.recordVariantSwitch(ArtifactRef.of("var", 9), 1, "r", Map.of(), "serve"))
+        .isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
   void aRolloutKeepsItsStateAndEndsInThePromotionOrRollbackEntry() throws Exception {
     register(TinyModels.fp32(tmp.resolve("r1.onnx"), 1), "roll", null, "alice");
     register(TinyModels.fp32(tmp.resolve("r2.onnx"), 2), "roll", null, "alice");

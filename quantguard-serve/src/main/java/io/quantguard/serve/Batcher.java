@@ -36,9 +36,11 @@ final class Batcher {
       List<String> outputs,
       int rows,
       @Nullable String stackKey,
+      boolean counted,
       CompletableFuture<Map<String, Tensor>> result) {}
 
-  private static final Job STOP = new Job(Map.of(), List.of(), 0, null, new CompletableFuture<>());
+  private static final Job STOP =
+      new Job(Map.of(), List.of(), 0, null, false, new CompletableFuture<>());
 
   private final ModelKey key;
   private final ModelSignature signature;
@@ -80,6 +82,35 @@ final class Batcher {
     return waiting.get();
   }
 
+  BatchPolicy policy() {
+    return policy;
+  }
+
+  /** True when requests of this version can be stacked into one run. */
+  boolean batchable() {
+    return policy.enabled() && signature.batchable();
+  }
+
+  /**
+   * Runs {@code inputs} alone through the worker, outside the metrics, and returns how long the
+   * answer took in nanoseconds: the measurement that ranks variants before the server turns ready.
+   */
+  long probe(Map<String, Tensor> inputs) {
+    Job job =
+        new Job(
+            inputs, signature.outputNames(), rows(inputs), null, false, new CompletableFuture<>());
+    long start = System.nanoTime();
+    synchronized (this) {
+      if (!accepting) {
+        throw OipException.unavailable("model " + key + " is stopping");
+      }
+      waiting.incrementAndGet();
+      queue.add(job);
+    }
+    job.result.join();
+    return System.nanoTime() - start;
+  }
+
   /**
    * Queues a request (inputs already checked against the signature).
    *
@@ -87,7 +118,8 @@ final class Batcher {
    */
   CompletableFuture<Map<String, Tensor>> submit(Map<String, Tensor> inputs, List<String> outputs) {
     int rows = rows(inputs);
-    Job job = new Job(inputs, outputs, rows, stackKey(inputs, rows), new CompletableFuture<>());
+    Job job =
+        new Job(inputs, outputs, rows, stackKey(inputs, rows), true, new CompletableFuture<>());
     synchronized (this) {
       if (!accepting) {
         throw OipException.unavailable("model " + key + " is being unloaded; retry");
@@ -227,7 +259,9 @@ final class Batcher {
   private void runAlone(Job j) {
     try {
       Map<String, Tensor> out = runner.run(j.inputs, j.outputs);
-      metrics.batch(key, 1, Math.max(j.rows, 1));
+      if (j.counted) {
+        metrics.batch(key, 1, Math.max(j.rows, 1));
+      }
       j.result.complete(out);
     } catch (RuntimeException e) {
       j.result.completeExceptionally(e);

@@ -19,9 +19,10 @@ import org.jspecify.annotations.Nullable;
  * /dashboard/NAME} (one), a static page with its script and ECharts from the jar (no network), that
  * polls {@code GET /v2/timeline} (latency and throughput per version, live quality, one point a
  * second for ten minutes), {@code GET /v2/dashboard} (served versions, the rollout's state and
- * recorded decisions, the watched models) and {@code GET /v2/models/NAME/drift}. Read-only, so open
- * like the metadata; the page writes every string as text, and its Content-Security-Policy allows
- * no inline script, so a model name cannot run in it.
+ * recorded decisions, the watched models, the variant choice) and {@code GET
+ * /v2/models/NAME/variants} and {@code GET /v2/models/NAME/drift}. Read-only, so open like the
+ * metadata; the page writes every string as text, and its Content-Security-Policy allows no inline
+ * script, so a model name cannot run in it.
  */
 final class DashboardEndpoints {
   private static final String ECHARTS =
@@ -34,6 +35,7 @@ final class DashboardEndpoints {
   private final TrafficTimeline timeline;
   private final @Nullable RolloutController rollout;
   private final Set<String> watched;
+  private final Map<String, VariantSelector> adaptive;
   private final Supplier<Set<ModelKey>> served;
   private final Map<String, byte[]> assets = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -41,10 +43,12 @@ final class DashboardEndpoints {
       TrafficTimeline timeline,
       @Nullable RolloutController rollout,
       Set<String> watched,
+      Map<String, VariantSelector> adaptive,
       Supplier<Set<ModelKey>> served) {
     this.timeline = timeline;
     this.rollout = rollout;
     this.watched = Set.copyOf(watched);
+    this.adaptive = Map.copyOf(adaptive);
     this.served = served;
   }
 
@@ -58,6 +62,16 @@ final class DashboardEndpoints {
     r.get("/dashboard/{model}", this::page);
     r.get("/v2/timeline", ctx -> json(ctx, timeline.json(ctx.queryParam("model"))));
     r.get("/v2/dashboard", ctx -> json(ctx, overview()));
+    r.get(
+        "/v2/models/{name}/variants",
+        ctx -> {
+          VariantSelector v = adaptive.get(ctx.pathParam("name"));
+          if (v == null) {
+            throw new io.javalin.http.NotFoundResponse(
+                "model '" + ctx.pathParam("name") + "' has no latency objective");
+          }
+          json(ctx, v.status());
+        });
   }
 
   private void page(Context ctx) {
@@ -66,7 +80,10 @@ final class DashboardEndpoints {
     asset(ctx, "io/quantguard/serve/dashboard.html", "text/html; charset=utf-8");
   }
 
-  /** Served versions, the rollout (status and recorded decisions), the models watched for drift. */
+  /**
+   * Served versions, the rollout (status and recorded decisions), the models watched for drift, and
+   * the variant choice of every model with a latency objective (active variant, ladder, switches).
+   */
   private Map<String, Object> overview() {
     Map<String, Object> m = new LinkedHashMap<>();
     List<Map<String, Object>> models = new ArrayList<>();
@@ -82,6 +99,12 @@ final class DashboardEndpoints {
     }
     m.put("rollouts", rollouts);
     m.put("drift", watched.stream().sorted().toList());
+    m.put(
+        "variants",
+        adaptive.values().stream()
+            .sorted(java.util.Comparator.comparing(VariantSelector::model))
+            .map(VariantSelector::status)
+            .toList());
     return m;
   }
 

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * and the closed window joins a bounded history over which {@link Attribution} ranks the drift and
  * overflow series by how closely they followed a fall of the live cosine. The latest closed window
  * is what the gauges, {@code GET /v2/models/NAME/drift} and a rollout's policy (the keys {@link
- * #METRICS}) read.
+ * #METRICS}) read. A monitor made from a registry ({@link #forModel}, {@link #forRollout}) keeps
+ * its closed windows there ({@link KeptWindows}) and resumes them when the server restarts.
  */
 public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   /** The policy keys a closed drift window answers. */
@@ -76,6 +77,7 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   private final @Nullable OverflowProbe probe;
   private final DriftSettings settings;
   private final @Nullable Policy policy;
+  private final @Nullable KeptWindows kept;
   private final ThreadPoolExecutor worker;
   private final AtomicLong offered = new AtomicLong();
   private final AtomicLong sampled = new AtomicLong();
@@ -127,6 +129,17 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
     this.candidate = b.candidate;
     this.settings = b.settings;
     this.policy = b.policy;
+    this.kept = b.registry == null ? null : new KeptWindows(b.registry, model, settings.history());
+    if (kept != null) {
+      List<Closed> resumed = kept.load();
+      history.addAll(resumed);
+      if (!resumed.isEmpty()) {
+        last = resumed.get(resumed.size() - 1);
+        attribution = rank(List.copyOf(history));
+        LOG.info(
+            "drift of {}: resumed {} closed windows kept in the registry", model, resumed.size());
+      }
+    }
     this.probe =
         b.fp32 == null || b.ranges == null || b.ranges.ranges().isEmpty()
             ? null
@@ -162,6 +175,7 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
     private @Nullable CalibrationRanges ranges;
     private DriftSettings settings = DriftSettings.defaults();
     private @Nullable Policy policy;
+    private @Nullable Registry registry;
 
     private Builder(String model, ReferenceProfile profile) {
       this.model = model;
@@ -201,6 +215,15 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       return this;
     }
 
+    /**
+     * Keeps every closed window in {@code r} (the newest {@code history} of them) and resumes from
+     * those kept there, so that a restarted server keeps its drift history and attribution.
+     */
+    public Builder keepIn(Registry r) {
+      this.registry = r;
+      return this;
+    }
+
     public DriftMonitor build() {
       return new DriftMonitor(this, profile);
     }
@@ -223,7 +246,8 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
             .reference(rollout.baseline())
             .candidate(rollout.candidate())
             .settings(settings)
-            .policy(rollout.policy());
+            .policy(rollout.policy())
+            .keepIn(registry);
     CalibrationRanges ranges =
         CalibrationRanges.of(ModelIO.load(registry.modelBytes(cand), cand.toString()));
     return withOverflow(registry, b, baseline, ranges);
@@ -237,7 +261,7 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   public static DriftMonitor forModel(Registry registry, ArtifactRef served, DriftSettings s) {
     ArtifactVersion v = registry.version(served);
     ReferenceProfile profile = storedProfile(registry, v.ref());
-    Builder b = builder(v.model(), profile).settings(s);
+    Builder b = builder(v.model(), profile).settings(s).keepIn(registry);
     if (v.parent() == null) {
       return b.build();
     }
@@ -402,6 +426,9 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       attribution = rank(List.copyOf(history));
     }
     last = c;
+    if (kept != null) {
+      kept.keep(c);
+    }
     return windowJson(c);
   }
 

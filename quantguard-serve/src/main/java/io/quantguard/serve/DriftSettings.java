@@ -72,4 +72,9 @@ public record DriftSettings(
   public DriftSettings withInterval(Duration d) {
     return new DriftSettings(sampleShare, overflowShare, d, queue, history, maxTensorGauges, tests);
   }
+
+  public DriftSettings withHistory(int windows) {
+    return new DriftSettings(
+        sampleShare, overflowShare, interval, queue, windows, maxTensorGauges, tests);
+  }
 }

@@ -33,8 +33,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class InferenceServer implements AutoCloseable {
-  /** One served version: its batcher owns its runner. */
-  record Served(ModelKey key, String origin, Batcher batcher) {}
+  /** One served version and where it came from: its batcher owns its runner. */
+  record Served(ModelKey key, ModelSource source, String origin, Batcher batcher) {}
 
   private final ServerConfig config;
   private final String version;
@@ -44,6 +44,7 @@ public final class InferenceServer implements AutoCloseable {
   private final @Nullable RolloutController rollout;
   private final @Nullable LabelFeedback feedback;
   private final Map<String, DriftMonitor> drift;
+  private final Map<String, VariantSelector> adaptive;
   private final TrafficTimeline timeline;
   private final ServerMetrics metrics;
   private final Map<ModelKey, Served> served = new ConcurrentHashMap<>();
@@ -60,7 +61,8 @@ public final class InferenceServer implements AutoCloseable {
     this.config = b.config;
     this.version = b.version;
     this.sources = List.copyOf(b.sources);
-    this.router = b.router;
+    this.adaptive = Map.copyOf(b.adaptive);
+    this.router = adaptive.isEmpty() ? b.router : adaptiveRouter(b.router, adaptive);
     this.rollout = b.rollout;
     this.feedback = b.feedback;
     this.drift = Map.copyOf(b.drift);
@@ -99,6 +101,7 @@ public final class InferenceServer implements AutoCloseable {
     private @Nullable RolloutController rollout;
     private @Nullable LabelFeedback feedback;
     private final Map<String, DriftMonitor> drift = new java.util.LinkedHashMap<>();
+    private final Map<String, VariantSelector> adaptive = new java.util.LinkedHashMap<>();
 
     private Builder() {}
 
@@ -168,7 +171,35 @@ public final class InferenceServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Keeps a model within a latency objective by switching the requests that name no version
+     * between its served variants (see {@link VariantSelector}); the model's default version is
+     * home. Not with a rollout of the same model, which routes that traffic itself.
+     */
+    public Builder adaptive(VariantSelector selector) {
+      if (adaptive.putIfAbsent(selector.model(), selector) != null) {
+        throw new InvalidInputException(
+            "variant selector of " + selector.model(),
+            "is the second one for that model",
+            "give one latency objective per model");
+      }
+      return this;
+    }
+
     public InferenceServer build() {
+      for (String model : adaptive.keySet()) {
+        if (rollout != null && rollout.candidate().name().equals(model)) {
+          throw InvalidInputException.forParameter(
+              "adaptive.model",
+              model,
+              "is under a rollout, which routes its traffic",
+              "let the rollout finish before choosing variants by latency");
+        }
+        if (sources.stream().noneMatch(s -> s.name().equals(model))) {
+          throw InvalidInputException.forParameter(
+              "adaptive.model", model, "is not served", "serve the model and its variants");
+        }
+      }
       if (sources.isEmpty()) {
         throw InvalidInputException.forParameter(
             "server.models",
@@ -210,6 +241,16 @@ public final class InferenceServer implements AutoCloseable {
         }
         defaults.putIfAbsent(s.key().name(), s.key());
       }
+      for (VariantSelector v : adaptive.values()) {
+        ModelKey home = defaults.get(v.model());
+        List<Served> variants = new ArrayList<>();
+        variants.add(served.get(home));
+        served.values().stream()
+            .filter(s -> s.key().name().equals(v.model()) && !s.key().equals(home))
+            .sorted(Comparator.comparing(Served::key))
+            .forEach(variants::add);
+        v.start(variants, metrics.registry());
+      }
       ready = true;
       timeline.start();
       for (DriftMonitor m : drift.values()) {
@@ -250,7 +291,7 @@ public final class InferenceServer implements AutoCloseable {
     if (!drift.isEmpty()) {
       new DriftEndpoints(drift).register(c.routes);
     }
-    new DashboardEndpoints(timeline, rollout, drift.keySet(), () -> models().keySet())
+    new DashboardEndpoints(timeline, rollout, drift.keySet(), adaptive, () -> models().keySet())
         .register(c.routes);
   }
 
@@ -268,6 +309,7 @@ public final class InferenceServer implements AutoCloseable {
     ModelLoader.LoadedModel m = ModelLoader.open(source, sessionConfig());
     return new Served(
         m.key(),
+        source,
         m.origin(),
         new Batcher(m.key(), m.signature(), m.runner(), config.batching(), metrics));
   }
@@ -366,6 +408,14 @@ public final class InferenceServer implements AutoCloseable {
     return metrics;
   }
 
+  /** Takes an answered inference request's latency for the model's variant choice, if any. */
+  void answered(ModelKey key, int status, long nanos) {
+    VariantSelector v = adaptive.get(key.name());
+    if (v != null) {
+      v.record(key, status, nanos);
+    }
+  }
+
   ExecutorService responders() {
     return responders;
   }
@@ -414,6 +464,7 @@ public final class InferenceServer implements AutoCloseable {
       rollout.close();
     }
     drift.values().forEach(DriftMonitor::close);
+    adaptive.values().forEach(VariantSelector::close);
     timeline.close();
     if (app != null) {
       app.stop();
@@ -427,6 +478,14 @@ public final class InferenceServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Requests naming no version of an adaptive model go to its active variant. */
+  private static Router adaptiveRouter(Router base, Map<String, VariantSelector> adaptive) {
+    return (model, version, catalog) -> {
+      VariantSelector v = version == null ? adaptive.get(model) : null;
+      return v != null ? v.route(model, catalog) : base.route(model, version, catalog);
+    };
   }
 
   private static @Nullable ExchangeObserver both(

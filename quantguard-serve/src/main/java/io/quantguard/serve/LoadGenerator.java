@@ -41,13 +41,25 @@ public final class LoadGenerator {
   /** One request, sent in turn with the others, and the status the server should answer. */
   public record Call(RequestBody body, int expectedStatus) {}
 
-  /** What to send: the calls are spread over the clients round robin. */
-  public record Plan(URI uri, List<Call> calls, int clients, Duration warmup, Duration duration) {
+  /**
+   * What to send: the calls are spread over the clients round robin.
+   *
+   * @param pause how long each client waits after an answer before its next request (think time;
+   *     zero for a client that sends as fast as it is answered): a light, steady load
+   */
+  public record Plan(
+      URI uri, List<Call> calls, int clients, Duration warmup, Duration duration, Duration pause) {
     public Plan {
       calls = List.copyOf(calls);
-      if (calls.isEmpty() || clients < 1) {
-        throw new IllegalArgumentException("a plan needs calls and at least one client");
+      if (calls.isEmpty() || clients < 1 || pause.isNegative()) {
+        throw new IllegalArgumentException(
+            "a plan needs calls, at least one client and no negative pause");
       }
+    }
+
+    /** Clients that send as fast as they are answered. */
+    public Plan(URI uri, List<Call> calls, int clients, Duration warmup, Duration duration) {
+      this(uri, calls, clients, warmup, duration, Duration.ZERO);
     }
   }
 
@@ -169,6 +181,9 @@ public final class LoadGenerator {
             body = e.toString();
           }
           long nanos = System.nanoTime() - sent;
+          if (!plan.pause().isZero()) {
+            Thread.sleep(plan.pause().toMillis(), plan.pause().toNanosPart() % 1_000_000);
+          }
           if (sent < measureFrom) {
             continue;
           }

@@ -88,9 +88,18 @@ final class ModelLoader {
 
   /** One all-zero tensor per input, every free dimension 1. */
   static Map<String, Tensor> zeros(ModelSignature signature) {
+    return zeros(signature, 1);
+  }
+
+  /** One all-zero tensor per input: a free first dimension {@code rows}, other free ones 1. */
+  static Map<String, Tensor> zeros(ModelSignature signature, int rows) {
     Map<String, Tensor> feed = new LinkedHashMap<>();
     for (TensorSpec in : signature.inputs()) {
-      long[] shape = Arrays.stream(in.shape()).map(d -> d < 0 ? 1 : d).toArray();
+      long[] spec = in.shape();
+      long[] shape = new long[spec.length];
+      for (int i = 0; i < spec.length; i++) {
+        shape[i] = spec[i] >= 0 ? spec[i] : i == 0 ? rows : 1;
+      }
       int n = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
       feed.put(
           in.name(),

@@ -84,13 +84,14 @@ final class OipEndpoints {
         ctx -> {
           Long start = ctx.attribute(START);
           String endpoint = ctx.attribute(ENDPOINT);
+          long nanos = start == null ? 0 : System.nanoTime() - start;
+          ModelKey key = ctx.attribute(KEY);
           server
               .metrics()
-              .request(
-                  endpoint == null ? "other" : endpoint,
-                  ctx.attribute(KEY),
-                  ctx.statusCode(),
-                  start == null ? 0 : System.nanoTime() - start);
+              .request(endpoint == null ? "other" : endpoint, key, ctx.statusCode(), nanos);
+          if ("infer".equals(endpoint) && key != null) {
+            server.answered(key, ctx.statusCode(), nanos);
+          }
         });
   }
 

@@ -36,6 +36,13 @@
  * {@link io.quantguard.serve.BearerTokenGuard} before they change anything; the protocol, batching
  * and metrics code stay as they are.
  *
+ * <p>{@link io.quantguard.serve.VariantSelector} ({@link
+ * io.quantguard.serve.InferenceServer.Builder#adaptive}) is a routing step too: it keeps a model
+ * within a {@link io.quantguard.serve.LatencyObjective} by answering requests that name no version
+ * with the next faster variant (ranked by a probe at start) while the load breaks the objective,
+ * and with the preferred one again once it falls; it takes each answered request's latency where
+ * the request meters are fed ({@code GET /v2/models/NAME/variants}).
+ *
  * <p>{@code GET /dashboard} is a live page the server serves itself (its script and ECharts from
  * the jar), drawn from {@code GET /v2/timeline} (a one-second ring per version, fed where the
  * request meters are), {@code GET /v2/dashboard} and the drift endpoint.

@@ -110,9 +110,10 @@ class ServingDeployFilesTest {
   }
 
   /**
-   * Serves the FP32 CNN with an int8 candidate in a canary rollout, watched for drift, sends
-   * inferences and a request for an unknown model, judges one interval, closes one drift window,
-   * and returns each exported series name with the label names it carries.
+   * Serves the FP32 CNN with an int8 candidate in a canary rollout, watched for drift, and the same
+   * two as variants of a model with a latency objective, sends inferences and a request for an
+   * unknown model, judges one interval, closes one drift window, and returns each exported series
+   * name with the label names it carries.
    */
   private Map<String, Set<String>> scrapeAServerWithARollout() throws Exception {
     Path cnn = TestModels.fashionCnn();
@@ -157,6 +158,11 @@ class ServingDeployFilesTest {
                 .config(ServerConfig.defaults().withPort(0).withThreads(2))
                 .rollout(rollout)
                 .drift(drift)
+                .model(new ModelSource.File("fast", 1, cnn))
+                .model(new ModelSource.File("fast", 2, int8))
+                .adaptive(
+                    new VariantSelector(
+                        "fast", AdaptiveSettings.of(LatencyObjective.parse("p95<=100ms")), "test"))
                 .build()
                 .start()) {
       for (int i = 0; i < 20; i++) {
@@ -197,7 +203,9 @@ class ServingDeployFilesTest {
               "quantguard_errors_total",
               "quantguard_request_duration_seconds_bucket",
               "quantguard_drift_psi",
-              "quantguard_overflow_tensor_rate");
+              "quantguard_overflow_tensor_rate",
+              "quantguard_variant_active",
+              "quantguard_variant_switches_total");
       return series;
     }
   }

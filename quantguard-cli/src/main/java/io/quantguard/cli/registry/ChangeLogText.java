@@ -53,6 +53,16 @@ public final class ChangeLogText {
                   + (d.get("previousSha256") != null
                       ? " (replaces " + abbrev(d.get("previousSha256")) + ")"
                       : "");
+          case VARIANT ->
+              "traffic "
+                  + e.model()
+                  + "@"
+                  + e.previousVersion()
+                  + " -> "
+                  + ref
+                  + " ("
+                  + d.get("direction")
+                  + " variant)";
           case ROLLOUT ->
               ref
                   + " "
