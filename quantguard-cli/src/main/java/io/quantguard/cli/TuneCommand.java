@@ -37,9 +37,10 @@ import picocli.CommandLine.Spec;
     name = "tune",
     mixinStandardHelpOptions = true,
     description = {
-      "Tune a static recipe to a policy: rank the quantized nodes by sensitivity, repair the"
-          + " model (SmoothQuant α) and the sensitive nodes (another calibrator, per-channel or MSE"
-          + " weights, bias correction, SmoothQuant), then keep the fewest"
+      "Tune a static, dynamic or mixed recipe to a policy: rank the quantized nodes by"
+          + " sensitivity, repair the model (SmoothQuant α) and the sensitive static nodes (another"
+          + " calibrator, per-channel or MSE weights, bias correction, SmoothQuant, or a switch to"
+          + " dynamic int8), then keep the fewest"
           + " of them in higher precision (int8 weights, fp16 or fp32), found by bisection, and undo"
           + " the fallbacks that turn out not to be needed.",
       "Writes recipe.yaml, model.onnx, report/ (the evaluation), tuning.json, tuning.md,"
@@ -58,7 +59,9 @@ final class TuneCommand implements Callable<Integer> {
   @Option(
       names = "--recipe",
       paramLabel = "FILE",
-      description = "the static recipe to start from (default: int8 everywhere, built in)")
+      description =
+          "the recipe to start from: static, dynamic or mixed per override (default: static int8"
+              + " everywhere, built in)")
   @Nullable Path recipeFile;
 
   @Option(
@@ -132,9 +135,9 @@ final class TuneCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "KIND",
       description =
-          "repairs to try: calibrator, weights, smooth, int16 (default:"
-              + " calibrator,weights,smooth)")
-  List<String> repairs = new ArrayList<>(List.of("calibrator", "weights", "smooth"));
+          "repairs to try: calibrator, weights, smooth, int16, dynamic (default:"
+              + " calibrator,weights,smooth,dynamic)")
+  List<String> repairs = new ArrayList<>(List.of("calibrator", "weights", "smooth", "dynamic"));
 
   @Option(
       names = "--fallback",
@@ -184,37 +187,34 @@ final class TuneCommand implements Callable<Integer> {
       throw new InvalidInputException("--threads " + threads, "must not be negative", "give 0+");
     }
     Progress progress = TerminalProgress.forTerminal(err, json);
-    Tuner.Options options =
-        new Tuner.Options(
-            budget,
-            rankSamples,
-            repairTop,
-            Set.copyOf(new LinkedHashSet<>(repairs)),
-            fallback,
-            batchSize,
-            resamples,
-            seed,
-            SessionConfig.defaults().withThreads(threads),
-            progress,
-            line -> {
-              if (!json) {
-                err.println(line);
-                err.flush();
-              }
-            });
-    TuneResult r =
-        Tuner.run(
-            new Tuner.Inputs(
-                ResourceLocator.resolve(model),
-                start,
-                DataSpec.parse(calibration),
-                sets,
-                confirmSets,
-                task,
-                goal,
-                sliceBy.stream().map(Slicer::parse).toList()),
-            options,
-            this.out);
+    Tuner.Builder b =
+        Tuner.builder()
+            .model(ResourceLocator.resolve(model))
+            .start(start)
+            .calibration(DataSpec.parse(calibration))
+            .task(task)
+            .policy(goal)
+            .budget(budget)
+            .rankSamples(rankSamples)
+            .repairTop(repairTop)
+            .repairs(Set.copyOf(new LinkedHashSet<>(repairs)))
+            .fallback(fallback)
+            .batchSize(batchSize)
+            .bootstrap(resamples)
+            .seed(seed)
+            .session(SessionConfig.defaults().withThreads(threads))
+            .progress(progress)
+            .log(
+                line -> {
+                  if (!json) {
+                    err.println(line);
+                    err.flush();
+                  }
+                });
+    sets.forEach(d -> b.data(d.name(), d.source()));
+    confirmSets.forEach(d -> b.confirmData(d.name(), d.source()));
+    sliceBy.stream().map(Slicer::parse).forEach(b::sliceBy);
+    TuneResult r = b.run(this.out);
     if (progress instanceof TerminalProgress bar) {
       bar.finish();
     }

@@ -41,7 +41,8 @@ import java.util.SplittableRandom;
  * @param confidence 1 − α, e.g. 0.95
  * @param resampling how a replicate draws its rows
  */
-public record Bootstrap(int resamples, double confidence, long seed, Resampling resampling) {
+public record Bootstrap(int resamples, double confidence, long seed, Resampling resampling)
+    implements java.io.Serializable {
   /** How a replicate draws its rows. */
   public enum Resampling {
     /** n rows uniformly with replacement from one seeded stream (the rows' order matters). */
@@ -99,13 +100,12 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
     int reps = n == 0 ? 0 : resamples;
     double[][] model = new double[k][reps];
     double[][] base = new double[k][reps];
-    double[][] delta = new double[k][reps];
     SplittableRandom random = new SplittableRandom(seed);
     long[] keys = null;
     if (keyed()) {
       keys = new long[n];
       for (int i = 0; i < n; i++) {
-        keys[i] = mix(seed ^ mix(table.key(i)));
+        keys[i] = rowHash(table.key(i));
       }
     }
     for (int r = 0; r < reps; r++) {
@@ -125,9 +125,40 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
       for (int j = 0; j < k; j++) {
         model[j][r] = m[j];
         base[j][r] = b[j];
-        delta[j][r] = m[j] - b[j];
       }
     }
+    return estimates(specs, pointModel, pointBase, model, base);
+  }
+
+  /**
+   * The hash of a row's key that seeds its Poisson weights ({@link Resampling#POISSON}); see {@link
+   * #poissonWeight}.
+   */
+  public long rowHash(long key) {
+    return mix(seed ^ mix(key));
+  }
+
+  /**
+   * The Poisson weight of the row with this {@link #rowHash} in replicate {@code replicate}. A
+   * metric that sums its rows' weighted values per replicate as the rows arrive keeps a fixed state
+   * however many rows there are.
+   */
+  public int poissonWeight(long rowHash, int replicate) {
+    return poisson(rowHash, replicate);
+  }
+
+  /**
+   * Point estimates and percentile intervals from the metrics' values on the data as it is and on
+   * every replicate ({@code model[j][r]}, {@code baseline[j][r]} for metric j and replicate r; the
+   * baseline's values are ignored for metrics that compare with the baseline).
+   */
+  public List<MetricEstimate> estimates(
+      List<MetricSpec> specs,
+      double[] pointModel,
+      double[] pointBase,
+      double[][] model,
+      double[][] base) {
+    int k = specs.size();
     double alpha = 1 - confidence;
     List<MetricEstimate> out = new ArrayList<>(k);
     for (int j = 0; j < k; j++) {
@@ -150,7 +181,11 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
                 null));
       } else {
         double[] bci = interval(base[j], alpha);
-        double[] dci = interval(delta[j], alpha);
+        double[] delta = new double[model[j].length];
+        for (int r = 0; r < delta.length; r++) {
+          delta[r] = model[j][r] - base[j][r];
+        }
+        double[] dci = interval(delta, alpha);
         out.add(
             new MetricEstimate(
                 s.name(),
@@ -173,20 +208,30 @@ public record Bootstrap(int resamples, double confidence, long seed, Resampling 
   /** e<sup>−1</sup>, the Poisson(1) probability of 0. */
   private static final double P0 = Math.exp(-1);
 
+  /** F(k) of Poisson(1) for k = 0..30, summed term by term in order. */
+  private static final double[] CDF = new double[31];
+
+  static {
+    double p = P0;
+    double cdf = p;
+    CDF[0] = cdf;
+    for (int k = 1; k < CDF.length; k++) {
+      p /= k;
+      cdf += p;
+      CDF[k] = cdf;
+    }
+  }
+
   /**
    * A Poisson(1) draw for replicate {@code r} of the row whose mixed key is {@code rowHash}: the
-   * smallest k with F(k) ≥ u, u uniform in [0, 1) from 53 bits of a hash of both. The same on every
-   * machine (Java's double arithmetic is IEEE 754 throughout).
+   * smallest k with F(k) &gt; u (at most 30), u uniform in [0, 1) from 53 bits of a hash of both.
+   * The same on every machine (Java's double arithmetic is IEEE 754 throughout).
    */
   static int poisson(long rowHash, int r) {
     double u = (mix(rowHash + (r + 1) * 0x9E3779B97F4A7C15L) >>> 11) * 0x1.0p-53;
     int k = 0;
-    double p = P0;
-    double cdf = p;
-    while (u >= cdf && k < 30) {
+    while (k < 30 && u >= CDF[k]) {
       k++;
-      p /= k;
-      cdf += p;
     }
     return k;
   }

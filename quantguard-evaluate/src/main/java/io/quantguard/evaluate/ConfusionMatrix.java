@@ -190,7 +190,8 @@ public final class ConfusionMatrix implements java.io.Serializable {
     return b == 0 ? 0 : (double) a / b;
   }
 
-  private void ensure(int n) {
+  /** Grows the matrix to at least {@code n} classes. */
+  public void ensure(int n) {
     if (n <= classes) {
       return;
     }

@@ -58,6 +58,7 @@ public final class PairedAccumulator<P> implements Serializable {
   }
 
   private final List<Slicer> slicers;
+  private final Bootstrap bootstrap;
   private final List<HashMap<String, PairedMetrics<P>>> metrics = new ArrayList<>();
   private final HashMap<String, SliceOrder> sliceOrder = new HashMap<>();
   private final HashMap<Integer, Integer> slicesPerSlicer = new HashMap<>();
@@ -67,9 +68,12 @@ public final class PairedAccumulator<P> implements Serializable {
   /**
    * @param slicers how samples are sliced (besides {@value #ALL})
    * @param models the baseline and the candidates, baseline first
+   * @param bootstrap the bootstrap of the report; under Poisson resampling a task that can sums its
+   *     replicates as rows arrive, so the state does not grow with the rows
    */
-  public PairedAccumulator(List<Slicer> slicers, int models) {
+  public PairedAccumulator(List<Slicer> slicers, int models, Bootstrap bootstrap) {
     this.slicers = List.copyOf(slicers);
+    this.bootstrap = bootstrap;
     for (int m = 0; m < models; m++) {
       metrics.add(new HashMap<>());
       meters.add(new CostMeter());
@@ -110,8 +114,9 @@ public final class PairedAccumulator<P> implements Serializable {
     for (int m = 0; m < metrics.size(); m++) {
       P mine = predictions.get(m);
       Map<String, PairedMetrics<P>> acc = metrics.get(m);
+      Bootstrap drawn = m == 0 ? pointOnly() : bootstrap;
       for (Map.Entry<String, int[]> e : rows.entrySet()) {
-        acc.computeIfAbsent(e.getKey(), x -> task.newMetrics())
+        acc.computeIfAbsent(e.getKey(), x -> task.newMetrics(drawn))
             .add(new Observation<>(dataset, b, base, mine, e.getValue()));
       }
     }
@@ -130,9 +135,12 @@ public final class PairedAccumulator<P> implements Serializable {
 
   /** Folds in the state of other samples of the same evaluation. */
   public void merge(PairedAccumulator<P> other) {
-    if (other.metrics.size() != metrics.size() || !other.slicers.equals(slicers)) {
+    if (other.metrics.size() != metrics.size()
+        || !other.slicers.equals(slicers)
+        || !other.bootstrap.equals(bootstrap)) {
       throw new IllegalArgumentException(
-          "cannot merge accumulators of different evaluations (models or slicers differ)");
+          "cannot merge accumulators of different evaluations (models, slicers or bootstrap"
+              + " differ)");
     }
     for (int m = 0; m < metrics.size(); m++) {
       Map<String, PairedMetrics<P>> mine = metrics.get(m);
@@ -231,8 +239,20 @@ public final class PairedAccumulator<P> implements Serializable {
       @Nullable CalibrationCoverage coverage,
       List<String> warnings) {}
 
-  /** The report: per model and slice the task's results with intervals, costs and verdicts. */
-  public EvaluationReport report(Task<P> task, Bootstrap bootstrap, Facts facts) {
+  /**
+   * The baseline's bootstrap: none of its own, since every candidate's paired bootstrap recomputes
+   * the baseline's metrics on the same resampled rows, so its intervals are taken from the first
+   * candidate's.
+   */
+  private Bootstrap pointOnly() {
+    return new Bootstrap(0, bootstrap.confidence(), bootstrap.seed()).with(bootstrap.resampling());
+  }
+
+  /**
+   * The report: per model and slice the task's results with intervals (of the bootstrap the
+   * accumulator was made with), costs and verdicts.
+   */
+  public EvaluationReport report(Task<P> task, Facts facts) {
     int models = metrics.size();
     if (facts.models().size() != models) {
       throw new IllegalArgumentException(
@@ -246,11 +266,8 @@ public final class PairedAccumulator<P> implements Serializable {
         jobs.add(new Job(m, s));
       }
     }
-    // Independent, deterministically seeded bootstraps: parallel only for wall time. The baseline
-    // needs no resampling of its own: every candidate's paired bootstrap recomputes the baseline's
-    // metrics on the same resampled rows, so its intervals are taken from the first candidate's.
-    Bootstrap pointOnly =
-        new Bootstrap(0, bootstrap.confidence(), bootstrap.seed()).with(bootstrap.resampling());
+    // Independent, deterministically seeded bootstraps: parallel only for wall time.
+    Bootstrap pointOnly = pointOnly();
     List<EvaluationReport.SliceResult> results =
         new ArrayList<>(
             jobs.parallelStream()

@@ -63,7 +63,7 @@ final class PairedRun<P> {
       warn(
           "the " + task.name() + " task scores the whole data set at once; its slices are ignored");
     }
-    this.state = new PairedAccumulator<>(slicers, models);
+    this.state = new PairedAccumulator<>(slicers, models, ev.bootstrap);
   }
 
   EvaluationReport run() {
@@ -218,7 +218,6 @@ final class PairedRun<P> {
     long peak = ProcessStats.peakRssBytes();
     return state.report(
         task,
-        ev.bootstrap,
         new PairedAccumulator.Facts(
             ev.taskSpec,
             dataInfo,

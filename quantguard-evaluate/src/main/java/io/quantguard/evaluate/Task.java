@@ -31,6 +31,15 @@ public interface Task<P> {
   PairedMetrics<P> newMetrics();
 
   /**
+   * A fresh accumulator whose {@link PairedMetrics#result} will be asked for with {@code
+   * bootstrap}: a task that can draw its replicates as the rows arrive (under Poisson resampling)
+   * keeps a state whose size does not grow with the rows; by default the rows are kept.
+   */
+  default PairedMetrics<P> newMetrics(Bootstrap bootstrap) {
+    return newMetrics();
+  }
+
+  /**
    * Whether metrics can be computed on any subset of samples. Retrieval, which ranks a whole corpus
    * for each query, cannot be sliced.
    */

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class PairedAccumulatorTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Bootstrap MULTINOMIAL = new Bootstrap(200, 0.95, 42);
 
   private record Scored<P>(Batch batch, List<P> predictions, long position) {}
 
@@ -65,14 +66,17 @@ class PairedAccumulatorTest {
       sessions.forEach(InferenceSession::close);
     }
     List<Slicer> slicers = List.of(Slicer.parse("label"));
-    PairedAccumulator<P> one = new PairedAccumulator<>(slicers, models.size());
+    Bootstrap poisson = new Bootstrap(200, 0.95, 42, Bootstrap.Resampling.POISSON);
+    PairedAccumulator<P> one = new PairedAccumulator<>(slicers, models.size(), poisson);
+    PairedAccumulator<P> local = new PairedAccumulator<>(slicers, models.size(), MULTINOMIAL);
     List<PairedAccumulator<P>> parts = new ArrayList<>();
     for (int p = 0; p < 3; p++) {
-      parts.add(new PairedAccumulator<>(slicers, models.size()));
+      parts.add(new PairedAccumulator<>(slicers, models.size(), poisson));
     }
     for (int i = 0; i < scored.size(); i++) {
       Scored<P> x = scored.get(i);
       one.add(task, "test", x.batch(), x.predictions(), x.position());
+      local.add(task, "test", x.batch(), x.predictions(), x.position());
       // Uneven, interleaved parts: batch i goes to part (i * i) mod 3.
       parts.get(i * i % 3).add(task, "test", x.batch(), x.predictions(), x.position());
     }
@@ -85,18 +89,17 @@ class PairedAccumulatorTest {
     merged.merge(carried.get(1));
     assertThat(merged.samples()).isEqualTo(2000);
 
-    Bootstrap poisson = new Bootstrap(200, 0.95, 42, Bootstrap.Resampling.POISSON);
-    EvaluationReport a = one.report(task, poisson, facts(models));
-    EvaluationReport b = merged.report(task, poisson, facts(models));
+    EvaluationReport a = one.report(task, facts(models));
+    EvaluationReport b = merged.report(task, facts(models));
     assertThat(results(b)).isEqualTo(results(a));
     MetricEstimate flips = b.models().get(1).all().metric("flip_rate").orElseThrow();
     assertThat(flips.value()).as("the noisy candidate flips predictions").isPositive();
     assertThat(flips.high()).isGreaterThan(flips.low());
 
     // The point estimates are those of the single-machine (multinomial) report.
-    EvaluationReport local = one.report(task, Bootstrap.defaults(), facts(models));
+    EvaluationReport multinomial = local.report(task, facts(models));
     for (int m = 0; m < models.size(); m++) {
-      List<EvaluationReport.SliceResult> want = local.models().get(m).slices();
+      List<EvaluationReport.SliceResult> want = multinomial.models().get(m).slices();
       List<EvaluationReport.SliceResult> got = b.models().get(m).slices();
       assertThat(got).hasSameSizeAs(want);
       for (int s = 0; s < want.size(); s++) {
@@ -111,6 +114,84 @@ class PairedAccumulatorTest {
         }
       }
     }
+
+    // Replicates summed as the rows arrive equal the replicates counted from kept rows.
+    PairedMetrics<P> streamed = task.newMetrics(poisson);
+    PairedMetrics<P> kept = task.newMetrics();
+    for (Scored<P> x : scored) {
+      int[] rows = java.util.stream.IntStream.range(0, x.batch().size()).toArray();
+      Observation<P> o =
+          new Observation<>(
+              "test", x.batch(), x.predictions().get(0), x.predictions().get(1), rows);
+      streamed.add(o);
+      kept.add(o);
+    }
+    assertThat(JSON.writeValueAsString(streamed.result(poisson)))
+        .isEqualTo(JSON.writeValueAsString(kept.result(poisson)));
+  }
+
+  /**
+   * Under Poisson resampling the state is the same size for 1,000 rows as for 20,000 (the 2,000
+   * images ten times over, as rows 0 to 19,999); the multinomial state, which keeps its rows,
+   * grows.
+   */
+  @Test
+  void stateDoesNotGrowWithRows() throws Exception {
+    Task<?> task = Tasks.parse("classification");
+    Path cnn = TestModels.fashionCnn();
+    Path noisy =
+        CnnVariants.noisy(
+            cnn, Path.of("target", "paired-accumulator", "cnn-noisy-size.onnx"), 0.5, 7);
+    Bootstrap poisson = new Bootstrap(200, 0.95, 42, Bootstrap.Resampling.POISSON);
+    assertThat(serializedSize(task, List.of(cnn, noisy), poisson, 20_000))
+        .isEqualTo(serializedSize(task, List.of(cnn, noisy), poisson, 1_000));
+    assertThat(serializedSize(task, List.of(cnn, noisy), MULTINOMIAL, 20_000))
+        .isGreaterThan(5 * serializedSize(task, List.of(cnn, noisy), MULTINOMIAL, 1_000));
+  }
+
+  private static <P> int serializedSize(
+      Task<P> task, List<Path> models, Bootstrap bootstrap, int rows) throws Exception {
+    PairedAccumulator<P> acc =
+        new PairedAccumulator<>(List.of(Slicer.parse("label")), models.size(), bootstrap);
+    List<InferenceSession> sessions = new ArrayList<>();
+    try {
+      for (Path m : models) {
+        sessions.add(InferenceSession.open(m, SessionConfig.defaults().withThreads(1)));
+      }
+      String spec =
+          "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+      List<Batch> batches = new ArrayList<>();
+      List<List<P>> predictions = new ArrayList<>();
+      try (BatchStream s = DataSpec.parse(spec).open(100)) {
+        while (s.hasNext()) {
+          Batch b = s.next();
+          List<P> p = new ArrayList<>();
+          for (InferenceSession session : sessions) {
+            p.add(task.predict(b, session.run(b.inputs())));
+          }
+          batches.add(b);
+          predictions.add(p);
+        }
+      }
+      long position = 0;
+      for (int i = 0; position < rows; i = (i + 1) % batches.size()) {
+        Batch b = batches.get(i);
+        acc.add(
+            task,
+            "test",
+            new Batch(b.inputs(), b.labels(), b.attributes(), position),
+            predictions.get(i),
+            position);
+        position += b.size();
+      }
+    } finally {
+      sessions.forEach(InferenceSession::close);
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
+      o.writeObject(acc);
+    }
+    return bytes.size();
   }
 
   private static String results(EvaluationReport r) throws Exception {

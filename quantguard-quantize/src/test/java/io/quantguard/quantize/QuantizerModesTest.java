@@ -148,6 +148,38 @@ class QuantizerModesTest {
   }
 
   @Test
+  void aStaticMiniLmWithItsFfnDownProjectionsDynamicHasBothFormsAndRuns() throws Exception {
+    // What tune's switch to dynamic int8 makes: static QDQ everywhere but on six MatMuls.
+    String recipe =
+        "mode: static\nop_types: [MatMul]\ncalibration: {samples: 64}\noverrides:\n"
+            + "  - {node_regex: 'layer.[0-9]+/output/dense/MatMul$', mode: dynamic, rationale: GELU tail}\n";
+    QuantizationResult r =
+        Quantizer.quantize(
+            miniLm,
+            RecipeIO.parse(recipe, "mixed"),
+            DataSpec.parse(
+                "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=128&limit=64"),
+            Quantizer.Options.defaults());
+    Path mixed = tmp.resolve("minilm-mixed.onnx");
+    ModelIO.save(r.model(), mixed);
+    var nodes = r.model().graph().nodes();
+    long dynamic =
+        nodes.stream()
+            .filter(
+                n ->
+                    n.opType().equals("DynamicQuantizeMatMul")
+                        || n.opType().equals("MatMulIntegerToFloat"))
+            .count();
+    long staticQdq = nodes.stream().filter(n -> n.opType().equals("QuantizeLinear")).count();
+    assertThat(dynamic).isEqualTo(6);
+    assertThat(staticQdq).isGreaterThan(20);
+    // It loads and runs in ONNX Runtime and stays close to FP32.
+    double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), mixed, TEXTS);
+    System.out.printf("MiniLM static with dynamic FFN down-projections: cosine %.5f%n", cosine);
+    assertThat(cosine).isGreaterThan(0.98);
+  }
+
+  @Test
   void weightOnlyBlocksOfFourAndEightBitsKeepTheCnnAccurate() {
     OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
     for (String type : new String[] {"uint8", "uint4"}) {

@@ -2,8 +2,12 @@ package io.quantguard.spark;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.quantguard.onnx.ExternalData;
+import io.quantguard.onnx.TensorCodec;
+import io.quantguard.onnx.proto.Onnx.TensorProto;
 import io.quantguard.runtime.Tensor;
 import io.quantguard.runtime.data.Batch;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -172,8 +176,26 @@ final class RowBatches implements Iterator<Batch> {
     if (row.isNullAt(i)) {
       throw new IllegalArgumentException("column '" + col.column() + "' is null in a row");
     }
-    List<Object> list = row.getList(i);
     int n = col.elements();
+    if (row.get(i) instanceof byte[] bytes) {
+      float[] v = tensorProto(bytes, col);
+      if (v.length != n) {
+        throw new IllegalArgumentException(
+            "column '"
+                + col.column()
+                + "' holds a tensor of "
+                + v.length
+                + " values in a row; input '"
+                + col.input()
+                + "' of sample shape "
+                + Arrays.toString(col.shape())
+                + " needs "
+                + n);
+      }
+      System.arraycopy(v, 0, into, sample * n, n);
+      return;
+    }
+    List<Object> list = row.getList(i);
     if (list.size() != n) {
       throw new IllegalArgumentException(
           "column '"
@@ -190,6 +212,21 @@ final class RowBatches implements Iterator<Batch> {
     int at = sample * n;
     for (Object o : list) {
       into[at++] = ((Number) o).floatValue();
+    }
+  }
+
+  /** One sample's values from a serialized ONNX {@code TensorProto}, converted to float. */
+  private static float[] tensorProto(byte[] bytes, TensorColumn col) {
+    try {
+      return TensorCodec.toFloats(TensorProto.parseFrom(bytes), ExternalData.NONE);
+    } catch (IOException | IllegalArgumentException | ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "column '"
+              + col.column()
+              + "' holds bytes that are not a serialized ONNX TensorProto ("
+              + e.getMessage()
+              + "); write each sample with onnx.numpy_helper.from_array(a).SerializeToString()",
+          e);
     }
   }
 }

@@ -33,6 +33,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.jspecify.annotations.Nullable;
 import scala.Tuple2;
 
@@ -49,7 +50,9 @@ import scala.Tuple2;
  * <p>The bootstrap is Poisson resampling keyed by row index ({@link Bootstrap.Resampling#POISSON}):
  * the report is the same, bit for bit, for any partitioning. Its point estimates are those of
  * {@code quantguard evaluate} on the same rows; its intervals agree with that command's multinomial
- * bootstrap within the bootstrap's own sampling error, not to the digit.
+ * bootstrap within the bootstrap's own sampling error, not to the digit. For classification each
+ * replicate's counts are summed on the executors, so what travels to the driver does not grow with
+ * the rows (about 14.7 MB for 1,000 replicates and 11 slices of 10 classes).
  *
  * <pre>{@code
  * EvaluationReport r = SparkEvaluation.builder()
@@ -81,7 +84,8 @@ public final class SparkEvaluation {
       List<Slicer> slicers,
       String dataName,
       int batchSize,
-      SessionConfig session)
+      SessionConfig session,
+      Bootstrap bootstrap)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -182,7 +186,11 @@ public final class SparkEvaluation {
   }
 
   private <P> EvaluationReport run(Task<P> t) {
-    PairedAccumulator<P> merged = accumulate(t);
+    return report(t, accumulate(t));
+  }
+
+  /** The report of the merged state, with the data's hygiene counted by Spark. */
+  <P> EvaluationReport report(Task<P> t, PairedAccumulator<P> merged) {
     if (merged.samples() == 0) {
       throw new IllegalArgumentException("the evaluation data set holds no rows");
     }
@@ -193,7 +201,6 @@ public final class SparkEvaluation {
     EvaluationReport.Hygiene hygiene = hygiene(merged.samples());
     return merged.report(
         t,
-        bootstrap,
         new PairedAccumulator.Facts(
             taskSpec,
             List.of(
@@ -253,7 +260,8 @@ public final class SparkEvaluation {
             slicers,
             dataName,
             batchSize,
-            session);
+            session,
+            bootstrap);
     JavaRDD<PairedAccumulator<P>> parts =
         indexed()
             .mapPartitions(
@@ -272,15 +280,19 @@ public final class SparkEvaluation {
    * model's output depends on the batch (text padded to the longest of its batch).
    */
   private JavaRDD<Tuple2<Long, Row>> indexed() {
-    JavaPairRDD<Long, Row> keyed;
-    if (indexColumn == null) {
-      keyed = data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-    } else {
-      String column = indexColumn;
-      keyed =
-          data.toJavaRDD().mapToPair(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r));
-    }
     int n = partitions > 0 ? partitions : data.rdd().getNumPartitions();
+    if (indexColumn != null) {
+      // Spark SQL shuffles and sorts the rows in its binary form, far cheaper than Java-serialized
+      // Rows of boxed numbers; every batch (index / batch size) lands whole in one partition.
+      String column = indexColumn;
+      Column index = data.col(column);
+      return data.repartition(n, functions.floor(index.divide(batchSize)))
+          .sortWithinPartitions(index)
+          .toJavaRDD()
+          .map(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r));
+    }
+    JavaPairRDD<Long, Row> keyed =
+        data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
     return keyed
         .repartitionAndSortWithinPartitions(
             new SparkCalibration.UnitPartitioner(n, batchSize), Comparator.<Long>naturalOrder())
@@ -293,7 +305,7 @@ public final class SparkEvaluation {
       Iterator<Tuple2<Long, Row>> rows, Job job, List<Broadcast<byte[]>> bytes) {
     Task<P> task = (Task<P>) Tasks.parse(job.taskSpec());
     int n = job.modelIds().size();
-    PairedAccumulator<P> acc = new PairedAccumulator<>(job.slicers(), n);
+    PairedAccumulator<P> acc = new PairedAccumulator<>(job.slicers(), n, job.bootstrap());
     List<ExecutorSessions.Leased<List<String>>> sessions = new ArrayList<>();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     HuggingFaceTokenizer tokenizer = job.text() == null ? null : job.text().open();

@@ -5,7 +5,9 @@ import java.util.Arrays;
 
 /**
  * A model input read from a column of a Spark {@code Dataset<Row>}: an array of numbers per row
- * (float or double, in row-major order), reshaped to the per-sample shape the model expects.
+ * (float or double, in row-major order), or a binary column holding one serialized ONNX {@code
+ * TensorProto} per row (any numeric type, converted to float), reshaped to the per-sample shape the
+ * model expects (a float input).
  *
  * @param input the model input's name
  * @param column the column holding one sample's values per row

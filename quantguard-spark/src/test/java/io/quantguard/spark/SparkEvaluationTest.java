@@ -9,6 +9,7 @@ import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Tasks;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Calibration;
 import io.quantguard.quantize.Quantizer;
@@ -109,25 +110,83 @@ class SparkEvaluationTest {
     return spark.createDataFrame(sc.parallelize(rows, partitions), schema);
   }
 
+  /** The CNN's static int8 quantization, kept under target/ for `quantguard evaluate` too. */
+  private static synchronized Path int8() throws Exception {
+    Path kept = Files.createDirectories(Path.of("target", "spark-evaluation"));
+    Path int8 = kept.resolve("cnn.int8.onnx");
+    if (!Files.isRegularFile(int8)) {
+      OnnxModel fp32 = ModelIO.load(TestModels.fashionCnn());
+      Recipe recipe = Recipe.builder().build();
+      Calibration c =
+          Quantizer.calibrate(
+              fp32,
+              recipe,
+              DataSpec.parse(
+                  "idx:"
+                      + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+                      + "?input=image&limit=1000"),
+              Quantizer.Options.defaults());
+      ModelIO.save(Quantizer.quantize(c, recipe, Quantizer.Options.defaults()).model(), int8);
+    }
+    return int8;
+  }
+
+  /**
+   * Images as serialized ONNX TensorProtos in a binary column give the report of the same images as
+   * arrays of floats.
+   */
+  @Test
+  void tensorProtoBytesGiveTheReportOfNumberArrays() throws Exception {
+    Path cnn = TestModels.fashionCnn();
+    Path int8 = int8();
+    String spec =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+    Dataset<Row> arrays = rows(spec, 2);
+    StructType schema =
+        new StructType()
+            .add("pixels", DataTypes.BinaryType, false)
+            .add("label", DataTypes.LongType, false)
+            .add("index", DataTypes.LongType, false);
+    long[] shape = {1, 28, 28};
+    List<Row> protos = new ArrayList<>();
+    for (Row r : arrays.collectAsList()) {
+      List<Float> v = r.getList(0);
+      float[] f = new float[v.size()];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = v.get(i);
+      }
+      protos.add(
+          RowFactory.create(
+              TensorCodec.fromFloats("image", shape, f).toByteArray(), r.get(1), r.get(2)));
+    }
+    Dataset<Row> bytes =
+        spark.createDataFrame(
+            JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(protos, 2), schema);
+    List<String> reports = new ArrayList<>();
+    for (Dataset<Row> data : List.of(arrays, bytes)) {
+      EvaluationReport r =
+          SparkEvaluation.builder()
+              .baseline("fp32", cnn)
+              .candidate("int8", int8)
+              .task("classification")
+              .data(data)
+              .input("image", "pixels", shape)
+              .label("label")
+              .indexColumn("index")
+              .bootstrap(new Bootstrap(100, 0.95, 42))
+              .build()
+              .run();
+      assertThat(r.baseline().all().samples()).isEqualTo(2000);
+      reports.add(results(r));
+    }
+    assertThat(reports.get(1)).isEqualTo(reports.get(0));
+  }
+
   @Test
   void oneThreeAndSevenPartitionsGiveOneReportWithThePointEstimatesOfEvaluate() throws Exception {
     Path cnn = TestModels.fashionCnn();
-    OnnxModel fp32 = ModelIO.load(cnn);
-    Recipe recipe = Recipe.builder().build();
-    Calibration c =
-        Quantizer.calibrate(
-            fp32,
-            recipe,
-            DataSpec.parse(
-                "idx:"
-                    + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
-                    + "?input=image&limit=1000"),
-            Quantizer.Options.defaults());
-    // Kept under target/ so that `quantguard evaluate` can be run on the same models afterwards.
     Path kept = Path.of("target", "spark-evaluation");
-    Files.createDirectories(kept);
-    Path int8 = kept.resolve("cnn.int8.onnx");
-    ModelIO.save(Quantizer.quantize(c, recipe, Quantizer.Options.defaults()).model(), int8);
+    Path int8 = int8();
     Path images = testImages();
     String spec = "idx:" + images + "?input=image";
     long[] shape;

@@ -1,113 +1,158 @@
 package io.quantguard.tune;
 
-import io.quantguard.onnx.Graph;
-import io.quantguard.onnx.Node;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.quantguard.quantize.Calibrator;
 import io.quantguard.quantize.Recipe;
-import io.quantguard.quantize.ResolvedRecipe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A cheaper fix than higher precision for one sensitive node: another calibrator for its input
  * activations, per-channel or MSE-fitted weights, bias correction, SmoothQuant migration of
- * activation outliers into the weights, or 16-bit activations. Each is a set of recipe overrides;
- * the tuner measures every candidate on the node alone and keeps the best.
- *
- * @param name short label ({@code calibrator mse}, {@code weights per-channel})
- * @param overrides what the repair adds to the recipe
+ * activation outliers into the weights, 16-bit activations, or dynamic int8 (the activation
+ * quantized per call, so a range fitted to the calibration data cannot clip other text). Each
+ * variant turns into recipe overrides for a node; the tuner measures every candidate on the node
+ * alone and keeps the best. The tuning state stores the variant itself, tagged by {@code kind}.
  */
-record Repair(String name, List<Recipe.Override> overrides) {
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = Repair.Calibrate.class, name = "calibrator"),
+  @JsonSubTypes.Type(value = Repair.PerChannelWeights.class, name = "per-channel"),
+  @JsonSubTypes.Type(value = Repair.BiasCorrection.class, name = "bias-correction"),
+  @JsonSubTypes.Type(value = Repair.WeightFit.class, name = "weight-fit"),
+  @JsonSubTypes.Type(value = Repair.Smooth.class, name = "smooth"),
+  @JsonSubTypes.Type(value = Repair.Int16.class, name = "int16"),
+  @JsonSubTypes.Type(value = Repair.Dynamic.class, name = "dynamic")
+})
+public sealed interface Repair {
   /** Repair kinds, as {@code --repairs} names them. */
-  static final List<String> KINDS = List.of("calibrator", "weights", "smooth", "int16");
+  List<String> KINDS = List.of("calibrator", "weights", "smooth", "int16", "dynamic");
 
   /**
    * Int16 activations are off by default: ONNX Runtime's CPU provider has no 16-bit integer
    * kernels, so such a node runs in float between conversions, as slow as a float fallback.
    */
-  static final Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights", "smooth");
+  Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights", "smooth", "dynamic");
 
-  /** SmoothQuant strengths tried on one node (the whole-model search tries more). */
-  private static final double[] NODE_ALPHAS = {0.5, 0.75};
+  /** Short label for logs and reports ({@code calibrator mse}, {@code smooth 0.75}). */
+  @JsonIgnore
+  String label();
 
-  private static final List<Calibrator> CALIBRATORS =
-      List.of(
-          new Calibrator.MinMax(false),
-          new Calibrator.Mse(),
-          new Calibrator.Entropy(),
-          new Calibrator.Percentile(99.999),
-          new Calibrator.Percentile(99.99));
+  /**
+   * What the repair adds to the recipe for {@code node}, whose float activation inputs are given.
+   */
+  List<Recipe.Override> overrides(String node, List<String> activationInputs);
 
-  /** The repairs worth trying on a statically quantized node, given the recipe's settings. */
-  static List<Repair> candidates(
-      Graph g, String nodeName, ResolvedRecipe resolved, Set<String> kinds) {
-    Node n = g.node(nodeName).orElseThrow();
-    List<String> inputs = activationInputs(g, n);
-    List<Repair> out = new ArrayList<>();
-    if (kinds.contains("calibrator") && !inputs.isEmpty()) {
-      Calibrator current = resolved.calibrator();
-      for (Calibrator c : CALIBRATORS) {
-        if (c.equals(current)) {
-          continue;
-        }
-        String label =
-            c instanceof Calibrator.Percentile p
-                ? c.method() + " " + fmt(p.percentile())
-                : c.method();
-        List<Recipe.Override> o = new ArrayList<>();
-        for (String t : inputs) {
-          o.add(
-              Recipe.Override.tensor(t)
-                  .activations(Recipe.Activations.builder().calibrator(c).build())
-                  .because("tune: calibrator " + label));
-        }
-        out.add(new Repair("calibrator " + label, o));
-      }
+  /** Another calibrator for the node's input activations. */
+  record Calibrate(String method, @Nullable Double percentile) implements Repair {
+    static Calibrate of(Calibrator c) {
+      return new Calibrate(
+          c.method(), c instanceof Calibrator.Percentile p ? p.percentile() : null);
     }
-    boolean hasWeight = n.inputs().stream().skip(1).anyMatch(g::isInitializer);
-    if (kinds.contains("weights") && hasWeight) {
-      if (!resolved.perChannelWeights()) {
-        out.add(
-            new Repair(
-                "weights per-channel",
-                List.of(
-                    Recipe.Override.node(nodeName)
-                        .weights(Recipe.Weights.builder().symmetric(true).perChannel(true).build())
-                        .because("tune: per-channel weights"))));
-      }
-      if (!resolved.biasCorrection()) {
-        out.add(
-            new Repair(
-                "weights bias correction",
-                List.of(
-                    Recipe.Override.node(nodeName)
-                        .weights(Recipe.Weights.builder().biasCorrection(true).build())
-                        .because("tune: bias correction of the weights' expected output error"))));
-      }
-      if (resolved.weightMethod() != Recipe.WeightMethod.MSE) {
-        out.add(
-            new Repair(
-                "weights mse",
-                List.of(
-                    Recipe.Override.node(nodeName)
-                        .weights(Recipe.Weights.builder().method(Recipe.WeightMethod.MSE).build())
-                        .because("tune: weight ranges fitted by MSE"))));
-      }
+
+    @Override
+    public String label() {
+      return "calibrator "
+          + method
+          + (percentile == null
+              ? ""
+              : " " + String.format(Locale.ROOT, "%s", percentile).replaceAll("\\.0$", ""));
     }
-    if (kinds.contains("smooth") && smoothable(g, n, inputs)) {
-      for (double alpha : NODE_ALPHAS) {
-        out.add(
-            new Repair(
-                "smooth " + alpha,
-                List.of(
-                    Recipe.Override.node(nodeName)
-                        .smooth(alpha)
-                        .because("tune: SmoothQuant α " + alpha))));
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      List<Recipe.Override> o = new ArrayList<>();
+      for (String t : inputs) {
+        o.add(
+            Recipe.Override.tensor(t)
+                .activations(
+                    Recipe.Activations.builder().method(method).percentile(percentile).build())
+                .because("tune: " + label()));
       }
+      return o;
     }
-    if (kinds.contains("int16") && !inputs.isEmpty()) {
+  }
+
+  /** Symmetric per-channel weights. */
+  record PerChannelWeights() implements Repair {
+    @Override
+    public String label() {
+      return "weights per-channel";
+    }
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      return List.of(
+          Recipe.Override.node(node)
+              .weights(Recipe.Weights.builder().symmetric(true).perChannel(true).build())
+              .because("tune: per-channel weights"));
+    }
+  }
+
+  /** Bias correction of the weights' expected output error. */
+  record BiasCorrection() implements Repair {
+    @Override
+    public String label() {
+      return "weights bias correction";
+    }
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      return List.of(
+          Recipe.Override.node(node)
+              .weights(Recipe.Weights.builder().biasCorrection(true).build())
+              .because("tune: bias correction of the weights' expected output error"));
+    }
+  }
+
+  /** Weight ranges fitted by another method. */
+  record WeightFit(Recipe.WeightMethod method) implements Repair {
+    @Override
+    public String label() {
+      return "weights " + method.spelling();
+    }
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      return List.of(
+          Recipe.Override.node(node)
+              .weights(Recipe.Weights.builder().method(method).build())
+              .because(
+                  "tune: weight ranges fitted by " + method.spelling().toUpperCase(Locale.ROOT)));
+    }
+  }
+
+  /**
+   * SmoothQuant migration with strength {@code alpha}, for one node or (as the tuner's whole-model
+   * repair) for every MatMul/Gemm with constant weights.
+   */
+  record Smooth(double alpha) implements Repair {
+    @Override
+    public String label() {
+      return "smooth " + alpha;
+    }
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      return List.of(
+          Recipe.Override.node(node).smooth(alpha).because("tune: SmoothQuant α " + alpha));
+    }
+  }
+
+  /** 16-bit activations. */
+  record Int16() implements Repair {
+    @Override
+    public String label() {
+      return "int16 activations";
+    }
+
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
       List<Recipe.Override> o = new ArrayList<>();
       for (String t : inputs) {
         o.add(
@@ -115,38 +160,27 @@ record Repair(String name, List<Recipe.Override> overrides) {
                 .activations(Recipe.Activations.builder().type("int16").symmetric(true).build())
                 .because("tune: int16 activations"));
       }
-      out.add(new Repair("int16 activations", o));
+      return o;
     }
-    return out;
   }
 
-  /** A MatMul or Gemm of one activation by a constant 2-D weight: what SmoothQuant rescales. */
-  private static boolean smoothable(Graph g, Node n, List<String> inputs) {
-    if (!Set.of("MatMul", "Gemm").contains(n.opType()) || inputs.size() != 1) {
-      return false;
+  /**
+   * The node switched from static to dynamic int8: its activation is quantized per call (per
+   * tensor, or per row with {@code perToken}), so no calibrated range clips it.
+   */
+  record Dynamic(boolean perToken) implements Repair {
+    @Override
+    public String label() {
+      return perToken ? "dynamic int8 per token" : "dynamic int8";
     }
-    return g.initializer(n.input(1)).map(w -> w.getDimsCount() == 2).orElse(false);
-  }
 
-  /** The node's float inputs that are computed, not stored: the ones calibration scales. */
-  static List<String> activationInputs(Graph g, Node n) {
-    List<String> out = new ArrayList<>();
-    for (String in : n.inputs()) {
-      if (in.isEmpty() || g.isInitializer(in)) {
-        continue;
+    @Override
+    public List<Recipe.Override> overrides(String node, List<String> inputs) {
+      Recipe.Override.Builder b = Recipe.Override.node(node).mode(Recipe.Mode.DYNAMIC);
+      if (perToken) {
+        b.activations(Recipe.Activations.builder().perToken(true).build());
       }
-      boolean constant = g.producer(in).map(p -> p.opType().equals("Constant")).orElse(false);
-      if (!constant) {
-        out.add(in);
-      }
+      return List.of(b.because("tune: " + label() + " (activation range measured per call)"));
     }
-    if (n.opType().equals("Gather")) {
-      return List.of(); // the indices are integers; only the table is quantized
-    }
-    return out;
-  }
-
-  private static String fmt(double p) {
-    return String.format(Locale.ROOT, "%s", p).replaceAll("\\.0$", "");
   }
 }

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
  * One full evaluation the search spent: the recipe it tried (by hash), what that recipe keeps in
  * higher precision, and how the candidate fared against the policy.
  *
- * @param phase {@code start}, {@code repair}, {@code fallback}, {@code bisect} or {@code undo}
+ * @param phase {@code start}, {@code repair}, {@code fallback}, {@code bisect}, {@code undo} or
+ *     {@code confirm}
  * @param higherPrecision nodes kept above the start recipe's precision
  * @param qualityPassed every rule on what the model computes holds (cost rules aside)
  * @param quality the first quality rule's metric value for the candidate (the curve's y axis)
@@ -33,6 +34,30 @@ public record Trial(
 
   public Trial {
     gaps = List.copyOf(gaps);
+  }
+
+  static Trial of(
+      int index,
+      String phase,
+      String recipeSha256,
+      String description,
+      int higherPrecision,
+      TrialRunner.Outcome o,
+      double seconds) {
+    return new Trial(
+        index,
+        phase,
+        recipeSha256,
+        description,
+        higherPrecision,
+        o.passed(),
+        o.qualityPassed(),
+        o.quality(),
+        o.latencyRatio(),
+        o.sizeRatio(),
+        o.gaps(),
+        o.shortfall(),
+        seconds);
   }
 
   /**

@@ -8,19 +8,11 @@ import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
-/** Turns an evaluation and its verdicts into a {@link Trial}, and a trial into a log line. */
+/** Turns an evaluation and its verdicts into a trial's outcome, and a trial into a log line. */
 final class Trials {
   private Trials() {}
 
-  static Trial of(
-      int index,
-      String phase,
-      String sha,
-      String description,
-      int higherPrecision,
-      EvaluationReport report,
-      Judgement judgement,
-      double seconds) {
+  static TrialRunner.Outcome of(EvaluationReport report, Judgement judgement) {
     EvaluationReport.ModelReport base = report.baseline();
     EvaluationReport.ModelReport cand = report.candidates().get(0);
     List<Trial.Gap> gaps = new ArrayList<>();
@@ -41,20 +33,13 @@ final class Trials {
               v.rule().describe(), v.slice(), v.measuredText(), v.limitText(), v.marginText()));
       shortfall += relativeShortfall(v);
     }
-    return new Trial(
-        index,
-        phase,
-        sha,
-        description,
-        higherPrecision,
-        gaps.isEmpty(),
+    return new TrialRunner.Outcome(
         quality,
         qualityValue,
         ratio(cand.cost().latency().p95(), base.cost().latency().p95()),
         ratio(cand.sizeBytes(), base.sizeBytes()),
         gaps,
-        shortfall,
-        seconds);
+        shortfall);
   }
 
   /** How far a failed check is from its limit, relative to the limit (1 when unknown). */

@@ -8,32 +8,43 @@ import io.quantguard.evaluate.Evaluation;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.QuantGuard;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
 import io.quantguard.report.AtomicFile;
 import io.quantguard.report.Rule;
 import io.quantguard.report.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a tuning run has learned so far, written to {@code tuning-state.json} after every step: the
- * whole-model repairs, the ranking, the chosen node repairs and every trial. A run with the same
- * inputs resumes from it and takes each recipe's earlier result instead of evaluating it again; a
- * state made from other inputs (model, recipe, data, task, policy, search settings) is refused
- * rather than mixed in.
+ * The search's state store: what a tuning run has learned so far (the whole-model repairs, the
+ * ranking, the chosen node repairs, every trial and its recipe). The file store writes it to {@code
+ * tuning-state.json} (and each trial's recipe to {@code trials/NNN.recipe.yaml}) after every step,
+ * so a run with the same inputs resumes from it and takes each recipe's earlier result instead of
+ * evaluating it again; a state made from other inputs (model, recipe, data, task, policy, search
+ * settings) or by an older QuantGuard is refused rather than mixed in. The memory store keeps the
+ * same in memory, for searches that need no resuming (tests of the search itself).
  */
 final class TuneState {
   static final String FILE = "tuning-state.json";
-  static final String SCHEMA = "quantguard.tune-state/1";
+  static final String SCHEMA = "quantguard.tune-state/2";
+
+  /** Schema 1 stored repairs as text ({@code "smooth 0.8"}); its files are refused, not guessed. */
+  private static final String SCHEMA_1 = "quantguard.tune-state/1";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -48,17 +59,23 @@ final class TuneState {
       @Nullable Boolean repairsAdopted,
       List<Trial> trials) {}
 
-  private final Path file;
+  private final @Nullable Path file;
   private final String key;
+  private final Map<Integer, Recipe> recipes = new HashMap<>();
   private @Nullable List<ChosenRepair> globalRepairs;
   private @Nullable List<RankedGroup> ranking;
   private @Nullable List<ChosenRepair> repairs;
   private @Nullable Boolean repairsAdopted;
   private final List<Trial> trials = new ArrayList<>();
 
-  private TuneState(Path file, String key) {
+  private TuneState(@Nullable Path file, String key) {
     this.file = file;
     this.key = key;
+  }
+
+  /** A store that lives in memory only. */
+  static TuneState inMemory() {
+    return new TuneState(null, "memory");
   }
 
   /** Opens the state in {@code out}, or starts a new one. */
@@ -70,6 +87,16 @@ final class TuneState {
     }
     Snapshot snap;
     try {
+      String schema = JSON.readTree(file.toFile()).path("schema").asText();
+      if (SCHEMA_1.equals(schema)) {
+        throw new InvalidInputException(
+            file.toString(),
+            "was written by an older QuantGuard (schema "
+                + SCHEMA_1
+                + ", repairs stored as text), which this version does not resume",
+            "delete it (or the directory) to start the search again, or give another output"
+                + " directory");
+      }
       snap = JSON.readValue(file.toFile(), Snapshot.class);
     } catch (IOException e) {
       throw new InvalidInputException(
@@ -201,12 +228,53 @@ final class TuneState {
         .orElse(null);
   }
 
-  void add(Trial t) {
+  /** Records a trial and the recipe it evaluated. */
+  void add(Trial t, Recipe recipe) {
+    recipes.put(t.index(), recipe);
+    Path dir = trialsDir();
+    if (dir != null) {
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      AtomicFile.write(recipeFile(dir, t.index()), RecipeIO.toYaml(recipe));
+    }
     trials.add(t);
     save();
   }
 
+  /** The recipe trial {@code t} evaluated. */
+  Recipe recipe(Trial t) {
+    Recipe r = recipes.get(t.index());
+    Path dir = trialsDir();
+    if (r == null && dir != null) {
+      try {
+        r = RecipeIO.read(recipeFile(dir, t.index()));
+      } catch (InvalidInputException e) {
+        throw new IllegalStateException("the tuning state lost trial " + t.index(), e);
+      }
+      recipes.put(t.index(), r);
+    }
+    if (r == null) {
+      throw new IllegalStateException("the tuning state lost trial " + t.index());
+    }
+    return r;
+  }
+
+  /** Where the file store keeps each trial's files; null in memory. */
+  @Nullable Path trialsDir() {
+    return file == null ? null : file.resolveSibling("trials");
+  }
+
+  private static Path recipeFile(Path dir, int index) {
+    return dir.resolve(String.format(Locale.ROOT, "%03d.recipe.yaml", index));
+  }
+
   private void save() {
+    if (file == null) {
+      return;
+    }
     try {
       AtomicFile.write(
           file,

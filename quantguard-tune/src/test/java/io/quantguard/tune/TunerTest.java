@@ -78,19 +78,12 @@ class TunerTest {
   }
 
   private static Tuner.Options options(int budget) {
-    Tuner.Options d = Tuner.Options.defaults();
-    return new Tuner.Options(
-        budget,
-        d.rankSamples(),
-        d.repairTop(),
-        d.repairs(),
-        d.fallback(),
-        256,
-        100,
-        d.seed(),
-        d.session(),
-        d.progress(),
-        System.out::println);
+    return Tuner.builder()
+        .budget(budget)
+        .batchSize(256)
+        .bootstrap(100)
+        .log(System.out::println)
+        .options();
   }
 
   @Test
@@ -217,6 +210,43 @@ class TunerTest {
   }
 
   @Test
+  void aMixedStartRanksItsDynamicNodesWithTheStaticGroupsAndRepairsOnlyTheStatic() {
+    // Static int8 convolutions, dynamic int8 Gemms; a policy no quantized model can meet, so the
+    // search ranks, repairs and falls back until the budget ends.
+    Recipe mixed =
+        RecipeIO.parse(
+            "calibration: {samples: 200}\noverrides:\n  - {op_type: Gemm, mode: dynamic}", "mixed");
+    Policy unreachable = Policy.parse("rules:\n  accuracy: {min: 0.99}\n", "unreachable");
+    Tuner.Inputs sample = sampleInputs(unreachable);
+    TuneResult r =
+        Tuner.run(
+            new Tuner.Inputs(
+                sample.model(),
+                mixed,
+                sample.calibration(),
+                sample.data(),
+                List.of(),
+                sample.taskSpec(),
+                unreachable,
+                List.of()),
+            options(3),
+            tmp.resolve("mixed"));
+    assertThat(r.passed()).isFalse();
+    assertThat(r.ranking())
+        .extracting(RankedGroup::opType)
+        .contains("Conv", "Gemm")
+        .filteredOn("Gemm"::equals)
+        .hasSize(2);
+    List<String> gemms =
+        r.ranking().stream()
+            .filter(g -> g.opType().equals("Gemm"))
+            .map(g -> g.nodes().get(0))
+            .toList();
+    assertThat(r.repairs()).noneMatch(c -> gemms.contains(c.node()));
+    assertThat(r.evaluations()).isEqualTo(3);
+  }
+
+  @Test
   void refusesAPolicyWithoutQualityRules() {
     Policy costOnly = Policy.parse("rules:\n  size: {max_ratio: 0.2}\n", "cost-only");
     assertThatThrownBy(() -> Tuner.run(sampleInputs(costOnly), options(4), tmp.resolve("x")))
@@ -246,8 +276,8 @@ class TunerTest {
     Trial pass = trial(1, "a", true);
     Trial other = trial(2, "b", true);
     Trial failedAgain = trial(3, "a", false);
-    assertThat(Tuner.standing(List.of(pass, other))).containsExactly(pass, other);
-    assertThat(Tuner.standing(List.of(pass, other, failedAgain)))
+    assertThat(Search.standing(List.of(pass, other))).containsExactly(pass, other);
+    assertThat(Search.standing(List.of(pass, other, failedAgain)))
         .containsExactly(failedAgain, other);
   }
 
@@ -260,12 +290,13 @@ class TunerTest {
   void repairsOfferOtherCalibratorsAndWeightFits() {
     var fp32 = ModelIO.load(TestModels.fashionCnn());
     List<Repair> repairs =
-        Repair.candidates(
+        Repairs.candidates(
             fp32.graph(), "/net/c1/Conv", ResolvedRecipe.of(W4A8), Set.of("calibrator", "weights"));
     assertThat(repairs)
-        .extracting(Repair::name)
+        .extracting(Repair::label)
         .contains("calibrator mse", "calibrator entropy", "weights mse")
         .doesNotContain("calibrator minmax", "weights per-channel", "int16 activations");
-    assertThat(repairs.get(0).overrides()).allMatch(o -> o.tensor() != null);
+    assertThat(repairs.get(0).overrides("/net/c1/Conv", List.of("x")))
+        .allMatch(o -> o.tensor() != null);
   }
 }

@@ -12,6 +12,7 @@ import io.quantguard.report.ClassAverages;
 import io.quantguard.report.ClassScores;
 import io.quantguard.report.ClassificationDetail;
 import io.quantguard.report.McNemarTest;
+import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.MetricSpec;
 import io.quantguard.report.TaskResult;
 import java.util.ArrayList;
@@ -21,22 +22,28 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Classification metrics of one model against the labels and the baseline: confusion matrices of
  * model and baseline, the flip matrix (baseline class → model class), McNemar's discordant counts,
- * calibration bins, and per sample the label, both predictions, both top-k hits, both confidences
- * and whether the baseline's prediction was a near tie, for the bootstrap. Samples without a label
- * (-1) count for flips only.
+ * and the {@link ClassCounts} behind the headline metrics. Samples without a label (-1) count for
+ * flips only.
  *
  * <p>Flips split by the baseline's margin (top-1 minus top-2 probability): {@code
  * low_margin_flip_rate} counts the flips where that margin is below the threshold (the baseline
  * nearly tied, so any noise may flip it), {@code confident_flip_rate} the others, where the
  * baseline was sure and the candidate still disagrees. The two add up to {@code flip_rate}.
  *
- * <p>Serializable, so that accumulators filled on other machines merge where the report is made;
- * every row also keeps its key, so that under Poisson resampling the rows are read in key order and
- * the result does not depend on the order of merges.
+ * <p>The bootstrap: under Poisson resampling every replicate's {@link ClassCounts} are summed as
+ * the rows arrive (a few thousand at a time, {@link PendingRows}), each row weighted by its own
+ * Poisson draw, so the state is a fixed size (about 1.3 kB per replicate for 10 classes) however
+ * many rows there are, and whole numbers merge to the same state in any order. Multinomial
+ * resampling draws n rows from the whole data set, so it keeps a few bytes per row (key, label,
+ * both predictions, top-k hits, near tie, confidences) and counts the replicates when the result is
+ * asked for. With no resamples nothing per row is kept.
+ *
+ * <p>Serializable, so that accumulators filled on other machines merge where the report is made.
  */
 final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -54,6 +61,11 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
   private long modelOnlyCorrect;
   private int classes;
   private int topK;
+  private final ClassCounts point;
+  private final @Nullable Bootstrap drawn;
+  private final ClassCounts @Nullable [] replicates;
+  private final boolean rowsKept;
+  private transient @Nullable PendingRows pending;
   private final KeyColumn keys;
   private final IntColumn label;
   private final IntColumn basePred;
@@ -68,12 +80,33 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
    * @param classNames the names of the first classes (others are named by their number)
    */
   ClassificationMetrics(int k, double lowMargin, List<String> classNames) {
+    this(k, lowMargin, classNames, null);
+  }
+
+  /**
+   * @param bootstrap the bootstrap {@link #result} will be asked for, or null for any: under
+   *     Poisson resampling the replicates are summed as rows arrive and no row is kept; with no
+   *     resamples no row is kept either
+   */
+  ClassificationMetrics(
+      int k, double lowMargin, List<String> classNames, @Nullable Bootstrap bootstrap) {
     this.k = k;
     this.lowMargin = lowMargin;
     this.classNames = List.copyOf(classNames);
     this.model = new ConfusionMatrix();
     this.baseline = new ConfusionMatrix();
     this.flips = new ConfusionMatrix();
+    this.point = new ClassCounts();
+    this.drawn = bootstrap;
+    int draws = bootstrap == null ? 0 : bootstrap.resamples();
+    boolean streamed = bootstrap != null && bootstrap.keyed() && draws > 0;
+    ClassCounts[] reps = null;
+    if (streamed) {
+      reps = new ClassCounts[draws];
+      Arrays.setAll(reps, r -> new ClassCounts());
+    }
+    this.replicates = reps;
+    this.rowsKept = bootstrap == null || (!streamed && bootstrap.resamples() > 0);
     this.keys = new KeyColumn();
     this.label = new IntColumn();
     this.basePred = new IntColumn();
@@ -97,6 +130,10 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
     this.modelOnlyCorrect = o.modelOnlyCorrect;
     this.classes = o.classes;
     this.topK = o.topK;
+    this.point = o.point;
+    this.drawn = o.drawn;
+    this.replicates = o.replicates;
+    this.rowsKept = o.rowsKept;
     this.keys = o.keys.permuted(order);
     this.label = o.label.permuted(order);
     this.basePred = o.basePred.permuted(order);
@@ -116,6 +153,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
   public void add(Observation<ClassPredictions> o) {
     ClassPredictions b = o.baseline();
     ClassPredictions m = o.model();
+    int before = classes;
     classes = Math.max(classes, Math.max(b.classes(), m.classes()));
     if (classes > MAX_CLASSES) {
       throw new InvalidInputException(
@@ -124,7 +162,23 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
           "evaluate such a model with the raw task");
     }
     topK = Math.max(topK, Math.min(k, classes));
-    for (int r : o.rows()) {
+    if (classes > before) {
+      // Sized for every class the model scores up front, so the state's size follows the classes,
+      // not which of them the rows so far happened to hit.
+      model.ensure(classes);
+      baseline.ensure(classes);
+      flips.ensure(classes);
+      point.fit(classes);
+      if (replicates != null) {
+        for (ClassCounts c : replicates) {
+          c.fit(classes);
+        }
+      }
+    }
+    int[] rows = o.rows();
+    long[] codes = new long[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      int r = rows[i];
       long y = o.label(r);
       if (y >= classes) {
         throw new InvalidInputException(
@@ -140,16 +194,11 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
       }
       int bp = b.top1()[r];
       int mp = m.top1()[r];
+      boolean bTop = y >= 0 && b.inTopK(r, y);
+      boolean mTop = y >= 0 && m.inTopK(r, y);
+      boolean nearTie = b.margin()[r] < lowMargin;
+      codes[i] = code((int) y, bp, mp, bTop, mTop, nearTie);
       flips.add(bp, mp);
-      keys.add(o.key(r));
-      label.add((int) y);
-      basePred.add(bp);
-      modelPred.add(mp);
-      baseConf.add(b.confidence()[r]);
-      modelConf.add(m.confidence()[r]);
-      baseTop.add(y >= 0 && b.inTopK(r, y));
-      modelTop.add(y >= 0 && m.inTopK(r, y));
-      baseNearTie.add(b.margin()[r] < lowMargin);
       if (y >= 0) {
         model.add((int) y, mp);
         baseline.add((int) y, bp);
@@ -158,6 +207,85 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
         } else if (bp != y && mp == y) {
           modelOnlyCorrect++;
         }
+      }
+      if (rowsKept) {
+        keys.add(o.key(r));
+        label.add((int) y);
+        basePred.add(bp);
+        modelPred.add(mp);
+        baseConf.add(b.confidence()[r]);
+        modelConf.add(m.confidence()[r]);
+        baseTop.add(bTop);
+        modelTop.add(mTop);
+        baseNearTie.add(nearTie);
+      }
+    }
+    count(point, o, codes);
+    ClassCounts[] reps = replicates;
+    Bootstrap bs = drawn;
+    if (reps != null && bs != null) {
+      float[] bc = b.confidence();
+      float[] mc = m.confidence();
+      PendingRows p = pending;
+      if (p == null) {
+        p = new PendingRows();
+        pending = p;
+      }
+      for (int i = 0; i < rows.length; i++) {
+        int r = rows[i];
+        p.add(bs.rowHash(o.key(r)), codes[i], bc[r], mc[r]);
+        if (p.full()) {
+          p.flushInto(reps, bs);
+        }
+      }
+    }
+  }
+
+  /** Counts the rows still pending into the replicates. */
+  private void flush() {
+    PendingRows p = pending;
+    ClassCounts[] reps = replicates;
+    Bootstrap bs = drawn;
+    if (p != null && reps != null && bs != null) {
+      p.flushInto(reps, bs);
+    }
+  }
+
+  /** The state is written with every pending row counted. */
+  private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+    flush();
+    out.defaultWriteObject();
+  }
+
+  /** A row's type: see {@link ClassCounts#addType}. */
+  private static long code(int y, int bp, int mp, boolean bTop, boolean mTop, boolean nearTie) {
+    return (long) (y + 1)
+        | (long) bp << 16
+        | (long) mp << 32
+        | (bTop ? 1L << 48 : 0)
+        | (mTop ? 1L << 49 : 0)
+        | (nearTie ? 1L << 50 : 0);
+  }
+
+  /** Adds the observation's rows to {@code c} once each. */
+  private static void count(ClassCounts c, Observation<ClassPredictions> o, long[] codes) {
+    float[] bc = o.baseline().confidence();
+    float[] mc = o.model().confidence();
+    int[] rows = o.rows();
+    for (int i = 0; i < rows.length; i++) {
+      long code = codes[i];
+      c.addType(code, 1);
+      int y = (int) (code & 0xffff) - 1;
+      if (y >= 0) {
+        int r = rows[i];
+        c.addConfidence(
+            CalibrationError.bin(bc[r]),
+            ClassCounts.fixed(bc[r]),
+            ((code >>> 16) & 0xffff) == y,
+            CalibrationError.bin(mc[r]),
+            ClassCounts.fixed(mc[r]),
+            ((code >>> 32) & 0xffff) == y,
+            1);
       }
     }
   }
@@ -172,6 +300,19 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
     modelOnlyCorrect += o.modelOnlyCorrect;
     classes = Math.max(classes, o.classes);
     topK = Math.max(topK, o.topK);
+    point.merge(o.point);
+    flush();
+    o.flush();
+    ClassCounts[] reps = replicates;
+    ClassCounts[] theirs = o.replicates;
+    if ((reps == null) != (theirs == null) || rowsKept != o.rowsKept) {
+      throw new IllegalArgumentException("cannot merge metrics drawn for different bootstraps");
+    }
+    if (reps != null && theirs != null) {
+      for (int r = 0; r < reps.length; r++) {
+        reps[r].merge(theirs[r]);
+      }
+    }
     keys.addAll(o.keys);
     label.addAll(o.label);
     basePred.addAll(o.basePred);
@@ -185,7 +326,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
 
   @Override
   public long samples() {
-    return label.size();
+    return flips.total();
   }
 
   private boolean labeled() {
@@ -194,29 +335,67 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
+    Bootstrap made = drawn;
+    if (made != null
+        && (made.resamples() != bootstrap.resamples()
+            || made.seed() != bootstrap.seed()
+            || made.resampling() != bootstrap.resampling())) {
+      throw new IllegalArgumentException(
+          "these metrics were drawn for " + made + ", not for " + bootstrap);
+    }
+    if (!rowsKept) {
+      flush();
+      return resultOf(streamedEstimates(bootstrap));
+    }
     int[] order = bootstrap.keyed() ? keys.keyOrder() : null;
-    return order == null
-        ? resultInOrder(bootstrap)
-        : new ClassificationMetrics(this, order).resultInOrder(bootstrap);
+    ClassificationMetrics inOrder = order == null ? this : new ClassificationMetrics(this, order);
+    return resultOf(bootstrap.estimate(inOrder.new Table()));
   }
 
-  /**
-   * The model's reliability diagram, summed over the rows in their order (a sum of floats depends
-   * on the order it is taken in).
-   */
-  private CalibrationError modelCalibration() {
-    CalibrationError e = new CalibrationError();
-    for (int i = 0; i < label.size(); i++) {
-      int y = label.get(i);
-      if (y >= 0) {
-        e.add(modelConf.get(i), modelPred.get(i) == y);
+  /** Whether the model scores more classes than top-k takes, so top-k accuracy is reported. */
+  private boolean withTopK() {
+    return topK > 1 && topK < classes;
+  }
+
+  private List<MetricSpec> specs() {
+    List<MetricSpec> s = new ArrayList<>();
+    if (labeled()) {
+      s.add(MetricSpec.absolute("accuracy", true));
+      s.add(MetricSpec.absolute("macro_f1", true));
+      if (withTopK()) {
+        s.add(MetricSpec.absolute("top" + topK + "_accuracy", true));
+      }
+      s.add(MetricSpec.absolute("ece", false));
+    }
+    s.add(MetricSpec.againstBaseline("flip_rate", false));
+    s.add(MetricSpec.againstBaseline("low_margin_flip_rate", false));
+    s.add(MetricSpec.againstBaseline("confident_flip_rate", false));
+    return s;
+  }
+
+  /** The estimates from the counts summed as the rows arrived (no row kept). */
+  private List<MetricEstimate> streamedEstimates(Bootstrap bootstrap) {
+    List<MetricSpec> specs = specs();
+    int k = specs.size();
+    double[] pointModel = new double[k];
+    double[] pointBase = new double[k];
+    point.values(labeled(), withTopK(), classes, pointModel, pointBase);
+    ClassCounts[] reps = replicates == null ? new ClassCounts[0] : replicates;
+    double[][] m = new double[k][reps.length];
+    double[][] b = new double[k][reps.length];
+    double[] vm = new double[k];
+    double[] vb = new double[k];
+    for (int r = 0; r < reps.length; r++) {
+      reps[r].values(labeled(), withTopK(), classes, vm, vb);
+      for (int j = 0; j < k; j++) {
+        m[j][r] = vm[j];
+        b[j][r] = vb[j];
       }
     }
-    return e;
+    return bootstrap.estimates(specs, pointModel, pointBase, m, b);
   }
 
-  private TaskResult resultInOrder(Bootstrap bootstrap) {
-    var metrics = bootstrap.estimate(new Table());
+  private TaskResult resultOf(List<MetricEstimate> metrics) {
     Map<String, Double> figures = new LinkedHashMap<>();
     figures.put("labeled_samples", (double) model.total());
     figures.put("flipped_samples", (double) (flips.total() - flips.agreeing()));
@@ -261,7 +440,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
               flips.total() - flips.agreeing(),
               List.copyOf(flipList.subList(0, Math.min(50, flipList.size()))),
               mcnemar,
-              modelCalibration().bins());
+              point.modelBins());
     } else {
       detail =
           new ClassificationDetail(
@@ -300,44 +479,36 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
   }
 
   /**
-   * The per-sample columns as a bootstrap table. Rows with the same label, predictions and top-k
-   * hits are one type; a resample's counts, accuracy, F1 and flips follow from how often it drew
-   * each type, so the work per draw is one weighted count plus the two ECE gaps (correct −
-   * confidence, summed per confidence bin), in one sequential pass.
+   * The kept rows as a bootstrap table. Rows with the same label, predictions and top-k hits are
+   * one type; a resample's counts, accuracy, F1 and flips follow from how often it drew each type,
+   * so the work per draw is one weighted count per row plus its confidences, in one sequential
+   * pass, summed into {@link ClassCounts} as the streamed replicates are.
    */
   private final class Table implements SampleTable {
     private final boolean labeled = labeled();
-    private final boolean withTopK = topK > 1 && topK < classes;
+    private final boolean withTopK = withTopK();
     private final List<MetricSpec> specs = specs();
     private final int[] type = new int[label.size()];
     private final byte[] baseBin = new byte[label.size()];
     private final byte[] modelBin = new byte[label.size()];
-    private final float[] baseGap = new float[label.size()];
-    private final float[] modelGap = new float[label.size()];
+    private final long[] baseFixed = new long[label.size()];
+    private final long[] modelFixed = new long[label.size()];
     private final long[] typeCode;
     private final long[] typeCount;
-    private final long[] baseTp = new long[classes];
-    private final long[] basePredicted = new long[classes];
-    private final long[] modelTp = new long[classes];
-    private final long[] modelPredicted = new long[classes];
-    private final long[] actual = new long[classes];
-    private final double[] baseBinGap = new double[CalibrationError.BINS];
-    private final double[] modelBinGap = new double[CalibrationError.BINS];
+    private final ClassCounts counts = new ClassCounts();
 
     Table() {
       Map<Long, Integer> ids = new HashMap<>();
       List<Long> codes = new ArrayList<>();
       for (int i = 0; i < type.length; i++) {
-        int y = label.get(i);
-        int bp = basePred.get(i);
-        int mp = modelPred.get(i);
         long code =
-            (long) (y + 1)
-                | (long) bp << 16
-                | (long) mp << 32
-                | (baseTop.get(i) ? 1L << 48 : 0)
-                | (modelTop.get(i) ? 1L << 49 : 0)
-                | (baseNearTie.get(i) ? 1L << 50 : 0);
+            code(
+                label.get(i),
+                basePred.get(i),
+                modelPred.get(i),
+                baseTop.get(i),
+                modelTop.get(i),
+                baseNearTie.get(i));
         type[i] =
             ids.computeIfAbsent(
                 code,
@@ -345,31 +516,13 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
                   codes.add(c);
                   return codes.size() - 1;
                 });
-        float bc = baseConf.get(i);
-        float mc = modelConf.get(i);
-        baseBin[i] = (byte) CalibrationError.bin(bc);
-        modelBin[i] = (byte) CalibrationError.bin(mc);
-        baseGap[i] = (bp == y ? 1 : 0) - bc;
-        modelGap[i] = (mp == y ? 1 : 0) - mc;
+        baseBin[i] = (byte) CalibrationError.bin(baseConf.get(i));
+        modelBin[i] = (byte) CalibrationError.bin(modelConf.get(i));
+        baseFixed[i] = ClassCounts.fixed(baseConf.get(i));
+        modelFixed[i] = ClassCounts.fixed(modelConf.get(i));
       }
       typeCode = codes.stream().mapToLong(Long::longValue).toArray();
       typeCount = new long[typeCode.length];
-    }
-
-    private List<MetricSpec> specs() {
-      List<MetricSpec> s = new ArrayList<>();
-      if (labeled) {
-        s.add(MetricSpec.absolute("accuracy", true));
-        s.add(MetricSpec.absolute("macro_f1", true));
-        if (withTopK) {
-          s.add(MetricSpec.absolute("top" + topK + "_accuracy", true));
-        }
-        s.add(MetricSpec.absolute("ece", false));
-      }
-      s.add(MetricSpec.againstBaseline("flip_rate", false));
-      s.add(MetricSpec.againstBaseline("low_margin_flip_rate", false));
-      s.add(MetricSpec.againstBaseline("confident_flip_rate", false));
-      return s;
     }
 
     @Override
@@ -389,93 +542,32 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
 
     @Override
     public void evaluate(int[] w, double[] m, double[] b) {
+      counts.clear();
       Arrays.fill(typeCount, 0);
-      Arrays.fill(baseBinGap, 0);
-      Arrays.fill(modelBinGap, 0);
       for (int i = 0; i < type.length; i++) {
         int wi = w[i];
+        if (wi == 0) {
+          continue;
+        }
         typeCount[type[i]] += wi;
-        baseBinGap[baseBin[i]] += wi * baseGap[i];
-        modelBinGap[modelBin[i]] += wi * modelGap[i];
+        int y = label.get(i);
+        if (y >= 0) {
+          counts.addConfidence(
+              baseBin[i],
+              baseFixed[i],
+              basePred.get(i) == y,
+              modelBin[i],
+              modelFixed[i],
+              modelPred.get(i) == y,
+              wi);
+        }
       }
-      Arrays.fill(baseTp, 0);
-      Arrays.fill(basePredicted, 0);
-      Arrays.fill(modelTp, 0);
-      Arrays.fill(modelPredicted, 0);
-      Arrays.fill(actual, 0);
-      long n = 0;
-      long labeledN = 0;
-      long flipped = 0;
-      long flippedNearTie = 0;
-      long baseTopHits = 0;
-      long modelTopHits = 0;
       for (int t = 0; t < typeCode.length; t++) {
-        long c = typeCount[t];
-        if (c == 0) {
-          continue;
+        if (typeCount[t] != 0) {
+          counts.addType(typeCode[t], typeCount[t]);
         }
-        long code = typeCode[t];
-        int y = (int) (code & 0xffff) - 1;
-        int bp = (int) (code >>> 16) & 0xffff;
-        int mp = (int) (code >>> 32) & 0xffff;
-        n += c;
-        if (bp != mp) {
-          flipped += c;
-          flippedNearTie += c * ((code >>> 50) & 1);
-        }
-        if (y < 0) {
-          continue;
-        }
-        labeledN += c;
-        actual[y] += c;
-        basePredicted[bp] += c;
-        modelPredicted[mp] += c;
-        if (bp == y) {
-          baseTp[y] += c;
-        }
-        if (mp == y) {
-          modelTp[y] += c;
-        }
-        baseTopHits += c * ((code >>> 48) & 1);
-        modelTopHits += c * ((code >>> 49) & 1);
       }
-      int i = 0;
-      if (labeled) {
-        double ln = labeledN == 0 ? Double.NaN : labeledN;
-        m[i] = sum(modelTp) / ln;
-        b[i++] = sum(baseTp) / ln;
-        m[i] = ConfusionMatrix.macroF1(modelTp, modelPredicted, actual);
-        b[i++] = ConfusionMatrix.macroF1(baseTp, basePredicted, actual);
-        if (withTopK) {
-          m[i] = modelTopHits / ln;
-          b[i++] = baseTopHits / ln;
-        }
-        m[i] = absSum(modelBinGap) / ln;
-        b[i++] = absSum(baseBinGap) / ln;
-      }
-      double all = n == 0 ? Double.NaN : n;
-      m[i] = flipped / all;
-      b[i++] = 0;
-      m[i] = flippedNearTie / all;
-      b[i++] = 0;
-      m[i] = (flipped - flippedNearTie) / all;
-      b[i] = 0;
-    }
-
-    private static double sum(long[] v) {
-      long s = 0;
-      for (long x : v) {
-        s += x;
-      }
-      return s;
-    }
-
-    private static double absSum(double[] gaps) {
-      double s = 0;
-      for (double g : gaps) {
-        s += Math.abs(g);
-      }
-      return s;
+      counts.values(labeled, withTopK, classes, m, b);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate.task;
 
+import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.Task;
 import io.quantguard.evaluate.TaskOptions;
@@ -112,6 +113,11 @@ final class ClassificationTask implements Task<ClassPredictions> {
   @Override
   public PairedMetrics<ClassPredictions> newMetrics() {
     return new ClassificationMetrics(k, margin, classNames);
+  }
+
+  @Override
+  public PairedMetrics<ClassPredictions> newMetrics(Bootstrap bootstrap) {
+    return new ClassificationMetrics(k, margin, classNames, bootstrap);
   }
 
   @Override
