@@ -4,6 +4,7 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.qat.FineTuning;
+import io.quantguard.qat.LibTorch;
 import io.quantguard.qat.QuantizationAwareTraining;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.Quantizer;

@@ -1,11 +1,10 @@
 package io.quantguard.workflow;
 
-import ai.djl.engine.Engine;
-import ai.djl.engine.EngineException;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.qat.FineTuning;
+import io.quantguard.qat.LibTorch;
 import io.quantguard.qat.QuantizationAwareTraining;
 import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
@@ -20,8 +19,7 @@ import java.util.Locale;
 /**
  * The tune step of the {@code qat} approach: the start recipe's static quantizers trained into the
  * FP32 weights ({@link QuantizationAwareTraining}), then the model exported with the ranges it
- * trained with. The only class of the workflow that touches DJL's engine: the JVM resolves a catch
- * clause's type when it verifies a class, so keeping it here keeps every other step free of DJL.
+ * trained with.
  */
 final class Training {
   private Training() {}
@@ -30,12 +28,7 @@ final class Training {
    * Whether libtorch loads here (the launcher puts it on the class path; a library user may not).
    */
   static boolean available() {
-    try {
-      start();
-      return true;
-    } catch (InvalidInputException e) {
-      return false;
-    }
+    return LibTorch.loads();
   }
 
   static Workflow.Candidate train(
@@ -51,7 +44,7 @@ final class Training {
           "is false but the training data has no labels",
           "give qat.data with labels, or set qat.distill: true to train towards the FP32 outputs");
     }
-    start();
+    LibTorch.start();
     OnnxModel fp32 = ModelIO.load(model);
     QuantizationAwareTraining.Builder run =
         QuantizationAwareTraining.builder(fp32, start)
@@ -100,19 +93,5 @@ final class Training {
         0,
         List.of(what),
         true);
-  }
-
-  /** Starts libtorch offline (DJL's start-up otherwise tries a telemetry connection). */
-  private static void start() {
-    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-    try {
-      Engine.getEngine("PyTorch");
-    } catch (EngineException | IllegalArgumentException | IllegalStateException e) {
-      throw new InvalidInputException(
-          "libtorch",
-          "cannot be loaded for quantization-aware training: " + e.getMessage(),
-          "put ai.djl.pytorch:pytorch-native-cpu on the class path (the quantguard launcher adds"
-              + " it), or choose another approach");
-    }
   }
 }
