@@ -1190,37 +1190,27 @@ public final class Registry {
    * registry_state} row) and with it the next change-log number.
    */
   private <T> T write(Write<T> work) {
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE registry_state SET change_seq = change_seq + 1 WHERE id = 1")) {
-          if (ps.executeUpdate() != 1) {
-            throw new IllegalStateException("registry_state has no row; the schema is damaged");
+    return update(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE registry_state SET change_seq = change_seq + 1 WHERE id = 1")) {
+            if (ps.executeUpdate() != 1) {
+              throw new IllegalStateException("registry_state has no row; the schema is damaged");
+            }
           }
-        }
-        long seq =
-            Sql.queryRow(
-                    c, "SELECT change_seq FROM registry_state WHERE id = 1", rs -> rs.getLong(1))
-                .orElseThrow();
-        T result = work.run(c, seq);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        try {
-          c.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("registry " + db.describe() + ": " + e.getMessage(), e);
-    }
+          long seq =
+              Sql.queryRow(
+                      c, "SELECT change_seq FROM registry_state WHERE id = 1", rs -> rs.getLong(1))
+                  .orElseThrow();
+          return work.run(c, seq);
+        });
   }
 
-  /** Runs {@code work} in one transaction that is not a change (no change-log number). */
+  /**
+   * Runs {@code work} in one transaction, rolled back when it throws; on its own for work that is
+   * not a change (no change-log number), and under {@link #write} for changes.
+   */
   private <T> T update(Read<T> work) {
     try (Connection c = db.connect()) {
       c.setAutoCommit(false);
