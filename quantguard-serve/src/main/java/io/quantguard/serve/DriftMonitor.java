@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -501,26 +500,17 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
     if (clock != null) {
       return;
     }
-    ScheduledExecutorService s =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "quantguard-drift-clock");
-              t.setDaemon(true);
-              return t;
+    clock =
+        DaemonClock.every(
+            "quantguard-drift-clock",
+            settings.interval(),
+            () -> {
+              try {
+                analyze();
+              } catch (RuntimeException e) {
+                LOG.warn("the drift analysis of {} failed; it runs again next interval", model, e);
+              }
             });
-    long ms = settings.interval().toMillis();
-    s.scheduleAtFixedRate(
-        () -> {
-          try {
-            analyze();
-          } catch (RuntimeException e) {
-            LOG.warn("the drift analysis of {} failed; it runs again next interval", model, e);
-          }
-        },
-        ms,
-        ms,
-        TimeUnit.MILLISECONDS);
-    clock = s;
   }
 
   /**

@@ -18,9 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -562,25 +560,17 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
       return;
     }
     analysis =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "quantguard-rollout");
-              t.setDaemon(true);
-              return t;
+        DaemonClock.every(
+            "quantguard-rollout",
+            settings.interval(),
+            () -> {
+              try {
+                analyze();
+              } catch (RuntimeException e) {
+                LOG.warn(
+                    "the rollout analysis of {} failed; it runs again next interval", candidate, e);
+              }
             });
-    long ms = settings.interval().toMillis();
-    analysis.scheduleAtFixedRate(
-        () -> {
-          try {
-            analyze();
-          } catch (RuntimeException e) {
-            LOG.warn(
-                "the rollout analysis of {} failed; it runs again next interval", candidate, e);
-          }
-        },
-        ms,
-        ms,
-        TimeUnit.MILLISECONDS);
   }
 
   /** Stops the analysis schedule; the rollout stays where it is in the registry. */

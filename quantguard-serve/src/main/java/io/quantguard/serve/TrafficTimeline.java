@@ -1,5 +1,6 @@
 package io.quantguard.serve;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -82,15 +82,9 @@ final class TrafficTimeline implements AutoCloseable {
     if (clock != null) {
       return;
     }
-    ScheduledExecutorService c =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "quantguard-timeline");
-              t.setDaemon(true);
-              return t;
-            });
-    c.scheduleAtFixedRate(() -> tick(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
-    clock = c;
+    clock =
+        DaemonClock.every(
+            "quantguard-timeline", Duration.ofSeconds(1), () -> tick(System.currentTimeMillis()));
   }
 
   /** Closes the current second of every series at {@code now} (epoch milliseconds). */

@@ -17,9 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.jspecify.annotations.Nullable;
@@ -548,26 +546,17 @@ public final class VariantSelector implements AutoCloseable {
     if (clock != null) {
       return;
     }
-    ScheduledExecutorService c =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "quantguard-variants-" + model);
-              t.setDaemon(true);
-              return t;
+    clock =
+        DaemonClock.every(
+            "quantguard-variants-" + model,
+            settings.window(),
+            () -> {
+              try {
+                judge();
+              } catch (RuntimeException e) {
+                LOG.warn("the variant choice of {} failed; it runs again next window", model, e);
+              }
             });
-    long ns = settings.window().toNanos();
-    c.scheduleAtFixedRate(
-        () -> {
-          try {
-            judge();
-          } catch (RuntimeException e) {
-            LOG.warn("the variant choice of {} failed; it runs again next window", model, e);
-          }
-        },
-        ns,
-        ns,
-        TimeUnit.NANOSECONDS);
-    clock = c;
   }
 
   /** Stops the window clock; the active variant keeps answering. */
