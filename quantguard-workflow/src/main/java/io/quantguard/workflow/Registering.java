@@ -6,7 +6,7 @@ import io.quantguard.registry.Registry;
 import io.quantguard.registry.Stage;
 import io.quantguard.report.Sha256;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.util.List;
 
 /**
  * The register step: the FP32 model as {@code NAME-fp32} and the candidate as {@code NAME}, its
@@ -31,32 +31,24 @@ final class Registering {
     Registry registry = Registry.open(location);
     String parentName = project.name() + "-fp32";
     ArtifactVersion parent =
-        existing(registry, parentName, fp32)
-            .orElseGet(
-                () ->
-                    registry.register(
-                        new Registration(
-                            fp32,
-                            parentName,
-                            null,
-                            null,
-                            null,
-                            "FP32 baseline of " + project.source(),
-                            actor)));
-    if (project.rollout() != null && production(registry, project.name()).isEmpty()) {
+        once(
+            registry,
+            new Registration(
+                fp32, parentName, null, null, null, "FP32 baseline of " + project.source(), actor));
+    if (project.rollout() != null
+        && versions(registry, project.name()).stream()
+            .noneMatch(v -> v.stage() == Stage.PRODUCTION)) {
       ArtifactVersion serving =
-          existing(registry, project.name(), fp32)
-              .orElseGet(
-                  () ->
-                      registry.register(
-                          new Registration(
-                              fp32,
-                              project.name(),
-                              parent.ref().toString(),
-                              null,
-                              null,
-                              "FP32 baseline of " + project.source() + ", served before rollouts",
-                              actor)));
+          once(
+              registry,
+              new Registration(
+                  fp32,
+                  project.name(),
+                  parent.ref().toString(),
+                  null,
+                  null,
+                  "FP32 baseline of " + project.source() + ", served before rollouts",
+                  actor));
       registry.promote(
           serving.ref(),
           Stage.PRODUCTION,
@@ -71,34 +63,33 @@ final class Registering {
             verdict.passed() ? "PASS" : "FAIL",
             verdict.policy());
     ArtifactVersion child =
-        existing(registry, project.name(), candidate)
-            .orElseGet(
-                () ->
-                    registry.register(
-                        new Registration(
-                            candidate,
-                            project.name(),
-                            parent.ref().toString(),
-                            null,
-                            report,
-                            note,
-                            actor)));
+        once(
+            registry,
+            new Registration(
+                candidate, project.name(), parent.ref().toString(), null, report, note, actor));
     return new Workflow.Registered(
         registry.location(), parent.ref().toString(), child.ref().toString());
   }
 
-  static Optional<ArtifactVersion> production(Registry registry, String model) {
-    if (registry.models().stream().noneMatch(m -> m.name().equals(model))) {
-      return Optional.empty();
+  /** The version holding {@code r}'s file under its name, registering it first if there is none. */
+  private static ArtifactVersion once(Registry registry, Registration r) {
+    List<ArtifactVersion> known = versions(registry, r.model());
+    if (!known.isEmpty()) { // hash the file only when there is something to compare it with
+      String sha = Sha256.of(r.file());
+      for (ArtifactVersion v : known) {
+        if (v.sha256().equals(sha)) {
+          return v;
+        }
+      }
     }
-    return registry.versions(model).stream().filter(v -> v.stage() == Stage.PRODUCTION).findFirst();
+    return registry.register(r);
   }
 
-  private static Optional<ArtifactVersion> existing(Registry registry, String model, Path file) {
+  /** The model's versions; none for a model the registry does not know yet. */
+  private static List<ArtifactVersion> versions(Registry registry, String model) {
     if (registry.models().stream().noneMatch(m -> m.name().equals(model))) {
-      return Optional.empty();
+      return List.of();
     }
-    String sha = Sha256.of(file);
-    return registry.versions(model).stream().filter(v -> v.sha256().equals(sha)).findFirst();
+    return registry.versions(model);
   }
 }
