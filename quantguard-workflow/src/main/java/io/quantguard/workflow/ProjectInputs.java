@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A project's settings as the steps use them: texts read from the files the project names, data
@@ -29,7 +27,6 @@ import java.util.regex.Pattern;
  */
 final class ProjectInputs {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final Pattern LIMIT = Pattern.compile("([?&])limit=(\\d+)");
 
   final Project project;
   final Workflow.Listener listener;
@@ -132,16 +129,6 @@ final class ProjectInputs {
     List<String> out = new ArrayList<>();
     sets.forEach((name, set) -> out.add(name + "=" + project.spec(set)));
     return out;
-  }
-
-  /** A data spec reading at most {@code n} samples (the smaller of its own limit and n). */
-  static String limited(String spec, int n) {
-    Matcher m = LIMIT.matcher(spec);
-    if (m.find()) {
-      int own = Integer.parseInt(m.group(2));
-      return m.replaceFirst(m.group(1) + "limit=" + Math.min(own, n));
-    }
-    return spec + (spec.contains("?") ? "&" : "?") + "limit=" + n;
   }
 
   private static String yaml(JsonNode node) {

@@ -24,13 +24,6 @@ import java.util.Locale;
 final class Training {
   private Training() {}
 
-  /**
-   * Whether libtorch loads here (the launcher puts it on the class path; a library user may not).
-   */
-  static boolean available() {
-    return LibTorch.loads();
-  }
-
   static Workflow.Candidate train(
       ProjectInputs in, Path model, Recipe start, String calibration, Path dir, Path out) {
     Project.QatSettings s = in.project.qat();

@@ -5,6 +5,7 @@ import io.quantguard.evaluate.bench.CpuFeatures;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.qat.LibTorch;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
 import io.quantguard.report.AtomicFile;
@@ -484,14 +485,13 @@ public final class Workflow {
           SensitivityAnalysis.run(
               fp32,
               probe,
-              DataSpec.parse(ProjectInputs.limited(calibration, n)),
-              DataSpec.parse(
-                  ProjectInputs.limited(
-                      project.spec(project.data().test().values().iterator().next()), n)),
+              DataSpec.parse(calibration).head(n),
+              DataSpec.parse(project.spec(project.data().test().values().iterator().next()))
+                  .head(n),
               new SensitivityAnalysis.Options(0, null, 0, in.session(), listener.progress()));
       sqnr = r.fullOutputSqnrDb();
     }
-    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr, Training::available);
+    Recommendation rec = Recommendation.recommend(mix, cpu, sqnr, LibTorch::loads);
     return project
         .chosenApproach()
         .map(m -> rec.chosenByProject(m, project.namesQuantizationAwareTraining()))

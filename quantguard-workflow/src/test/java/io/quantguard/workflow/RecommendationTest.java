@@ -3,7 +3,11 @@ package io.quantguard.workflow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.runtime.data.BatchStream;
+import io.quantguard.runtime.data.DataSource;
+import io.quantguard.runtime.data.DataSpec;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -74,10 +78,20 @@ class RecommendationTest {
 
   @Test
   void theProbeReadsAtMostItsSamples() {
-    assertThat(ProjectInputs.limited("idx:a.gz?input=image&limit=1000", 64))
-        .isEqualTo("idx:a.gz?input=image&limit=64");
-    assertThat(ProjectInputs.limited("idx:a.gz?limit=10&input=image", 64))
-        .isEqualTo("idx:a.gz?limit=10&input=image");
-    assertThat(ProjectInputs.limited("idx:a.gz", 64)).isEqualTo("idx:a.gz?limit=64");
+    String images =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+    assertThat(samples(DataSpec.parse(images + "&limit=1000").head(64))).isEqualTo(64);
+    assertThat(samples(DataSpec.parse(images + "&limit=10").head(64))).isEqualTo(10);
+    assertThat(DataSpec.parse(images).head(64).size()).hasValue(64);
+  }
+
+  private static int samples(DataSource data) {
+    int n = 0;
+    try (BatchStream s = data.open(16)) {
+      while (s.hasNext()) {
+        n += s.next().size();
+      }
+    }
+    return n;
   }
 }
