@@ -180,39 +180,34 @@ final class RowBatches implements Iterator<Batch> {
     if (row.get(i) instanceof byte[] bytes) {
       float[] v = tensorProto(bytes, col);
       if (v.length != n) {
-        throw new IllegalArgumentException(
-            "column '"
-                + col.column()
-                + "' holds a tensor of "
-                + v.length
-                + " values in a row; input '"
-                + col.input()
-                + "' of sample shape "
-                + Arrays.toString(col.shape())
-                + " needs "
-                + n);
+        throw wrongLength(col, "a tensor of " + v.length, n);
       }
       System.arraycopy(v, 0, into, sample * n, n);
       return;
     }
     List<Object> list = row.getList(i);
     if (list.size() != n) {
-      throw new IllegalArgumentException(
-          "column '"
-              + col.column()
-              + "' holds "
-              + list.size()
-              + " values in a row; input '"
-              + col.input()
-              + "' of sample shape "
-              + Arrays.toString(col.shape())
-              + " needs "
-              + n);
+      throw wrongLength(col, String.valueOf(list.size()), n);
     }
     int at = sample * n;
     for (Object o : list) {
       into[at++] = ((Number) o).floatValue();
     }
+  }
+
+  /** A row whose column holds {@code holds} values where the input's sample shape needs n. */
+  private static IllegalArgumentException wrongLength(TensorColumn col, String holds, int n) {
+    return new IllegalArgumentException(
+        "column '"
+            + col.column()
+            + "' holds "
+            + holds
+            + " values in a row; input '"
+            + col.input()
+            + "' of sample shape "
+            + Arrays.toString(col.shape())
+            + " needs "
+            + n);
   }
 
   /** One sample's values from a serialized ONNX {@code TensorProto}, converted to float. */
