@@ -102,6 +102,13 @@ final class QatCommand implements Callable<Integer> {
               + " train, comma-separated (default all)")
   String layers;
 
+  @Option(
+      names = "--learn-ranges",
+      description =
+          "learn the activation step sizes (LSQ) from the calibrated ones, instead of keeping the"
+              + " calibrated ranges frozen")
+  boolean learnRanges;
+
   @Option(names = "--lr", defaultValue = "3e-5", description = "Adam's learning rate (3e-5)")
   float learningRate;
 
@@ -149,6 +156,7 @@ final class QatCommand implements Callable<Integer> {
         QuantizationAwareTraining.builder(fp32, recipe)
             .data(train)
             .distill(distill)
+            .learnRanges(learnRanges)
             .layers(layers(fp32, recipe, train, err))
             .epochs(epochs)
             .batchSize(batchSize)
@@ -180,13 +188,14 @@ final class QatCommand implements Callable<Integer> {
         t.firstLoss(),
         t.lastLoss());
     stdout.printf(
-        "Quantized   %s -> %s (%s, activation ranges as trained)%n",
+        "Quantized   %s -> %s (%s, activation ranges %s)%n",
         model,
         out,
         r.quantizedNodesByOp().entrySet().stream()
             .map(e -> e.getKey() + "×" + e.getValue())
             .reduce((a, b) -> a + ", " + b)
-            .orElse("nothing"));
+            .orElse("nothing"),
+        learnRanges ? "as learned (LSQ)" : "as calibrated, frozen in training");
     stdout.printf(
         "Tensors     %d activations, %d weights quantized; opset %d -> %d%n",
         r.quantizedActivations(), r.quantizedWeights(), r.opsetBefore(), r.opsetAfter());

@@ -10,6 +10,7 @@ import io.quantguard.quantize.Scheme;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Fake quantizers with a straight-through estimator, {@code x + (dq(q(x)) − x).stopGradient()}: the
@@ -24,6 +25,21 @@ import java.util.Map;
  * symmetry and channel axis and have their scales recomputed from the current values at every step
  * with the static quantizer's min/max maths ({@link Scheme}), so the weights exported after
  * training get the scales the training saw.
+ *
+ * <p>With {@link #learningRanges()} the activation step sizes are trained instead of frozen: LSQ
+ * (Esser et al., "Learned Step Size Quantization", ICLR 2020). The graph holds one step size s per
+ * group of tensors that share a scale, starting from the calibrated one, and computes
+ *
+ * <pre>
+ *   ŝ = s·g + (s − s·g).stopGradient()             g = 1 / √(N · qmax)
+ *   q = clip(round_ste(x / ŝ) + z, qmin, qmax)      x̂ = (q − z) · ŝ
+ * </pre>
+ *
+ * with N the elements of one sample of the tensor and round_ste rounding forward and passing the
+ * gradient through. So ∂x̂/∂x is 1 inside the grid and 0 outside, ∂x̂/∂s is g·(round(x/s) − x/s)
+ * inside and g·(qmin − z) or g·(qmax − z) outside. The zero point stays the calibrated one (0 after
+ * a ReLU, the case LSQ was made for). The trained step sizes go to the export through {@link
+ * #withStepSizes}.
  */
 public final class FakeQuantization {
   /** How one weight is quantized: its scheme and channel axis (−1 per tensor). */
@@ -31,11 +47,19 @@ public final class FakeQuantization {
 
   private final Map<String, WeightQuantizer> weights;
   private final Map<String, QuantParams> activations;
+  // tensor -> the anchor of its group: tensors that share a scale share one learned step size
+  private final Map<String, String> anchors;
+  private final boolean learnsRanges;
 
   private FakeQuantization(
-      Map<String, WeightQuantizer> weights, Map<String, QuantParams> activations) {
+      Map<String, WeightQuantizer> weights,
+      Map<String, QuantParams> activations,
+      Map<String, String> anchors,
+      boolean learnsRanges) {
     this.weights = Collections.unmodifiableMap(weights);
     this.activations = Collections.unmodifiableMap(activations);
+    this.anchors = Collections.unmodifiableMap(anchors);
+    this.learnsRanges = learnsRanges;
   }
 
   /**
@@ -72,13 +96,58 @@ public final class FakeQuantization {
       weights.put(w.initializer(), new WeightQuantizer(w.scheme(), w.axis()));
     }
     Map<String, QuantParams> activations = new LinkedHashMap<>();
+    Map<String, String> anchors = new LinkedHashMap<>();
     for (QdqPlan.Group g : plan.groups()) {
       QuantParams p = ranges.params(g);
       for (String t : g.members()) {
         activations.put(t, p);
+        anchors.put(t, g.anchor());
       }
     }
-    return new FakeQuantization(weights, activations);
+    return new FakeQuantization(weights, activations, anchors, false);
+  }
+
+  /** These quantizers with the activation step sizes trained (LSQ) from their current values. */
+  public FakeQuantization learningRanges() {
+    return new FakeQuantization(weights, activations, anchors, true);
+  }
+
+  /** Whether a graph trains the activation step sizes. */
+  public boolean learnsRanges() {
+    return learnsRanges;
+  }
+
+  /**
+   * The step size each group starts from, by the anchor that names the group; the step sizes a
+   * graph learns are keyed the same way.
+   */
+  Map<String, Float> stepSizes() {
+    Map<String, Float> steps = new LinkedHashMap<>();
+    activations.forEach((t, p) -> steps.putIfAbsent(anchors.get(t), p.scale()[0]));
+    return steps;
+  }
+
+  /** The group anchor of an activation tensor, or null when it is not quantized. */
+  @Nullable String anchor(String tensor) {
+    return anchors.get(tensor);
+  }
+
+  /**
+   * Frozen quantizers with these trained step sizes (by group anchor) and the zero points they
+   * trained with: what the export writes.
+   */
+  FakeQuantization withStepSizes(Map<String, Float> steps) {
+    Map<String, QuantParams> learned = new LinkedHashMap<>();
+    activations.forEach(
+        (t, p) -> {
+          Float step = steps.get(anchors.get(t));
+          learned.put(
+              t,
+              step == null
+                  ? p
+                  : new QuantParams(p.scheme(), new float[] {step}, p.zeroPoint(), p.axis()));
+        });
+    return new FakeQuantization(weights, learned, anchors, false);
   }
 
   /** The activation parameters the training used, for the export to write. */
@@ -149,13 +218,28 @@ public final class FakeQuantization {
     return straightThrough(w, scale, zero, s);
   }
 
-  /** The activation with its frozen calibration parameters, or as it is when not quantized. */
-  NDArray activation(String name, NDArray x) {
+  /**
+   * The activation with its frozen parameters, or with the learned step size {@code step} when one
+   * is given; as it is when not quantized.
+   */
+  NDArray activation(String name, NDArray x, @Nullable NDArray step) {
     QuantParams p = activations.get(name);
     if (p == null) {
       return x;
     }
-    return straightThrough(x, p.scale()[0], p.zeroPoint()[0], p.scheme());
+    if (step == null) {
+      return straightThrough(x, p.scale()[0], p.zeroPoint()[0], p.scheme());
+    }
+    Scheme s = p.scheme();
+    long perSample =
+        x.getShape().dimension() == 0 ? 1 : x.size() / Math.max(1, x.getShape().get(0));
+    double g = 1 / Math.sqrt((double) perSample * s.qmax());
+    NDArray sg = step.mul(g);
+    NDArray scale = sg.add(step.sub(sg).stopGradient());
+    NDArray v = x.div(scale);
+    NDArray rounded = v.add(v.round().sub(v).stopGradient());
+    int z = p.zeroPoint()[0];
+    return rounded.add(z).clip(s.qmin(), s.qmax()).sub(z).mul(scale);
   }
 
   private static NDArray straightThrough(NDArray x, NDArray scale, NDArray zero, Scheme s) {

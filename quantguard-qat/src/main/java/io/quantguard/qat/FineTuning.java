@@ -139,10 +139,18 @@ public final class FineTuning {
 
   private void update(Optimizer optimizer) {
     for (Map.Entry<String, NDArray> p : b.student.parameters().entrySet()) {
-      try (NDArray grad = p.getValue().getGradient()) {
-        optimizer.update(p.getKey(), p.getValue(), grad);
-        grad.subi(grad);
-      }
+      update(optimizer, p.getKey(), p.getValue());
+    }
+    for (Map.Entry<String, NDArray> p : b.student.stepSizes().entrySet()) {
+      // a key no initializer has: the optimizer keeps its moments by name
+      update(optimizer, "step size of " + p.getKey(), p.getValue());
+    }
+  }
+
+  private static void update(Optimizer optimizer, String name, NDArray value) {
+    try (NDArray grad = value.getGradient()) {
+      optimizer.update(name, value, grad);
+      grad.subi(grad);
     }
   }
 

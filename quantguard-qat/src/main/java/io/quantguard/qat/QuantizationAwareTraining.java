@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -65,7 +66,9 @@ public final class QuantizationAwareTraining {
           "quantizes nothing statically, and quantization-aware training trains static quantizers",
           "use a static recipe");
     }
-    FakeQuantization fq = FakeQuantization.of(plan, ActivationRanges.calibrated(calibration));
+    FakeQuantization calibrated =
+        FakeQuantization.of(plan, ActivationRanges.calibrated(calibration));
+    FakeQuantization fq = b.learnRanges ? calibrated.learningRanges() : calibrated;
     String output = output(b);
     OnnxModel trained = b.fp32.copy();
     FineTuning.Result training;
@@ -88,6 +91,7 @@ public final class QuantizationAwareTraining {
       }
       training = run.run();
       student.writeTo(trained);
+      fq = Objects.requireNonNull(student.trainedQuantization());
     }
     Calibration types =
         Quantizer.calibrate(
@@ -158,7 +162,11 @@ public final class QuantizationAwareTraining {
     s.put("loss", b.distill ? "distillation (KL divergence to FP32)" : "cross-entropy on labels");
     s.put("output", output);
     s.put("layers", b.layers.isEmpty() ? "all" : b.layers);
-    s.put("activation_ranges", "calibrated, frozen during training");
+    s.put(
+        "activation_ranges",
+        b.learnRanges
+            ? "calibrated, then learned step sizes (LSQ) with zero points frozen"
+            : "calibrated, frozen during training");
     s.put("optimizer", "adam");
     s.put("learning_rate", b.learningRate);
     s.put("epochs", b.epochs);
@@ -181,6 +189,7 @@ public final class QuantizationAwareTraining {
     private @Nullable DataSource data;
     private @Nullable DataSource calibration;
     private boolean distill;
+    private boolean learnRanges;
     private List<String> layers = List.of();
     private @Nullable String output;
     private int epochs = 1;
@@ -212,6 +221,15 @@ public final class QuantizationAwareTraining {
     /** Distil from the FP32 model instead of using labels: the data needs none. */
     public Builder distill(boolean distill) {
       this.distill = distill;
+      return this;
+    }
+
+    /**
+     * Learns the activation step sizes with LSQ, starting from the calibrated ones, and exports the
+     * learned ones; frozen calibrated ranges by default.
+     */
+    public Builder learnRanges(boolean learn) {
+      this.learnRanges = learn;
       return this;
     }
 

@@ -44,6 +44,8 @@ public final class TrainableGraph implements AutoCloseable {
   private final Map<String, NDArray> parameters;
   private final Map<String, NDArray> quantizedConstants;
   private final @Nullable FakeQuantization fakeQuantization;
+  // learned activation step sizes (LSQ) by group anchor; empty when the ranges are frozen
+  private final Map<String, NDArray> stepSizes;
 
   private TrainableGraph(Builder b, OnnxModel model) {
     this.model = model;
@@ -67,6 +69,17 @@ public final class TrainableGraph implements AutoCloseable {
       } else {
         constants.put(e.getKey(), a);
       }
+    }
+    this.stepSizes = new LinkedHashMap<>();
+    if (fakeQuantization != null && fakeQuantization.learnsRanges()) {
+      fakeQuantization
+          .stepSizes()
+          .forEach(
+              (anchor, step) -> {
+                NDArray a = manager.create(step);
+                a.setRequiresGradient(true);
+                stepSizes.put(anchor, a);
+              });
     }
     this.order = new ArrayList<>();
     for (Node n : all) {
@@ -97,6 +110,38 @@ public final class TrainableGraph implements AutoCloseable {
   /** The trainable parameters by initializer name. */
   public Map<String, NDArray> parameters() {
     return Collections.unmodifiableMap(parameters);
+  }
+
+  /**
+   * The activation step sizes the graph learns (LSQ), by the anchor of the group that shares each;
+   * empty when the quantizers' ranges are frozen.
+   */
+  public Map<String, NDArray> stepSizes() {
+    return Collections.unmodifiableMap(stepSizes);
+  }
+
+  /**
+   * The fake quantizers as trained: those the graph was built with, their activation step sizes
+   * replaced by the learned ones and frozen; null without fake quantization.
+   */
+  public @Nullable FakeQuantization trainedQuantization() {
+    if (fakeQuantization == null || stepSizes.isEmpty()) {
+      return fakeQuantization;
+    }
+    Map<String, Float> steps = new LinkedHashMap<>();
+    stepSizes.forEach(
+        (anchor, a) -> {
+          float step = a.getFloat();
+          if (!(step > 0) || Float.isInfinite(step)) {
+            throw InvalidInputException.forParameter(
+                "learned step size of '" + anchor + "'",
+                step,
+                "is no longer a positive scale",
+                "train with a lower learning rate, or keep the activation ranges frozen");
+          }
+          steps.put(anchor, step);
+        });
+    return fakeQuantization.withStepSizes(steps);
   }
 
   /**
@@ -159,7 +204,11 @@ public final class TrainableGraph implements AutoCloseable {
   }
 
   private NDArray activation(String name, NDArray value) {
-    return fakeQuantization == null ? value : fakeQuantization.activation(name, value);
+    if (fakeQuantization == null) {
+      return value;
+    }
+    String anchor = fakeQuantization.anchor(name);
+    return fakeQuantization.activation(name, value, anchor == null ? null : stepSizes.get(anchor));
   }
 
   private NDList evaluate(Node n, Map<String, NDArray> env) {

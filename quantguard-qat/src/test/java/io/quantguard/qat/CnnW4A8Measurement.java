@@ -26,6 +26,13 @@ class CnnW4A8Measurement {
   private static final float LR = Float.parseFloat(setting("QAT_LR", "3e-5"));
   private static final boolean QAT_ONLY = Boolean.parseBoolean(setting("QAT_ONLY", "false"));
   private static final int EPOCHS = Integer.parseInt(setting("QAT_EPOCHS", "1"));
+  // QAT_RECIPE=cnn-w3a8.yaml (or cnn-w4a4.yaml) measures another precision with the same steps
+  private static final String RECIPE = setting("QAT_RECIPE", "cnn-w4a8.yaml");
+  private static final boolean DISTILL = Boolean.parseBoolean(setting("QAT_DISTILL", "true"));
+  // QAT_LEARN_RANGES=true also trains with learned activation step sizes (LSQ); QAT_FROZEN=false
+  // leaves out the run with frozen ranges
+  private static final boolean LEARN = Boolean.parseBoolean(setting("QAT_LEARN_RANGES", "false"));
+  private static final boolean FROZEN = Boolean.parseBoolean(setting("QAT_FROZEN", "true"));
 
   private static String setting(String name, String fallback) {
     String v = System.getenv(name);
@@ -37,10 +44,10 @@ class CnnW4A8Measurement {
     DataSource train = Classifier.full("train-images-idx3-ubyte.gz");
     DataSource test = Classifier.full("t10k-images-idx3-ubyte.gz");
     OnnxModel fp32 = ModelIO.load(TestModels.fashionCnn());
-    Recipe recipe = RecipeIO.read(Path.of("..", "recipes", "cnn-w4a8.yaml"));
+    Recipe recipe = RecipeIO.read(Path.of("..", "recipes", RECIPE));
     OnnxModel ptq = quantize(fp32, recipe);
     report("FP32", Classifier.onnxRuntime(fp32, test));
-    report("W4A8 PTQ", Classifier.onnxRuntime(ptq, test));
+    report(RECIPE + " PTQ", Classifier.onnxRuntime(ptq, test));
 
     if (!QAT_ONLY) {
       OnnxModel tuned = fp32.copy();
@@ -60,10 +67,18 @@ class CnnW4A8Measurement {
       }
       report("FP32 fine-tuned", Classifier.onnxRuntime(tuned, test));
       report(
-          "FP32 fine-tuned, then W4A8 PTQ", Classifier.onnxRuntime(quantize(tuned, recipe), test));
+          "FP32 fine-tuned, then " + RECIPE + " PTQ",
+          Classifier.onnxRuntime(quantize(tuned, recipe), test));
     }
-    qat("QAT labels", recipe, fp32, train, test, false);
-    qat("QAT distillation", recipe, fp32, train, test, true);
+    if (FROZEN) {
+      qat("QAT labels", recipe, fp32, train, test, false, false);
+    }
+    if (LEARN) {
+      qat("QAT labels, learned step sizes (LSQ)", recipe, fp32, train, test, false, true);
+    }
+    if (DISTILL) {
+      qat("QAT distillation", recipe, fp32, train, test, true, false);
+    }
     System.out.println("peak " + rss("VmHWM"));
   }
 
@@ -72,12 +87,19 @@ class CnnW4A8Measurement {
    * fake-quantized graph with the trained weights) and the exported model's on ONNX Runtime.
    */
   private static void qat(
-      String what, Recipe recipe, OnnxModel fp32, DataSource train, DataSource test, boolean kl) {
+      String what,
+      Recipe recipe,
+      OnnxModel fp32,
+      DataSource train,
+      DataSource test,
+      boolean kl,
+      boolean learn) {
     QuantizationAwareTraining.Result r =
         QuantizationAwareTraining.builder(fp32, recipe)
             .data(train)
             .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
             .distill(kl)
+            .learnRanges(learn)
             .output("logits")
             .epochs(EPOCHS)
             .batchSize(64)
@@ -90,7 +112,7 @@ class CnnW4A8Measurement {
         TrainableGraph.builder(r.trained()).frozen().fakeQuantization(r.quantization()).build()) {
       report(what + ", engine (fake-quantized)", Classifier.engine(g, test));
     }
-    report(what + ", exported W4A8 on ORT", Classifier.onnxRuntime(r.quantized().model(), test));
+    report(what + ", exported on ORT", Classifier.onnxRuntime(r.quantized().model(), test));
   }
 
   private static Progress progress(String what) {

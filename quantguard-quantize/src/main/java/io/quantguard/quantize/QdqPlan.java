@@ -298,15 +298,19 @@ public final class QdqPlan {
   long requiredOpset() {
     boolean wide = false;
     boolean axis = false;
+    // a grid narrower than its type is clipped by a Clip with bound inputs (opset 11)
+    boolean clips = false;
     for (Map.Entry<Node, RecipeResolver.NodeSettings> e : quantized.entrySet()) {
       RecipeResolver.NodeSettings s = e.getValue();
       wide |= needs21(s.weights().scheme()) || needs21(s.activations().scheme());
       axis |= s.weights().perChannel();
+      clips |= s.activations().scheme().narrowed();
     }
     for (ActivationSettings a : tensorSpec.values()) {
       wide |= needs21(a.scheme());
+      clips |= a.scheme().narrowed();
     }
-    return wide ? 21 : axis ? 13 : 10;
+    return wide ? 21 : axis ? 13 : clips ? 11 : 10;
   }
 
   private static boolean needs21(Scheme scheme) {

@@ -67,7 +67,7 @@ final class QdqRewriter {
           Node.of(
               "QuantizeLinear",
               g.uniqueName(t + "_QuantizeLinear"),
-              List.of(t, sz[0], sz[1]),
+              List.of(clipped(t, p), sz[0], sz[1]),
               List.of(q)));
       g.addNode(
           Node.of(
@@ -156,6 +156,30 @@ final class QdqRewriter {
       }
     }
     return in;
+  }
+
+  /**
+   * {@code t} clipped to the grid of a scheme narrower than its type, [(qmin − z)·s, (qmax − z)·s],
+   * since QuantizeLinear saturates only at the type's limits; {@code t} itself otherwise. ONNX
+   * Runtime keeps such a Clip (it drops only one that the quantizer's own saturation makes
+   * redundant), so its producer runs in float, and the values are those the grid allows.
+   */
+  private String clipped(String t, QuantParams p) {
+    Scheme s = p.scheme();
+    if (!s.narrowed()) {
+      return t;
+    }
+    String lo = g.uniqueName(t + "_grid_min");
+    String hi = g.uniqueName(t + "_grid_max");
+    float scale = p.scale()[0];
+    int zero = p.zeroPoint()[0];
+    g.putInitializer(
+        TensorCodec.fromFloats(lo, new long[0], new float[] {(s.qmin() - zero) * scale}));
+    g.putInitializer(
+        TensorCodec.fromFloats(hi, new long[0], new float[] {(s.qmax() - zero) * scale}));
+    String out = g.uniqueName(t + "_clipped");
+    g.addNode(Node.of("Clip", g.uniqueName(t + "_Clip"), List.of(t, lo, hi), List.of(out)));
+    return out;
   }
 
   private boolean producerFuses(String t) {

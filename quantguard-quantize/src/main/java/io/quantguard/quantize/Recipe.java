@@ -170,6 +170,8 @@ public record Recipe(
    * @param method minmax (default), minmax-average, percentile, entropy or mse
    * @param percentile for method percentile, default 99.999
    * @param perToken dynamic mode: a scale per activation row (token) instead of per tensor
+   * @param bits the width of the integer grid when narrower than the type: {@code bits: 4} on uint8
+   *     is [0, 15] in a uint8 tensor, so a 4-bit activation runs on 8-bit kernels
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Activations(
@@ -178,7 +180,8 @@ public record Recipe(
       @JsonProperty("method") @Nullable String method,
       @JsonProperty("percentile") @Nullable Double percentile,
       @JsonProperty("reduce_range") @Nullable Boolean reduceRange,
-      @JsonProperty("per_token") @Nullable Boolean perToken) {
+      @JsonProperty("per_token") @Nullable Boolean perToken,
+      @JsonProperty("bits") @Nullable Integer bits) {
 
     public static Builder builder() {
       return new Builder();
@@ -191,7 +194,8 @@ public record Recipe(
           .method(method)
           .percentile(percentile)
           .reduceRange(reduceRange)
-          .perToken(perToken);
+          .perToken(perToken)
+          .bits(bits);
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
@@ -205,7 +209,8 @@ public record Recipe(
           method != null ? method : base.method,
           percentile != null ? percentile : base.percentile,
           reduceRange != null ? reduceRange : base.reduceRange,
-          perToken != null ? perToken : base.perToken);
+          perToken != null ? perToken : base.perToken,
+          bits != null ? bits : base.bits);
     }
 
     /** Builds activation settings; what is not set stays null (the recipe's or the default). */
@@ -216,6 +221,7 @@ public record Recipe(
       private @Nullable Double percentile;
       private @Nullable Boolean reduceRange;
       private @Nullable Boolean perToken;
+      private @Nullable Integer bits;
 
       private Builder() {}
 
@@ -262,8 +268,14 @@ public record Recipe(
         return this;
       }
 
+      /** The width of the integer grid, narrower than the type; null: the type's. */
+      public Builder bits(@Nullable Integer bits) {
+        this.bits = bits;
+        return this;
+      }
+
       public Activations build() {
-        return new Activations(type, symmetric, method, percentile, reduceRange, perToken);
+        return new Activations(type, symmetric, method, percentile, reduceRange, perToken, bits);
       }
     }
   }
@@ -282,6 +294,8 @@ public record Recipe(
    *     qdq} (the standard blocked DequantizeLinear of opset 21)
    * @param biasCorrection static mode: correct the bias of Conv, Gemm and MatMul(+Add) for the mean
    *     output shift of weight quantization, b' = b − ΔW·E[x] (see the class comment; default off)
+   * @param bits the width of the integer grid when narrower than the type: {@code bits: 3} on int4
+   *     is symmetric [−3, 3] (see {@link Scheme})
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Weights(
@@ -294,7 +308,8 @@ public record Recipe(
       @JsonProperty("block_size") @Nullable Integer blockSize,
       @JsonProperty("algorithm") @Nullable String algorithm,
       @JsonProperty("format") @Nullable String format,
-      @JsonProperty("bias_correction") @Nullable Boolean biasCorrection) {
+      @JsonProperty("bias_correction") @Nullable Boolean biasCorrection,
+      @JsonProperty("bits") @Nullable Integer bits) {
 
     public static Builder builder() {
       return new Builder();
@@ -311,7 +326,8 @@ public record Recipe(
           .blockSize(blockSize)
           .algorithm(algorithm)
           .format(format)
-          .biasCorrection(biasCorrection);
+          .biasCorrection(biasCorrection)
+          .bits(bits);
     }
 
     /** These settings where set, {@code base}'s elsewhere. */
@@ -329,7 +345,8 @@ public record Recipe(
           blockSize != null ? blockSize : base.blockSize,
           algorithm != null ? algorithm : base.algorithm,
           format != null ? format : base.format,
-          biasCorrection != null ? biasCorrection : base.biasCorrection);
+          biasCorrection != null ? biasCorrection : base.biasCorrection,
+          bits != null ? bits : base.bits);
     }
 
     /** Builds weight settings; what is not set stays null (the recipe's or the default). */
@@ -344,6 +361,7 @@ public record Recipe(
       private @Nullable String algorithm;
       private @Nullable String format;
       private @Nullable Boolean biasCorrection;
+      private @Nullable Integer bits;
 
       private Builder() {}
 
@@ -401,6 +419,12 @@ public record Recipe(
         return this;
       }
 
+      /** The width of the integer grid, narrower than the type; null: the type's. */
+      public Builder bits(@Nullable Integer bits) {
+        this.bits = bits;
+        return this;
+      }
+
       public Weights build() {
         return new Weights(
             type,
@@ -412,7 +436,8 @@ public record Recipe(
             blockSize,
             algorithm,
             format,
-            biasCorrection);
+            biasCorrection,
+            bits);
       }
     }
   }

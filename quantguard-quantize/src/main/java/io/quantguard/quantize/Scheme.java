@@ -3,8 +3,9 @@ package io.quantguard.quantize;
 import io.quantguard.onnx.DataType;
 
 /**
- * How a tensor is mapped to integers: the integer type, symmetric or affine, and the 7-bit reduced
- * range that some older CPUs need to avoid int16 overflow in their multiply-add instructions.
+ * How a tensor is mapped to integers: the integer type, symmetric or affine, the 7-bit reduced
+ * range that some older CPUs need to avoid int16 overflow in their multiply-add instructions, and
+ * the number of bits of the integer grid, which may be narrower than the type that stores it.
  *
  * <p>Affine quantization (ONNX QuantizeLinear): {@code q = saturate(round(x / s) + z)}, {@code x ≈
  * (q − z) · s}. For a range [a, b] widened to contain 0 and integer limits [qmin, qmax]:
@@ -17,8 +18,15 @@ import io.quantguard.onnx.DataType;
  * range [−qmax, qmax] so that z is exactly 0 (as ONNX Runtime's quantizer does), which lets integer
  * kernels skip the zero-point correction and keeps per-channel weights valid for ONNX Runtime's
  * QLinearConv. Rounding is half to even, as QuantizeLinear prescribes.
+ *
+ * <p>A grid of {@code bits} narrower than the type (3-bit weights in int4, 4-bit activations in
+ * uint8, so that kernels without a 4-bit form still run them) has the limits of a {@code bits}-wide
+ * integer: signed [−2^(bits−1), 2^(bits−1) − 1], unsigned [0, 2^bits − 1], and the signed symmetric
+ * range restricted as above, so 3 bits symmetric is [−3, 3] (PyTorch's quant_min −4, quant_max 3
+ * with a scale of m / 3.5 clips the positive end; the restricted grid keeps z = 0 and clips
+ * nothing, as QuantGuard's int4 [−7, 7] and int8 [−127, 127] do).
  */
-public record Scheme(DataType type, boolean symmetric, boolean reduceRange) {
+public record Scheme(DataType type, boolean symmetric, boolean reduceRange, int bits) {
   public Scheme {
     if (!type.isInteger() || type.bits() > 16 || type.bits() < 4) {
       throw new IllegalArgumentException(
@@ -29,15 +37,43 @@ public record Scheme(DataType type, boolean symmetric, boolean reduceRange) {
       throw new IllegalArgumentException(
           "reduce_range applies to 8-bit types only, not " + type.displayName());
     }
+    if (bits < 2 || bits > type.bits()) {
+      throw new IllegalArgumentException(
+          "bits is "
+              + bits
+              + ", and a "
+              + type.displayName()
+              + " grid has 2 to "
+              + type.bits()
+              + " bits");
+    }
+    if (reduceRange && bits != type.bits()) {
+      throw new IllegalArgumentException(
+          "reduce_range and bits both narrow the grid: reduce_range is bits 7");
+    }
+  }
+
+  /** The full grid of {@code type}. */
+  public Scheme(DataType type, boolean symmetric, boolean reduceRange) {
+    this(type, symmetric, reduceRange, type.bits());
   }
 
   public static Scheme of(DataType type, boolean symmetric) {
     return new Scheme(type, symmetric, false);
   }
 
+  /**
+   * Whether the grid is narrower than its type, so QuantizeLinear's saturation does not clip it.
+   */
+  public boolean narrowed() {
+    return bits < type.bits();
+  }
+
   public int qmax() {
-    long max = type.maxValue();
-    return (int) (reduceRange ? (type.isSigned() ? 63 : 127) : max);
+    if (reduceRange) {
+      return type.isSigned() ? 63 : 127;
+    }
+    return type.isSigned() ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
   }
 
   public int qmin() {
@@ -47,7 +83,7 @@ public record Scheme(DataType type, boolean symmetric, boolean reduceRange) {
     if (symmetric && type.isSigned()) {
       return -qmax();
     }
-    return (int) type.minValue();
+    return type.isSigned() ? -(1 << (bits - 1)) : 0;
   }
 
   /** Number of representable steps, qmax − qmin. */
@@ -105,6 +141,7 @@ public record Scheme(DataType type, boolean symmetric, boolean reduceRange) {
   public String toString() {
     return type.displayName()
         + (symmetric ? " symmetric" : " asymmetric")
-        + (reduceRange ? " reduce-range" : "");
+        + (reduceRange ? " reduce-range" : "")
+        + (narrowed() ? " " + bits + "-bit" : "");
   }
 }

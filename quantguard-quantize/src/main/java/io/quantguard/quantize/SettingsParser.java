@@ -56,7 +56,13 @@ final class SettingsParser {
       return base;
     }
     Scheme scheme =
-        scheme(given.type(), given.symmetric(), given.reduceRange(), base.scheme(), where);
+        scheme(
+            given.type(),
+            given.symmetric(),
+            given.reduceRange(),
+            given.bits(),
+            base.scheme(),
+            where);
     String method = given.method() != null ? given.method() : base.calibrator().method();
     double percentile = given.percentile() != null ? given.percentile() : base.percentile();
     Calibrator calibrator;
@@ -76,7 +82,13 @@ final class SettingsParser {
       return base;
     }
     Scheme scheme =
-        scheme(given.type(), given.symmetric(), given.reduceRange(), base.scheme(), where);
+        scheme(
+            given.type(),
+            given.symmetric(),
+            given.reduceRange(),
+            given.bits(),
+            base.scheme(),
+            where);
     Integer block = given.blockSize();
     int b = block != null ? block : base.blockSize();
     if (b < 16 || (b & (b - 1)) != 0) {
@@ -120,18 +132,32 @@ final class SettingsParser {
       @Nullable String type,
       @Nullable Boolean symmetric,
       @Nullable Boolean reduceRange,
+      @Nullable Integer bits,
       Scheme base,
       String where) {
+    Scheme typed;
     try {
-      return new Scheme(
-          type != null ? DataType.parse(type.toLowerCase(Locale.ROOT)) : base.type(),
-          symmetric != null ? symmetric : base.symmetric(),
-          reduceRange != null ? reduceRange : base.reduceRange());
+      typed =
+          new Scheme(
+              type != null ? DataType.parse(type.toLowerCase(Locale.ROOT)) : base.type(),
+              symmetric != null ? symmetric : base.symmetric(),
+              reduceRange != null ? reduceRange : base.reduceRange());
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(
           source,
           where + ": " + e.getMessage(),
           "use int8, uint8, int16, uint16, int4 or uint4",
+          e);
+    }
+    // a new type without bits takes its full width; bits without a type narrow the base's type
+    int width = bits != null ? bits : type == null ? base.bits() : typed.type().bits();
+    try {
+      return new Scheme(typed.type(), typed.symmetric(), typed.reduceRange(), width);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(
+          source,
+          where + ".bits: " + e.getMessage(),
+          "use bits from 2 up to the width of " + where + ".type, or leave bits out",
           e);
     }
   }
