@@ -25,6 +25,28 @@ class SchemeTest {
   }
 
   @Test
+  void narrowGridsHaveTheLimitsOfTheirBits() {
+    Scheme w3 = new Scheme(DataType.INT4, true, false, 3);
+    assertThat(w3.qmin()).isEqualTo(-3);
+    assertThat(w3.qmax()).isEqualTo(3);
+    QuantParams p = w3.params(new Range(-1, 3));
+    // s = 6 / 6 = 1: the weight 3 maps to 3, -1 to -1
+    assertThat(p.scale()[0]).isEqualTo(1f);
+    assertThat(p.quantize(new float[] {3f, -1f, 9f}, new long[] {3})).containsExactly(3, -1, 3);
+    assertThat(new Scheme(DataType.INT4, false, false, 3).qmin()).isEqualTo(-4);
+    Scheme a4 = new Scheme(DataType.UINT8, false, false, 4);
+    assertThat(a4.qmin()).isZero();
+    assertThat(a4.qmax()).isEqualTo(15);
+    // [-1, 3] on 15 steps: s = 4 / 15, z = round(3.75) = 4; 100 saturates at 15, not 255
+    QuantParams q = a4.params(new Range(-1, 3));
+    assertThat(q.scale()[0]).isEqualTo((float) (4.0 / 15));
+    assertThat(q.zeroPoint()[0]).isEqualTo(4);
+    assertThat(q.quantize(new float[] {100f}, new long[] {1})).containsExactly(15);
+    assertThat(a4.narrowed()).isTrue();
+    assertThat(Scheme.of(DataType.UINT8, false).narrowed()).isFalse();
+  }
+
+  @Test
   void rangeAlwaysContainsZero() {
     QuantParams p = Scheme.of(DataType.INT8, false).params(new Range(0.5, 2));
     // [0.5, 2] widens to [0, 2]: s = 2 / 255, z = round(-128 - 0) = -128
