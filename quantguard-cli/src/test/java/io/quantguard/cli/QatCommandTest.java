@@ -173,6 +173,35 @@ class QatCommandTest {
   }
 
   @Test
+  void learnedRangesAreTrainedAndRecorded() throws Exception {
+    Path out = tmp.resolve("lsq.onnx");
+    Cli r =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(512),
+            "--recipe",
+            Path.of("..", "recipes", "cnn-w4a4.yaml").toString(),
+            "--learn-ranges",
+            "--max-steps",
+            "10",
+            "--lr",
+            "1e-3",
+            "--out",
+            out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("activation ranges as learned (LSQ)");
+    OnnxModel m = ModelIO.load(out);
+    assertThat(m.metadata().get("quantguard.qat")).contains("learned step sizes (LSQ)");
+    // 4-bit activations in uint8: every quantizer clipped to [0, 15]'s range first
+    assertThat(m.graph().nodes().stream().filter(n -> n.opType().equals("Clip")).count())
+        .isEqualTo(
+            m.graph().nodes().stream().filter(n -> n.opType().equals("QuantizeLinear")).count());
+  }
+
+  @Test
   void badInputIsAClearError() {
     Cli both =
         Cli.run(
