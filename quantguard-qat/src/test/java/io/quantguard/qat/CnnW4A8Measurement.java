@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * -Dsurefire.failIfNoSpecifiedTests=false}). The Fashion-MNIST CNN with all four layers at int4
  * (the shipped W4A8 recipe) on the 10,000 test images through ONNX Runtime: FP32, PTQ, QAT with
  * labels, QAT by distillation and an FP32 model fine-tuned for the same steps, one epoch over the
- * 60,000 training images each. Skips without the full data set.
+ * 60,000 training images each. Skips without the full data set. {@code QAT_RECIPE=cnn-w3a8.yaml} or
+ * {@code cnn-w4a4.yaml} measures PyTorch's other baselines, {@code QAT_LEARN_RANGES=true} adds a
+ * run with learned activation step sizes (LSQ).
  */
 class CnnW4A8Measurement {
   // surefire's fork inherits the environment: QAT_LR=3e-5 QAT_EPOCHS=2 QAT_ONLY=true mvn ...

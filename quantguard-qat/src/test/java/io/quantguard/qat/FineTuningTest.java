@@ -73,6 +73,32 @@ class FineTuningTest {
   }
 
   @Test
+  void fourBitActivationGridsComputeWhatOnnxRuntimeComputes() {
+    Recipe w4a4 = RecipeIO.read(Path.of("..", "recipes", "cnn-w4a4.yaml"));
+    Calibration calibration =
+        Quantizer.calibrate(
+            fp32,
+            w4a4,
+            Classifier.sample("train-images-idx3-ubyte.gz", 500),
+            Quantizer.Options.defaults());
+    OnnxModel quantized =
+        Quantizer.quantize(calibration, w4a4, Quantizer.Options.defaults()).model();
+    FakeQuantization fq =
+        FakeQuantization.of(
+            Quantizer.staticPlan(calibration, w4a4), ActivationRanges.calibrated(calibration));
+    assertThat(fq.activations().values()).allMatch(p -> p.scheme().qmax() == 15);
+    var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 2000);
+    double ort = Classifier.onnxRuntime(quantized, test);
+    double engine;
+    try (TrainableGraph g = TrainableGraph.builder(fp32).frozen().fakeQuantization(fq).build()) {
+      engine = Classifier.engine(g, test);
+    }
+    System.out.printf(
+        "W4A4 PTQ on 2,000 test images: ONNX Runtime %.4f, engine %.4f%n", ort, engine);
+    assertThat(engine).isCloseTo(ort, org.assertj.core.data.Offset.offset(0.0025));
+  }
+
+  @Test
   void aSeededFineTuneLowersTheLossAndRepeatsExactly() {
     FakeQuantization fq = quantizers;
     Map<String, float[]> first = new LinkedHashMap<>();
