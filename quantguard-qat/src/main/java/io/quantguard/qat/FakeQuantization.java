@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  * (frozen; the export writes the same ones, {@link #ranges}), weights keep their integer type,
  * symmetry and channel axis and have their scales recomputed from the current values at every step
  * with the static quantizer's min/max maths ({@link Scheme}), so the weights exported after
- * training get the scales the training saw.
+ * training get the scales the training saw. Biases of Conv and Gemm with a quantized input are
+ * rounded as the export stores them, int32 at input scale × weight scale ({@link #bias}).
  *
  * <p>With {@link #learningRanges()} the activation step sizes are trained instead of frozen: LSQ
  * (Esser et al., "Learned Step Size Quantization", ICLR 2020). The graph holds one step size s per
@@ -173,6 +174,26 @@ public final class FakeQuantization {
     if (q == null) {
       return w;
     }
+    NDArray[] scaleAndZero = scaleAndZero(q, w);
+    return straightThrough(w, scaleAndZero[0], scaleAndZero[1], q.scheme());
+  }
+
+  /**
+   * A bias as the export stores it: int32 at input scale × weight scale (per output channel), so
+   * that the coarse input scales of narrow activation grids round it as ONNX Runtime will.
+   */
+  NDArray bias(String weight, NDArray w, NDArray b, NDArray inputScale) {
+    WeightQuantizer q = weights.get(weight);
+    if (q == null) {
+      return b;
+    }
+    NDArray scale = scaleAndZero(q, w)[0].reshape(-1).mul(inputScale.stopGradient());
+    // int32 does not saturate at these scales: the rewriter raises a weight scale first
+    NDArray dq = b.stopGradient().div(scale).round().mul(scale);
+    return b.add(dq.sub(b).stopGradient());
+  }
+
+  private static NDArray[] scaleAndZero(WeightQuantizer q, NDArray w) {
     Scheme s = q.scheme();
     NDArray lo;
     NDArray hi;
@@ -215,7 +236,7 @@ public final class FakeQuantization {
     }
     // a channel that is all zero: any scale keeps it exact; 1 as the static quantizer does
     scale = scale.add(scale.eq(0).toType(scale.getDataType(), false));
-    return straightThrough(w, scale, zero, s);
+    return new NDArray[] {scale, zero};
   }
 
   /**

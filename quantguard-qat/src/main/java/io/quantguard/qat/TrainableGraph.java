@@ -46,6 +46,11 @@ public final class TrainableGraph implements AutoCloseable {
   private final @Nullable FakeQuantization fakeQuantization;
   // learned activation step sizes (LSQ) by group anchor; empty when the ranges are frozen
   private final Map<String, NDArray> stepSizes;
+  // the biases the export stores as int32 at input scale x weight scale, by bias initializer
+  private final Map<String, BiasQuantizer> quantizedBiases;
+
+  /** A bias's weight and input; the input's scale when frozen, else the learned one is read. */
+  private record BiasQuantizer(String weight, String input, @Nullable NDArray frozenScale) {}
 
   private TrainableGraph(Builder b, OnnxModel model) {
     this.model = model;
@@ -80,6 +85,23 @@ public final class TrainableGraph implements AutoCloseable {
                 a.setRequiresGradient(true);
                 stepSizes.put(anchor, a);
               });
+    }
+    this.quantizedBiases = new LinkedHashMap<>();
+    for (Node n : all) {
+      if (fakeQuantization != null
+          && (n.opType().equals("Conv") || n.opType().equals("Gemm"))
+          && n.inputs().size() > 2
+          && model.graph().isInitializer(n.input(2))
+          && fakeQuantization.quantizesWeight(n.input(1))
+          && fakeQuantization.anchor(n.input(0)) != null) {
+        NDArray frozen =
+            fakeQuantization.learnsRanges()
+                ? null
+                : manager.create(
+                    Objects.requireNonNull(fakeQuantization.activations().get(n.input(0)))
+                        .scale()[0]);
+        quantizedBiases.put(n.input(2), new BiasQuantizer(n.input(1), n.input(0), frozen));
+      }
     }
     this.order = new ArrayList<>();
     for (Node n : all) {
@@ -175,6 +197,23 @@ public final class TrainableGraph implements AutoCloseable {
             fakeQuantization == null
                 ? p.getValue()
                 : fakeQuantization.weight(p.getKey(), p.getValue()));
+      }
+    }
+    if (fakeQuantization != null) {
+      for (Map.Entry<String, BiasQuantizer> b : quantizedBiases.entrySet()) {
+        BiasQuantizer q = b.getValue();
+        NDArray raw =
+            parameters.containsKey(q.weight())
+                ? parameters.get(q.weight())
+                : quantizedConstants.get(q.weight());
+        NDArray bias = env.get(b.getKey());
+        NDArray scale =
+            q.frozenScale() != null
+                ? q.frozenScale()
+                : stepSizes.get(fakeQuantization.anchor(q.input()));
+        if (raw != null && bias != null && scale != null) {
+          env.put(b.getKey(), fakeQuantization.bias(q.weight(), raw, bias, scale));
+        }
       }
     }
     for (Map.Entry<String, NDArray> in : inputs.entrySet()) {

@@ -95,7 +95,9 @@ class FineTuningTest {
     }
     System.out.printf(
         "W4A4 PTQ on 2,000 test images: ONNX Runtime %.4f, engine %.4f%n", ort, engine);
-    assertThat(engine).isCloseTo(ort, org.assertj.core.data.Offset.offset(0.0025));
+    // 4 images apart while the engine kept biases in float: with 4-bit input scales the export's
+    // int32 bias rounds 17 times coarser than at 8 bits
+    assertThat(engine).isCloseTo(ort, org.assertj.core.data.Offset.offset(0.001));
   }
 
   @Test
