@@ -345,7 +345,7 @@ public final class SparkEvaluation {
    * 10<sup>−11</sup>): its aggregation holds 12 bytes per distinct row instead of the inputs, and
    * spills to disk past its share of the heap. No calibration data is compared on Spark.
    */
-  private EvaluationReport.Hygiene hygiene(long samples) {
+  EvaluationReport.Hygiene hygiene(long samples) {
     List<Column> inputs = new ArrayList<>();
     columns.forEach(c -> inputs.add(data.col(c.column())));
     if (text != null) {
