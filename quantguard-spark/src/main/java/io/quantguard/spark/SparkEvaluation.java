@@ -6,6 +6,8 @@ import io.quantguard.evaluate.PairedAccumulator;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Task;
 import io.quantguard.evaluate.Tasks;
+import io.quantguard.evaluate.drift.CalibrationRanges;
+import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Sha256;
@@ -83,7 +85,8 @@ public final class SparkEvaluation {
       String dataName,
       int batchSize,
       SessionConfig session,
-      Bootstrap bootstrap)
+      Bootstrap bootstrap,
+      @Nullable CalibrationRanges coverage)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -106,6 +109,8 @@ public final class SparkEvaluation {
   private final Bootstrap bootstrap;
   private final SessionConfig session;
   private final double wattsPerCore;
+  private final @Nullable Path rangesModel;
+  private final OverflowProbe.@Nullable Matched ranges;
 
   private SparkEvaluation(Builder b) {
     if (b.baseline == null) {
@@ -160,6 +165,24 @@ public final class SparkEvaluation {
     this.bootstrap = b.bootstrap.with(Bootstrap.Resampling.POISSON);
     this.session = b.session;
     this.wattsPerCore = b.wattsPerCore;
+    this.rangesModel = b.rangesModel;
+    this.ranges = b.rangesModel == null ? null : ranges(b.rangesModel, models.get(0));
+  }
+
+  /** The calibrated ranges of a QDQ model that the baseline has (what coverage measures). */
+  private static OverflowProbe.Matched ranges(Path quantized, Model baseline) {
+    try {
+      return OverflowProbe.match(
+          ModelIO.load(baseline.bytes(), baseline.name()),
+          CalibrationRanges.of(ModelIO.load(quantized)));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "SparkEvaluation.calibrationRanges: "
+              + quantized
+              + " cannot be read as a quantized model: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   public static Builder builder() {
@@ -219,7 +242,9 @@ public final class SparkEvaluation {
             false,
             hygiene,
             null,
-            null,
+            ranges == null || rangesModel == null
+                ? null
+                : merged.coverage(rangesModel.toString(), ranges),
             List.of()));
   }
 
@@ -259,7 +284,8 @@ public final class SparkEvaluation {
             dataName,
             batchSize,
             session,
-            bootstrap);
+            bootstrap,
+            ranges == null ? null : ranges.ranges());
     JavaRDD<PairedAccumulator<P>> parts =
         IndexedRows.regroup(
                 data,
@@ -286,6 +312,7 @@ public final class SparkEvaluation {
     List<ExecutorSessions.Leased<List<String>>> sessions = new ArrayList<>();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     HuggingFaceTokenizer tokenizer = job.text() == null ? null : job.text().open();
+    ExecutorSessions.Leased<OverflowProbe> probe = null;
     try {
       for (int m = 0; m < n; m++) {
         Broadcast<byte[]> b = bytes.get(m);
@@ -298,6 +325,20 @@ public final class SparkEvaluation {
                       InferenceSession.open(ModelIO.load(b.value(), name), job.session());
                   return new ExecutorSessions.Opened<>(task.outputs(name, s.outputNames()), s);
                 }));
+      }
+      CalibrationRanges coverage = job.coverage();
+      if (coverage != null) {
+        // The FP32 model with the calibrated tensors as outputs, as `evaluate` runs it (untimed).
+        Broadcast<byte[]> b = bytes.get(0);
+        probe =
+            ExecutorSessions.lease(
+                job.modelIds().get(0) + "/coverage/" + coverage.hashCode() + "/" + job.session(),
+                () -> {
+                  OverflowProbe p =
+                      OverflowProbe.open(
+                          ModelIO.load(b.value(), "model 0"), coverage, job.session());
+                  return new ExecutorSessions.Opened<>(p, p.session());
+                });
       }
       boolean[] warmed = new boolean[n];
       RowBatches batches =
@@ -327,10 +368,17 @@ public final class SparkEvaluation {
           acc.recordRun(m, b.size(), elapsed, cpu, 0);
           predictions.add(task.predict(b, out));
         }
-        acc.add(task, job.dataName(), b, predictions, b.offset());
+        Map<String, int[]> slices = acc.add(task, job.dataName(), b, predictions, b.offset());
+        if (probe != null && coverage != null) {
+          acc.addClipping(
+              coverage, job.dataName(), b, probe.value().count(b.inputs()), slices);
+        }
       }
     } finally {
       sessions.forEach(ExecutorSessions.Leased::close);
+      if (probe != null) {
+        probe.close();
+      }
       if (tokenizer != null) {
         tokenizer.close();
       }
@@ -373,6 +421,7 @@ public final class SparkEvaluation {
     private Bootstrap bootstrap = Bootstrap.defaults();
     private SessionConfig session = SessionConfig.defaults().withThreads(1);
     private double wattsPerCore = 10;
+    private @Nullable Path rangesModel;
 
     private Builder() {}
 
@@ -500,6 +549,17 @@ public final class SparkEvaluation {
     /** Declared power of one busy core, for the energy estimate. */
     public Builder wattsPerCore(double watts) {
       this.wattsPerCore = watts;
+      return this;
+    }
+
+    /**
+     * Measures calibration coverage against the activation ranges of this static (QDQ)
+     * quantization of the baseline, as {@code evaluate --calibration-ranges} does: per slice and
+     * tensor the share of FP32 activations the quantized model clips, and the samples that clip
+     * most ({@code calibrationCoverage} in the report).
+     */
+    public Builder calibrationRanges(Path quantizedModel) {
+      this.rangesModel = Objects.requireNonNull(quantizedModel, "quantizedModel");
       return this;
     }
 

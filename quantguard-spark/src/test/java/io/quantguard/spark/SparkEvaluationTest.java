@@ -185,6 +185,52 @@ class SparkEvaluationTest {
   }
 
   /**
+   * Calibration coverage against the int8 model's ranges, counted on the executors in 3 partitions
+   * and merged, is the section {@code evaluate --calibration-ranges} writes on one machine.
+   */
+  @Test
+  void calibrationCoverageIsTheLocalOne() throws Exception {
+    Path cnn = TestModels.fashionCnn();
+    Path int8 = int8();
+    String spec =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+    Bootstrap none = new Bootstrap(0, 0.95, 42);
+    EvaluationReport local =
+        Evaluation.builder()
+            .baseline("fp32", cnn)
+            .candidate("int8", int8)
+            .task(Tasks.parse("classification"), "classification")
+            .data("test", DataSpec.parse(spec))
+            .sliceBy(Slicer.parse("label"))
+            .batchSize(64)
+            .session(SessionConfig.defaults().withThreads(1))
+            .bootstrap(none)
+            .calibrationRanges(int8)
+            .build()
+            .run();
+    EvaluationReport r =
+        SparkEvaluation.builder()
+            .baseline("fp32", cnn)
+            .candidate("int8", int8)
+            .task("classification")
+            .data(rows(spec, 3))
+            .dataName("test")
+            .input("image", "pixels", 1, 28, 28)
+            .label("label")
+            .slice("label")
+            .indexColumn("index")
+            .batchSize(64)
+            .bootstrap(none)
+            .calibrationRanges(int8)
+            .build()
+            .run();
+    assertThat(local.calibrationCoverage()).isNotNull();
+    assertThat(local.calibrationCoverage().slices()).hasSize(11);
+    assertThat(JSON.writeValueAsString(r.calibrationCoverage()))
+        .isEqualTo(JSON.writeValueAsString(local.calibrationCoverage()));
+  }
+
+  /**
    * Hygiene counts the rows whose inputs repeat an earlier row's, as an exact count of distinct
    * pixel arrays on the driver does: the 2,000 images with 7 of them appended again.
    */
