@@ -328,17 +328,7 @@ public final class SparkEvaluation {
       }
       CalibrationRanges coverage = job.coverage();
       if (coverage != null) {
-        // The FP32 model with the calibrated tensors as outputs, as `evaluate` runs it (untimed).
-        Broadcast<byte[]> b = bytes.get(0);
-        probe =
-            ExecutorSessions.lease(
-                job.modelIds().get(0) + "/coverage/" + coverage.hashCode() + "/" + job.session(),
-                () -> {
-                  OverflowProbe p =
-                      OverflowProbe.open(
-                          ModelIO.load(b.value(), "model 0"), coverage, job.session());
-                  return new ExecutorSessions.Opened<>(p, p.session());
-                });
+        probe = probe(job.modelIds().get(0), bytes.get(0), coverage, job.session());
       }
       boolean[] warmed = new boolean[n];
       RowBatches batches =
@@ -370,8 +360,7 @@ public final class SparkEvaluation {
         }
         Map<String, int[]> slices = acc.add(task, job.dataName(), b, predictions, b.offset());
         if (probe != null && coverage != null) {
-          acc.addClipping(
-              coverage, job.dataName(), b, probe.value().count(b.inputs()), slices);
+          acc.addClipping(coverage, job.dataName(), b, probe.value().count(b.inputs()), slices);
         }
       }
     } finally {
@@ -384,6 +373,21 @@ public final class SparkEvaluation {
       }
     }
     return acc;
+  }
+
+  /**
+   * The baseline with the calibrated tensors as outputs, as {@code evaluate} runs it for coverage
+   * (untimed): one session per executor JVM, reused by every task.
+   */
+  private static ExecutorSessions.Leased<OverflowProbe> probe(
+      String baselineId, Broadcast<byte[]> baseline, CalibrationRanges ranges, SessionConfig s) {
+    return ExecutorSessions.lease(
+        baselineId + "/coverage/" + ranges.hashCode() + "/" + s,
+        () -> {
+          OverflowProbe p =
+              OverflowProbe.open(ModelIO.load(baseline.value(), "model 0"), ranges, s);
+          return new ExecutorSessions.Opened<>(p, p.session());
+        });
   }
 
   /**
@@ -553,10 +557,10 @@ public final class SparkEvaluation {
     }
 
     /**
-     * Measures calibration coverage against the activation ranges of this static (QDQ)
-     * quantization of the baseline, as {@code evaluate --calibration-ranges} does: per slice and
-     * tensor the share of FP32 activations the quantized model clips, and the samples that clip
-     * most ({@code calibrationCoverage} in the report).
+     * Measures calibration coverage against the activation ranges of this static (QDQ) quantization
+     * of the baseline, as {@code evaluate --calibration-ranges} does: per slice and tensor the
+     * share of FP32 activations the quantized model clips, and the samples that clip most ({@code
+     * calibrationCoverage} in the report).
      */
     public Builder calibrationRanges(Path quantizedModel) {
       this.rangesModel = Objects.requireNonNull(quantizedModel, "quantizedModel");
