@@ -50,9 +50,11 @@ import scala.Tuple2;
  * <p>The bootstrap is Poisson resampling keyed by row index ({@link Bootstrap.Resampling#POISSON}):
  * the report is the same, bit for bit, for any partitioning. Its point estimates are those of
  * {@code quantguard evaluate} on the same rows; its intervals agree with that command's multinomial
- * bootstrap within the bootstrap's own sampling error, not to the digit. For classification each
- * replicate's counts are summed on the executors, so what travels to the driver does not grow with
- * the rows (about 14.7 MB for 1,000 replicates and 11 slices of 10 classes).
+ * bootstrap within the bootstrap's own sampling error, not to the digit. For classification and
+ * embeddings each replicate's counts are summed on the executors, so what travels to the driver
+ * does not grow with the rows (about 14.7 MB for 1,000 replicates and 11 slices of 10 classes; for
+ * embeddings at most 6.7 kB per replicate and slice). With {@code calibrationRanges} the report has
+ * the calibration coverage of {@code evaluate --calibration-ranges}.
  *
  * <pre>{@code
  * EvaluationReport r = SparkEvaluation.builder()
