@@ -304,8 +304,12 @@ class SparkScaleMeasurement {
     return e.report(task, (io.quantguard.evaluate.PairedAccumulator<P>) state);
   }
 
-  /** What a run took: wall and process CPU time, and the largest heap left after any GC. */
-  private record Measured(double seconds, double cpuSeconds, long peakLiveHeap, Object result) {}
+  /**
+   * What a run took: wall and process CPU time, the largest heap left after any GC (young ones
+   * included, so old-generation garbage counts), and the heap a full GC leaves at its end.
+   */
+  private record Measured(
+      double seconds, double cpuSeconds, long peakLiveHeap, long retainedHeap, Object result) {}
 
   private static Measured measure(Callable<Object> run) throws Exception {
     System.gc();
@@ -333,17 +337,23 @@ class SparkScaleMeasurement {
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     Object result;
+    long retained;
     try {
       result = run.call();
       System.gc();
-      peak.accumulateAndGet(heapUsed(), Math::max);
+      retained = heapUsed();
+      peak.accumulateAndGet(retained, Math::max);
     } finally {
       for (GarbageCollectorMXBean gc : gcs) {
         ((NotificationEmitter) gc).removeNotificationListener(listener);
       }
     }
     return new Measured(
-        (System.nanoTime() - t0) / 1e9, (os.getProcessCpuTime() - cpu0) / 1e9, peak.get(), result);
+        (System.nanoTime() - t0) / 1e9,
+        (os.getProcessCpuTime() - cpu0) / 1e9,
+        peak.get(),
+        retained,
+        result);
   }
 
   private static long heapUsed() {
@@ -354,13 +364,14 @@ class SparkScaleMeasurement {
     System.out.printf(
         Locale.ROOT,
         "%s: %d rows in %.1f s = %.0f rows/s per core; %.2f CPU s per 1,000 rows; peak live heap"
-            + " after GC %d MiB; peak RSS so far %d MiB%n",
+            + " after GC %d MiB; after a full GC at the end %d MiB; peak RSS so far %d MiB%n",
         what,
         rows,
         m.seconds(),
         rows / m.seconds() / cores,
         m.cpuSeconds() * 1000 / rows,
         m.peakLiveHeap() >> 20,
+        m.retainedHeap() >> 20,
         peakRssMiB());
   }
 
