@@ -2,8 +2,10 @@ package io.quantguard.evaluate.task;
 
 import io.quantguard.report.MetricSpec;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -16,8 +18,11 @@ import java.util.stream.IntStream;
  * <p>A resample is a multiset of rows, so a percentile of it is a percentile of the rows repeated
  * by their weights. The rows are sorted by cosine once; each resample walks that order only as far
  * as the highest percentile and the highest threshold reach.
+ *
+ * <p>Public for the server's live paired comparison, which reports the same tail of the cosines of
+ * one window ({@link #of}) under the same names, so one policy judges both.
  */
-final class CosineTail {
+public final class CosineTail {
   static final double[] PERCENTILES = {0.001, 0.01, 0.05};
   static final double[] THRESHOLDS = {0.99, 0.98, 0.95};
 
@@ -51,8 +56,29 @@ final class CosineTail {
     }
   }
 
+  /**
+   * The tail of {@code cosines[0..n)}, each counted once, by metric name in the order of {@link
+   * #metrics}; NaN values when {@code n} is 0.
+   */
+  public static Map<String, Double> of(float[] cosines, int n) {
+    FloatColumn column = new FloatColumn();
+    for (int i = 0; i < n; i++) {
+      column.add(cosines[i]);
+    }
+    int[] once = new int[n];
+    java.util.Arrays.fill(once, 1);
+    List<MetricSpec> specs = metrics();
+    double[] out = new double[specs.size()];
+    new CosineTail(column).evaluate(once, out, 0);
+    Map<String, Double> tail = new LinkedHashMap<>();
+    for (int i = 0; i < out.length; i++) {
+      tail.put(specs.get(i).name(), out[i]);
+    }
+    return tail;
+  }
+
   /** The tail's metrics, in the order {@link #evaluate} fills them. */
-  static List<MetricSpec> metrics() {
+  public static List<MetricSpec> metrics() {
     List<MetricSpec> out = new ArrayList<>();
     for (double p : PERCENTILES) {
       out.add(MetricSpec.againstBaseline(percentileName(p), true));
