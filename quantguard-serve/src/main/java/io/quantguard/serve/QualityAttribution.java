@@ -15,8 +15,8 @@ import java.util.function.Function;
  * up), and one sentence that says whether the drop coincides with a shift of the inputs — traffic
  * unlike the reference — or with no drift at all, which points at the model.
  *
- * <p>A series "moved with" quality when its association (sign-adjusted Spearman ρ) is at least
- * {@value #MOVED}.
+ * <p>Quality fell when the latest window's is below the oldest's; then a series "moved with" it when
+ * its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
  */
 final class QualityAttribution {
   static final double MOVED = 0.7;
@@ -101,6 +101,15 @@ final class QualityAttribution {
             quality,
             first,
             last);
+    if (!(last < first)) {
+      return String.format(
+          Locale.ROOT,
+          "%s did not fall (%.4f in the oldest window, %.4f in the latest): no quality drop to"
+              + " attribute; the ranking follows the windows' noise",
+          quality,
+          first,
+          last);
+    }
     List<Attribution.Ranked> inputs = moved(Kind.INPUT);
     List<Attribution.Ranked> tensors = moved(Kind.TENSOR);
     List<Attribution.Ranked> outputs = moved(Kind.OUTPUT);

@@ -62,6 +62,17 @@ class QualityAttributionTest {
   }
 
   @Test
+  void qualityThatDidNotFallHasNothingToAttribute() {
+    double[] quality = {0.985, 0.989, 0.984, 0.987, 0.992, 0.99};
+    Map<String, double[]> series = new LinkedHashMap<>();
+    series.put("ids:tokens", new double[] {0, 0, 0, 5, 5, 5});
+    series.put("overflow:t", new double[] {3, 1, 4, 2, 0, 0.5});
+    assertThat(of(quality, series).summary())
+        .startsWith("cosine_p5 did not fall (0.9850 in the oldest window, 0.9900 in the latest)")
+        .doesNotContain("input shift");
+  }
+
+  @Test
   void fewerThanThreeWindowsAttributeNothing() {
     QualityAttribution a =
         new QualityAttribution(
