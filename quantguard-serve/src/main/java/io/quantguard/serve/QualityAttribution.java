@@ -15,8 +15,8 @@ import java.util.function.Function;
  * up), and one sentence that says whether the drop coincides with a shift of the inputs — traffic
  * unlike the reference — or with no drift at all, which points at the model.
  *
- * <p>Quality fell when the latest window's is below the oldest's; then a series "moved with" it when
- * its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
+ * <p>Quality fell when the latest window's is below the oldest's; then a series "moved with" it
+ * when its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
  */
 final class QualityAttribution {
   static final double MOVED = 0.7;

@@ -40,8 +40,8 @@ class MiniLmDriftMeasurement {
         new MiniLmShadowStream(
             Path.of("target", "minilm-drift"),
             recipe,
-            500,
-            300,
+            EUROPARL + "&limit=500",
+            EUROPARL + "&offset=500&limit=300",
             "name: live-minilm\nrules:\n  cosine_p1: {min: 0.99}\n"
                 + "  cosine_below_0_98: {max: 0.5%}\n")) {
       System.out.printf(

@@ -38,21 +38,22 @@ final class MiniLmShadowStream implements AutoCloseable {
   private int requests;
 
   /**
-   * @param dir where the quantized model (kept between runs), the profile and the registry go
-   * @param calibration Europarl texts (from the first) the recipe is calibrated on
-   * @param profileTexts Europarl texts (after the calibration texts) the profile is built from
+   * @param dir where the quantized model (kept between runs, one per recipe and calibration), the
+   *     profile and the registry go
+   * @param calibration the data spec the recipe is calibrated on
+   * @param reference the data spec the FP32 version's drift profile is built from
    * @param policy the rollout's live policy (YAML)
    */
-  MiniLmShadowStream(Path dir, String recipe, int calibration, int profileTexts, String policy)
+  MiniLmShadowStream(Path dir, String recipe, String calibration, String reference, String policy)
       throws Exception {
     Files.createDirectories(dir);
-    Path int8 = dir.resolve(recipe + "-" + calibration + ".onnx");
+    Path int8 = dir.resolve(recipe + "-" + Integer.toHexString(calibration.hashCode()) + ".onnx");
     if (!Files.exists(int8)) {
       ModelIO.save(
           Quantizer.quantize(
                   ModelIO.load(TestModels.miniLm()),
                   RecipeIO.read(Path.of("..", "recipes", recipe + ".yaml")),
-                  DataSpec.parse(EUROPARL + "&limit=" + calibration),
+                  DataSpec.parse(calibration),
                   Quantizer.Options.defaults())
               .model(),
           int8);
@@ -67,7 +68,7 @@ final class MiniLmShadowStream implements AutoCloseable {
     Path profile =
         ReferenceProfile.builder()
             .model(TestModels.miniLm())
-            .data(DataSpec.parse(EUROPARL + "&offset=" + calibration + "&limit=" + profileTexts))
+            .data(DataSpec.parse(reference))
             .unknownTokenId(unk)
             .batchSize(32)
             .build()
@@ -78,8 +79,7 @@ final class MiniLmShadowStream implements AutoCloseable {
     registry.register(
         new Registration(TestModels.miniLm(), "minilm", null, null, null, "fp32", "m"));
     registry.promote(ArtifactRef.of("minilm", 1), Stage.PRODUCTION, "baseline", "m");
-    registry.setProfile(
-        ArtifactRef.of("minilm", 1), profile, profileTexts + " Europarl texts", "m");
+    registry.setProfile(ArtifactRef.of("minilm", 1), profile, reference, "m");
     registry.register(new Registration(int8, "minilm", "minilm@1", null, null, "int8", "m"));
     rollout =
         RolloutController.start(
