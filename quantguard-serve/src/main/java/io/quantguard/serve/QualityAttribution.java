@@ -15,8 +15,9 @@ import java.util.function.Function;
  * up), and one sentence that says whether the drop coincides with a shift of the inputs — traffic
  * unlike the reference — or with no drift at all, which points at the model.
  *
- * <p>Quality fell when the latest window's is below the oldest's; then a series "moved with" it
- * when its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
+ * <p>Quality fell when the latest window's is below the oldest's by more than the older half of the
+ * windows spans (max − min), so that window-to-window noise is not read as a drop; then a series
+ * "moved with" it when its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
  */
 final class QualityAttribution {
   static final double MOVED = 0.7;
@@ -83,17 +84,20 @@ final class QualityAttribution {
 
   /** One sentence for people: what quality did and which kind of drift moved with it. */
   String summary() {
-    if (ranked.isEmpty()) {
+    double[] q = java.util.Arrays.stream(series).filter(Double::isFinite).toArray();
+    if (ranked.isEmpty() || q.length < 3) {
       return "fewer than three windows with a paired " + quality + ": nothing to attribute yet";
     }
-    double first = Double.NaN;
-    double last = Double.NaN;
-    for (double q : series) {
-      if (Double.isFinite(q)) {
-        first = Double.isNaN(first) ? q : first;
-        last = q;
-      }
+    double first = q[0];
+    double last = q[q.length - 1];
+    // the older half's spread: how far windows move apart without a change of traffic, at best
+    double low = Double.POSITIVE_INFINITY;
+    double high = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < (q.length + 1) / 2; i++) {
+      low = Math.min(low, q[i]);
+      high = Math.max(high, q[i]);
     }
+    double spread = high - low;
     String moved =
         String.format(
             Locale.ROOT,
@@ -101,14 +105,16 @@ final class QualityAttribution {
             quality,
             first,
             last);
-    if (!(last < first)) {
+    if (!(first - last > spread)) {
       return String.format(
           Locale.ROOT,
-          "%s did not fall (%.4f in the oldest window, %.4f in the latest): no quality drop to"
-              + " attribute; the ranking follows the windows' noise",
+          "%s did not fall beyond the windows' noise (%.4f in the oldest window, %.4f in the"
+              + " latest; the older half of the windows spans %.4f): no quality drop to attribute,"
+              + " the ranking follows noise",
           quality,
           first,
-          last);
+          last,
+          spread);
     }
     List<Attribution.Ranked> inputs = moved(Kind.INPUT);
     List<Attribution.Ranked> tensors = moved(Kind.TENSOR);

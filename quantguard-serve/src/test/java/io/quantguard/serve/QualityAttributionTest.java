@@ -68,8 +68,15 @@ class QualityAttributionTest {
     series.put("ids:tokens", new double[] {0, 0, 0, 5, 5, 5});
     series.put("overflow:t", new double[] {3, 1, 4, 2, 0, 0.5});
     assertThat(of(quality, series).summary())
-        .startsWith("cosine_p5 did not fall (0.9850 in the oldest window, 0.9900 in the latest)")
+        .startsWith(
+            "cosine_p5 did not fall beyond the windows' noise (0.9850 in the oldest window, 0.9900"
+                + " in the latest; the older half of the windows spans 0.0050)")
         .doesNotContain("input shift");
+    // a fall smaller than the older windows' own spread is noise too
+    double[] noisy = {0.9907, 0.9865, 0.9876, 0.9840, 0.9915, 0.9882};
+    assertThat(of(noisy, series).summary())
+        .startsWith("cosine_p5 did not fall beyond the windows' noise")
+        .contains("spans 0.0042");
   }
 
   @Test
