@@ -12,6 +12,7 @@ import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSpec;
 import io.quantguard.tune.Decision;
+import io.quantguard.tune.FallbackPrecision;
 import io.quantguard.tune.Trial;
 import io.quantguard.tune.TuneResult;
 import io.quantguard.tune.Tuner;
@@ -198,7 +199,7 @@ final class TuneCommand implements Callable<Integer> {
             .rankSamples(rankSamples)
             .repairTop(repairTop)
             .repairs(Set.copyOf(new LinkedHashSet<>(repairs)))
-            .fallback(fallback)
+            .fallback(FallbackPrecision.parse("--fallback", fallback))
             .batchSize(batchSize)
             .bootstrap(resamples)
             .seed(seed)

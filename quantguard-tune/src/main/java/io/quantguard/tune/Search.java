@@ -320,7 +320,7 @@ final class Search {
     if (weights.bits() < 8) {
       ladder.add(Fallback.INT8_WEIGHTS);
     }
-    ladder.add("fp16".equals(opt.fallback()) ? Fallback.FP16 : Fallback.FP32);
+    ladder.add(opt.fallback() == FallbackPrecision.FP16 ? Fallback.FP16 : Fallback.FP32);
     int n = ranking.size();
     Fallback rung = null;
     for (Fallback f : ladder) {

@@ -101,7 +101,7 @@ public final class Tuner {
    * @param rankSamples samples of the first data set used to rank groups and pick repairs
    * @param repairTop how many of the most sensitive groups get repair candidates
    * @param repairs repair kinds to try ({@link Repair#KINDS}); empty = no repairs
-   * @param fallback the last rung of the precision ladder: {@code fp32} or {@code fp16}
+   * @param fallback the last rung of the precision ladder
    * @param log one line per step, for people watching
    */
   public record Options(
@@ -109,7 +109,7 @@ public final class Tuner {
       int rankSamples,
       int repairTop,
       Set<String> repairs,
-      String fallback,
+      FallbackPrecision fallback,
       int batchSize,
       int bootstrap,
       long seed,
@@ -126,7 +126,7 @@ public final class Tuner {
           64,
           8,
           Repair.DEFAULT_KINDS,
-          "fp32",
+          FallbackPrecision.FP32,
           32,
           500,
           42,
@@ -158,7 +158,7 @@ public final class Tuner {
     private int rankSamples;
     private int repairTop;
     private Set<String> repairs;
-    private String fallback;
+    private FallbackPrecision fallback;
     private int batchSize;
     private int bootstrap;
     private long seed;
@@ -267,8 +267,8 @@ public final class Tuner {
       return this;
     }
 
-    /** The last rung of the precision ladder: {@code fp32} or {@code fp16}. */
-    public Builder fallback(String precision) {
+    /** The last rung of the precision ladder. */
+    public Builder fallback(FallbackPrecision precision) {
       this.fallback = precision;
       return this;
     }
@@ -447,10 +447,6 @@ public final class Tuner {
     if (opt.rankSamples() < 1) {
       throw InvalidInputException.forParameter(
           "tune.rankSamples", opt.rankSamples(), "must be at least 1", "give e.g. 64");
-    }
-    if (!Set.of("fp32", "fp16").contains(opt.fallback())) {
-      throw InvalidInputException.forParameter(
-          "tune.fallback", opt.fallback(), "is not a fallback precision", "use fp32 or fp16");
     }
     for (String r : opt.repairs()) {
       if (!Repair.KINDS.contains(r)) {

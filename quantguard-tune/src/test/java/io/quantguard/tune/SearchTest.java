@@ -325,11 +325,24 @@ class SearchTest {
   @Test
   void theBuilderSetsOneSearchSettingWithoutTheOthersChanging() {
     Tuner.Options d = Tuner.Options.defaults();
-    Tuner.Options o = Tuner.builder().budget(5).fallback("fp16").options();
+    Tuner.Options o = Tuner.builder().budget(5).fallback(FallbackPrecision.FP16).options();
     assertThat(o.budget()).isEqualTo(5);
-    assertThat(o.fallback()).isEqualTo("fp16");
+    assertThat(o.fallback()).isEqualTo(FallbackPrecision.FP16);
     assertThat(o.rankSamples()).isEqualTo(d.rankSamples());
     assertThat(o.repairs()).isEqualTo(d.repairs());
-    assertThat(Tuner.builder().options(o).budget(7).options().fallback()).isEqualTo("fp16");
+    assertThat(Tuner.builder().options(o).budget(7).options().fallback())
+        .isEqualTo(FallbackPrecision.FP16);
+  }
+
+  @Test
+  void aFallbackPrecisionIsReadFromItsSpellingAndAnyOtherNamesTheSetting() {
+    assertThat(FallbackPrecision.parse("search.fallback", "fp16"))
+        .isEqualTo(FallbackPrecision.FP16);
+    assertThat(FallbackPrecision.FP32).hasToString("fp32");
+    assertThatThrownBy(() -> FallbackPrecision.parse("search.fallback", "int8"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("search.fallback")
+        .hasMessageContaining("int8")
+        .hasMessageContaining("use fp32 or fp16");
   }
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.quantize.Recipe;
+import io.quantguard.tune.FallbackPrecision;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -324,8 +325,8 @@ public record Project(
     }
     positive(search.budget(), "search.budget");
     positive(search.rankSamples(), "search.rank_samples");
-    if (search.fallback() != null && !List.of("fp32", "fp16").contains(search.fallback())) {
-      bad("search.fallback", "'" + search.fallback() + "' is not a precision", "use fp32 or fp16");
+    if (search.fallback() != null) {
+      FallbackPrecision.parse(source + ": search.fallback", search.fallback());
     }
     positive(evaluation.batchSize(), "evaluation.batch_size");
     positive(evaluation.bootstrap(), "evaluation.bootstrap");

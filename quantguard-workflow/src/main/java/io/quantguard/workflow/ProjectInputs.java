@@ -12,6 +12,7 @@ import io.quantguard.report.Policy;
 import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSpec;
+import io.quantguard.tune.FallbackPrecision;
 import io.quantguard.tune.Tuner;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ final class ProjectInputs {
   }
 
   /** The tuning search with the project's settings over the defaults. */
-  record Search(int budget, int rankSamples, Set<String> repairs, String fallback) {}
+  record Search(int budget, int rankSamples, Set<String> repairs, FallbackPrecision fallback) {}
 
   Search search() {
     Tuner.Options d = Tuner.Options.defaults();
@@ -49,7 +50,9 @@ final class ProjectInputs {
             s.repairs() != null
                 ? s.repairs()
                 : d.repairs()), // sorted: the key must not depend on set order
-        s.fallback() != null ? s.fallback() : d.fallback());
+        s.fallback() != null
+            ? FallbackPrecision.parse("search.fallback", s.fallback())
+            : d.fallback());
   }
 
   int batchSize() {
