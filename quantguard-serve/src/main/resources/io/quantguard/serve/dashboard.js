@@ -116,6 +116,31 @@
     replace('decisions', decisions);
   }
 
+  // The variant ladder of each adaptive model: which version takes unpinned traffic now, the
+  // objective it is held to, the probe that ranked the variants, and the switches with reasons.
+  function drawVariants(variants) {
+    if (variants.length === 0) return;
+    const box = el('div');
+    variants.forEach(v => {
+      box.appendChild(el('p', v.model + ': objective ' + v.objective + ', active @' + v.active
+        + ', last window ' + fmt(v.window_percentile_ms, 1) + ' ms over ' + v.window_samples
+        + ' requests, ' + v.switches + ' switch(es)'));
+      box.appendChild(table(['version', 'probe ms per batch', 'time vs home', 'role'],
+        v.ladder.map(r => ['@' + r.version, fmt(r.probe_ms, 3), fmt(r.relative, 3),
+          r.version === v.active ? 'active' : 'standby']),
+        i => v.ladder[i].version === v.active ? 'active' : ''));
+      Object.entries(v.refused || {}).forEach(([version, why]) =>
+        box.appendChild(el('p', '@' + version + ' never chosen: ' + why, 'muted')));
+      if (v.history.length > 0) {
+        box.appendChild(table(['at', 'switch', 'direction', 'window ms', 'requests', 'reason'],
+          v.history.slice().reverse().map(h => [h.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+            '@' + h.from + ' → @' + h.to, h.direction, fmt(h.percentile_ms, 1), String(h.samples),
+            h.reason])));
+      }
+    });
+    replace('variants', box);
+  }
+
   async function drawDrift(models) {
     if (models.length === 0) return;
     const name = models[0];
@@ -170,6 +195,7 @@
         + ov.models.filter(m => only === null || m.model === only).map(m => m.model + '@' + m.version).join(', ');
       drawTraffic(tl);
       drawRollouts(ov.rollouts.filter(r => only === null || r.model === only));
+      drawVariants(ov.variants.filter(v => only === null || v.model === only));
       await drawDrift(ov.drift.filter(m => only === null || m === only));
       document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
       document.getElementById('problem').textContent = '';

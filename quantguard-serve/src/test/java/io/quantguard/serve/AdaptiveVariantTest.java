@@ -257,6 +257,20 @@ class AdaptiveVariantTest {
       JsonNode dashboard = Http.get(server.url() + "/v2/dashboard").json();
       assertThat(dashboard.path("variants").get(0).path("switches").asInt()).isEqualTo(2);
       assertThat(Http.get(server.url() + "/v2/models/nope/variants").status()).isEqualTo(404);
+      // The dashboard draws the same: the active variant, the one never chosen, both switches.
+      java.util.Optional<Chromium> chromium = Chromium.find();
+      if (chromium.isPresent()) {
+        String dom = chromium.get().dumpDom(server.url() + "/dashboard/cnn", 8000);
+        assertThat(dom)
+            .contains("objective p95")
+            .contains("<tr class=\"active\"><td>@1</td>")
+            .contains("@3 never chosen: ")
+            .contains("@1 → @2")
+            .contains("@2 → @1")
+            .contains("breaks the objective");
+      } else {
+        System.out.println("chromium is not installed: the dashboard's variants are not rendered");
+      }
 
       // Side by side on one warm server, pinned versions, alternating: what each variant does at
       // the high load.

@@ -63,11 +63,21 @@ final class AgreementCounts implements java.io.Serializable {
     return rows;
   }
 
-  /** The metrics, in the order {@link #values} fills them; all compare with the baseline. */
+  /**
+   * The metrics, in the order {@link #values} fills them (mean, SQNR, then the {@link #tailMetrics
+   * tail}); all compare with the baseline.
+   */
   static List<MetricSpec> metrics() {
     List<MetricSpec> out = new ArrayList<>();
     out.add(MetricSpec.againstBaseline("cosine_mean", true));
     out.add(MetricSpec.againstBaseline("sqnr_db", true));
+    out.addAll(tailMetrics());
+    return out;
+  }
+
+  /** The cosine's low tail: the percentiles, then the shares below the thresholds. */
+  static List<MetricSpec> tailMetrics() {
+    List<MetricSpec> out = new ArrayList<>();
     for (double p : PERCENTILES) {
       out.add(MetricSpec.againstBaseline(percentileName(p), true));
     }

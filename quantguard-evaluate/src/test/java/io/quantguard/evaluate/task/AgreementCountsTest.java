@@ -176,6 +176,22 @@ class AgreementCountsTest {
   }
 
   @Test
+  void theTailOfPlainCosinesIsTheTaskTailOfTheSameRows() {
+    TaskResult task = knownTail();
+    float[] cosines = new float[1000];
+    for (int i = 0; i < cosines.length; i++) {
+      cosines[i] = i < 10 ? 0.9f : i < 30 ? 0.985f : 1f;
+    }
+    // only the first n count: the rest of the array is a buffer's unused room
+    float[] buffer = Arrays.copyOf(cosines, 1500);
+    Map<String, Double> tail = CosineTail.of(buffer, 1000);
+    assertThat(tail.keySet())
+        .containsExactlyElementsOf(CosineTail.metrics().stream().map(m -> m.name()).toList());
+    tail.forEach((k, v) -> assertThat(v).as(k).isCloseTo(value(task, k), within(1e-6)));
+    assertThat(CosineTail.of(new float[0], 0).values()).allMatch(v -> v.isNaN());
+  }
+
+  @Test
   void namesSpellTheDecimalPointAsUnderscore() {
     assertThat(AgreementCounts.metrics())
         .extracting(m -> m.name())
