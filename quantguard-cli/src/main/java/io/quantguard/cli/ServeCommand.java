@@ -142,7 +142,8 @@ final class ServeCommand implements Callable<Integer> {
       names = "--rollout-policy",
       paramLabel = "FILE",
       description =
-          "the policy the live window must hold, on flip_rate, cosine_mean, cosine_min, sqnr_db,"
+          "the policy the live window must hold, on flip_rate, cosine_mean, cosine_min, the"
+              + " cosine's tail (cosine_p0_1/p1/p5, cosine_below_0_99/0_98/0_95), sqnr_db,"
               + " error_rate, latency_p50/p95/p99")
   @Nullable Path rolloutPolicy;
 

@@ -1,5 +1,9 @@
 package io.quantguard.evaluate;
 
+import io.quantguard.evaluate.drift.CalibrationRanges;
+import io.quantguard.evaluate.drift.OverflowCounts;
+import io.quantguard.evaluate.drift.OverflowMeter;
+import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
@@ -49,6 +53,12 @@ public final class PairedAccumulator<P> implements Serializable {
   /** Slices smaller than this are not called out as the worst. */
   private static final int MIN_WORST_SLICE = 30;
 
+  /** Samples named per slice as clipping most. */
+  private static final int WORST_CLIPPING_SAMPLES = 5;
+
+  /** Characters of a sample's text shown next to its id. */
+  private static final int DETAIL_CHARS = 80;
+
   /**
    * Where a slice sorts: by slicer, then by its order value, then by the position of the first
    * sample in it (the order the data set reads in).
@@ -63,6 +73,7 @@ public final class PairedAccumulator<P> implements Serializable {
   private final HashMap<String, SliceOrder> sliceOrder = new HashMap<>();
   private final HashMap<Integer, Integer> slicesPerSlicer = new HashMap<>();
   private final List<CostMeter> meters = new ArrayList<>();
+  private final HashMap<String, OverflowMeter> coverage = new HashMap<>();
   private final LinkedHashSet<String> warnings = new LinkedHashSet<>();
 
   /**
@@ -124,6 +135,66 @@ public final class PairedAccumulator<P> implements Serializable {
   }
 
   /**
+   * Adds the clipping counts of a batch (its FP32 activations against calibrated ranges) to the
+   * calibration coverage of every slice {@link #add} put its rows in.
+   *
+   * @param rows the batch rows of each slice, as {@link #add} returned them
+   */
+  public void addClipping(
+      CalibrationRanges ranges,
+      String dataset,
+      Batch b,
+      OverflowCounts clipping,
+      Map<String, int[]> rows) {
+    List<OverflowMeter.Sample> samples = new ArrayList<>();
+    for (int r = 0; r < b.size(); r++) {
+      String text = b.attributes().isEmpty() ? null : b.attributes().get(r).get("text");
+      samples.add(
+          new OverflowMeter.Sample(
+              dataset + "#" + (b.offset() + r),
+              text == null || text.length() <= DETAIL_CHARS
+                  ? text
+                  : text.substring(0, DETAIL_CHARS) + "…"));
+    }
+    rows.forEach(
+        (slice, r) ->
+            coverage
+                .computeIfAbsent(slice, k -> new OverflowMeter(ranges, WORST_CLIPPING_SAMPLES))
+                .add(clipping, r, samples));
+  }
+
+  /**
+   * The calibration coverage of every slice, in report order, from the clipping counts {@link
+   * #addClipping} added; warns (in the report) of ranges it could not measure.
+   *
+   * @param quantizedModel the QDQ model the ranges were read from, as the report names it
+   * @param probed what the FP32 model has of its ranges
+   */
+  public CalibrationCoverage coverage(String quantizedModel, OverflowProbe.Matched probed) {
+    if (!probed.unmatched().isEmpty()) {
+      warnings.add(
+          probed.unmatched().size()
+              + " tensors with a calibrated range are not in the baseline (e.g. "
+              + probed.unmatched().get(0)
+              + "): their coverage is not measured");
+    }
+    if (probed.ranges().ranges().isEmpty()) {
+      warnings.add(
+          quantizedModel
+              + " has no calibrated activation that the baseline also has: is it a static (QDQ)"
+              + " quantization of the baseline?");
+    }
+    List<CalibrationCoverage.Slice> out = new ArrayList<>();
+    for (String s : orderedSlices()) {
+      out.add(
+          Objects.requireNonNull(coverage.get(s), () -> "no clipping counts for slice " + s)
+              .result(s));
+    }
+    return new CalibrationCoverage(
+        quantizedModel, probed.ranges().ranges().size(), probed.unmatched(), out);
+  }
+
+  /**
    * Records one timed run of model {@code model} on a batch.
    *
    * @param cpuNanos CPU time the run took (negative when unknown)
@@ -147,6 +218,15 @@ public final class PairedAccumulator<P> implements Serializable {
       other.metrics.get(m).forEach((slice, acc) -> mine.merge(slice, acc, PairedAccumulator::fold));
       meters.get(m).merge(other.meters.get(m));
     }
+    other.coverage.forEach(
+        (slice, meter) ->
+            coverage.merge(
+                slice,
+                meter,
+                (a, b) -> {
+                  a.merge(b);
+                  return a;
+                }));
     other.sliceOrder.forEach(
         (slice, o) -> sliceOrder.merge(slice, o, (a, b) -> a.first() <= b.first() ? a : b));
     other.slicesPerSlicer.forEach((s, c) -> slicesPerSlicer.merge(s, c, Math::max));

@@ -2,7 +2,6 @@ package io.quantguard.evaluate;
 
 import io.quantguard.evaluate.drift.CalibrationRanges;
 import io.quantguard.evaluate.drift.OverflowCounts;
-import io.quantguard.evaluate.drift.OverflowMeter;
 import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
@@ -16,10 +15,8 @@ import io.quantguard.runtime.data.Prefetch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -28,12 +25,6 @@ import org.slf4j.LoggerFactory;
 /** One run of an {@link Evaluation} with its task's prediction type bound. */
 final class PairedRun<P> {
   private static final Logger LOG = LoggerFactory.getLogger(Evaluation.class);
-
-  /** Samples named per slice as clipping most. */
-  private static final int WORST_CLIPPING_SAMPLES = 5;
-
-  /** Characters of a sample's text shown next to its id. */
-  private static final int DETAIL_CHARS = 80;
 
   private final Evaluation ev;
   private final Task<P> task;
@@ -47,7 +38,6 @@ final class PairedRun<P> {
   private final List<InferenceSession> sessions = new ArrayList<>();
   private final List<List<String>> outputs = new ArrayList<>();
   private @Nullable OverflowProbe probe;
-  private final Map<String, OverflowMeter> coverage = new HashMap<>();
 
   PairedRun(Evaluation ev, Task<P> task) {
     this.ev = ev;
@@ -171,39 +161,17 @@ final class PairedRun<P> {
     Map<String, int[]> rows = state.add(task, dataset, b, predictions, position);
     OverflowProbe clippingProbe = probe;
     if (clipping != null && clippingProbe != null) {
-      List<OverflowMeter.Sample> samples = samples(dataset, b);
-      rows.forEach(
-          (slice, r) ->
-              coverage
-                  .computeIfAbsent(
-                      slice, k -> new OverflowMeter(clippingProbe.ranges(), WORST_CLIPPING_SAMPLES))
-                  .add(clipping, r, samples));
+      state.addClipping(clippingProbe.ranges(), dataset, b, clipping, rows);
     }
-  }
-
-  /** Each row's id ({@code data#index}) and the start of its text, where it has one. */
-  private static List<OverflowMeter.Sample> samples(String dataset, Batch b) {
-    List<OverflowMeter.Sample> out = new ArrayList<>();
-    for (int r = 0; r < b.size(); r++) {
-      String text = b.attributes().isEmpty() ? null : b.attributes().get(r).get("text");
-      out.add(
-          new OverflowMeter.Sample(
-              dataset + "#" + (b.offset() + r),
-              text == null || text.length() <= DETAIL_CHARS
-                  ? text
-                  : text.substring(0, DETAIL_CHARS) + "…"));
-    }
-    return out;
   }
 
   private EvaluationReport report(List<EvaluationReport.DataInfo> dataInfo) {
-    List<String> slices = state.orderedSlices();
     OverflowProbe clippingProbe = probe;
     Path rangesModel = ev.calibrationRanges;
     CalibrationCoverage covered =
         clippingProbe == null || rangesModel == null
             ? null
-            : coverage(clippingProbe, rangesModel, slices);
+            : state.coverage(rangesModel.toString(), clippingProbe.matched());
     if (rapl.isEmpty()) {
       LOG.info(
           "energy is an estimate (CPU seconds × {} W per core): RAPL counters under"
@@ -236,34 +204,6 @@ final class PairedRun<P> {
             peak < 0 ? null : peak,
             covered,
             warnings));
-  }
-
-  private CalibrationCoverage coverage(
-      OverflowProbe clippingProbe, Path rangesModel, List<String> slices) {
-    if (!clippingProbe.unmatched().isEmpty()) {
-      warn(
-          clippingProbe.unmatched().size()
-              + " tensors with a calibrated range are not in the baseline (e.g. "
-              + clippingProbe.unmatched().get(0)
-              + "): their coverage is not measured");
-    }
-    if (clippingProbe.ranges().ranges().isEmpty()) {
-      warn(
-          rangesModel
-              + " has no calibrated activation that the baseline also has: is it a static (QDQ)"
-              + " quantization of the baseline?");
-    }
-    List<CalibrationCoverage.Slice> out = new ArrayList<>();
-    for (String s : slices) {
-      out.add(
-          Objects.requireNonNull(coverage.get(s), () -> "no clipping counts for slice " + s)
-              .result(s));
-    }
-    return new CalibrationCoverage(
-        rangesModel.toString(),
-        clippingProbe.ranges().ranges().size(),
-        clippingProbe.unmatched(),
-        out);
   }
 
   private void warn(String w) {

@@ -3,6 +3,7 @@ package io.quantguard.evaluate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantguard.evaluate.task.Embeddings;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.MetricEstimate;
@@ -147,6 +148,52 @@ class PairedAccumulatorTest {
         .isEqualTo(serializedSize(task, List.of(cnn, noisy), poisson, 1_000));
     assertThat(serializedSize(task, List.of(cnn, noisy), MULTINOMIAL, 20_000))
         .isGreaterThan(5 * serializedSize(task, List.of(cnn, noisy), MULTINOMIAL, 1_000));
+  }
+
+  /**
+   * Embeddings under Poisson resampling: the state of 100,000 rows is the size of that of 20,000
+   * (the same 1,000 synthetic rows repeated: each replicate's cosine histogram spans the same bins
+   * once every row has been drawn); the multinomial one, which keeps its rows, grows with them.
+   */
+  @Test
+  void embeddingStateDoesNotGrowWithRows() throws Exception {
+    Bootstrap poisson = new Bootstrap(200, 0.95, 42, Bootstrap.Resampling.POISSON);
+    assertThat(embeddingStateSize(poisson, 100_000)).isEqualTo(embeddingStateSize(poisson, 20_000));
+    assertThat(embeddingStateSize(MULTINOMIAL, 100_000))
+        .isGreaterThan(3 * embeddingStateSize(MULTINOMIAL, 20_000));
+  }
+
+  /** 1,000 rows of 8-dimensional embeddings at cosines from 0.9 to 0.99999 to their baseline. */
+  @SuppressWarnings("unchecked")
+  private static int embeddingStateSize(Bootstrap bootstrap, int rows) throws Exception {
+    Task<Embeddings> task = (Task<Embeddings>) (Task<?>) Tasks.parse("embedding");
+    int n = 1000;
+    int dim = 8;
+    java.util.Random random = new java.util.Random(5);
+    float[] base = new float[n * dim];
+    float[] cand = new float[n * dim];
+    for (int i = 0; i < base.length; i++) {
+      base[i] = (float) random.nextGaussian();
+      double scale = Math.pow(10, -2.5 + 2 * ((i / dim) % 97) / 96.0);
+      cand[i] = base[i] + (float) (scale * random.nextGaussian());
+    }
+    List<Embeddings> predictions =
+        List.of(new Embeddings(base, n, dim), new Embeddings(cand, n, dim));
+    PairedAccumulator<Embeddings> acc = new PairedAccumulator<>(List.of(), 2, bootstrap);
+    for (long position = 0; position < rows; position += n) {
+      Batch b =
+          new Batch(
+              java.util.Map.of("x", io.quantguard.runtime.Tensor.ofFloats(new float[n], n, 1)),
+              null,
+              List.of(),
+              position);
+      acc.add(task, "test", b, predictions, position);
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
+      o.writeObject(acc);
+    }
+    return bytes.size();
   }
 
   private static <P> int serializedSize(

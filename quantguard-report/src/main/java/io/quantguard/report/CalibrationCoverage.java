@@ -75,5 +75,8 @@ public record CalibrationCoverage(
       long clipped,
       double rate,
       String worstTensor,
-      double worstTensorRate) {}
+      double worstTensorRate)
+      implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+  }
 }

@@ -65,6 +65,12 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   /** The policy keys a closed drift window answers. */
   public static final List<String> METRICS = List.of("drift_share", "psi", "overflow_rate");
 
+  /**
+   * The quality the attribution follows: the paired cosine's 5th percentile, because the damage of
+   * traffic unlike the calibration data sits in a few requests that the mean hides.
+   */
+  static final String ATTRIBUTION_QUALITY = "cosine_p5";
+
   private static final Logger LOG = LoggerFactory.getLogger(DriftMonitor.class);
   private static final int WORST_SAMPLES = 5;
   private static final int TOP_TENSORS = 10;
@@ -96,7 +102,8 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
 
   /**
    * One closed window: the drift per feature, the overflow coverage (null without a probe), the
-   * paired quality (null without a candidate) and when it was open.
+   * paired quality (null without a candidate; {@code tail}: the cosine's finite tail metrics,
+   * {@link LiveWindow#TAIL}) and when it was open.
    */
   record Closed(
       Instant from,
@@ -105,7 +112,31 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       CalibrationCoverage.@Nullable Slice overflow,
       @Nullable Double cosine,
       @Nullable Double flipRate,
-      long paired) {
+      long paired,
+      Map<String, Double> tail) {
+
+    Closed {
+      Map<String, Double> finiteTail = new LinkedHashMap<>();
+      if (tail != null) {
+        tail.forEach(
+            (k, v) -> {
+              if (v != null && Double.isFinite(v)) {
+                finiteTail.put(k, v);
+              }
+            });
+      }
+      tail = java.util.Collections.unmodifiableMap(finiteTail);
+    }
+
+    /**
+     * The window's paired quality by policy key ({@code cosine_mean} or a tail key); NaN if none.
+     */
+    double quality(String metric) {
+      if (metric.equals("cosine_mean")) {
+        return cosine == null ? Double.NaN : cosine;
+      }
+      return tail.getOrDefault(metric, Double.NaN);
+    }
 
     double psiMax() {
       return drift.features().stream()
@@ -416,7 +447,8 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
             m == null ? null : m.result("all"),
             q == null ? null : figure(q, "cosine_mean"),
             q == null ? null : figure(q, "flip_rate"),
-            q == null ? 0 : q.paired());
+            q == null ? 0 : q.paired(),
+            q == null || q.paired() == 0 ? Map.of() : q.tail());
     synchronized (history) {
       history.addLast(c);
       while (history.size() > settings.history()) {
@@ -437,17 +469,17 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
 
   /**
    * Ranks every feature's drift magnitude and every tensor's overflow rate over the closed windows
-   * by Spearman's ρ with the fall of the paired cosine; empty without paired quality.
+   * by Spearman's ρ with the fall of the paired cosine's 5th percentile ({@link
+   * #ATTRIBUTION_QUALITY}); empty without three windows of paired quality.
    */
   private static List<Attribution.Ranked> rank(List<Closed> windows) {
-    if (windows.stream().filter(c -> c.cosine() != null).count() < 3) {
+    double[] quality = qualitySeries(windows);
+    if (java.util.Arrays.stream(quality).filter(Double::isFinite).count() < 3) {
       return List.of();
     }
-    double[] quality = new double[windows.size()];
     Map<String, double[]> series = new LinkedHashMap<>();
     for (int i = 0; i < windows.size(); i++) {
       Closed c = windows.get(i);
-      quality[i] = c.cosine() == null ? Double.NaN : c.cosine();
       for (DriftResult.FeatureDrift f : c.drift().features()) {
         series.computeIfAbsent(f.feature(), k -> nans(windows.size()))[i] = f.magnitude();
       }
@@ -461,6 +493,10 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
     return Attribution.rank(quality, true, series).stream()
         .filter(r -> !Double.isNaN(r.association()))
         .toList();
+  }
+
+  private static double[] qualitySeries(List<Closed> windows) {
+    return windows.stream().mapToDouble(c -> c.quality(ATTRIBUTION_QUALITY)).toArray();
   }
 
   private static double[] nans(int n) {
@@ -573,6 +609,16 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
         .tags("model", model)
         .description("samples in the latest closed drift window")
         .register(registry);
+    if (candidate != null && reference != null) {
+      List<String> quality = new ArrayList<>(List.of("cosine_mean"));
+      quality.addAll(LiveWindow.TAIL);
+      for (String metric : quality) {
+        Gauge.builder("quantguard.drift.quality", this, d -> d.closedValue(c -> c.quality(metric)))
+            .tags("model", model, "metric", metric)
+            .description("the candidate's paired quality against the reference, latest window")
+            .register(registry);
+      }
+    }
     droppedCounter =
         Counter.builder("quantguard.drift.samples.dropped")
             .tags("model", model)
@@ -656,27 +702,38 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       w.put("psi", finite(x.psiMax()));
       w.put("overflow_rate", finite(x.overflowRate()));
       w.put("cosine_mean", x.cosine());
+      w.put("cosine_p5", x.tail().get("cosine_p5"));
+      w.put("cosine_below_0_98", x.tail().get("cosine_below_0_98"));
       series.add(w);
     }
     m.put("history", series);
-    Map<String, Object> a = new LinkedHashMap<>();
-    a.put("quality", "cosine_mean");
-    a.put("windows", h.size());
-    a.put(
-        "ranked",
-        attribution.stream()
-            .map(
-                r ->
-                    Map.<String, Object>of(
-                        "series", r.name(),
-                        "association", r.association(),
-                        "windows", r.windows()))
-            .toList());
-    if (candidate == null) {
-      a.put("note", "no candidate runs beside the reference: no paired quality to attribute");
-    }
+    Map<String, Object> a =
+        candidate == null
+            ? new LinkedHashMap<>(
+                Map.of(
+                    "quality",
+                    ATTRIBUTION_QUALITY,
+                    "windows",
+                    h.size(),
+                    "ranked",
+                    List.of(),
+                    "note",
+                    "no candidate runs beside the reference: no paired quality to attribute"))
+            : new QualityAttribution(ATTRIBUTION_QUALITY, qualitySeries(h), attribution, this::kind)
+                .report();
     m.put("attribution", a);
     return m;
+  }
+
+  /** What a drift series measures: a model input, a model output, or a calibrated tensor. */
+  private QualityAttribution.Kind kind(String series) {
+    if (series.startsWith("overflow:")) {
+      return QualityAttribution.Kind.TENSOR;
+    }
+    String tensor = profile.feature(series).map(Feature::tensor).orElse("");
+    return profile.inputs().stream().anyMatch(i -> i.name().equals(tensor))
+        ? QualityAttribution.Kind.INPUT
+        : QualityAttribution.Kind.OUTPUT;
   }
 
   private Map<String, Object> thresholds() {
@@ -761,6 +818,7 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       q.put("paired", c.paired());
       q.put("cosine_mean", c.cosine());
       q.put("flip_rate", c.flipRate());
+      q.putAll(c.tail());
       w.put("quality", q);
     }
     return w;

@@ -9,6 +9,7 @@ import io.quantguard.report.CalibrationCoverage;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,8 @@ final class KeptWindows {
       CalibrationCoverage.@Nullable Slice overflow,
       @Nullable Double cosine,
       @Nullable Double flipRate,
-      long paired) {}
+      long paired,
+      @Nullable Map<String, Double> tail) {}
 
   private final Registry registry;
   private final String model;
@@ -59,7 +61,8 @@ final class KeptWindows {
                   c.overflow(),
                   c.cosine(),
                   c.flipRate(),
-                  c.paired()));
+                  c.paired(),
+                  c.tail()));
       registry.keepDriftWindow(model, json, keep);
     } catch (JsonProcessingException | RuntimeException e) {
       LOG.warn("the drift window of {} could not be kept in the registry", model, e);
@@ -90,7 +93,8 @@ final class KeptWindows {
                 s.overflow(),
                 s.cosine(),
                 s.flipRate(),
-                s.paired()));
+                s.paired(),
+                s.tail() == null ? Map.of() : s.tail()));
       } catch (JsonProcessingException | java.time.format.DateTimeParseException e) {
         LOG.warn("a kept drift window of {} is unreadable and skipped: {}", model, e.getMessage());
       }

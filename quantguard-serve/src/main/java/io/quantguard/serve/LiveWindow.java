@@ -1,13 +1,21 @@
 package io.quantguard.serve;
 
+import io.quantguard.evaluate.TensorAgreement;
+import io.quantguard.evaluate.task.CosineTail;
+import io.quantguard.evaluate.task.Embeddings;
+import io.quantguard.evaluate.task.Pooling;
 import io.quantguard.report.Measure;
 import io.quantguard.report.Measurements;
+import io.quantguard.report.MetricSpec;
 import io.quantguard.runtime.Tensor;
+import io.quantguard.runtime.data.Batch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
@@ -19,7 +27,12 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@code flip_rate}: rows whose arg-max over the last axis differs, over paired rows;
  *   <li>{@code cosine_mean}, {@code cosine_min}: cos(c, b) = c·b / (|c| |b|) per row (1 when both
- *       are zero);
+ *       are zero, {@link TensorAgreement});
+ *   <li>the cosine's low tail, as the offline embedding task reports it ({@link CosineTail}, the
+ *       same code): {@code cosine_p0_1}, {@code cosine_p1}, {@code cosine_p5} and the shares below
+ *       0.99, 0.98 and 0.95, {@code cosine_below_0_99} …: a mean hides a few collapsed requests.
+ *       Over at most {@value #TAIL_ROWS} rows; past that, over a uniform sample of them (Vitter's
+ *       algorithm R, seeded), so memory stays bounded;
  *   <li>{@code sqnr_db}: 10 log10(Σ b² / Σ (c − b)²) over all paired values (signal: the baseline;
  *       noise: the candidate's difference);
  *   <li>{@code error_rate}: failed requests over requests each version ran (the baseline's is its
@@ -28,23 +41,28 @@ import org.jspecify.annotations.Nullable;
  *       the version's queue to outputs ready, on paired requests (HdrHistogram, 3 digits).
  * </ul>
  *
- * The comparison uses the first output both versions returned. Only the {@code all} slice exists;
- * its sample count is the number of paired rows. When the server watches the model for drift, the
- * rollout adds the latest closed drift window before judging ({@link #drift}): {@code drift_share},
- * {@code psi} and {@code overflow_rate} (see {@link DriftFigures}; null without one).
+ * The comparison uses the first output both versions returned. Token states [batch, tokens, dim]
+ * are first mean-pooled over the request's {@code attention_mask} and L2-normalized ({@link
+ * Pooling}), so a sentence-embedding model is compared on its sentence embeddings, as offline. Only
+ * the {@code all} slice exists; its sample count is the number of paired rows. When the server
+ * watches the model for drift, the rollout adds the latest closed drift window before judging
+ * ({@link #drift}): {@code drift_share}, {@code psi} and {@code overflow_rate} (see {@link
+ * DriftFigures}; null without one).
  */
 public final class LiveWindow implements Measurements {
-  static final List<String> METRICS =
-      List.of(
-          "flip_rate",
-          "cosine_mean",
-          "cosine_min",
-          "sqnr_db",
-          "error_rate",
-          "latency_p50",
-          "latency_p95",
-          "latency_p99");
+  /** The cosine's tail metrics, lower percentiles first. */
+  static final List<String> TAIL = CosineTail.metrics().stream().map(MetricSpec::name).toList();
+
+  static final List<String> METRICS = liveMetrics();
+  static final int TAIL_ROWS = 65_536;
   private static final long MAX_MICROS = 3_600_000_000L;
+
+  private static List<String> liveMetrics() {
+    List<String> m = new ArrayList<>(List.of("flip_rate", "cosine_mean", "cosine_min", "sqnr_db"));
+    m.addAll(TAIL);
+    m.addAll(List.of("error_rate", "latency_p50", "latency_p95", "latency_p99"));
+    return List.copyOf(m);
+  }
 
   private final ModelKey candidate;
   private final ModelKey baseline;
@@ -52,6 +70,11 @@ public final class LiveWindow implements Measurements {
   private long flips;
   private double cosineSum;
   private double cosineMin = Double.NaN;
+  private float[] cosines = new float[64];
+  private int kept;
+  private final SplittableRandom sampler = new SplittableRandom(20_260_413L);
+  private @Nullable Map<String, Double> tail;
+  private long tailAt = -1;
   private double signal;
   private double noise;
   private long candidateRequests;
@@ -80,7 +103,7 @@ public final class LiveWindow implements Measurements {
       baselineErrors += b instanceof Outcome.Failure ? 1 : 0;
     }
     if (c instanceof Outcome.Success cs && b instanceof Outcome.Success bs) {
-      if (compare(cs.outputs(), bs.outputs())) {
+      if (compare(e.inputs(), cs.outputs(), bs.outputs())) {
         candidateLatency.recordValue(Math.min(MAX_MICROS, Math.max(0, c.nanos() / 1000)));
         baselineLatency.recordValue(Math.min(MAX_MICROS, Math.max(0, b.nanos() / 1000)));
       }
@@ -95,23 +118,33 @@ public final class LiveWindow implements Measurements {
   }
 
   /** Compares the first output both returned, row by row; false when there is none to compare. */
-  private boolean compare(Map<String, Tensor> cand, Map<String, Tensor> base) {
+  private boolean compare(
+      Map<String, Tensor> inputs, Map<String, Tensor> cand, Map<String, Tensor> base) {
     for (Map.Entry<String, Tensor> o : cand.entrySet()) {
       Tensor b = base.get(o.getKey());
       Tensor c = o.getValue();
-      if (b == null || !java.util.Arrays.equals(b.shape(), c.shape())) {
+      if (b == null || !Arrays.equals(b.shape(), c.shape())) {
         continue;
       }
       float[] cf;
       float[] bf;
+      int rows;
       try {
-        cf = c.floats();
-        bf = b.floats();
-      } catch (RuntimeException notFloat) {
+        if (c.shape().length == 3) {
+          Batch batch = Batch.of(inputs);
+          Embeddings ce = Pooling.MEAN.embed(batch, c, o.getKey(), true);
+          Embeddings be = Pooling.MEAN.embed(batch, b, o.getKey(), true);
+          cf = ce.vectors();
+          bf = be.vectors();
+          rows = ce.rows();
+        } else {
+          cf = c.floats();
+          bf = b.floats();
+          rows = c.shape().length >= 2 ? (int) c.shape()[0] : 1;
+        }
+      } catch (RuntimeException notComparable) {
         continue;
       }
-      long[] shape = c.shape();
-      int rows = shape.length >= 2 ? (int) shape[0] : 1;
       if (rows == 0 || cf.length % rows != 0) {
         continue;
       }
@@ -125,28 +158,45 @@ public final class LiveWindow implements Measurements {
   }
 
   private void row(float[] c, float[] b, int from, int width) {
-    double dot = 0;
-    double cc = 0;
-    double bb = 0;
-    double diff = 0;
+    TensorAgreement.Sums s = TensorAgreement.sums(b, c, from, width);
     int argC = from;
     int argB = from;
     for (int i = from; i < from + width; i++) {
-      dot += (double) c[i] * b[i];
-      cc += (double) c[i] * c[i];
-      bb += (double) b[i] * b[i];
-      double d = (double) c[i] - b[i];
-      diff += d * d;
       argC = c[i] > c[argC] ? i : argC;
       argB = b[i] > b[argB] ? i : argB;
     }
-    double cos = cc == 0 && bb == 0 ? 1 : cc == 0 || bb == 0 ? 0 : dot / Math.sqrt(cc * bb);
+    double cos = s.cosine();
     paired++;
     flips += argC != argB ? 1 : 0;
     cosineSum += cos;
     cosineMin = Double.isNaN(cosineMin) ? cos : Math.min(cosineMin, cos);
-    signal += bb;
-    noise += diff;
+    signal += s.xx();
+    noise += s.noise();
+    keep((float) cos);
+  }
+
+  /** Keeps the row's cosine for the tail: all of the first rows, then a uniform sample. */
+  private void keep(float cos) {
+    if (kept < TAIL_ROWS) {
+      if (kept == cosines.length) {
+        cosines = Arrays.copyOf(cosines, Math.min(TAIL_ROWS, kept * 2));
+      }
+      cosines[kept++] = cos;
+      return;
+    }
+    long j = sampler.nextLong(paired);
+    if (j < TAIL_ROWS) {
+      cosines[(int) j] = cos;
+    }
+  }
+
+  /** The cosine's tail metrics over the paired rows (NaN before the first). */
+  synchronized Map<String, Double> tail() {
+    if (tailAt != paired || tail == null) {
+      tail = CosineTail.of(cosines, kept);
+      tailAt = paired;
+    }
+    return tail;
   }
 
   /** The latest closed drift window, which rules on the drift keys are judged on. */
@@ -212,6 +262,13 @@ public final class LiveWindow implements Measurements {
       return Optional.empty();
     }
     boolean any = paired > 0;
+    if (TAIL.contains(metric)) {
+      return Optional.of(
+          versus(
+              metric,
+              metric.startsWith("cosine_p"),
+              any ? finite(tail().getOrDefault(metric, Double.NaN)) : null));
+    }
     return Optional.ofNullable(
         switch (metric) {
           case "flip_rate" -> versus(metric, false, any ? (double) flips / paired : null);

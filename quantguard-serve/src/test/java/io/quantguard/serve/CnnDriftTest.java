@@ -285,11 +285,14 @@ class CnnDriftTest {
       assertThat(drift.path("history")).hasSize(4);
       JsonNode ranked = drift.path("attribution").path("ranked");
       System.out.println("CNN attribution: " + ranked);
-      // The cosine fell with the inverted windows; the input's drift went with it.
+      // The cosine's tail fell with the inverted windows; the input's drift went with it.
       assertThat(ranked.get(0).path("association").asDouble()).isGreaterThan(0.5);
       List<String> top = new ArrayList<>();
       ranked.forEach(r -> top.add(r.path("series").asText()));
       assertThat(top.subList(0, 3)).anyMatch(n -> n.startsWith("image:"));
+      String summary = drift.path("attribution").path("summary").asText();
+      System.out.println("CNN attribution summary: " + summary);
+      assertThat(summary).contains("coincides with an input shift").contains("image:");
 
       assertThat(Http.get(server.url() + "/v2/models/nope/drift").status()).isEqualTo(404);
 

@@ -59,4 +59,50 @@ class LiveWindowTest {
         .singleElement()
         .satisfies(v -> assertThat(v.message()).contains("latency_p95 ratio"));
   }
+
+  /**
+   * Token states [1, tokens, 2] whose second token is padding: pooled over the mask, the sentence
+   * embedding is the first token's, so the cosine is the one chosen; the padded token, were it
+   * counted, would pull every cosine towards 1.
+   */
+  private static Exchange sentence(String id, double cos) {
+    float[] base = {1, 0, 50, 0};
+    float[] cand = {(float) cos, (float) Math.sqrt(1 - cos * cos), 50, 0};
+    Map<String, Tensor> in = Map.of("attention_mask", Tensor.ofLongs(new long[] {1, 0}, 1, 2));
+    return new Exchange(
+        id,
+        in,
+        new Outcome.Success(BASE, Map.of("last_hidden_state", Tensor.ofFloats(base, 1, 2, 2)), 1),
+        new Outcome.Success(CAND, Map.of("last_hidden_state", Tensor.ofFloats(cand, 1, 2, 2)), 1));
+  }
+
+  @Test
+  void reportsTheTailOfThePooledSentenceCosinesAsTheOfflineTaskDoes() {
+    LiveWindow w = new LiveWindow(CAND, BASE);
+    // 200 requests: 194 identical, 4 at cosine 0.985, 2 at 0.9
+    for (int i = 0; i < 200; i++) {
+      w.add(sentence("r" + i, i < 2 ? 0.9 : i < 6 ? 0.985 : 1.0));
+    }
+    assertThat(w.find("m@2", "all", "cosine_min").orElseThrow().value())
+        .isCloseTo(0.9, within(1e-6));
+    // type 7 over 200 values: p1 at h = 1.99, between the 2nd and 3rd lowest (0.9 and 0.985),
+    // within the tail histogram's half bin, (1 − cos)/128 of the lower one
+    assertThat(w.find("m@2", "all", "cosine_p1").orElseThrow().value())
+        .isCloseTo(0.9 + 0.99 * 0.085, within(0.1 / 128));
+    assertThat(w.find("m@2", "all", "cosine_below_0_98").orElseThrow().value())
+        .isCloseTo(0.01, within(1e-12));
+    assertThat(w.find("m@2", "all", "cosine_below_0_99").orElseThrow().value())
+        .isCloseTo(0.03, within(1e-12));
+    assertThat(w.summary()).containsKeys("cosine_p0_1", "cosine_p5", "cosine_below_0_95");
+
+    // the release policy's tail rules, judged live by the same code as gate
+    Judgement j =
+        Policy.parse(
+                "name: t\nrules:\n  cosine_p1: {min: 0.99}\n  cosine_below_0_98: {max: 0.5%}\n",
+                "t")
+            .judge(w);
+    assertThat(j.failures())
+        .extracting(v -> v.rule().metric())
+        .containsExactlyInAnyOrder("cosine_p1", "cosine_below_0_98");
+  }
 }

@@ -1,172 +1,129 @@
 package io.quantguard.serve;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static io.quantguard.serve.MiniLmShadowStream.EUROPARL;
+import static io.quantguard.serve.MiniLmShadowStream.feature;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quantguard.evaluate.drift.ReferenceProfile;
-import io.quantguard.onnx.ModelIO;
-import io.quantguard.onnx.TechnicalEnglish;
-import io.quantguard.onnx.TestModels;
-import io.quantguard.quantize.Quantizer;
-import io.quantguard.quantize.RecipeIO;
-import io.quantguard.registry.ArtifactRef;
-import io.quantguard.registry.Registration;
-import io.quantguard.registry.Registry;
-import io.quantguard.registry.Stage;
-import io.quantguard.runtime.data.Batch;
-import io.quantguard.runtime.data.BatchStream;
-import io.quantguard.runtime.data.DataSpec;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
  * all-MiniLM-L6-v2 static int8 ({@code recipes/minilm-static-int8.yaml}, or the recipe named by
  * {@code -Dquantguard.drift.recipe}, 500 Europarl calibration texts) in shadow against FP32 inside
- * the server, watched for drift against a profile of 300 other Europarl texts stored with the FP32
- * version, on a stream that switches from Europarl to technical English ({@link TechnicalEnglish}):
- * two windows of each, one text per request, every request through the overflow probe. Prints per
- * window the drift, the overflow rate and the live cosine, and the attribution. A measurement, not
- * a test: it runs only with {@code -Dquantguard.measure=true}.
+ * the server ({@link MiniLmShadowStream}, profile of 300 other Europarl texts), on a stream that
+ * switches from Europarl to technical English: four windows of each ({@code
+ * -Dquantguard.drift.window} texts, 60 by default), one text per request, every request through the
+ * overflow probe. Prints per window the drift, the overflow rate, the live cosine's mean and tail,
+ * the overflow per tensor on each corpus, the attribution and the rollout's decision on the whole
+ * stream. A measurement, not a test: it runs only with {@code -Dquantguard.measure=true}.
  */
 class MiniLmDriftMeasurement {
-  static final String EUROPARL = "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=128";
-  static final int WINDOW = 120;
+  static final int WINDOWS_EACH = 4;
+  private static final Pattern TENSOR_RATE =
+      Pattern.compile("quantguard_overflow_tensor_rate\\{[^}]*tensor=\"([^\"]+)\"[^}]*} (\\S+)");
 
   @Test
   void aSwitchToTechnicalEnglishShowsInTheServer() throws Exception {
     assumeTrue(Boolean.getBoolean("quantguard.measure"), "run with -Dquantguard.measure=true");
-    Path dir = Files.createDirectories(Path.of("target", "minilm-drift"));
     // -Dquantguard.drift.recipe=minilm-all-int8 measures the recipe that also quantizes the FFN
-    // down-projections, the one that loses most on technical English offline.
+    // down-projections.
     String recipe = System.getProperty("quantguard.drift.recipe", "minilm-static-int8");
-    Path int8 = dir.resolve(recipe + ".onnx");
+    int size = Integer.getInteger("quantguard.drift.window", 60);
     long t0 = System.nanoTime();
-    if (!Files.exists(int8)) {
-      ModelIO.save(
-          Quantizer.quantize(
-                  ModelIO.load(TestModels.miniLm()),
-                  RecipeIO.read(Path.of("..", "recipes", recipe + ".yaml")),
-                  DataSpec.parse(EUROPARL + "&limit=500"),
-                  Quantizer.Options.defaults())
-              .model(),
-          int8);
-    }
-    long unk =
-        new ObjectMapper()
-            .readTree(TestModels.miniLmTokenizer().toFile())
-            .path("model")
-            .path("vocab")
-            .path("[UNK]")
-            .asLong();
-    Path profile =
-        ReferenceProfile.builder()
-            .model(TestModels.miniLm())
-            .data(DataSpec.parse(EUROPARL + "&offset=500&limit=300"))
-            .unknownTokenId(unk)
-            .batchSize(32)
-            .build()
-            .write(dir.resolve("profile.json"));
-    System.out.printf(
-        Locale.ROOT, "int8 and profile ready in %.0f s%n", (System.nanoTime() - t0) / 1e9);
-    Path tech = TechnicalEnglish.write(dir.resolve("technical-english.txt"), 1000);
-    String technical = "text:" + tech + "?tokenizer=minilm-tokenizer&max_length=128";
-
-    Path reg = dir.resolve("registry-" + System.nanoTime());
-    Registry registry = Registry.open(reg.toString());
-    registry.register(
-        new Registration(TestModels.miniLm(), "minilm", null, null, null, "fp32", "m"));
-    registry.promote(ArtifactRef.of("minilm", 1), Stage.PRODUCTION, "baseline", "m");
-    registry.setProfile(ArtifactRef.of("minilm", 1), profile, "300 Europarl texts", "m");
-    registry.register(new Registration(int8, "minilm", "minilm@1", null, null, "int8", "m"));
-    RolloutController rollout =
-        RolloutController.start(
-            registry,
-            ArtifactRef.of("minilm", 2),
-            new RolloutSettings(
-                RolloutSettings.Mode.SHADOW, List.of(100), Duration.ofHours(1), 64, 3),
-            "name: live-minilm\nrules:\n  cosine_mean: {min: 0.99}\n  overflow_rate: {max: 1%}\n",
-            "live-minilm.yaml",
-            "measurement",
-            "m");
-    DriftSettings settings =
-        DriftSettings.defaults()
-            .withSampleShare(1)
-            .withOverflowShare(1)
-            .withInterval(Duration.ofHours(1));
-    String[] windows = {
-      EUROPARL + "&offset=1500&limit=" + WINDOW,
-      EUROPARL + "&offset=" + (1500 + WINDOW) + "&limit=" + WINDOW,
-      technical + "&offset=0&limit=" + WINDOW,
-      technical + "&offset=" + WINDOW + "&limit=" + WINDOW
-    };
-    try (DriftMonitor monitor = DriftMonitor.forRollout(registry, rollout, settings);
-        InferenceServer server =
-            InferenceServer.builder()
-                .config(ServerConfig.defaults().withPort(0).withThreads(2))
-                .rollout(rollout)
-                .drift(monitor)
-                .build()
-                .start()) {
-      for (int w = 0; w < windows.length; w++) {
-        long before = monitor.counts().get("offered");
-        int sent = 0;
-        try (BatchStream b = DataSpec.parse(windows[w]).open(1)) {
-          while (b.hasNext()) {
-            Batch batch = b.next();
-            Http.Response r =
-                Http.post(
-                    server.url() + "/v2/models/minilm/infer",
-                    RequestBody.binary("w" + w + "-" + sent, batch.inputs(), true));
-            assertThat(r.status()).as(r.text()).isEqualTo(200);
-            sent++;
-          }
-        }
-        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-        while (monitor.counts().get("offered") - before < sent && System.nanoTime() < deadline) {
-          Thread.sleep(10);
-        }
-        assertThat(monitor.settle(300_000)).isTrue();
-        monitor.analyze();
+    try (MiniLmShadowStream s =
+        new MiniLmShadowStream(
+            Path.of("target", "minilm-drift"),
+            recipe,
+            EUROPARL + "&limit=500",
+            EUROPARL + "&offset=500&limit=300",
+            "name: live-minilm\nrules:\n  cosine_p1: {min: 0.99}\n"
+                + "  cosine_below_0_98: {max: 0.5%}\n")) {
+      System.out.printf(
+          Locale.ROOT,
+          "%s: int8, profile and server ready in %.0f s%n",
+          recipe,
+          (System.nanoTime() - t0) / 1e9);
+      System.out.println(
+          "| window | corpus | samples | drifted share | tokens PSI | norm PSI | overflow rate |"
+              + " cosine mean | p1 | p5 | below 0.98 |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+      // per tensor, the overflow rate averaged over each corpus' windows
+      Map<String, double[]> perTensor = new TreeMap<>();
+      for (int w = 0; w < 2 * WINDOWS_EACH; w++) {
+        boolean tech = w >= WINDOWS_EACH;
+        int k = w % WINDOWS_EACH;
         JsonNode window =
-            Http.get(server.url() + "/v2/models/minilm/drift").json().path("drift").path("window");
+            s.window(
+                tech
+                    ? s.technical + "&offset=" + (k * size) + "&limit=" + size
+                    : EUROPARL + "&offset=" + (1500 + k * size) + "&limit=" + size);
+        JsonNode q = window.path("quality");
         System.out.printf(
             Locale.ROOT,
-            "MiniLM window %d (%s): samples %d, drifted share %.2f, tokens PSI %.3f KS p %.3g,"
-                + " embedding norm PSI %.3f, overflow %.3g, live cosine %.5f%n",
+            "| %d | %s | %d | %.2f | %.3f | %.3f | %.3g | %.5f | %.4f | %.4f | %.1f %% |%n",
             w,
-            w < 2 ? "Europarl" : "technical English",
+            tech ? "technical" : "Europarl",
             window.path("samples").asLong(),
             window.path("drift_share").asDouble(),
             feature(window, "input_ids:tokens").path("psi").asDouble(),
-            feature(window, "input_ids:tokens").path("ks_p").asDouble(),
             feature(window, "last_hidden_state:norm").path("psi").asDouble(),
             window.path("overflow").path("rate").asDouble(),
-            window.path("quality").path("cosine_mean").asDouble());
-        System.out.println(
-            "  worst tensors: "
-                + window.path("overflow").path("tensors").get(0)
-                + " "
-                + window.path("overflow").path("tensors").get(1));
+            q.path("cosine_mean").asDouble(),
+            q.path("cosine_p1").asDouble(),
+            q.path("cosine_p5").asDouble(),
+            100 * q.path("cosine_below_0_98").asDouble());
+        Matcher m = TENSOR_RATE.matcher(Http.get(s.server.url() + "/metrics").text());
+        while (m.find()) {
+          double rate = Double.parseDouble(m.group(2));
+          if (Double.isFinite(rate)) {
+            perTensor.computeIfAbsent(m.group(1), x -> new double[2])[tech ? 1 : 0] +=
+                rate / WINDOWS_EACH;
+          }
+        }
       }
-      JsonNode drift = Http.get(server.url() + "/v2/models/minilm/drift").json().path("drift");
-      System.out.println("MiniLM attribution: " + drift.path("attribution").path("ranked"));
-      RolloutDecision d = rollout.analyze();
-      System.out.println("MiniLM rollout on the last window: " + d.decision() + ": " + d.reason());
-    }
-  }
-
-  private static JsonNode feature(JsonNode window, String name) {
-    for (JsonNode f : window.path("features")) {
-      if (f.path("feature").asText().equals(name)) {
-        return f;
+      System.out.printf(
+          Locale.ROOT,
+          "%noverflow per tensor (%d tensors), mean over each corpus' windows, largest technical"
+              + " rate first:%n",
+          perTensor.size());
+      perTensor.entrySet().stream()
+          .sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1]))
+          .limit(12)
+          .forEach(
+              e ->
+                  System.out.printf(
+                      Locale.ROOT,
+                      "  %-58s Europarl %.3g  technical %.3g  (x%.1f)%n",
+                      e.getKey(),
+                      e.getValue()[0],
+                      e.getValue()[1],
+                      e.getValue()[1] / e.getValue()[0]));
+      JsonNode a = s.drift().path("attribution");
+      System.out.println(
+          "\nattribution (" + a.path("quality").asText() + "): " + a.path("summary").asText());
+      int shown = 0;
+      for (JsonNode r : a.path("ranked")) {
+        if (shown++ == 15) {
+          break;
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "  rank %d (%d tied) %+.3f %s %s%n",
+            r.path("rank").asInt(),
+            r.path("tied").asInt(),
+            r.path("association").asDouble(),
+            r.path("kind").asText(),
+            r.path("series").asText());
       }
+      RolloutDecision d = s.rollout.analyze();
+      System.out.println("rollout on the whole stream: " + d.decision() + ": " + d.reason());
+      System.out.printf(Locale.ROOT, "total %.0f s%n", (System.nanoTime() - t0) / 1e9);
     }
-    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
   }
 }

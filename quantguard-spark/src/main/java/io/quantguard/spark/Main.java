@@ -46,8 +46,9 @@ public final class Main {
           + "       evaluate --baseline [NAME=]FILE --candidate [NAME=]FILE [--candidate ...]"
           + " --task SPEC --data PATH [--format parquet] (--input NAME=COLUMN:D1xD2... | --text"
           + " COLUMN --tokenizer FILE [--max-length 128]) [--label COLUMN]"
-          + " [--slice-by SPEC ...] [--index COLUMN] [--partitions N] [--batch-size N]"
-          + " [--bootstrap N] [--seed N] [--threads N] --report DIR";
+          + " [--slice-by SPEC ...] [--calibration-ranges QDQ_FILE] [--index COLUMN]"
+          + " [--partitions N] [--batch-size N] [--bootstrap N] [--seed N] [--threads N]"
+          + " --report DIR";
 
   private Main() {}
 
@@ -198,6 +199,7 @@ public final class Main {
         case "--max-length" -> maxLength = number(flag, v);
         case "--label" -> job.label(v);
         case "--slice-by" -> job.slice(v);
+        case "--calibration-ranges" -> job.calibrationRanges(Path.of(v));
         case "--index" -> job.indexColumn(v);
         case "--partitions" -> job.partitions(number(flag, v));
         case "--batch-size" -> job.batchSize(number(flag, v));

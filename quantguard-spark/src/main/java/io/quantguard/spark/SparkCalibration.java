@@ -20,14 +20,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.spark.Partitioner;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -119,24 +116,8 @@ public final class SparkCalibration {
     List<TensorColumn> cols = columns;
     TextColumn textColumn = text;
     SessionConfig config = session;
-    JavaPairRDD<Long, Row> indexed;
-    if (indexColumn == null) {
-      indexed =
-          data.toJavaRDD()
-              .zipWithIndex()
-              .filter(t -> t._2() < limit)
-              .mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-    } else {
-      String column = indexColumn;
-      indexed =
-          data.toJavaRDD()
-              .mapToPair(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r))
-              .filter(t -> t._1() < limit);
-    }
     JavaRDD<byte[]> parts =
-        indexed
-            .repartitionAndSortWithinPartitions(
-                new UnitPartitioner(partitions, unit), Comparator.<Long>naturalOrder())
+        IndexedRows.regroup(data, indexColumn, partitions, unit, limit)
             .mapPartitions(rows -> accumulate(rows, planId, planBytes, cols, textColumn, config));
     byte[] merged = parts.treeReduce(SparkCalibration::merge);
     return read(merged);
@@ -230,38 +211,6 @@ public final class SparkCalibration {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
-  }
-
-  /** Unit {@code k} of consecutive rows (by global index) goes to partition {@code k mod n}. */
-  static final class UnitPartitioner extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int partitions;
-    private final long unit;
-
-    UnitPartitioner(int partitions, long unit) {
-      this.partitions = partitions;
-      this.unit = unit;
-    }
-
-    @Override
-    public int numPartitions() {
-      return partitions;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (int) Math.floorMod((Long) key / unit, (long) partitions);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof UnitPartitioner p && p.partitions == partitions && p.unit == unit;
-    }
-
-    @Override
-    public int hashCode() {
-      return Long.hashCode(unit) * 31 + partitions;
-    }
   }
 
   /** Builds a {@link SparkCalibration}; model, recipe, data and at least one input are required. */

@@ -6,6 +6,8 @@ import io.quantguard.evaluate.PairedAccumulator;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.evaluate.Task;
 import io.quantguard.evaluate.Tasks;
+import io.quantguard.evaluate.drift.CalibrationRanges;
+import io.quantguard.evaluate.drift.OverflowProbe;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.Sha256;
@@ -18,7 +20,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -50,9 +50,11 @@ import scala.Tuple2;
  * <p>The bootstrap is Poisson resampling keyed by row index ({@link Bootstrap.Resampling#POISSON}):
  * the report is the same, bit for bit, for any partitioning. Its point estimates are those of
  * {@code quantguard evaluate} on the same rows; its intervals agree with that command's multinomial
- * bootstrap within the bootstrap's own sampling error, not to the digit. For classification each
- * replicate's counts are summed on the executors, so what travels to the driver does not grow with
- * the rows (about 14.7 MB for 1,000 replicates and 11 slices of 10 classes).
+ * bootstrap within the bootstrap's own sampling error, not to the digit. For classification and
+ * embeddings each replicate's counts are summed on the executors, so what travels to the driver
+ * does not grow with the rows (about 14.7 MB for 1,000 replicates and 11 slices of 10 classes; for
+ * embeddings at most 6.7 kB per replicate and slice). With {@code calibrationRanges} the report has
+ * the calibration coverage of {@code evaluate --calibration-ranges}.
  *
  * <pre>{@code
  * EvaluationReport r = SparkEvaluation.builder()
@@ -85,7 +87,8 @@ public final class SparkEvaluation {
       String dataName,
       int batchSize,
       SessionConfig session,
-      Bootstrap bootstrap)
+      Bootstrap bootstrap,
+      @Nullable CalibrationRanges coverage)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -108,6 +111,8 @@ public final class SparkEvaluation {
   private final Bootstrap bootstrap;
   private final SessionConfig session;
   private final double wattsPerCore;
+  private final @Nullable Path rangesModel;
+  private final OverflowProbe.@Nullable Matched ranges;
 
   private SparkEvaluation(Builder b) {
     if (b.baseline == null) {
@@ -162,6 +167,24 @@ public final class SparkEvaluation {
     this.bootstrap = b.bootstrap.with(Bootstrap.Resampling.POISSON);
     this.session = b.session;
     this.wattsPerCore = b.wattsPerCore;
+    this.rangesModel = b.rangesModel;
+    this.ranges = b.rangesModel == null ? null : ranges(b.rangesModel, models.get(0));
+  }
+
+  /** The calibrated ranges of a QDQ model that the baseline has (what coverage measures). */
+  private static OverflowProbe.Matched ranges(Path quantized, Model baseline) {
+    try {
+      return OverflowProbe.match(
+          ModelIO.load(baseline.bytes(), baseline.name()),
+          CalibrationRanges.of(ModelIO.load(quantized)));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "SparkEvaluation.calibrationRanges: "
+              + quantized
+              + " cannot be read as a quantized model: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   public static Builder builder() {
@@ -221,7 +244,9 @@ public final class SparkEvaluation {
             false,
             hygiene,
             null,
-            null,
+            ranges == null || rangesModel == null
+                ? null
+                : merged.coverage(rangesModel.toString(), ranges),
             List.of()));
   }
 
@@ -261,9 +286,15 @@ public final class SparkEvaluation {
             dataName,
             batchSize,
             session,
-            bootstrap);
+            bootstrap,
+            ranges == null ? null : ranges.ranges());
     JavaRDD<PairedAccumulator<P>> parts =
-        indexed()
+        IndexedRows.regroup(
+                data,
+                indexColumn,
+                partitions > 0 ? partitions : data.rdd().getNumPartitions(),
+                batchSize,
+                Long.MAX_VALUE)
             .mapPartitions(
                 rows -> List.of(SparkEvaluation.<P>accumulate(rows, job, bytes)).iterator());
     return parts.treeReduce(
@@ -271,32 +302,6 @@ public final class SparkEvaluation {
           a.merge(b);
           return a;
         });
-  }
-
-  /**
-   * The rows with their global index (the data set's order by {@code zipWithIndex}, or the index
-   * column), regrouped into partitions of whole batches by global index and sorted, as {@link
-   * SparkCalibration} does: every batch is the batch a local pass makes, which matters where the
-   * model's output depends on the batch (text padded to the longest of its batch).
-   */
-  private JavaRDD<Tuple2<Long, Row>> indexed() {
-    int n = partitions > 0 ? partitions : data.rdd().getNumPartitions();
-    if (indexColumn != null) {
-      // Spark SQL shuffles and sorts the rows in its binary form, far cheaper than Java-serialized
-      // Rows of boxed numbers; every batch (index / batch size) lands whole in one partition.
-      String column = indexColumn;
-      Column index = data.col(column);
-      return data.repartition(n, functions.floor(index.divide(batchSize)))
-          .sortWithinPartitions(index)
-          .toJavaRDD()
-          .map(r -> new Tuple2<>(((Number) r.getAs(column)).longValue(), r));
-    }
-    JavaPairRDD<Long, Row> keyed =
-        data.toJavaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-    return keyed
-        .repartitionAndSortWithinPartitions(
-            new SparkCalibration.UnitPartitioner(n, batchSize), Comparator.<Long>naturalOrder())
-        .map(t -> t);
   }
 
   /** One partition: every batch through every model, then into the partition's accumulator. */
@@ -309,6 +314,7 @@ public final class SparkEvaluation {
     List<ExecutorSessions.Leased<List<String>>> sessions = new ArrayList<>();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     HuggingFaceTokenizer tokenizer = job.text() == null ? null : job.text().open();
+    ExecutorSessions.Leased<OverflowProbe> probe = null;
     try {
       for (int m = 0; m < n; m++) {
         Broadcast<byte[]> b = bytes.get(m);
@@ -321,6 +327,10 @@ public final class SparkEvaluation {
                       InferenceSession.open(ModelIO.load(b.value(), name), job.session());
                   return new ExecutorSessions.Opened<>(task.outputs(name, s.outputNames()), s);
                 }));
+      }
+      CalibrationRanges coverage = job.coverage();
+      if (coverage != null) {
+        probe = probe(job.modelIds().get(0), bytes.get(0), coverage, job.session());
       }
       boolean[] warmed = new boolean[n];
       RowBatches batches =
@@ -350,10 +360,16 @@ public final class SparkEvaluation {
           acc.recordRun(m, b.size(), elapsed, cpu, 0);
           predictions.add(task.predict(b, out));
         }
-        acc.add(task, job.dataName(), b, predictions, b.offset());
+        Map<String, int[]> slices = acc.add(task, job.dataName(), b, predictions, b.offset());
+        if (probe != null && coverage != null) {
+          acc.addClipping(coverage, job.dataName(), b, probe.value().count(b.inputs()), slices);
+        }
       }
     } finally {
       sessions.forEach(ExecutorSessions.Leased::close);
+      if (probe != null) {
+        probe.close();
+      }
       if (tokenizer != null) {
         tokenizer.close();
       }
@@ -362,17 +378,35 @@ public final class SparkEvaluation {
   }
 
   /**
-   * Data hygiene by Spark itself: rows whose model inputs equal those of another row (exact
-   * duplicates, by value). No calibration data is compared on Spark.
+   * The baseline with the calibrated tensors as outputs, as {@code evaluate} runs it for coverage
+   * (untimed): one session per executor JVM, reused by every task.
    */
-  private EvaluationReport.Hygiene hygiene(long samples) {
+  private static ExecutorSessions.Leased<OverflowProbe> probe(
+      String baselineId, Broadcast<byte[]> baseline, CalibrationRanges ranges, SessionConfig s) {
+    return ExecutorSessions.lease(
+        baselineId + "/coverage/" + ranges.hashCode() + "/" + s,
+        () -> {
+          OverflowProbe p =
+              OverflowProbe.open(ModelIO.load(baseline.value(), "model 0"), ranges, s);
+          return new ExecutorSessions.Opened<>(p, p.session());
+        });
+  }
+
+  /**
+   * Data hygiene by Spark itself: rows whose model inputs equal those of another row (exact
+   * duplicates, by value). Spark SQL groups the rows by two independent hashes of their inputs
+   * (xxHash64 and Murmur3: 96 bits, so a collision among 10<sup>9</sup> rows has odds near
+   * 10<sup>−11</sup>): its aggregation holds 12 bytes per distinct row instead of the inputs, and
+   * spills to disk past its share of the heap. No calibration data is compared on Spark.
+   */
+  EvaluationReport.Hygiene hygiene(long samples) {
     List<Column> inputs = new ArrayList<>();
     columns.forEach(c -> inputs.add(data.col(c.column())));
     if (text != null) {
       inputs.add(data.col(text.column()));
     }
     Column[] cols = inputs.toArray(Column[]::new);
-    long distinct = data.select(cols).distinct().count();
+    long distinct = data.select(functions.xxhash64(cols), functions.hash(cols)).distinct().count();
     return new EvaluationReport.Hygiene(samples, distinct, samples - distinct, 0, 0, List.of());
   }
 
@@ -393,6 +427,7 @@ public final class SparkEvaluation {
     private Bootstrap bootstrap = Bootstrap.defaults();
     private SessionConfig session = SessionConfig.defaults().withThreads(1);
     private double wattsPerCore = 10;
+    private @Nullable Path rangesModel;
 
     private Builder() {}
 
@@ -520,6 +555,17 @@ public final class SparkEvaluation {
     /** Declared power of one busy core, for the energy estimate. */
     public Builder wattsPerCore(double watts) {
       this.wattsPerCore = watts;
+      return this;
+    }
+
+    /**
+     * Measures calibration coverage against the activation ranges of this static (QDQ) quantization
+     * of the baseline, as {@code evaluate --calibration-ranges} does: per slice and tensor the
+     * share of FP32 activations the quantized model clips, and the samples that clip most ({@code
+     * calibrationCoverage} in the report).
+     */
+    public Builder calibrationRanges(Path quantizedModel) {
+      this.rangesModel = Objects.requireNonNull(quantizedModel, "quantizedModel");
       return this;
     }
 

@@ -29,7 +29,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -182,6 +184,79 @@ class SparkEvaluationTest {
     assertThat(reports.get(1)).isEqualTo(reports.get(0));
   }
 
+  /**
+   * Calibration coverage against the int8 model's ranges, counted on the executors in 3 partitions
+   * and merged, is the section {@code evaluate --calibration-ranges} writes on one machine.
+   */
+  @Test
+  void calibrationCoverageIsTheLocalOne() throws Exception {
+    Path cnn = TestModels.fashionCnn();
+    Path int8 = int8();
+    String spec =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+    Bootstrap none = new Bootstrap(0, 0.95, 42);
+    EvaluationReport local =
+        Evaluation.builder()
+            .baseline("fp32", cnn)
+            .candidate("int8", int8)
+            .task(Tasks.parse("classification"), "classification")
+            .data("test", DataSpec.parse(spec))
+            .sliceBy(Slicer.parse("label"))
+            .batchSize(64)
+            .session(SessionConfig.defaults().withThreads(1))
+            .bootstrap(none)
+            .calibrationRanges(int8)
+            .build()
+            .run();
+    EvaluationReport r =
+        SparkEvaluation.builder()
+            .baseline("fp32", cnn)
+            .candidate("int8", int8)
+            .task("classification")
+            .data(rows(spec, 3))
+            .dataName("test")
+            .input("image", "pixels", 1, 28, 28)
+            .label("label")
+            .slice("label")
+            .indexColumn("index")
+            .batchSize(64)
+            .bootstrap(none)
+            .calibrationRanges(int8)
+            .build()
+            .run();
+    assertThat(local.calibrationCoverage()).isNotNull();
+    assertThat(local.calibrationCoverage().slices()).hasSize(11);
+    assertThat(JSON.writeValueAsString(r.calibrationCoverage()))
+        .isEqualTo(JSON.writeValueAsString(local.calibrationCoverage()));
+  }
+
+  /**
+   * Hygiene counts the rows whose inputs repeat an earlier row's, as an exact count of distinct
+   * pixel arrays on the driver does: the 2,000 images with 7 of them appended again.
+   */
+  @Test
+  void hygieneCountsRowsWhoseInputsRepeatOthers() throws Exception {
+    String spec =
+        "idx:" + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz") + "?input=image";
+    Dataset<Row> images = rows(spec, 3);
+    Dataset<Row> data = images.union(images.where(images.col("index").lt(7)));
+    Set<List<Float>> distinct = new HashSet<>();
+    for (Row r : data.select("pixels").collectAsList()) {
+      distinct.add(r.getList(0));
+    }
+    long n = data.count();
+    EvaluationReport.Hygiene h =
+        SparkEvaluation.builder()
+            .baseline("fp32", TestModels.fashionCnn())
+            .candidate("int8", int8())
+            .task("classification")
+            .data(data)
+            .input("image", "pixels", 1, 28, 28)
+            .build()
+            .hygiene(n);
+    assertThat(h.duplicateTestSamples()).isEqualTo(n - distinct.size()).isGreaterThanOrEqualTo(7);
+  }
+
   @Test
   void oneThreeAndSevenPartitionsGiveOneReportWithThePointEstimatesOfEvaluate() throws Exception {
     Path cnn = TestModels.fashionCnn();
@@ -238,6 +313,8 @@ class SparkEvaluationTest {
       assertThat(r.schema()).isEqualTo(EvaluationReport.SCHEMA);
       assertThat(r.settings().bootstrapResampling()).isEqualTo("poisson");
       assertThat(r.baseline().all().samples()).isEqualTo(n);
+      assertThat(r.hygiene().duplicateTestSamples())
+          .isEqualTo(local.hygiene().duplicateTestSamples());
       String results = results(r);
       if (first == null) {
         first = results;

@@ -15,7 +15,10 @@ import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.report.EvaluationReport;
 import io.quantguard.report.MetricEstimate;
+import io.quantguard.runtime.ResourceLocator;
 import io.quantguard.runtime.SessionConfig;
+import io.quantguard.runtime.data.Batch;
+import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
@@ -23,6 +26,7 @@ import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -32,7 +36,11 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -181,14 +189,127 @@ class SparkScaleMeasurement {
     }
   }
 
+  /**
+   * The embedding case: MiniLM against its dynamically quantized peer on the first 1,000 Europarl
+   * texts repeated to {@code -Dquantguard.embedding.rows} rows (and a third of them), tokenized on
+   * the executors, 1,000 Poisson replicates, sliced by token count; the local {@link Evaluation}
+   * scores the 1,000 texts once.
+   */
+  @Test
+  void repeatedTextEmbeddingsOnLocal2() throws Exception {
+    assumeTrue(Boolean.getBoolean("quantguard.measure"), "run with -Dquantguard.measure=true");
+    long rows = Long.getLong("quantguard.embedding.rows", 6_000);
+    int distinct = 1000;
+    String spec =
+        "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=64&limit=" + distinct;
+    Path fp32 = ResourceLocator.resolve("minilm");
+    Path q = ResourceLocator.resolve("minilm-q");
+    Path tokenizer = ResourceLocator.resolve("minilm-tokenizer");
+    Measured local =
+        measure(
+            () ->
+                Evaluation.builder()
+                    .baseline("minilm", fp32)
+                    .candidate("minilm-q", q)
+                    .task(Tasks.parse("embedding"), "embedding")
+                    .data("europarl", DataSpec.parse(spec))
+                    .sliceBy(Slicer.parse("tokens=32"))
+                    .batchSize(32)
+                    .session(SessionConfig.defaults().withThreads(1))
+                    .bootstrap(Bootstrap.defaults())
+                    .build()
+                    .run());
+    print("local evaluate MiniLM (1 ONNX Runtime thread)", distinct, 1, local);
+    List<Row> texts = new ArrayList<>();
+    try (BatchStream b = DataSpec.parse(spec).open(100)) {
+      while (b.hasNext()) {
+        Batch batch = b.next();
+        for (int i = 0; i < batch.size(); i++) {
+          texts.add(RowFactory.create((long) texts.size(), batch.attributes().get(i).get("text")));
+        }
+      }
+    }
+    SparkSession spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("quantguard-scale-text")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate();
+    try {
+      Dataset<Row> bodies =
+          spark.createDataFrame(
+              texts,
+              new StructType()
+                  .add("k", DataTypes.LongType, false)
+                  .add("body", DataTypes.StringType, false));
+      for (long n : new long[] {rows / 3, rows}) {
+        Dataset<Row> ids = spark.range(n).withColumnRenamed("id", "index");
+        Dataset<Row> data =
+            ids.join(
+                    functions.broadcast(bodies),
+                    functions
+                        .pmod(ids.col("index"), functions.lit(distinct))
+                        .equalTo(bodies.col("k")))
+                .select("index", "body");
+        SparkEvaluation e =
+            SparkEvaluation.builder()
+                .baseline("minilm", fp32)
+                .candidate("minilm-q", q)
+                .task("embedding")
+                .data(data)
+                .dataName("europarl")
+                .text("body", tokenizer, 64)
+                .slice("tokens=32")
+                .indexColumn("index")
+                .partitions(8)
+                .batchSize(32)
+                .bootstrap(Bootstrap.defaults())
+                .build();
+        var task = Tasks.parse("embedding");
+        Measured m = measure(() -> e.accumulate(task));
+        System.out.printf(
+            Locale.ROOT,
+            "merged embedding state of %d rows: %d bytes serialized%n",
+            n,
+            serializedSize(m.result()));
+        print("Spark local[2] accumulate MiniLM (8 partitions)", n, 2, m);
+        Measured reported = measure(() -> report(e, task, m.result()));
+        print("Spark local[2] hygiene and report", n, 2, reported);
+        EvaluationReport r = (EvaluationReport) reported.result();
+        EvaluationReport.SliceResult all = r.model("minilm-q").orElseThrow().all();
+        MetricEstimate p1 = all.metric("cosine_p1").orElseThrow();
+        MetricEstimate mean = all.metric("cosine_mean").orElseThrow();
+        System.out.printf(
+            Locale.ROOT,
+            "%d rows: cosine_mean %.5f [%.5f, %.5f], cosine_p1 %.5f [%.5f, %.5f], duplicates %d%n",
+            all.samples(),
+            mean.value(),
+            mean.low(),
+            mean.high(),
+            p1.value(),
+            p1.low(),
+            p1.high(),
+            r.hygiene().duplicateTestSamples());
+        assertThat(all.samples()).isEqualTo(n);
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
   @SuppressWarnings("unchecked")
   private static <P> EvaluationReport report(
       SparkEvaluation e, io.quantguard.evaluate.Task<P> task, Object state) {
     return e.report(task, (io.quantguard.evaluate.PairedAccumulator<P>) state);
   }
 
-  /** What a run took: wall and process CPU time, and the largest heap left after any GC. */
-  private record Measured(double seconds, double cpuSeconds, long peakLiveHeap, Object result) {}
+  /**
+   * What a run took: wall and process CPU time, the largest heap left after any GC (young ones
+   * included, so old-generation garbage counts), and the heap a full GC leaves at its end.
+   */
+  private record Measured(
+      double seconds, double cpuSeconds, long peakLiveHeap, long retainedHeap, Object result) {}
 
   private static Measured measure(Callable<Object> run) throws Exception {
     System.gc();
@@ -216,17 +337,23 @@ class SparkScaleMeasurement {
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     Object result;
+    long retained;
     try {
       result = run.call();
       System.gc();
-      peak.accumulateAndGet(heapUsed(), Math::max);
+      retained = heapUsed();
+      peak.accumulateAndGet(retained, Math::max);
     } finally {
       for (GarbageCollectorMXBean gc : gcs) {
         ((NotificationEmitter) gc).removeNotificationListener(listener);
       }
     }
     return new Measured(
-        (System.nanoTime() - t0) / 1e9, (os.getProcessCpuTime() - cpu0) / 1e9, peak.get(), result);
+        (System.nanoTime() - t0) / 1e9,
+        (os.getProcessCpuTime() - cpu0) / 1e9,
+        peak.get(),
+        retained,
+        result);
   }
 
   private static long heapUsed() {
@@ -237,13 +364,14 @@ class SparkScaleMeasurement {
     System.out.printf(
         Locale.ROOT,
         "%s: %d rows in %.1f s = %.0f rows/s per core; %.2f CPU s per 1,000 rows; peak live heap"
-            + " after GC %d MiB; peak RSS so far %d MiB%n",
+            + " after GC %d MiB; after a full GC at the end %d MiB; peak RSS so far %d MiB%n",
         what,
         rows,
         m.seconds(),
         rows / m.seconds() / cores,
         m.cpuSeconds() * 1000 / rows,
         m.peakLiveHeap() >> 20,
+        m.retainedHeap() >> 20,
         peakRssMiB());
   }
 

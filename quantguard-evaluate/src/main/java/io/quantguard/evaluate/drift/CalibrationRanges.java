@@ -37,7 +37,9 @@ import java.util.Optional;
  * pass quantizes a tensor under its FP32 name, so the FP32 model can expose the same tensors; a
  * tensor the quantizer created (a SmoothQuant scaling's output) has no FP32 twin.
  */
-public record CalibrationRanges(String model, List<Range> ranges, List<String> skipped) {
+public record CalibrationRanges(String model, List<Range> ranges, List<String> skipped)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
 
   public CalibrationRanges {
     ranges = List.copyOf(ranges);
@@ -50,7 +52,9 @@ public record CalibrationRanges(String model, List<Range> ranges, List<String> s
    * @param type the quantized type, e.g. {@code uint8}
    */
   public record Range(
-      String tensor, double low, double high, double scale, long zeroPoint, String type) {
+      String tensor, double low, double high, double scale, long zeroPoint, String type)
+      implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** Whether {@code x} lies more than half a step outside [low, high]: the quantizer clips it. */
     public boolean clips(double x) {

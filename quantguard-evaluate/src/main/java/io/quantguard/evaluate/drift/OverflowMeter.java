@@ -17,10 +17,13 @@ import org.jspecify.annotations.Nullable;
  * the worst samples are the worst of the union (ties broken by sample id), so any split of the data
  * merges to the same answer. Memory: three counters per tensor and {@code worstSamples} entries.
  *
- * <p>Not thread-safe: one meter per thread, then {@link #merge}. {@link #state} serializes to JSON
- * and {@link #restore} rebuilds the meter, so a window can be persisted.
+ * <p>Not thread-safe: one meter per thread (or machine: it is serializable), then {@link #merge}.
+ * {@link #state} serializes to JSON and {@link #restore} rebuilds the meter, so a window can be
+ * persisted.
  */
-public final class OverflowMeter {
+public final class OverflowMeter implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   /**
    * A sample of the batch: a stable id (e.g. {@code test#17}, a request id) and optionally what it
    * is (the start of its text).
@@ -36,8 +39,8 @@ public final class OverflowMeter {
 
   private final CalibrationRanges ranges;
   private final int keep;
-  private final Map<String, long[]> counts = new LinkedHashMap<>();
-  private final List<CalibrationCoverage.ClippingSample> worst = new ArrayList<>();
+  private final LinkedHashMap<String, long[]> counts = new LinkedHashMap<>();
+  private final ArrayList<CalibrationCoverage.ClippingSample> worst = new ArrayList<>();
   private long samples;
 
   /** A meter over {@code ranges} that names the {@code worstSamples} samples clipping most. */

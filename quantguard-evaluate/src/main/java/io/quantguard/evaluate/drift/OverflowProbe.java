@@ -32,25 +32,37 @@ import org.jspecify.annotations.Nullable;
  */
 public final class OverflowProbe implements AutoCloseable {
   private final InferenceSession session;
-  private final CalibrationRanges ranges;
-  private final List<String> unmatched;
-  private final List<String> exposed;
+  private final Matched matched;
 
-  private OverflowProbe(
-      InferenceSession session,
-      CalibrationRanges ranges,
-      List<String> unmatched,
-      List<String> exposed) {
+  private OverflowProbe(InferenceSession session, Matched matched) {
     this.session = session;
-    this.ranges = ranges;
-    this.unmatched = unmatched;
-    this.exposed = exposed;
+    this.matched = matched;
   }
 
   /** Opens the FP32 model with the tensors of {@code ranges} it has exposed. */
   public static OverflowProbe open(Path fp32, CalibrationRanges ranges, SessionConfig config) {
-    OnnxModel model = ModelIO.load(fp32);
-    Graph g = model.graph();
+    return open(ModelIO.load(fp32), ranges, config);
+  }
+
+  /** Opens the FP32 model with the tensors of {@code ranges} it has exposed. */
+  public static OverflowProbe open(OnnxModel fp32, CalibrationRanges ranges, SessionConfig config) {
+    Matched m = match(fp32, ranges);
+    InferenceSession s = InferenceSession.open(fp32, config, m.exposed());
+    return new OverflowProbe(s, m);
+  }
+
+  /**
+   * The ranges of the tensors an FP32 model has, split from those it lacks.
+   *
+   * @param ranges the ranges of the tensors the model computes or takes as inputs
+   * @param unmatched tensors with a calibrated range that the model does not have
+   * @param exposed the computed ones, which the probe's session adds as outputs
+   */
+  public record Matched(CalibrationRanges ranges, List<String> unmatched, List<String> exposed) {}
+
+  /** Which of {@code ranges} the FP32 model has (what a probe on it counts). */
+  public static Matched match(OnnxModel fp32, CalibrationRanges ranges) {
+    Graph g = fp32.graph();
     Set<String> produced = new HashSet<>(g.nodeOutputs());
     Set<String> inputs = new HashSet<>();
     for (ValueInfoProto in : g.runtimeInputs()) {
@@ -69,22 +81,30 @@ public final class OverflowProbe implements AutoCloseable {
         unmatched.add(r.tensor());
       }
     }
-    InferenceSession s = InferenceSession.open(model, config, exposed);
-    return new OverflowProbe(
-        s,
+    return new Matched(
         new CalibrationRanges(ranges.model(), matched, ranges.skipped()),
         List.copyOf(unmatched),
         List.copyOf(exposed));
   }
 
+  /** The probe's session, for a pool that keeps sessions open; closing it closes the probe. */
+  public InferenceSession session() {
+    return session;
+  }
+
   /** The ranges of the tensors the FP32 model has: what the counts cover. */
   public CalibrationRanges ranges() {
-    return ranges;
+    return matched.ranges();
   }
 
   /** Tensors with a calibrated range that the FP32 model does not have. */
   public List<String> unmatched() {
-    return unmatched;
+    return matched.unmatched();
+  }
+
+  /** Which ranges the FP32 model has and which it lacks. */
+  public Matched matched() {
+    return matched;
   }
 
   /** Counts one batch of model inputs (by input name, or the only one). */
@@ -111,10 +131,10 @@ public final class OverflowProbe implements AutoCloseable {
 
   private OverflowCounts measure(Map<String, Tensor> feed, int n) {
     Map<String, Tensor> acts = new LinkedHashMap<>(feed);
-    if (!exposed.isEmpty()) {
-      acts.putAll(session.run(feed, exposed));
+    if (!matched.exposed().isEmpty()) {
+      acts.putAll(session.run(feed, matched.exposed()));
     }
-    return OverflowCounts.of(ranges, acts, n);
+    return OverflowCounts.of(matched.ranges(), acts, n);
   }
 
   /**

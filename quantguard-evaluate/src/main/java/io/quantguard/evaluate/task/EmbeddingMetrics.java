@@ -5,45 +5,61 @@ import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.SampleTable;
 import io.quantguard.evaluate.TensorAgreement;
+import io.quantguard.report.MetricEstimate;
 import io.quantguard.report.MetricSpec;
 import io.quantguard.report.TaskResult;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Agreement of a model's embeddings with the baseline's: per sample the cosine, the signal energy
- * ‖b‖² and the noise energy ‖b − m‖² (see {@link TensorAgreement}). Headlines {@code cosine_mean},
- * {@code sqnr_db} and the cosine's low tail ({@link CosineTail}), where damage hides behind a good
- * mean; figures the cosine's minimum and median ({@code cosine_p01} and {@code cosine_p05} repeat
- * the tail's 1st and 5th percentiles under the names reports had before the tail had intervals).
+ * ‖b‖² and the noise energy ‖b − m‖² (see {@link TensorAgreement}), each kept as a float. Headlines
+ * {@code cosine_mean}, {@code sqnr_db} and the cosine's low tail ({@link AgreementCounts}), where
+ * damage hides behind a good mean; figures the cosine's exact minimum and its median ({@code
+ * cosine_p01} and {@code cosine_p05} repeat the tail's 1st and 5th percentiles under the names
+ * reports had before the tail had intervals).
+ *
+ * <p>Every figure and point estimate comes from one {@link AgreementCounts} of all rows, and every
+ * bootstrap replicate from one {@link AgreementCounts} of its weighted rows, locally and on Spark
+ * alike. Under Poisson resampling each replicate's counts are summed as the rows arrive, so the
+ * state has a fixed bound however many rows there are (a few kB per replicate) and merges to the
+ * same bits in any order. Multinomial resampling draws n rows from the whole data set, so it keeps
+ * 16 bytes per row (key, cosine, signal, noise) and fills each replicate's counts when the result
+ * is asked for. With no resamples nothing per row is kept.
  */
 final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final KeyColumn keys;
-  private final FloatColumn cosine;
-  private final FloatColumn signal;
-  private final FloatColumn noise;
+  private final @Nullable Bootstrap drawn;
+  private final AgreementCounts point = new AgreementCounts();
+  private final AgreementCounts @Nullable [] replicates;
+  private final boolean rowsKept;
+  private final KeyColumn keys = new KeyColumn();
+  private final FloatColumn cosine = new FloatColumn();
+  private final FloatColumn signal = new FloatColumn();
+  private final FloatColumn noise = new FloatColumn();
   private double maxAbs;
   private int dim;
 
-  EmbeddingMetrics() {
-    keys = new KeyColumn();
-    cosine = new FloatColumn();
-    signal = new FloatColumn();
-    noise = new FloatColumn();
-  }
-
-  /** The same metrics with the rows in the given order. */
-  private EmbeddingMetrics(EmbeddingMetrics o, int[] order) {
-    keys = o.keys.permuted(order);
-    cosine = o.cosine.permuted(order);
-    signal = o.signal.permuted(order);
-    noise = o.noise.permuted(order);
-    maxAbs = o.maxAbs;
-    dim = o.dim;
+  /**
+   * @param bootstrap the bootstrap {@link #result} will be asked for, or null for any: under
+   *     Poisson resampling the replicates are summed as rows arrive and no row is kept; with no
+   *     resamples no row is kept either
+   */
+  EmbeddingMetrics(@Nullable Bootstrap bootstrap) {
+    this.drawn = bootstrap;
+    int draws = bootstrap == null ? 0 : bootstrap.resamples();
+    boolean streamed = bootstrap != null && bootstrap.keyed() && draws > 0;
+    AgreementCounts[] reps = null;
+    if (streamed) {
+      reps = new AgreementCounts[draws];
+      Arrays.setAll(reps, r -> new AgreementCounts());
+    }
+    this.replicates = reps;
+    this.rowsKept = bootstrap == null || (!streamed && draws > 0);
   }
 
   @Override
@@ -51,19 +67,60 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Seria
     Embeddings b = o.baseline();
     Embeddings m = o.model();
     dim = b.dim();
-    for (int r : o.rows()) {
+    int[] rows = o.rows();
+    float[] cos = new float[rows.length];
+    float[] sig = new float[rows.length];
+    float[] noi = new float[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      int r = rows[i];
       TensorAgreement.Sums s = TensorAgreement.sums(b.vectors(), m.vectors(), b.at(r), b.dim());
-      keys.add(o.key(r));
-      cosine.add(s.cosine());
-      signal.add(s.xx());
-      noise.add(s.noise());
+      cos[i] = (float) s.cosine();
+      sig[i] = (float) s.xx();
+      noi[i] = (float) s.noise();
       maxAbs = Math.max(maxAbs, s.maxAbs());
+      point.add(cos[i], sig[i], noi[i], 1);
+      if (rowsKept) {
+        keys.add(o.key(r));
+        cosine.add(cos[i]);
+        signal.add(sig[i]);
+        noise.add(noi[i]);
+      }
+    }
+    AgreementCounts[] reps = replicates;
+    Bootstrap bs = drawn;
+    if (reps != null && bs != null) {
+      long[] hash = new long[rows.length];
+      for (int i = 0; i < rows.length; i++) {
+        hash[i] = bs.rowHash(o.key(rows[i]));
+      }
+      for (int r = 0; r < reps.length; r++) {
+        AgreementCounts c = reps[r];
+        for (int i = 0; i < rows.length; i++) {
+          int w = bs.poissonWeight(hash[i], r);
+          if (w != 0) {
+            c.add(cos[i], sig[i], noi[i], w);
+          }
+        }
+      }
     }
   }
 
   @Override
   public void merge(PairedMetrics<Embeddings> other) {
     EmbeddingMetrics o = (EmbeddingMetrics) other;
+    AgreementCounts[] reps = replicates;
+    AgreementCounts[] theirs = o.replicates;
+    if ((reps == null) != (theirs == null)
+        || rowsKept != o.rowsKept
+        || (reps != null && theirs != null && reps.length != theirs.length)) {
+      throw new IllegalArgumentException("cannot merge metrics drawn for different bootstraps");
+    }
+    point.merge(o.point);
+    if (reps != null && theirs != null) {
+      for (int r = 0; r < reps.length; r++) {
+        reps[r].merge(theirs[r]);
+      }
+    }
     keys.addAll(o.keys);
     cosine.addAll(o.cosine);
     signal.addAll(o.signal);
@@ -74,92 +131,78 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Seria
 
   @Override
   public long samples() {
-    return cosine.size();
+    return point.rows();
   }
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
-    int[] order = bootstrap.keyed() ? keys.keyOrder() : null;
-    return order == null
-        ? resultInOrder(bootstrap)
-        : new EmbeddingMetrics(this, order).resultInOrder(bootstrap);
-  }
-
-  private TaskResult resultInOrder(Bootstrap bootstrap) {
-    var metrics =
-        bootstrap.estimate(withTail(agreementTable(cosine, signal, noise, "cosine_mean")));
+    Bootstrap made = drawn;
+    if (made != null
+        && (made.resamples() != bootstrap.resamples()
+            || made.seed() != bootstrap.seed()
+            || made.resampling() != bootstrap.resampling())) {
+      throw new IllegalArgumentException(
+          "these metrics were drawn for " + made + ", not for " + bootstrap);
+    }
+    List<MetricEstimate> metrics =
+        rowsKept ? bootstrap.estimate(new Table()) : streamedEstimates(bootstrap);
     Map<String, Double> figures = new LinkedHashMap<>();
-    figures.put("cosine_min", cosine.percentile(0));
-    figures.put("cosine_p01", cosine.percentile(0.01));
-    figures.put("cosine_p05", cosine.percentile(0.05));
-    figures.put("cosine_p50", cosine.percentile(0.5));
+    figures.put("cosine_min", point.lowest());
+    figures.put("cosine_p01", point.percentile(0.01));
+    figures.put("cosine_p05", point.percentile(0.05));
+    figures.put("cosine_p50", point.percentile(0.5));
     figures.put("max_abs_error", maxAbs);
     figures.put("dim", (double) dim);
     return new TaskResult(samples(), metrics, figures, null);
   }
 
-  /** The agreement table followed by the cosine's tail, on the same resampled rows. */
-  private SampleTable withTail(SampleTable agreement) {
-    CosineTail tail = new CosineTail(cosine);
-    List<MetricSpec> specs = new ArrayList<>(agreement.metrics());
-    int at = specs.size();
-    specs.addAll(CosineTail.metrics());
-    return new SampleTable() {
-      @Override
-      public int size() {
-        return agreement.size();
+  /** The estimates from the counts summed as the rows arrived (no row kept). */
+  private List<MetricEstimate> streamedEstimates(Bootstrap bootstrap) {
+    List<MetricSpec> specs = AgreementCounts.metrics();
+    int k = specs.size();
+    double[] pointValues = new double[k];
+    point.values(pointValues);
+    AgreementCounts[] reps = replicates == null ? new AgreementCounts[0] : replicates;
+    double[][] m = new double[k][reps.length];
+    double[] v = new double[k];
+    for (int r = 0; r < reps.length; r++) {
+      reps[r].values(v);
+      for (int j = 0; j < k; j++) {
+        m[j][r] = v[j];
       }
-
-      @Override
-      public long key(int row) {
-        return keys.get(row);
-      }
-
-      @Override
-      public List<MetricSpec> metrics() {
-        return specs;
-      }
-
-      @Override
-      public void evaluate(int[] w, double[] model, double[] baseline) {
-        agreement.evaluate(w, model, baseline);
-        tail.evaluate(w, model, at);
-      }
-    };
+    }
+    // Every metric compares with the baseline itself: the baseline's values are not read.
+    return bootstrap.estimates(specs, pointValues, pointValues, m, m);
   }
 
-  /** Mean cosine and pooled SQNR over resampled rows; shared with the raw-tensor task. */
-  static SampleTable agreementTable(
-      FloatColumn cosine, FloatColumn signal, FloatColumn noise, String cosineName) {
-    return new SampleTable() {
-      @Override
-      public int size() {
-        return cosine.size();
-      }
+  /** The kept rows as a bootstrap table: each weighting's {@link AgreementCounts}. */
+  private final class Table implements SampleTable {
+    private final List<MetricSpec> specs = AgreementCounts.metrics();
 
-      @Override
-      public List<MetricSpec> metrics() {
-        return List.of(
-            MetricSpec.againstBaseline(cosineName, true),
-            MetricSpec.againstBaseline("sqnr_db", true));
-      }
+    @Override
+    public int size() {
+      return cosine.size();
+    }
 
-      @Override
-      public void evaluate(int[] w, double[] model, double[] baseline) {
-        long n = 0;
-        double cos = 0;
-        double sig = 0;
-        double noi = 0;
-        for (int i = 0; i < w.length; i++) {
-          int wi = w[i];
-          n += wi;
-          cos += wi * cosine.get(i);
-          sig += wi * signal.get(i);
-          noi += wi * noise.get(i);
+    @Override
+    public long key(int row) {
+      return keys.get(row);
+    }
+
+    @Override
+    public List<MetricSpec> metrics() {
+      return specs;
+    }
+
+    @Override
+    public void evaluate(int[] w, double[] model, double[] baseline) {
+      AgreementCounts c = new AgreementCounts();
+      for (int i = 0; i < w.length; i++) {
+        if (w[i] != 0) {
+          c.add(cosine.get(i), signal.get(i), noise.get(i), w[i]);
         }
-        model[0] = n == 0 ? Double.NaN : cos / n;
-        model[1] = TensorAgreement.sqnrDb(sig, noi);
       }
-    };
+      c.values(model);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate.task;
 
+import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.PairedMetrics;
 import io.quantguard.evaluate.Task;
 import io.quantguard.evaluate.TaskOptions;
@@ -54,6 +55,11 @@ final class EmbeddingTask implements Task<Embeddings> {
 
   @Override
   public PairedMetrics<Embeddings> newMetrics() {
-    return new EmbeddingMetrics();
+    return new EmbeddingMetrics(null);
+  }
+
+  @Override
+  public PairedMetrics<Embeddings> newMetrics(Bootstrap bootstrap) {
+    return new EmbeddingMetrics(bootstrap);
   }
 }

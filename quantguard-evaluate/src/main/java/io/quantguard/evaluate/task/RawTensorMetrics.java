@@ -3,10 +3,13 @@ package io.quantguard.evaluate.task;
 import io.quantguard.evaluate.Bootstrap;
 import io.quantguard.evaluate.Observation;
 import io.quantguard.evaluate.PairedMetrics;
+import io.quantguard.evaluate.SampleTable;
 import io.quantguard.evaluate.TensorAgreement;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.report.MetricSpec;
 import io.quantguard.report.TaskResult;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Per-sample cosine, signal and noise energy over the chosen outputs, and the max abs error. */
@@ -66,12 +69,45 @@ final class RawTensorMetrics implements PairedMetrics<RawOutputs> {
 
   @Override
   public TaskResult result(Bootstrap bootstrap) {
-    var metrics =
-        bootstrap.estimate(EmbeddingMetrics.agreementTable(cosine, signal, noise, "cosine_mean"));
+    var metrics = bootstrap.estimate(agreementTable());
     Map<String, Double> figures = new LinkedHashMap<>();
     figures.put("max_abs_error", maxAbs);
     figures.put("cosine_min", cosine.percentile(0));
     figures.put("cosine_p05", cosine.percentile(0.05));
     return new TaskResult(samples(), metrics, figures, null);
+  }
+
+  /** Mean cosine and pooled SQNR over resampled rows. */
+  private SampleTable agreementTable() {
+    return new SampleTable() {
+      @Override
+      public int size() {
+        return cosine.size();
+      }
+
+      @Override
+      public List<MetricSpec> metrics() {
+        return List.of(
+            MetricSpec.againstBaseline("cosine_mean", true),
+            MetricSpec.againstBaseline("sqnr_db", true));
+      }
+
+      @Override
+      public void evaluate(int[] w, double[] model, double[] baseline) {
+        long n = 0;
+        double cos = 0;
+        double sig = 0;
+        double noi = 0;
+        for (int i = 0; i < w.length; i++) {
+          int wi = w[i];
+          n += wi;
+          cos += wi * cosine.get(i);
+          sig += wi * signal.get(i);
+          noi += wi * noise.get(i);
+        }
+        model[0] = n == 0 ? Double.NaN : cos / n;
+        model[1] = TensorAgreement.sqnrDb(sig, noi);
+      }
+    };
   }
 }
