@@ -2,6 +2,7 @@ package io.quantguard.quantize;
 
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TensorCodec;
@@ -49,6 +50,15 @@ final class DynamicPass {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC) {
         continue;
+      }
+      if (s.activations().scheme().narrowed()) {
+        // DynamicQuantizeLinear always spreads the activation over the full uint8 grid.
+        throw new InvalidInputException(
+            "recipe activations.bits",
+            "narrows the activation grid of "
+                + n.name()
+                + ", but dynamic mode quantizes activations at run time to all 8 bits",
+            "leave activations.bits out for dynamic nodes, or make the node static");
       }
       switch (n.opType()) {
         case "MatMul", "Gemm" -> {

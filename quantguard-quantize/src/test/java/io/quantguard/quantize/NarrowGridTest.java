@@ -120,6 +120,12 @@ class NarrowGridTest {
     assertThatThrownBy(() -> quantize(RecipeIO.parse("activations: {bits: 1}", "r")))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("activations.bits");
+    // Dynamic mode quantizes activations at run time over all 8 bits: a narrower grid is refused,
+    // not silently ignored.
+    assertThatThrownBy(() -> quantize(RecipeIO.parse("mode: dynamic\nactivations: {bits: 4}", "r")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("activations.bits")
+        .hasMessageContaining("dynamic mode");
   }
 
   private static QuantizationResult quantize(Recipe recipe) {
