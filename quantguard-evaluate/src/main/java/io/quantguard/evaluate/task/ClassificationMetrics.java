@@ -98,15 +98,13 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
     this.flips = new ConfusionMatrix();
     this.point = new ClassCounts();
     this.drawn = bootstrap;
-    int draws = bootstrap == null ? 0 : bootstrap.resamples();
-    boolean streamed = bootstrap != null && bootstrap.keyed() && draws > 0;
     ClassCounts[] reps = null;
-    if (streamed) {
-      reps = new ClassCounts[draws];
+    if (bootstrap != null && Replicates.streamed(bootstrap)) {
+      reps = new ClassCounts[bootstrap.resamples()];
       Arrays.setAll(reps, r -> new ClassCounts());
     }
     this.replicates = reps;
-    this.rowsKept = bootstrap == null || (!streamed && bootstrap.resamples() > 0);
+    this.rowsKept = Replicates.rowsKept(bootstrap);
     this.keys = new KeyColumn();
     this.label = new IntColumn();
     this.basePred = new IntColumn();
@@ -303,16 +301,7 @@ final class ClassificationMetrics implements PairedMetrics<ClassPredictions>, ja
     point.merge(o.point);
     flush();
     o.flush();
-    ClassCounts[] reps = replicates;
-    ClassCounts[] theirs = o.replicates;
-    if ((reps == null) != (theirs == null) || rowsKept != o.rowsKept) {
-      throw new IllegalArgumentException("cannot merge metrics drawn for different bootstraps");
-    }
-    if (reps != null && theirs != null) {
-      for (int r = 0; r < reps.length; r++) {
-        reps[r].merge(theirs[r]);
-      }
-    }
+    Replicates.merge(replicates, rowsKept, o.replicates, o.rowsKept, ClassCounts::merge);
     keys.addAll(o.keys);
     label.addAll(o.label);
     basePred.addAll(o.basePred);

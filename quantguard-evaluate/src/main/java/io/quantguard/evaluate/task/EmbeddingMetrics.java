@@ -51,15 +51,13 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Seria
    */
   EmbeddingMetrics(@Nullable Bootstrap bootstrap) {
     this.drawn = bootstrap;
-    int draws = bootstrap == null ? 0 : bootstrap.resamples();
-    boolean streamed = bootstrap != null && bootstrap.keyed() && draws > 0;
     AgreementCounts[] reps = null;
-    if (streamed) {
-      reps = new AgreementCounts[draws];
+    if (bootstrap != null && Replicates.streamed(bootstrap)) {
+      reps = new AgreementCounts[bootstrap.resamples()];
       Arrays.setAll(reps, r -> new AgreementCounts());
     }
     this.replicates = reps;
-    this.rowsKept = bootstrap == null || (!streamed && draws > 0);
+    this.rowsKept = Replicates.rowsKept(bootstrap);
   }
 
   @Override
@@ -108,19 +106,8 @@ final class EmbeddingMetrics implements PairedMetrics<Embeddings>, java.io.Seria
   @Override
   public void merge(PairedMetrics<Embeddings> other) {
     EmbeddingMetrics o = (EmbeddingMetrics) other;
-    AgreementCounts[] reps = replicates;
-    AgreementCounts[] theirs = o.replicates;
-    if ((reps == null) != (theirs == null)
-        || rowsKept != o.rowsKept
-        || (reps != null && theirs != null && reps.length != theirs.length)) {
-      throw new IllegalArgumentException("cannot merge metrics drawn for different bootstraps");
-    }
+    Replicates.merge(replicates, rowsKept, o.replicates, o.rowsKept, AgreementCounts::merge);
     point.merge(o.point);
-    if (reps != null && theirs != null) {
-      for (int r = 0; r < reps.length; r++) {
-        reps[r].merge(theirs[r]);
-      }
-    }
     keys.addAll(o.keys);
     cosine.addAll(o.cosine);
     signal.addAll(o.signal);
