@@ -18,6 +18,7 @@ import io.quantguard.quantize.Quantizer;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
 import io.quantguard.quantize.Scheme;
+import io.quantguard.runtime.data.DataSource;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -161,23 +162,11 @@ class FineTuningTest {
 
   @Test
   void theExportedModelComputesWhatTheTrainingComputed() {
-    QuantizationAwareTraining.Result r =
-        QuantizationAwareTraining.builder(fp32, recipe)
-            .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
-            .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 500))
-            .batchSize(32)
-            .maxSteps(60)
-            .learningRate(1e-4f)
-            .seed(7)
-            .run();
+    QuantizationAwareTraining.Result r = sixtySteps(false);
     var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 2000);
     OnnxModel exported = r.quantized().model();
     double ort = Classifier.onnxRuntime(exported, test);
-    double engine;
-    try (TrainableGraph g =
-        TrainableGraph.builder(r.trained()).frozen().fakeQuantization(r.quantization()).build()) {
-      engine = Classifier.engine(g, test);
-    }
+    double engine = engineAccuracy(r, test);
     double ptqAccuracy = Classifier.onnxRuntime(ptq, test);
     System.out.printf(
         "60 QAT steps, exported on 2,000 test images: ONNX Runtime %.4f, engine %.4f (PTQ %.4f)%n",
@@ -236,24 +225,11 @@ class FineTuningTest {
 
   @Test
   void learnedStepSizesTrainAndTheExportWritesThem() {
-    QuantizationAwareTraining.Result r =
-        QuantizationAwareTraining.builder(fp32, recipe)
-            .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
-            .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 500))
-            .learnRanges(true)
-            .batchSize(32)
-            .maxSteps(60)
-            .learningRate(1e-4f)
-            .seed(7)
-            .run();
+    QuantizationAwareTraining.Result r = sixtySteps(true);
     var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 2000);
     OnnxModel exported = r.quantized().model();
     double ort = Classifier.onnxRuntime(exported, test);
-    double engine;
-    try (TrainableGraph g =
-        TrainableGraph.builder(r.trained()).frozen().fakeQuantization(r.quantization()).build()) {
-      engine = Classifier.engine(g, test);
-    }
+    double engine = engineAccuracy(r, test);
     System.out.printf(
         "60 QAT steps with learned step sizes, on 2,000 test images: ONNX Runtime %.4f, engine"
             + " %.4f; scales %s -> %s%n",
@@ -284,5 +260,26 @@ class FineTuningTest {
     fq.activations()
         .forEach((t, p) -> out.put(t, Arrays.toString(p.scale()) + Arrays.toString(p.zeroPoint())));
     return out;
+  }
+
+  /** 60 QAT steps of batch 32 on 2,000 training images, seed 7, ranges frozen or learned. */
+  private static QuantizationAwareTraining.Result sixtySteps(boolean learnRanges) {
+    return QuantizationAwareTraining.builder(fp32, recipe)
+        .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
+        .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 500))
+        .learnRanges(learnRanges)
+        .batchSize(32)
+        .maxSteps(60)
+        .learningRate(1e-4f)
+        .seed(7)
+        .run();
+  }
+
+  /** The trained model's accuracy in the training engine, fake-quantized as it was trained. */
+  private static double engineAccuracy(QuantizationAwareTraining.Result r, DataSource test) {
+    try (TrainableGraph g =
+        TrainableGraph.builder(r.trained()).frozen().fakeQuantization(r.quantization()).build()) {
+      return Classifier.engine(g, test);
+    }
   }
 }
