@@ -3,6 +3,7 @@ package io.quantguard.cli;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.qat.Distillation;
 import io.quantguard.qat.FineTuning;
 import io.quantguard.qat.LibTorch;
 import io.quantguard.qat.QuantizationAwareTraining;
@@ -69,9 +70,31 @@ final class QatCommand implements Callable<Integer> {
 
     @Option(
         names = "--distill",
-        description = "distil from the FP32 model (KL divergence of the outputs): needs no labels")
+        description = "distil from the FP32 model (see --distill-loss): needs no labels")
     boolean distill;
   }
+
+  @Option(
+      names = "--distill-loss",
+      description =
+          "kl (KL divergence of the output softmax: logits), mse, or cosine (of the outputs; token"
+              + " states are mean-pooled over the attention mask first). Default: cosine for a"
+              + " model with an attention_mask input and [batch, sequence, hidden] outputs, else kl")
+  @Nullable String distillLoss;
+
+  @Option(
+      names = "--distill-match",
+      split = ",",
+      description =
+          "intermediate tensors (e.g. block outputs) also matched to FP32's by relative squared"
+              + " error, comma-separated")
+  List<String> distillMatch = List.of();
+
+  @Option(
+      names = "--distill-match-weight",
+      defaultValue = "1",
+      description = "the weight of the matched intermediates against the output loss (1)")
+  float distillMatchWeight;
 
   @Option(
       names = "--recipe",
@@ -166,6 +189,10 @@ final class QatCommand implements Callable<Integer> {
             .progress(progress)
             .options(
                 new Quantizer.Options(SessionConfig.defaults().withThreads(threads), progress));
+    Distillation how = distillation(fp32);
+    if (distill) {
+      run.distill(how);
+    }
     if (calibration != null) {
       run.calibration(DataSpec.parse(calibration));
     }
@@ -184,7 +211,7 @@ final class QatCommand implements Callable<Integer> {
         "Trained     %d steps in %.1f s (%s), loss %.4f -> %.4f%n",
         t.steps(),
         t.seconds(),
-        distill ? "distillation" : "labels",
+        distill ? "distillation, " + how.loss().name().toLowerCase(Locale.ROOT) : "labels",
         t.firstLoss(),
         t.lastLoss());
     stdout.printf(
@@ -201,6 +228,30 @@ final class QatCommand implements Callable<Integer> {
         r.quantizedActivations(), r.quantizedWeights(), r.opsetBefore(), r.opsetAfter());
     r.notes().forEach(n -> stdout.printf("Note        %s%n", n));
     return ExitCodes.OK;
+  }
+
+  /**
+   * The distillation loss: as asked, or cosine of the mean-pooled token states for an encoder (an
+   * attention_mask input and a rank-3 output), else KL of the logits.
+   */
+  private Distillation distillation(OnnxModel fp32) {
+    String mask = "attention_mask";
+    boolean encoder =
+        fp32.graph().runtimeInputs().stream().anyMatch(v -> v.getName().equals(mask))
+            && fp32.graph().outputs().stream()
+                .filter(v -> logits == null || v.getName().equals(logits))
+                .findFirst()
+                .flatMap(v -> fp32.graph().typeOf(v.getName()))
+                .filter(t -> t.rankKnown() && t.rank() == 3)
+                .isPresent();
+    Distillation.Loss loss =
+        distillLoss != null
+            ? Distillation.Loss.parse(distillLoss)
+            : encoder ? Distillation.Loss.COSINE : Distillation.Loss.KL;
+    Distillation d =
+        new Distillation(
+            loss, loss == Distillation.Loss.COSINE && encoder ? mask : null, List.of(), 0);
+    return distillMatch.isEmpty() ? d : d.withIntermediates(distillMatch, distillMatchWeight);
   }
 
   private List<String> layers(OnnxModel fp32, Recipe recipe, DataSource train, PrintWriter err) {

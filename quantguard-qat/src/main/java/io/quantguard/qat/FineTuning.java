@@ -15,16 +15,18 @@ import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Fine-tunes a {@link TrainableGraph} with Adam: cross-entropy on the data's labels, or
- * distillation from a frozen FP32 graph (KL divergence of the softmax outputs, temperature 1) when
- * the data has none. The data is read in its own order and the engine is seeded, so a seed gives
- * the same weights every time.
+ * distillation from a frozen FP32 graph ({@link Distillation}: KL divergence of the logits by
+ * default) when the data has none. The data is read in its own order and the engine is seeded, so a
+ * seed gives the same weights every time.
  *
  * <p>Each step runs in an {@link NDScope}, so its arrays are freed when it ends; the optimizer
  * updates the parameters after the scope closes, so that its moment estimates, made on the first
@@ -40,11 +42,13 @@ public final class FineTuning {
   private final Builder b;
   private final DataSource data;
   private final @Nullable TrainableGraph teacher;
+  private final Distillation distillation;
 
   private FineTuning(Builder b, DataSource data) {
     this.b = b;
     this.data = data;
     this.teacher = b.teacher;
+    this.distillation = b.distillation;
   }
 
   /** Starts a run that trains {@code student}'s parameters. */
@@ -107,10 +111,16 @@ public final class FineTuning {
         in.put(e.getKey(), Values.toArray(local, e.getValue()));
       }
       try (GradientCollector gc = engine.newGradientCollector()) {
-        NDArray logits = b.student.forward(in, b.output);
         TrainableGraph fp32 = teacher;
-        NDArray loss =
-            fp32 == null ? crossEntropy(local, logits, batch) : distillation(fp32, in, logits);
+        NDArray loss;
+        if (fp32 == null) {
+          loss = crossEntropy(local, b.student.forward(in, b.output), batch);
+        } else {
+          Set<String> wanted = new LinkedHashSet<>(distillation.tensors(b.output));
+          loss =
+              distillation.apply(
+                  b.student.forward(in, wanted), fp32.forward(in, wanted), in, b.output);
+        }
         gc.backward(loss);
         return loss.getFloat();
       }
@@ -127,14 +137,6 @@ public final class FineTuning {
     }
     NDArray target = local.create(labels).expandDims(1);
     return logits.logSoftmax(1).gather(target, 1).neg().mean();
-  }
-
-  private NDArray distillation(TrainableGraph fp32, Map<String, NDArray> in, NDArray logits) {
-    NDArray t = fp32.forward(in, b.output).stopGradient();
-    int axis = logits.getShape().dimension() - 1;
-    NDArray logP = t.logSoftmax(axis);
-    NDArray kl = logP.exp().mul(logP.sub(logits.logSoftmax(axis)));
-    return kl.sum(new int[] {axis}).mean();
   }
 
   private void update(Optimizer optimizer) {
@@ -158,6 +160,7 @@ public final class FineTuning {
   public static final class Builder {
     private final TrainableGraph student;
     private @Nullable TrainableGraph teacher;
+    private Distillation distillation = Distillation.kl();
     private @Nullable DataSource data;
     private String output = "";
     private int epochs = 1;
@@ -184,9 +187,18 @@ public final class FineTuning {
       return this;
     }
 
-    /** Distil from {@code fp32} (a frozen graph) instead of using labels. */
+    /**
+     * Distil from {@code fp32} (a frozen graph) instead of using labels, by the KL divergence of
+     * the output softmax.
+     */
     public Builder distillFrom(TrainableGraph fp32) {
+      return distillFrom(fp32, Distillation.kl());
+    }
+
+    /** Distil from {@code fp32} (a frozen graph) with the given loss instead of using labels. */
+    public Builder distillFrom(TrainableGraph fp32, Distillation loss) {
       this.teacher = fp32;
+      this.distillation = loss;
       return this;
     }
 

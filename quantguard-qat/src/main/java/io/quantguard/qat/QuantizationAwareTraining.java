@@ -87,7 +87,7 @@ public final class QuantizationAwareTraining {
               .seed(b.seed)
               .progress(b.progress);
       if (teacher != null) {
-        run.distillFrom(teacher);
+        run.distillFrom(teacher, b.distillation);
       }
       training = run.run();
       student.writeTo(trained);
@@ -121,6 +121,25 @@ public final class QuantizationAwareTraining {
           "name the output the loss reads (the logits)");
     }
     return outputs.iterator().next();
+  }
+
+  private static String describe(Distillation d) {
+    String out =
+        switch (d.loss()) {
+          case KL -> "KL divergence to FP32";
+          case MSE -> "squared error to FP32";
+          case COSINE ->
+              d.mask() == null
+                  ? "cosine to FP32"
+                  : "cosine to FP32 of the outputs mean-pooled over " + d.mask();
+        };
+    return d.intermediates().isEmpty() || d.intermediateWeight() == 0
+        ? out
+        : out
+            + ", plus relative squared error of "
+            + d.intermediates().size()
+            + " intermediate tensors with weight "
+            + d.intermediateWeight();
   }
 
   /** The float initializers the listed nodes read, or all of them. */
@@ -159,7 +178,9 @@ public final class QuantizationAwareTraining {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("recipe_sha256", RecipeIO.sha256(b.recipe.resolved()));
     s.put("data", data.name());
-    s.put("loss", b.distill ? "distillation (KL divergence to FP32)" : "cross-entropy on labels");
+    s.put(
+        "loss",
+        b.distill ? "distillation (" + describe(b.distillation) + ")" : "cross-entropy on labels");
     s.put("output", output);
     s.put("layers", b.layers.isEmpty() ? "all" : b.layers);
     s.put(
@@ -189,6 +210,7 @@ public final class QuantizationAwareTraining {
     private @Nullable DataSource data;
     private @Nullable DataSource calibration;
     private boolean distill;
+    private Distillation distillation = Distillation.kl();
     private boolean learnRanges;
     private List<String> layers = List.of();
     private @Nullable String output;
@@ -221,6 +243,13 @@ public final class QuantizationAwareTraining {
     /** Distil from the FP32 model instead of using labels: the data needs none. */
     public Builder distill(boolean distill) {
       this.distill = distill;
+      return this;
+    }
+
+    /** Distil from the FP32 model with this loss (KL divergence of the logits by default). */
+    public Builder distill(Distillation loss) {
+      this.distill = true;
+      this.distillation = loss;
       return this;
     }
 
