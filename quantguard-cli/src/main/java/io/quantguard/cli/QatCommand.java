@@ -5,7 +5,9 @@ import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.qat.Distillation;
 import io.quantguard.qat.FineTuning;
+import io.quantguard.qat.LearningRateSchedule;
 import io.quantguard.qat.LibTorch;
+import io.quantguard.qat.Optimizer;
 import io.quantguard.qat.QuantizationAwareTraining;
 import io.quantguard.quantize.QuantizationReport;
 import io.quantguard.quantize.Quantizer;
@@ -132,8 +134,61 @@ final class QatCommand implements Callable<Integer> {
               + " calibrated ranges frozen")
   boolean learnRanges;
 
-  @Option(names = "--lr", defaultValue = "3e-5", description = "Adam's learning rate (3e-5)")
+  @Option(names = "--lr", defaultValue = "3e-5", description = "the peak learning rate (3e-5)")
   float learningRate;
+
+  @Option(
+      names = "--optimizer",
+      defaultValue = "adam",
+      description = "adam, or sgd (with momentum 0.9) (default adam)")
+  String optimizer;
+
+  @Option(
+      names = "--schedule",
+      defaultValue = "constant",
+      description =
+          "the learning rate after warm-up: constant, or cosine (decays to 0 at the last step;"
+              + " needs --max-steps or data of known size) (default constant)")
+  String schedule;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "0",
+      description = "steps over which the learning rate rises linearly from 0 (default 0)")
+  long warmup;
+
+  @Option(
+      names = "--validation",
+      description =
+          "held-out data spec: the loss on it is measured every --validate-every steps, and the"
+              + " best values (not the last) are exported")
+  @Nullable String validation;
+
+  @Option(
+      names = "--validate-every",
+      defaultValue = "50",
+      description = "steps between validations (50)")
+  long validateEvery;
+
+  @Option(
+      names = "--patience",
+      defaultValue = "0",
+      description =
+          "stop after this many validations in a row without a better loss (default 0: never)")
+  int patience;
+
+  @Option(
+      names = "--checkpoints",
+      description =
+          "folder for a checkpoint every --checkpoint-every steps; rerunning the same command"
+              + " continues from it")
+  @Nullable Path checkpoints;
+
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "50",
+      description = "steps between checkpoints (50)")
+  long checkpointEvery;
 
   @Option(names = "--batch-size", defaultValue = "64", description = "training batch (64)")
   int batchSize;
@@ -185,6 +240,9 @@ final class QatCommand implements Callable<Integer> {
             .batchSize(batchSize)
             .maxSteps(maxSteps)
             .learningRate(learningRate)
+            .optimizer(Optimizer.parse(optimizer))
+            .schedule(LearningRateSchedule.parse(schedule), warmup)
+            .patience(patience)
             .seed(seed)
             .progress(progress)
             .options(
@@ -195,6 +253,15 @@ final class QatCommand implements Callable<Integer> {
     }
     if (calibration != null) {
       run.calibration(DataSpec.parse(calibration));
+    }
+    if (validation != null) {
+      run.validation(DataSpec.parse(validation), validateEvery);
+    } else if (patience > 0) {
+      throw new InvalidInputException(
+          "--patience " + patience, "needs validation data to stop on", "add --validation SPEC");
+    }
+    if (checkpoints != null) {
+      run.checkpoints(checkpoints, checkpointEvery);
     }
     if (logits != null) {
       run.output(logits);
@@ -214,6 +281,20 @@ final class QatCommand implements Callable<Integer> {
         distill ? "distillation, " + how.loss().name().toLowerCase(Locale.ROOT) : "labels",
         t.firstLoss(),
         t.lastLoss());
+    if (t.resumedFrom() > 0) {
+      stdout.printf(
+          "Resumed     from the checkpoint at step %d in %s%n", t.resumedFrom(), checkpoints);
+    }
+    if (validation != null) {
+      stdout.printf(
+          Locale.ROOT,
+          "Validation  best loss %.4f at step %d%s; exported the values of that step%n",
+          t.validationLoss(),
+          t.bestStep(),
+          t.stoppedEarly()
+              ? " (stopped early: no better loss in " + patience + " validations)"
+              : "");
+    }
     stdout.printf(
         "Quantized   %s -> %s (%s, activation ranges %s)%n",
         model,
@@ -329,7 +410,8 @@ final class QatCommand implements Callable<Integer> {
       return bar;
     }
     return (stage, done, total) -> {
-      if (stage.startsWith("fine-tuning") && (done % 50 == 0 || done == total)) {
+      if (stage.startsWith("fine-tuning")
+          && (done % 50 == 0 || done == total || stage.contains("validation"))) {
         err.printf(Locale.ROOT, "step %d%s, %s%n", done, total > 0 ? " of " + total : "", stage);
         err.flush();
       }

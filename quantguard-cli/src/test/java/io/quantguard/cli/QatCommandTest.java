@@ -202,6 +202,71 @@ class QatCommandTest {
   }
 
   @Test
+  void validatesCheckpointsAndResumes() throws Exception {
+    Path dir = tmp.resolve("checkpoints");
+    String[] args = {
+      "qat",
+      "--model",
+      cnn(),
+      "--data",
+      train(512),
+      "--recipe",
+      RECIPE,
+      "--distill",
+      "--optimizer",
+      "sgd",
+      "--lr",
+      "1e-2",
+      "--schedule",
+      "cosine",
+      "--warmup",
+      "2",
+      "--max-steps",
+      "6",
+      "--batch-size",
+      "32",
+      "--validation",
+      "idx:"
+          + TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz")
+          + "?input=image&limit=128",
+      "--validate-every",
+      "3",
+      "--checkpoints",
+      dir.toString(),
+      "--checkpoint-every",
+      "3",
+      "--out",
+      tmp.resolve("first.onnx").toString()
+    };
+    Cli first = Cli.run(args);
+    assertThat(first.exitCode()).as(first.err()).isZero();
+    assertThat(first.out()).containsPattern("Validation  best loss [0-9.]+ at step [36]");
+    assertThat(first.err()).contains("validation");
+    String meta = ModelIO.load(tmp.resolve("first.onnx")).metadata().get("quantguard.qat");
+    assertThat(meta)
+        .contains("\"optimizer\":\"sgd\"", "\"schedule\":\"cosine\"", "\"validation_loss\":");
+    assertThat(dir).isNotEmptyDirectory();
+
+    // The same command again continues from the last checkpoint: nothing left to train, the
+    // same model.
+    args[args.length - 1] = tmp.resolve("again.onnx").toString();
+    Cli again = Cli.run(args);
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).contains("Resumed     from the checkpoint at step 6");
+    // the same graph and values; only the training note says that it resumed
+    OnnxModel resumed = ModelIO.load(tmp.resolve("again.onnx"));
+    OnnxModel straight = ModelIO.load(tmp.resolve("first.onnx"));
+    assertThat(resumed.metadata().get("quantguard.qat")).contains("\"resumed_from_step\":6");
+    assertThat(resumed.toProto().getGraph()).isEqualTo(straight.toProto().getGraph());
+
+    // Other settings on the same folder are refused, not mixed in.
+    args[java.util.Arrays.asList(args).indexOf("1e-2")] = "5e-3";
+    Cli other = Cli.run(args);
+    assertThat(other.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(other.err()).contains("was written by a run with other settings");
+  }
+
+  @Test
   void badInputIsAClearError() {
     Cli both =
         Cli.run(
@@ -252,6 +317,34 @@ class QatCommandTest {
             tmp.resolve("y.onnx").toString());
     assertThat(lr.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(lr.err()).contains("--lr", "must be positive");
+
+    Cli optimizer =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(100),
+            "--optimizer",
+            "lion",
+            "--out",
+            tmp.resolve("z.onnx").toString());
+    assertThat(optimizer.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(optimizer.err()).contains("--optimizer", "lion", "adam or sgd");
+
+    Cli patience =
+        Cli.run(
+            "qat",
+            "--model",
+            cnn(),
+            "--data",
+            train(100),
+            "--patience",
+            "2",
+            "--out",
+            tmp.resolve("w.onnx").toString());
+    assertThat(patience.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(patience.err()).contains("--patience", "--validation");
   }
 
   /** Top-1 accuracy on the 2,000 test images of the sample, on ONNX Runtime. */

@@ -17,7 +17,7 @@ public enum LearningRateSchedule {
       return valueOf(s.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw InvalidInputException.forParameter(
-          "learning-rate schedule", s, "is not known", "use constant or cosine");
+          "qat.schedule", s, "is not known", "use constant or cosine");
     }
   }
 

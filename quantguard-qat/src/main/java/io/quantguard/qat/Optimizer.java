@@ -17,7 +17,8 @@ public enum Optimizer {
     try {
       return valueOf(s.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw InvalidInputException.forParameter("optimizer", s, "is not known", "use adam or sgd");
+      throw InvalidInputException.forParameter(
+          "qat.optimizer", s, "is not known", "use adam or sgd");
     }
   }
 }

@@ -16,9 +16,11 @@ import io.quantguard.quantize.RecipeIO;
 import io.quantguard.runtime.Progress;
 import io.quantguard.runtime.data.DataSource;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -85,7 +87,16 @@ public final class QuantizationAwareTraining {
               .maxSteps(b.maxSteps)
               .learningRate(b.learningRate)
               .seed(b.seed)
+              .optimizer(b.optimizer)
+              .schedule(b.schedule, b.warmupSteps)
+              .patience(b.patience)
               .progress(b.progress);
+      if (b.validation != null) {
+        run.validation(b.validation, b.validateEvery);
+      }
+      if (b.checkpoints != null) {
+        run.checkpoints(b.checkpoints, b.checkpointEvery);
+      }
       if (teacher != null) {
         run.distillFrom(teacher, b.distillation);
       }
@@ -188,14 +199,25 @@ public final class QuantizationAwareTraining {
         b.learnRanges
             ? "calibrated, then learned step sizes (LSQ) with zero points frozen"
             : "calibrated, frozen during training");
-    s.put("optimizer", "adam");
+    s.put("optimizer", b.optimizer.name().toLowerCase(Locale.ROOT));
     s.put("learning_rate", b.learningRate);
+    s.put("schedule", b.schedule.name().toLowerCase(Locale.ROOT));
+    s.put("warmup_steps", b.warmupSteps);
     s.put("epochs", b.epochs);
     s.put("batch_size", b.batchSize);
     s.put("seed", b.seed);
     s.put("steps", training.steps());
     s.put("first_loss", training.firstLoss());
     s.put("last_loss", training.lastLoss());
+    if (b.validation != null) {
+      s.put("validation", b.validation.name());
+      s.put("validation_loss", training.validationLoss());
+      s.put("best_step", training.bestStep());
+      s.put("stopped_early", training.stoppedEarly());
+    }
+    if (training.resumedFrom() > 0) {
+      s.put("resumed_from_step", training.resumedFrom());
+    }
     try {
       return new ObjectMapper().writeValueAsString(s);
     } catch (JsonProcessingException e) {
@@ -220,6 +242,14 @@ public final class QuantizationAwareTraining {
     // FineTuning's default: one epoch of the CNN at W4A8 reached 0.9257 (1e-4: 0.9230)
     private float learningRate = 3e-5f;
     private long seed = 42;
+    private Optimizer optimizer = Optimizer.ADAM;
+    private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
+    private long warmupSteps;
+    private @Nullable DataSource validation;
+    private long validateEvery;
+    private int patience;
+    private @Nullable Path checkpoints;
+    private long checkpointEvery;
     private Progress progress = Progress.NONE;
     private Quantizer.Options options = Quantizer.Options.defaults();
 
@@ -297,6 +327,44 @@ public final class QuantizationAwareTraining {
 
     public Builder seed(long seed) {
       this.seed = seed;
+      return this;
+    }
+
+    /** Adam (the default) or SGD with momentum. */
+    public Builder optimizer(Optimizer optimizer) {
+      this.optimizer = optimizer;
+      return this;
+    }
+
+    /** A linear warm-up over {@code warmupSteps}, then {@code schedule}; constant by default. */
+    public Builder schedule(LearningRateSchedule schedule, long warmupSteps) {
+      this.schedule = schedule;
+      this.warmupSteps = warmupSteps;
+      return this;
+    }
+
+    /**
+     * Measures the training loss on held-out {@code data} every {@code everySteps} steps and
+     * exports the values of the best measurement, not the last.
+     */
+    public Builder validation(DataSource data, long everySteps) {
+      this.validation = data;
+      this.validateEvery = everySteps;
+      return this;
+    }
+
+    /** Stops after this many validations in a row without a better loss; 0 (default): never. */
+    public Builder patience(int evaluations) {
+      this.patience = evaluations;
+      return this;
+    }
+
+    /**
+     * Checkpoints into {@code dir} every {@code everySteps} steps; a rerun continues from there.
+     */
+    public Builder checkpoints(Path dir, long everySteps) {
+      this.checkpoints = dir;
+      this.checkpointEvery = everySteps;
       return this;
     }
 
