@@ -13,14 +13,25 @@ import org.jspecify.annotations.Nullable;
  * comparison, error and latency monitors, and drift statistics read.
  *
  * @param requestId the client's {@code id}, or null
+ * @param slice the slice the client tagged the request with ({@link TrafficSlices}), or null
  */
 public record Exchange(
     @Nullable String requestId,
     Map<String, Tensor> inputs,
     Outcome primary,
-    @Nullable Outcome shadow) {
+    @Nullable Outcome shadow,
+    @Nullable String slice) {
   public Exchange {
     inputs = Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  /** An exchange of a request without a slice tag. */
+  public Exchange(
+      @Nullable String requestId,
+      Map<String, Tensor> inputs,
+      Outcome primary,
+      @Nullable Outcome shadow) {
+    this(requestId, inputs, primary, shadow, null);
   }
 
   public Optional<Outcome> shadowOutcome() {

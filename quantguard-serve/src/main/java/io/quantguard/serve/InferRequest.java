@@ -12,9 +12,14 @@ import org.jspecify.annotations.Nullable;
  * @param id the client's request id, echoed in the response; null when absent
  * @param inputs one tensor per model input, in the model's input order
  * @param outputs the outputs to return, in order, each as JSON or binary data
+ * @param slice the request parameter {@code slice} (checked by {@link TrafficSlices#check}), or
+ *     null
  */
 record InferRequest(
-    @Nullable String id, Map<String, Tensor> inputs, List<RequestedOutput> outputs) {
+    @Nullable String id,
+    Map<String, Tensor> inputs,
+    List<RequestedOutput> outputs,
+    @Nullable String slice) {
 
   /** One output to return; {@code binary} when the client asked for binary tensor data. */
   record RequestedOutput(String name, boolean binary) {}

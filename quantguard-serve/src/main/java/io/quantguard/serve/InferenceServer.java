@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -242,14 +243,7 @@ public final class InferenceServer implements AutoCloseable {
         defaults.putIfAbsent(s.key().name(), s.key());
       }
       for (VariantSelector v : adaptive.values()) {
-        ModelKey home = defaults.get(v.model());
-        List<Served> variants = new ArrayList<>();
-        variants.add(served.get(home));
-        served.values().stream()
-            .filter(s -> s.key().name().equals(v.model()) && !s.key().equals(home))
-            .sorted(Comparator.comparing(Served::key))
-            .forEach(variants::add);
-        v.start(variants, metrics.registry());
+        v.start(variants(v.model()), metrics.registry());
       }
       ready = true;
       timeline.start();
@@ -343,7 +337,23 @@ public final class InferenceServer implements AutoCloseable {
       defaults.put(name, fresh.get(0).key());
     }
     old.forEach(s -> s.batcher().stop(config.drainTimeout()));
+    VariantSelector selector = adaptive.get(name);
+    if (selector != null) {
+      selector.reprobe(variants(name));
+    }
     return fresh.stream().map(Served::key).toList();
+  }
+
+  /** The served versions of {@code model}: its default version (home) first, then by version. */
+  private synchronized List<Served> variants(String model) {
+    ModelKey home = Objects.requireNonNull(defaults.get(model), model);
+    List<Served> variants = new ArrayList<>();
+    variants.add(Objects.requireNonNull(served.get(home), home::toString));
+    served.values().stream()
+        .filter(s -> s.key().name().equals(model) && !s.key().equals(home))
+        .sorted(Comparator.comparing(Served::key))
+        .forEach(variants::add);
+    return variants;
   }
 
   /**

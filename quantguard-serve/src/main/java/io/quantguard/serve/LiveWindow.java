@@ -43,10 +43,14 @@ import org.jspecify.annotations.Nullable;
  *
  * The comparison uses the first output both versions returned. Token states [batch, tokens, dim]
  * are first mean-pooled over the request's {@code attention_mask} and L2-normalized ({@link
- * Pooling}), so a sentence-embedding model is compared on its sentence embeddings, as offline. Only
- * the {@code all} slice exists; its sample count is the number of paired rows. When the server
- * watches the model for drift, the rollout adds the latest closed drift window before judging
- * ({@link #drift}): {@code drift_share}, {@code psi} and {@code overflow_rate} (see {@link
+ * Pooling}), so a sentence-embedding model is compared on its sentence embeddings, as offline. The
+ * {@code all} slice is every paired row. A window made with {@link TrafficSlices} also keeps the
+ * same figures per slice tag ({@link #bySlice()}): each a window of its own, whose {@code all} is
+ * that slice's rows, so the rollout judges it with the same policy code. A slice window keeps the
+ * cosine tail over at most {@value #SLICE_TAIL_ROWS} rows and its latencies at 2 significant digits
+ * (about 60 KiB each), and there are at most {@link TrafficSlices#limit()} + 1 of them. When the
+ * server watches the model for drift, the rollout adds the latest closed drift window before
+ * judging ({@link #drift}): {@code drift_share}, {@code psi} and {@code overflow_rate} (see {@link
  * DriftFigures}; null without one).
  */
 public final class LiveWindow implements Measurements {
@@ -55,6 +59,7 @@ public final class LiveWindow implements Measurements {
 
   static final List<String> METRICS = liveMetrics();
   static final int TAIL_ROWS = 65_536;
+  static final int SLICE_TAIL_ROWS = 4_096;
   private static final long MAX_MICROS = 3_600_000_000L;
 
   private static List<String> liveMetrics() {
@@ -66,6 +71,10 @@ public final class LiveWindow implements Measurements {
 
   private final ModelKey candidate;
   private final ModelKey baseline;
+  private final String slice;
+  private final int tailRows;
+  private final @Nullable TrafficSlices names;
+  private final Map<String, LiveWindow> bySlice = new LinkedHashMap<>();
   private long paired;
   private long flips;
   private double cosineSum;
@@ -81,17 +90,48 @@ public final class LiveWindow implements Measurements {
   private long candidateErrors;
   private long baselineRequests;
   private long baselineErrors;
-  private final Histogram candidateLatency = new Histogram(MAX_MICROS, 3);
-  private final Histogram baselineLatency = new Histogram(MAX_MICROS, 3);
+  private final Histogram candidateLatency;
+  private final Histogram baselineLatency;
   private @Nullable DriftFigures drift;
 
+  /** A window over all paired rows, without per-slice figures. */
   public LiveWindow(ModelKey candidate, ModelKey baseline) {
-    this.candidate = candidate;
-    this.baseline = baseline;
+    this(candidate, baseline, "all", TAIL_ROWS, 3, null);
   }
 
-  /** Adds one exchange; exchanges that did not run the candidate or the baseline change nothing. */
+  /** A window that also keeps figures per slice tag, for the names {@code slices} admits. */
+  LiveWindow(ModelKey candidate, ModelKey baseline, TrafficSlices slices) {
+    this(candidate, baseline, "all", TAIL_ROWS, 3, slices);
+  }
+
+  private LiveWindow(
+      ModelKey candidate,
+      ModelKey baseline,
+      String slice,
+      int tailRows,
+      int latencyDigits,
+      @Nullable TrafficSlices names) {
+    this.candidate = candidate;
+    this.baseline = baseline;
+    this.slice = slice;
+    this.tailRows = tailRows;
+    this.names = names;
+    this.candidateLatency = new Histogram(MAX_MICROS, latencyDigits);
+    this.baselineLatency = new Histogram(MAX_MICROS, latencyDigits);
+  }
+
+  /**
+   * Adds one exchange; exchanges that did not run the candidate or the baseline change nothing. A
+   * tagged exchange also goes to its slice's window.
+   */
   public synchronized void add(Exchange e) {
+    if (names != null && e.slice() != null) {
+      bySlice
+          .computeIfAbsent(
+              names.admit(e.slice()),
+              s -> new LiveWindow(candidate, baseline, s, SLICE_TAIL_ROWS, 2, null))
+          .add(e);
+    }
     Outcome c = outcome(e, candidate);
     Outcome b = outcome(e, baseline);
     if (c != null) {
@@ -177,15 +217,15 @@ public final class LiveWindow implements Measurements {
 
   /** Keeps the row's cosine for the tail: all of the first rows, then a uniform sample. */
   private void keep(float cos) {
-    if (kept < TAIL_ROWS) {
+    if (kept < tailRows) {
       if (kept == cosines.length) {
-        cosines = Arrays.copyOf(cosines, Math.min(TAIL_ROWS, kept * 2));
+        cosines = Arrays.copyOf(cosines, Math.min(tailRows, kept * 2));
       }
       cosines[kept++] = cos;
       return;
     }
     long j = sampler.nextLong(paired);
-    if (j < TAIL_ROWS) {
+    if (j < tailRows) {
       cosines[(int) j] = cos;
     }
   }
@@ -214,6 +254,16 @@ public final class LiveWindow implements Measurements {
     return candidateRequests;
   }
 
+  /** The slice this window measures: {@code all}, or a slice tag (or {@code other}). */
+  public String slice() {
+    return slice;
+  }
+
+  /** The window of each slice tag seen so far, in order of arrival. */
+  public synchronized Map<String, LiveWindow> bySlice() {
+    return new LinkedHashMap<>(bySlice);
+  }
+
   /** Every metric with its value, for decisions and logs (null where nothing was measured). */
   public synchronized Map<String, Object> summary() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -233,12 +283,21 @@ public final class LiveWindow implements Measurements {
         m.put(metric, find(candidate.toString(), "all", metric).orElseThrow().value());
       }
     }
+    if (names != null) {
+      Map<String, Object> slices = new LinkedHashMap<>();
+      bySlice.forEach((name, w) -> slices.put(name, w.summary()));
+      m.put("slices", slices);
+    }
     return m;
   }
 
   @Override
   public String source() {
-    return "the live window of " + candidate + " against " + baseline;
+    return "the live window of "
+        + candidate
+        + " against "
+        + baseline
+        + (slice.equals("all") ? "" : " on slice " + slice);
   }
 
   @Override

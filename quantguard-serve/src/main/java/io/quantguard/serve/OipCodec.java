@@ -34,7 +34,9 @@ import org.jspecify.annotations.Nullable;
  * order of the inputs that carry {@code "parameters": {"binary_data_size": N}} instead of {@code
  * data}; each is little-endian, row-major, without padding, exactly {@code elements × element size}
  * bytes. Outputs requested with {@code binary_data: true} (or all of them, with the request
- * parameter {@code binary_data_output: true}) come back the same way after the response's JSON.
+ * parameter {@code binary_data_output: true}) come back the same way after the response's JSON. The
+ * request parameter {@code slice} (a string) tags the request with a slice of the traffic, for a
+ * rollout's per-slice live comparison ({@link TrafficSlices}).
  *
  * <p>Floats are read from their decimal text straight to the nearest {@code float}, never through
  * {@code double}, so a value written with {@link Float#toString} arrives bit for bit.
@@ -108,6 +110,14 @@ final class OipCodec {
       id = root.get("id").asText();
     }
     boolean binaryByDefault = flag(root.get("parameters"), "binary_data_output", "parameters");
+    String slice = null;
+    JsonNode sliceNode = root.path("parameters").get("slice");
+    if (sliceNode != null && !sliceNode.isNull()) {
+      if (!sliceNode.isTextual()) {
+        throw OipException.badRequest("parameters.slice must be a string, not " + sliceNode);
+      }
+      slice = TrafficSlices.check(sliceNode.asText(), "parameters.slice");
+    }
 
     JsonNode inputs = root.get("inputs");
     if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
@@ -142,7 +152,7 @@ final class OipCodec {
       checkFinite(ordered);
     }
     return new InferRequest(
-        id, ordered, outputs(root.get("outputs"), binaryByDefault, key, signature));
+        id, ordered, outputs(root.get("outputs"), binaryByDefault, key, signature), slice);
   }
 
   /**

@@ -202,6 +202,7 @@ final class OipEndpoints {
             primary.key(),
             primary.batcher().signature(),
             server.config().rejectNonFinite());
+    String slice = slice(ctx, request);
     CompletableFuture<Outcome> main = run(primary, request.inputs(), request.outputNames());
     if (route.shadow() != null || server.observed()) {
       CompletableFuture<Outcome> side =
@@ -209,10 +210,34 @@ final class OipEndpoints {
               ? CompletableFuture.completedFuture(null)
               : shadow(route.shadow(), request);
       main.thenAcceptBoth(
-          side, (m, s) -> server.observe(new Exchange(request.id(), request.inputs(), m, s)));
+          side,
+          (m, s) -> server.observe(new Exchange(request.id(), request.inputs(), m, s, slice)));
     }
     ctx.future(
         () -> main.thenAcceptAsync(outcome -> respond(ctx, request, outcome), server.responders()));
+  }
+
+  /**
+   * The request's slice: its {@code slice} parameter or the {@value TrafficSlices#HEADER} header;
+   * both may be given when they agree.
+   */
+  private static @Nullable String slice(Context ctx, InferRequest request) {
+    String header = ctx.header(TrafficSlices.HEADER);
+    if (header == null) {
+      return request.slice();
+    }
+    String h = TrafficSlices.check(header.trim(), "the " + TrafficSlices.HEADER + " header");
+    if (request.slice() != null && !request.slice().equals(h)) {
+      throw OipException.badRequest(
+          "the "
+              + TrafficSlices.HEADER
+              + " header names slice '"
+              + h
+              + "' but parameters.slice names '"
+              + request.slice()
+              + "': give one, or the same in both");
+    }
+    return h;
   }
 
   private static void checkContentType(Context ctx) {

@@ -38,6 +38,15 @@ import org.slf4j.LoggerFactory;
  *                                   rollout's max failed intervals
  * </pre>
  *
+ * <p>Per slice: requests tagged with a slice ({@link TrafficSlices}: the request parameter {@code
+ * slice} or the {@value TrafficSlices#HEADER} header; the first {@value
+ * TrafficSlices#DEFAULT_LIMIT} names, later ones fold into {@code other}) are also compared per
+ * slice, and every slice is judged by the same policy code as the whole window (its rules on drift
+ * aside: drift is measured over all traffic). A slice with fewer paired samples than the rollout's
+ * minimum is inconclusive: it neither passes nor fails. The interval passes when the whole window
+ * and every conclusive slice pass, so one bad slice holds and rolls back the candidate even when
+ * the mean passes; the reason names the slice.
+ *
  * <p>Canary: a deterministic share of the requests that name no version is answered by the
  * candidate, and the baseline runs them as a shadow so that each is a paired sample. Shadow: every
  * such request is answered by the baseline and also run on the candidate, off the request's
@@ -55,6 +64,9 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
   private final RolloutSettings settings;
   private final ModelKey candidate;
   private final ModelKey baseline;
+  private final Policy slicePolicy;
+  private final TrafficSlices slices = new TrafficSlices(TrafficSlices.DEFAULT_LIMIT);
+  private final Map<String, SliceFigures> judgedSlices = new LinkedHashMap<>();
   private RolloutRecord record;
   private LiveWindow window;
   private RolloutDecision last;
@@ -74,7 +86,14 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     this.settings = RolloutSettings.fromJson(record.settings(), "rollout " + record.id());
     this.candidate = new ModelKey(record.model(), record.candidate());
     this.baseline = new ModelKey(record.model(), record.baseline());
-    this.window = new LiveWindow(candidate, baseline);
+    this.slicePolicy =
+        new Policy(
+            policy.name(),
+            policy.source(),
+            policy.rules().stream()
+                .filter(r -> !DriftMonitor.METRICS.contains(r.metric()))
+                .toList());
+    this.window = new LiveWindow(candidate, baseline, slices);
     this.last =
         new RolloutDecision(
             "none",
@@ -240,18 +259,23 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     String verdicts =
         (j.passed() ? j.verdicts() : j.failures())
             .stream().map(RuleVerdict::message).collect(Collectors.joining("; "));
-    String head =
-        String.format(
-            Locale.ROOT,
-            "policy %s %s on %d paired samples (%s)",
-            policy.name(),
-            j.passed() ? "holds" : "fails",
-            paired,
-            verdicts);
+    StringBuilder why =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "policy %s %s on %d paired samples (%s)",
+                policy.name(),
+                j.passed() ? "holds" : "fails",
+                paired,
+                verdicts));
     Map<String, Object> details = new LinkedHashMap<>(measured);
+    details.remove("slices");
+    List<String> failedSlices = judgeSlices(why, details);
+    String head = why.toString();
+    boolean passed = j.passed() && failedSlices.isEmpty();
     details.put("policy", policy.name());
-    details.put("passed", j.passed());
-    if (j.passed()) {
+    details.put("passed", passed);
+    if (passed) {
       if (settings.lastStep(step)) {
         return decide("promote", RolloutRecord.Status.PROMOTED, step, failed, head, details);
       }
@@ -265,6 +289,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     }
     failed++;
     details.put("failed_rules", j.failures().stream().map(RuleVerdict::name).toList());
+    details.put("failed_slices", failedSlices);
     if (failed >= settings.maxFailedIntervals()) {
       return decide(
           "rollback",
@@ -292,6 +317,89 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
             + " roll back; holding at "
             + pct(step),
         details);
+  }
+
+  /** A slice's figures in the last judged window, for its meters. */
+  private record SliceFigures(long paired, double flipRate, double cosine, double failed) {
+    static final SliceFigures NONE = new SliceFigures(0, Double.NaN, Double.NaN, Double.NaN);
+  }
+
+  /**
+   * Judges each slice's window with the policy (its drift rules aside), adds each slice's outcome
+   * to the reason and its figures, with its verdict, to the details, and returns the slices that
+   * failed. A slice with fewer paired samples than the rollout's minimum is inconclusive.
+   */
+  private List<String> judgeSlices(StringBuilder reason, Map<String, Object> details) {
+    judgedSlices.replaceAll((k, v) -> SliceFigures.NONE);
+    Map<String, LiveWindow> windows = window.bySlice();
+    if (windows.isEmpty()) {
+      return List.of();
+    }
+    List<String> failedSlices = new ArrayList<>();
+    List<String> held = new ArrayList<>();
+    List<String> inconclusive = new ArrayList<>();
+    Map<String, Object> figures = new LinkedHashMap<>();
+    for (Map.Entry<String, LiveWindow> e : windows.entrySet()) {
+      String name = e.getKey();
+      LiveWindow w = e.getValue();
+      Map<String, Object> f = new LinkedHashMap<>(w.summary());
+      long n = w.paired();
+      String verdict;
+      if (n < settings.minSamples()) {
+        verdict = "inconclusive";
+        inconclusive.add(name + " (" + n + ")");
+      } else {
+        Judgement js = slicePolicy.judge(w);
+        if (js.passed()) {
+          verdict = "pass";
+          held.add(name);
+        } else {
+          verdict = "fail";
+          failedSlices.add(name);
+          f.put("failed_rules", js.failures().stream().map(RuleVerdict::name).toList());
+          reason.append(
+              String.format(
+                  Locale.ROOT,
+                  "; fails on slice %s, %d paired samples (%s)",
+                  name,
+                  n,
+                  js.failures().stream()
+                      .map(RuleVerdict::message)
+                      .collect(Collectors.joining("; "))));
+        }
+      }
+      f.put("verdict", verdict);
+      figures.put(name, f);
+      boolean fresh = !judgedSlices.containsKey(name);
+      judgedSlices.put(
+          name,
+          new SliceFigures(
+              n,
+              number(f.get("flip_rate")),
+              number(f.get("cosine_mean")),
+              switch (verdict) {
+                case "fail" -> 1;
+                case "pass" -> 0;
+                default -> Double.NaN;
+              }));
+      if (fresh && metrics != null) {
+        bindSliceMetrics(metrics, name);
+      }
+    }
+    if (!held.isEmpty()) {
+      reason.append("; holds on slice ").append(String.join(", ", held));
+    }
+    if (!inconclusive.isEmpty()) {
+      reason.append(
+          String.format(
+              Locale.ROOT,
+              "; slice %s inconclusive: fewer paired samples than the %d the rollout needs,"
+                  + " neither pass nor fail",
+              String.join(", ", inconclusive),
+              settings.minSamples()));
+    }
+    details.put("slices", figures);
+    return failedSlices;
   }
 
   /** Promotes the candidate now, whatever the window says. */
@@ -363,7 +471,7 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
         registry.recordRollout(
             record.id(), new RolloutChange(decision, status, step, failed, reason, details), actor);
     // Only once the decision is recorded: a failed write keeps the window for the next interval.
-    window = new LiveWindow(candidate, baseline);
+    window = new LiveWindow(candidate, baseline, slices);
     LOG.info("rollout of {}: {}: {}", candidate, decision, reason);
     count(decision);
     return last =
@@ -476,6 +584,20 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     m.put("interval_ms", settings.interval().toMillis());
     m.put("policy", policy.name());
     m.put("window", window.summary());
+    m.put("max_slices", slices.limit());
+    Map<String, Object> judged = new LinkedHashMap<>();
+    judgedSlices.forEach(
+        (name, f) -> {
+          Map<String, Object> x = new LinkedHashMap<>();
+          x.put("paired_samples", f.paired());
+          x.put("flip_rate", Double.isNaN(f.flipRate()) ? null : f.flipRate());
+          x.put("cosine_mean", Double.isNaN(f.cosine()) ? null : f.cosine());
+          x.put(
+              "verdict",
+              Double.isNaN(f.failed()) ? "inconclusive" : f.failed() == 1 ? "fail" : "pass");
+          judged.put(name, x);
+        });
+    m.put("judged_slices", judged);
     m.put("last_decision", Map.of("decision", last.decision(), "reason", last.reason()));
     return m;
   }
@@ -484,7 +606,11 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
    * Adds the rollout's meters: {@code quantguard_rollout_share}, {@code _step}, {@code
    * _failed_intervals}, {@code _state} (1 for the current state), {@code _window_paired_samples},
    * {@code _flip_rate} and {@code _cosine_mean} of the last judged window, and {@code
-   * _decisions_total} by decision.
+   * _decisions_total} by decision. Each judged slice adds {@code
+   * quantguard_rollout_slice_flip_rate}, {@code _slice_cosine_mean}, {@code _slice_paired_samples}
+   * and {@code _slice_failed} (1 failed, 0 passed, NaN inconclusive or absent) of the last judged
+   * window, tagged {@code slice}: at most {@value TrafficSlices#DEFAULT_LIMIT} names and {@code
+   * other}.
    */
   synchronized void bindMetrics(MeterRegistry registry) {
     this.metrics = registry;
@@ -510,6 +636,39 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
           .description("1 for the rollout's current state")
           .register(registry);
     }
+  }
+
+  private void bindSliceMetrics(MeterRegistry registry, String slice) {
+    sliceGauge(registry, slice, "flip.rate", "flip rate", SliceFigures::flipRate);
+    sliceGauge(registry, slice, "cosine.mean", "mean cosine", SliceFigures::cosine);
+    sliceGauge(registry, slice, "paired.samples", "paired samples", f -> f.paired());
+    sliceGauge(
+        registry, slice, "failed", "1 when the slice failed the policy, 0 passed", f -> f.failed());
+  }
+
+  private void sliceGauge(
+      MeterRegistry registry,
+      String slice,
+      String name,
+      String what,
+      java.util.function.ToDoubleFunction<SliceFigures> f) {
+    Gauge.builder(
+            "quantguard.rollout.slice." + name,
+            this,
+            c -> {
+              synchronized (c) {
+                return f.applyAsDouble(c.judgedSlices.getOrDefault(slice, SliceFigures.NONE));
+              }
+            })
+        .tags(
+            "model",
+            candidate.name(),
+            "candidate",
+            Integer.toString(candidate.version()),
+            "slice",
+            slice)
+        .description(what + " of the slice in the last judged window")
+        .register(registry);
   }
 
   private void gauge(

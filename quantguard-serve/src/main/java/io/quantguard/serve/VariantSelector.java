@@ -106,6 +106,8 @@ public final class VariantSelector implements AutoCloseable {
   private double[] breakingRate = new double[0];
   private @Nullable MeterRegistry metrics;
   private @Nullable ScheduledExecutorService clock;
+  private @Nullable Instant probedAt;
+  private int probes;
 
   /**
    * @param model the model whose requests that name no version it routes
@@ -136,6 +138,46 @@ public final class VariantSelector implements AutoCloseable {
    *     sources and batchers
    */
   synchronized void start(List<InferenceServer.Served> served, MeterRegistry meters) {
+    Ranking r = rank(served);
+    begin(r.ladder(), r.refused(), registryOf(served), meters);
+    startClock();
+  }
+
+  /**
+   * Ranks the variants again after the server reopened the model's versions (a reload: a file
+   * replaced, a registry stage resolved anew): the probe figures and quality refusals of the
+   * versions that were replaced say nothing about the new ones. The active variant keeps answering
+   * when it is still on the new ladder, else home does; the hysteresis starts afresh.
+   */
+  synchronized void reprobe(List<InferenceServer.Served> served) {
+    Ranking r = rank(served);
+    ModelKey was = active;
+    this.ladder = List.copyOf(r.ladder());
+    this.refused = Map.copyOf(r.refused());
+    this.breakingRate = new double[ladder.size()];
+    this.registry = registryOf(served);
+    this.breaches = 0;
+    this.calm = 0;
+    this.active = indexOf(was) >= 0 ? was : ladder.get(0).key();
+    this.probedAt = Instant.now();
+    this.probes++;
+    LOG.info("adaptive {}: probed again after a reload: ladder {}", model, describe(ladder));
+    if (metrics != null) {
+      bindMetrics(metrics);
+    }
+  }
+
+  private static @Nullable Registry registryOf(List<InferenceServer.Served> served) {
+    return served.stream().allMatch(s -> s.source() instanceof ModelSource.Registered)
+        ? ((ModelSource.Registered) served.get(0).source()).registry()
+        : null;
+  }
+
+  /** The ladder and the variants never chosen, with the reason. */
+  private record Ranking(List<Variant> ladder, Map<Integer, String> refused) {}
+
+  /** Checks quality, probes and orders the variants (see the class documentation). */
+  private Ranking rank(List<InferenceServer.Served> served) {
     if (served.size() < 2) {
       throw InvalidInputException.forParameter(
           "adaptive.model",
@@ -194,14 +236,7 @@ public final class VariantSelector implements AutoCloseable {
     List<Variant> l = new ArrayList<>();
     l.add(new Variant(served.get(0).key(), probe[0], 1));
     l.addAll(faster);
-    begin(
-        l,
-        no,
-        served.stream().allMatch(s -> s.source() instanceof ModelSource.Registered)
-            ? ((ModelSource.Registered) served.get(0).source()).registry()
-            : null,
-        meters);
-    startClock();
+    return new Ranking(l, no);
   }
 
   /** Same inputs (names, types, shapes) and the same output names: one request fits both. */
@@ -230,17 +265,20 @@ public final class VariantSelector implements AutoCloseable {
     this.active = ladder.get(0).key();
     this.registry = registry;
     this.lastSwitchNanos = System.nanoTime();
+    this.probedAt = Instant.now();
+    this.probes = 1;
     LOG.info(
-        "adaptive {} with objective {}: ladder {}",
-        model,
-        settings.objective(),
-        ladder.stream()
-            .map(
-                v ->
-                    String.format(
-                        Locale.ROOT, "%s (%.3f ms, x%.2f)", v.key(), v.probeMillis(), v.relative()))
-            .toList());
+        "adaptive {} with objective {}: ladder {}", model, settings.objective(), describe(ladder));
     bindMetrics(meters);
+  }
+
+  private static List<String> describe(List<Variant> ladder) {
+    return ladder.stream()
+        .map(
+            v ->
+                String.format(
+                    Locale.ROOT, "%s (%.3f ms, x%.2f)", v.key(), v.probeMillis(), v.relative()))
+        .toList();
   }
 
   /**
@@ -477,6 +515,8 @@ public final class VariantSelector implements AutoCloseable {
     }
     m.put("ladder", rungs);
     m.put("refused", refused);
+    m.put("probed_at", probedAt == null ? null : probedAt.toString());
+    m.put("probes", probes);
     m.put("window_percentile_ms", Double.isNaN(windowMillis) ? null : windowMillis);
     m.put("window_samples", windowSamples);
     m.put("switches", switches);
@@ -498,9 +538,10 @@ public final class VariantSelector implements AutoCloseable {
 
   /**
    * {@code quantguard_variant_active} (1 for the variant answering), {@code _probe_seconds} per
-   * variant, {@code _objective_seconds}, {@code _window_latency_seconds} (the percentile of the
-   * last judged window) and {@code _switches_total} by direction ({@code faster}, {@code slower};
-   * which versions is in the log, the registry and {@link #status()}).
+   * variant (of the latest probe: NaN for a version no longer on the ladder), {@code
+   * _objective_seconds}, {@code _window_latency_seconds} (the percentile of the last judged window)
+   * and {@code _switches_total} by direction ({@code faster}, {@code slower}; which versions is in
+   * the log, the registry and {@link #status()}).
    */
   private void bindMetrics(MeterRegistry meters) {
     this.metrics = meters;
@@ -510,10 +551,10 @@ public final class VariantSelector implements AutoCloseable {
           .tags("model", model, "version", version)
           .description("1 for the variant answering requests that name no version")
           .register(meters);
-      Gauge.builder("quantguard.variant.probe", v, x -> x.probeMillis() / 1e3)
+      Gauge.builder("quantguard.variant.probe", this, s -> s.probeSeconds(v.key()))
           .tags("model", model, "version", version)
           .baseUnit("seconds")
-          .description("median run of the variant on the probe batch at start")
+          .description("median run of the variant on the probe batch, at start or reload")
           .register(meters);
     }
     Gauge.builder("quantguard.variant.objective", settings, s -> s.objective().limitMillis() / 1e3)
@@ -536,6 +577,11 @@ public final class VariantSelector implements AutoCloseable {
         .description("variant switches to keep the latency objective, by direction")
         .tags("model", model, "direction", direction)
         .register(meters);
+  }
+
+  private synchronized double probeSeconds(ModelKey key) {
+    int i = indexOf(key);
+    return i < 0 ? Double.NaN : ladder.get(i).probeMillis() / 1e3;
   }
 
   private synchronized double judgedMillis() {

@@ -108,6 +108,19 @@
         ['window: cosine mean', fmt(w.cosine_mean, 6)],
         ['window: flip rate', fmt(w.flip_rate)],
         ['last decision', r.last_decision.decision + ': ' + r.last_decision.reason]]));
+      // Per slice: the window being collected, and each slice's verdict in the last judged one.
+      const slices = w.slices || {};
+      const judged = r.judged_slices || {};
+      const names = Object.keys(slices).concat(Object.keys(judged).filter(n => !(n in slices)));
+      if (names.length > 0) {
+        box.appendChild(table(['slice', 'paired samples', 'flip rate', 'cosine mean', 'last verdict'],
+          names.map(n => {
+            const s = slices[n] || {};
+            const j = judged[n] || {};
+            return [n, String(s.paired_samples === undefined ? 0 : s.paired_samples),
+              fmt(s.flip_rate), fmt(s.cosine_mean, 6), j.verdict || '–'];
+          })));
+      }
       const rows = r.history.slice().reverse().map(h =>
         [h.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), h.decision, h.step == null ? '' : String(h.step), h.actor, h.reason || '']);
       decisions.appendChild(table(['at', 'decision', 'step', 'by', 'reason'], rows));

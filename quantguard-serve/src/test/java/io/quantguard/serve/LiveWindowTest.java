@@ -105,4 +105,65 @@ class LiveWindowTest {
         .extracting(v -> v.rule().metric())
         .containsExactlyInAnyOrder("cosine_p1", "cosine_below_0_98");
   }
+
+  /** One row: (1, 0) from the baseline; the candidate agrees, or flips to (0, 1). */
+  private static Exchange tagged(String slice, boolean flip) {
+    return new Exchange(
+        null, Map.of(), ok(CAND, 3, flip ? 0 : 1, flip ? 1 : 0), ok(BASE, 2, 1, 0), slice);
+  }
+
+  @Test
+  void keepsTheSameFiguresPerSliceForAtMostTheLimitOfNamesAndFoldsTheRestIntoOther() {
+    LiveWindow w = new LiveWindow(CAND, BASE, new TrafficSlices(TrafficSlices.DEFAULT_LIMIT));
+    // slice "bad": 4 rows, 3 flipped; slice "good": 6 rows, none; 40 more names of one row each
+    for (int i = 0; i < 4; i++) {
+      w.add(tagged("bad", i < 3));
+    }
+    for (int i = 0; i < 6; i++) {
+      w.add(tagged("good", false));
+    }
+    for (int i = 0; i < 40; i++) {
+      w.add(tagged("s" + i, i % 2 == 0));
+    }
+    w.add(new Exchange(null, Map.of(), ok(CAND, 3, 1, 0), ok(BASE, 2, 1, 0)));
+
+    assertThat(w.paired()).isEqualTo(51);
+    Map<String, LiveWindow> slices = w.bySlice();
+    // 32 names kept (bad, good, s0 … s29), s30 … s39 in other: 33 windows, never more
+    assertThat(slices).hasSize(TrafficSlices.DEFAULT_LIMIT + 1);
+    assertThat(slices).containsKeys("bad", "good", "s29", TrafficSlices.OTHER);
+    assertThat(slices).doesNotContainKey("s30");
+    LiveWindow bad = slices.get("bad");
+    assertThat(bad.paired()).isEqualTo(4);
+    assertThat(bad.find("m@2", "all", "flip_rate").orElseThrow().value()).isEqualTo(0.75);
+    assertThat(slices.get("good").find("m@2", "all", "flip_rate").orElseThrow().value())
+        .isEqualTo(0.0);
+    // s30 … s39: the even ones flipped
+    LiveWindow other = slices.get(TrafficSlices.OTHER);
+    assertThat(other.paired()).isEqualTo(10);
+    assertThat(other.find("m@2", "all", "flip_rate").orElseThrow().value()).isEqualTo(0.5);
+    assertThat(other.source()).endsWith("on slice other");
+    assertThat(w.find("m@2", "all", "flip_rate").orElseThrow().value())
+        .isCloseTo((3 + 20) / 51.0, within(1e-12));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> summary = (Map<String, Object>) w.summary().get("slices");
+    assertThat(summary).hasSize(33);
+
+    // the same policy code judges a slice: the mean holds, the slice "bad" does not
+    Policy p = Policy.parse("name: t\nrules:\n  flip_rate: {max: 50%}\n", "t");
+    assertThat(p.judge(w).passed()).isTrue();
+    assertThat(p.judge(bad).passed()).isFalse();
+  }
+
+  @Test
+  void aBadSliceTagIsRefused() {
+    assertThat(TrafficSlices.check("night-shift_2.eu", "the header")).isEqualTo("night-shift_2.eu");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TrafficSlices.check("a b", "parameters.slice"))
+        .isInstanceOf(OipException.class)
+        .hasMessageContaining("parameters.slice is 'a b'");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TrafficSlices.check("x".repeat(65), "the header"))
+        .isInstanceOf(OipException.class);
+  }
 }
