@@ -339,4 +339,54 @@ class AdaptiveVariantTest {
               + after.unexpected());
     }
   }
+
+  /**
+   * A reload (the repository extension's load) opens the versions anew; the ladder is measured
+   * again rather than kept: here the int8 variant failed an audit meanwhile, so the new ranking
+   * refuses it, and home's probe is a new measurement.
+   */
+  @Test
+  void aReloadProbesTheVariantsAgain() throws Exception {
+    Registry registry = Registry.open(tmp.resolve("registry").toString());
+    registry.register(
+        new Registration(TestModels.fashionCnn(), "cnn", null, null, null, "fp32", "test"));
+    registry.register(new Registration(staticInt8, "cnn", "cnn@1", null, null, "static", "test"));
+    VariantSelector selector =
+        new VariantSelector(
+            "cnn", AdaptiveSettings.of(LatencyObjective.parse("p95<=50ms")), "adaptive-test");
+    try (InferenceServer server =
+        InferenceServer.builder()
+            .config(config())
+            .model(new ModelSource.Registered(registry, ArtifactRef.of("cnn", 1)))
+            .model(new ModelSource.Registered(registry, ArtifactRef.of("cnn", 2)))
+            .adaptive(selector)
+            .build()
+            .start()) {
+      JsonNode before = Http.get(server.url() + "/v2/models/cnn/variants").json();
+      assertThat(before.path("probes").asInt()).isEqualTo(1);
+      assertThat(selector.refused().getOrDefault(2, "")).doesNotContain("audit");
+      double homeProbe = selector.ladder().get(0).probeMillis();
+
+      registry.recordAudit(
+          ArtifactRef.of("cnn", 2),
+          false,
+          "0".repeat(64),
+          "flip rate on current data",
+          Map.of(),
+          "t");
+      assertThat(server.load("cnn")).hasSize(2);
+
+      JsonNode after = Http.get(server.url() + "/v2/models/cnn/variants").json();
+      assertThat(after.path("probes").asInt()).isEqualTo(2);
+      assertThat(Instant.parse(after.path("probed_at").asText()))
+          .isAfter(Instant.parse(before.path("probed_at").asText()));
+      assertThat(selector.refused().get(2)).contains("failed its latest audit");
+      assertThat(selector.ladder()).extracting(v -> v.key().version()).containsExactly(1);
+      assertThat(selector.ladder().get(0).probeMillis()).isNotEqualTo(homeProbe);
+      assertThat(selector.active()).contains(new ModelKey("cnn", 1));
+      // off the ladder: no probe figure for it (NaN if it was on the ladder at start)
+      assertThat(Http.get(server.url() + "/metrics").text())
+          .doesNotContainPattern("quantguard_variant_probe_seconds\\{[^}]*version=\"2\"\\} [0-9]");
+    }
+  }
 }
