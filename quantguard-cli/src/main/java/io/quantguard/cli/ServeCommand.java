@@ -2,11 +2,13 @@ package io.quantguard.cli;
 
 import io.quantguard.cli.registry.ActorOption;
 import io.quantguard.cli.registry.StoreOptions;
+import io.quantguard.evaluate.drift.ReferenceProfile;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.Registry;
 import io.quantguard.report.Policy;
+import io.quantguard.runtime.data.DataSpec;
 import io.quantguard.serve.AdaptiveSettings;
 import io.quantguard.serve.BatchPolicy;
 import io.quantguard.serve.BearerTokenGuard;
@@ -201,8 +203,25 @@ final class ServeCommand implements Callable<Integer> {
       description =
           "watch the rollout's model and every --model for drift and calibration-range overflow"
               + " against the profile stored with the version or its FP32 parent (registry"
-              + " profile); GET /v2/models/NAME/drift")
+              + " profile), and every --model-file given --drift-profile or --drift-data;"
+              + " GET /v2/models/NAME/drift")
   boolean drift;
+
+  @Option(
+      names = "--drift-profile",
+      paramLabel = "NAME=FILE",
+      description =
+          "with --drift, the reference profile of a --model-file model: a profile file (as"
+              + " registry profile --profile takes; repeatable)")
+  Map<String, Path> driftProfiles = new LinkedHashMap<>();
+
+  @Option(
+      names = "--drift-data",
+      paramLabel = "NAME=DATASPEC",
+      description =
+          "with --drift, build the reference profile of a --model-file model at start by running"
+              + " it over this data (as registry profile --data; repeatable)")
+  Map<String, String> driftData = new LinkedHashMap<>();
 
   @Option(
       names = "--drift-sample-share",
@@ -266,6 +285,62 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  private DriftSettings driftSettings() {
+    return DriftSettings.defaults()
+        .withSampleShare(driftSampleShare)
+        .withOverflowShare(overflowSampleShare)
+        .withInterval(Duration.ofMillis(Math.max(1, Math.round(driftIntervalS * 1000))));
+  }
+
+  /**
+   * The drift monitors of the --model-file models that have a profile: from its file, or built now
+   * over the data given (a registered model's lives in the registry). Their outputs are compared
+   * with the profile's for whichever version answered.
+   */
+  private List<DriftMonitor> fileDrift() {
+    if (driftProfiles.isEmpty() && driftData.isEmpty()) {
+      return List.of();
+    }
+    if (!drift) {
+      throw new ParameterException(
+          spec.commandLine(), "--drift-profile and --drift-data need --drift");
+    }
+    Map<String, ModelSource.File> byName = new LinkedHashMap<>();
+    files.stream().map(ModelSource::parseFile).forEach(f -> byName.putIfAbsent(f.name(), f));
+    List<String> named = new ArrayList<>(driftProfiles.keySet());
+    named.addAll(driftData.keySet());
+    List<DriftMonitor> out = new ArrayList<>();
+    for (String name : new java.util.LinkedHashSet<>(named)) {
+      ModelSource.File f = byName.get(name);
+      if (f == null) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--drift-profile/--drift-data name '"
+                + name
+                + "', which no --model-file serves (files: "
+                + String.join(", ", byName.keySet())
+                + ")");
+      }
+      Path file = driftProfiles.get(name);
+      String data = driftData.get(name);
+      if (file != null && data != null) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "give --drift-profile or --drift-data for '" + name + "', not both");
+      }
+      ReferenceProfile profile =
+          file != null
+              ? ReferenceProfile.read(file)
+              : ReferenceProfile.builder()
+                  .model(name, f.path())
+                  .data(DataSpec.parse(Objects.requireNonNull(data, name)))
+                  .progress(TerminalProgress.forTerminal(spec.commandLine().getErr(), false))
+                  .build();
+      out.add(DriftMonitor.builder(name, profile).settings(driftSettings()).build());
+    }
+    return out;
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -290,11 +365,7 @@ final class ServeCommand implements Callable<Integer> {
         builder.rollout(controller);
       }
       if (drift) {
-        DriftSettings ds =
-            DriftSettings.defaults()
-                .withSampleShare(driftSampleShare)
-                .withOverflowShare(overflowSampleShare)
-                .withInterval(Duration.ofMillis(Math.max(1, Math.round(driftIntervalS * 1000))));
+        DriftSettings ds = driftSettings();
         if (controller != null) {
           builder.drift(DriftMonitor.forRollout(registry, controller, ds));
         }
@@ -305,13 +376,15 @@ final class ServeCommand implements Callable<Integer> {
           }
         }
       }
-    } else if (drift) {
+    } else if (drift && driftProfiles.isEmpty() && driftData.isEmpty()) {
       throw new InvalidInputException(
           "--drift",
-          "needs a registered model (its profile lives in the registry)",
-          "serve --model NAME or --rollout MODEL@VERSION, after registry profile");
+          "needs a reference profile: a registered model's, or one for a --model-file",
+          "serve --model NAME or --rollout MODEL@VERSION after registry profile, or give"
+              + " --drift-profile NAME=FILE or --drift-data NAME=DATASPEC for a --model-file");
     }
     files.forEach(f -> builder.model(ModelSource.parseFile(f)));
+    fileDrift().forEach(builder::drift);
     List<VariantSelector> selectors = adaptive();
     selectors.forEach(builder::adaptive);
     if (feedbackWindow != null) {

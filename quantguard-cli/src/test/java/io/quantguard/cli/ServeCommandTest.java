@@ -388,6 +388,68 @@ class ServeCommandTest {
   }
 
   @Test
+  void watchesAModelFileForDriftAgainstAProfileBuiltFromDataAtStart() throws Exception {
+    String images = "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
+    String file = "cnn=" + TestModels.fashionCnn();
+    Cli noProfile = Cli.run("serve", "--model-file", file, "--drift", "--port", "0");
+    assertThat(noProfile.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(noProfile.err()).contains("--drift-data NAME=DATASPEC");
+    Cli noDrift =
+        Cli.run("serve", "--model-file", file, "--drift-profile", "cnn=p.json", "--port", "0");
+    assertThat(noDrift.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(noDrift.err()).contains("need --drift");
+    Cli unknown =
+        Cli.run("serve", "--model-file", file, "--drift", "--drift-data", "bert=x", "--port", "0");
+    assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(unknown.err()).contains("'bert', which no --model-file serves");
+
+    Served s =
+        serve(
+            "--model-file",
+            file,
+            "--drift",
+            "--drift-data",
+            "cnn=" + images + "?input=image&limit=200",
+            "--drift-interval-s",
+            "0.5",
+            "--port",
+            "0",
+            "--threads",
+            "2");
+    try {
+      Cli bench =
+          Cli.run(
+              "serve-bench",
+              s.url(),
+              "--model",
+              "cnn",
+              "--clients",
+              "2",
+              "--duration-s",
+              "1",
+              "--warmup-s",
+              "0.2",
+              "--binary",
+              "--data",
+              images + "?input=image&limit=100");
+      assertThat(bench.exitCode()).as(bench.err()).isZero();
+      JsonNode window = null;
+      for (int i = 0; i < 300 && window == null; i++) {
+        JsonNode d = get(s.url() + "/v2/models/cnn/drift").path("drift");
+        if (d.path("window").path("samples").asLong() > 0) {
+          window = d.path("window");
+          assertThat(d.path("reference").path("samples").asLong()).isEqualTo(200);
+        }
+        Thread.sleep(100);
+      }
+      assertThat(window).as("a drift window closed with samples").isNotNull();
+      assertThat(window.path("features").size()).isEqualTo(9);
+    } finally {
+      s.stop();
+    }
+  }
+
+  @Test
   void serveBenchHelpListsItsFlags() {
     Cli help = Cli.run("serve-bench", "--help");
     assertThat(help.exitCode()).as(help.err()).isZero();
