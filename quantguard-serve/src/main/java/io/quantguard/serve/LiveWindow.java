@@ -48,10 +48,10 @@ import org.jspecify.annotations.Nullable;
  * same figures per slice tag ({@link #bySlice()}): each a window of its own, whose {@code all} is
  * that slice's rows, so the rollout judges it with the same policy code. A slice window keeps the
  * cosine tail over at most {@value #SLICE_TAIL_ROWS} rows and its latencies at 2 significant digits
- * (about 60 KiB each), and there are at most {@link TrafficSlices#limit()} + 1 of them. When the
- * server watches the model for drift, the rollout adds the latest closed drift window before
- * judging ({@link #drift}): {@code drift_share}, {@code psi} and {@code overflow_rate} (see {@link
- * DriftFigures}; null without one).
+ * (about 70 KiB each: 2 × 27 KiB of histogram, 16 KiB of tail), and there are at most {@link
+ * TrafficSlices#limit()} + 1 of them. When the server watches the model for drift, the rollout adds
+ * the latest closed drift window before judging ({@link #drift}): {@code drift_share}, {@code psi}
+ * and {@code overflow_rate} (see {@link DriftFigures}; null without one).
  */
 public final class LiveWindow implements Measurements {
   /** The cosine's tail metrics, lower percentiles first. */

@@ -129,16 +129,29 @@ final class ServerMetrics {
     timeline.rows(key, rows);
   }
 
-  /** Publishes a version's queue depth until {@link #remove} is called with the gauge. */
-  Gauge queue(ModelKey key, IntSupplier depth) {
+  /**
+   * Publishes a version's queue depth until {@link #remove} is called with the gauge. A reload
+   * opens the version's new batcher before the old one stops: the new queue takes the gauge over,
+   * since a registry keeps the first gauge of a name and tags and would go on reading the old
+   * queue.
+   */
+  synchronized Gauge queue(ModelKey key, IntSupplier depth) {
+    String[] tags = {"model", key.name(), "version", Integer.toString(key.version())};
+    Gauge before = registry.find("quantguard.queue.depth").tags(tags).gauge();
+    if (before != null) {
+      registry.remove(before);
+    }
     return Gauge.builder("quantguard.queue.depth", depth::getAsInt)
         .description("requests waiting for a model run")
-        .tags("model", key.name(), "version", Integer.toString(key.version()))
+        .tags(tags)
         .register(registry);
   }
 
-  void remove(Gauge gauge) {
-    registry.remove(gauge);
+  /** Removes a queue's gauge, unless a newer queue of the same version took it over. */
+  synchronized void remove(Gauge gauge) {
+    if (registry.find(gauge.getId().getName()).tags(gauge.getId().getTags()).gauge() == gauge) {
+      registry.remove(gauge);
+    }
   }
 
   void droppedObservation() {

@@ -1,7 +1,6 @@
 package io.quantguard.serve;
 
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -49,11 +48,6 @@ final class TrafficSlices {
     }
     kept.add(tag);
     return tag;
-  }
-
-  /** The names kept so far, in order of arrival ({@value #OTHER} is not among them). */
-  synchronized List<String> kept() {
-    return List.copyOf(kept);
   }
 
   /**

@@ -384,8 +384,11 @@ class AdaptiveVariantTest {
       assertThat(selector.ladder()).extracting(v -> v.key().version()).containsExactly(1);
       assertThat(selector.ladder().get(0).probeMillis()).isNotEqualTo(homeProbe);
       assertThat(selector.active()).contains(new ModelKey("cnn", 1));
-      // off the ladder: no probe figure for it (NaN if it was on the ladder at start)
+      // off the ladder: no probe figure for it (NaN if it was on the ladder at start); the new
+      // queues publish their depth
       assertThat(Http.get(server.url() + "/metrics").text())
+          .contains("quantguard_queue_depth{model=\"cnn\",version=\"1\"} 0.0")
+          .contains("quantguard_queue_depth{model=\"cnn\",version=\"2\"} 0.0")
           .doesNotContainPattern("quantguard_variant_probe_seconds\\{[^}]*version=\"2\"\\} [0-9]");
     }
   }
