@@ -111,9 +111,9 @@ class ServingDeployFilesTest {
 
   /**
    * Serves the FP32 CNN with an int8 candidate in a canary rollout, watched for drift, and the same
-   * two as variants of a model with a latency objective, sends inferences and a request for an
-   * unknown model, judges one interval, closes one drift window, and returns each exported series
-   * name with the label names it carries.
+   * two as variants of a model with a latency objective, sends inferences (tagged with a slice) and
+   * a request for an unknown model, judges one interval, closes one drift window, and returns each
+   * exported series name with the label names it carries.
    */
   private Map<String, Set<String>> scrapeAServerWithARollout() throws Exception {
     Path cnn = TestModels.fashionCnn();
@@ -166,10 +166,16 @@ class ServingDeployFilesTest {
                 .build()
                 .start()) {
       for (int i = 0; i < 20; i++) {
+        // tagged with a slice, so that the per-slice meters are exported too
+        RequestBody body =
+            RequestBody.binary("r" + i, Map.of("image", Responses.images(2, i)), false);
+        List<String> headers = new ArrayList<>(List.of(TrafficSlices.HEADER, "night"));
+        body.headers().forEach((k, v) -> headers.addAll(List.of(k, v)));
         Http.Response r =
             Http.post(
                 server.url() + "/v2/models/cnn/infer",
-                RequestBody.binary("r" + i, Map.of("image", Responses.images(2, i)), false));
+                body.bytes(),
+                headers.toArray(String[]::new));
         assertThat(r.status()).as(r.text()).isEqualTo(200);
       }
       assertThat(Http.get(server.url() + "/v2/models/nope").status()).isEqualTo(404);
@@ -200,6 +206,7 @@ class ServingDeployFilesTest {
           .containsKeys(
               "quantguard_rollout_decisions_total",
               "quantguard_rollout_flip_rate",
+              "quantguard_rollout_slice_failed",
               "quantguard_errors_total",
               "quantguard_request_duration_seconds_bucket",
               "quantguard_drift_psi",
