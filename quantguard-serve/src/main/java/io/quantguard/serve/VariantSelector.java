@@ -32,14 +32,14 @@ import org.slf4j.LoggerFactory;
  * <p><b>Which variants, in which order.</b> The model's default version (its first source) is home.
  * Every other served version of the model is a variant unless the quality policy refuses it ({@link
  * VariantQuality}: a failed audit, or the production policy failing on its registered report).
- * "Faster" is measured, not assumed: before the server turns ready every variant runs the same
- * all-zero batch (the largest dynamic batch, the size that load produces; one row when the model
- * does not batch) in 25 interleaved rounds; a variant is faster than home when the median of its
- * per-round time ratio to home is below 1 (a ratio within one round is immune to the machine's load
- * drifting between rounds), and that median ratio ranks the faster ones and scales the latency
- * predicted for switching back. The ladder is home, then each allowed variant measured faster than
- * home, slowest first; a variant measured no faster than home is left out, with the measurement as
- * the reason.
+ * "Faster" is measured, not assumed: before the server turns ready (and again after a reload of the
+ * model, then beside live traffic) every variant runs the same all-zero batch (the largest dynamic
+ * batch, the size that load produces; one row when the model does not batch) in 25 interleaved
+ * rounds; a variant is faster than home when the median of its per-round time ratio to home is
+ * below 1 (a ratio within one round is immune to the machine's load drifting between rounds), and
+ * that median ratio ranks the faster ones and scales the latency predicted for switching back. The
+ * ladder is home, then each allowed variant measured faster than home, slowest first; a variant
+ * measured no faster than home is left out, with the measurement as the reason.
  *
  * <p><b>When to switch.</b> Every window the percentile of the objective is taken over the requests
  * the active variant answered (a 429 counts as one past the objective). Hysteresis keeps it from
