@@ -125,6 +125,11 @@ public final class LiveWindow implements Measurements {
    * tagged exchange also goes to its slice's window.
    */
   public synchronized void add(Exchange e) {
+    Outcome c = outcome(e, candidate);
+    Outcome b = outcome(e, baseline);
+    if (c == null && b == null) {
+      return; // another model's: it takes no slice name either
+    }
     if (names != null && e.slice() != null) {
       bySlice
           .computeIfAbsent(
@@ -132,8 +137,6 @@ public final class LiveWindow implements Measurements {
               s -> new LiveWindow(candidate, baseline, s, SLICE_TAIL_ROWS, 2, null))
           .add(e);
     }
-    Outcome c = outcome(e, candidate);
-    Outcome b = outcome(e, baseline);
     if (c != null) {
       candidateRequests++;
       candidateErrors += c instanceof Outcome.Failure ? 1 : 0;

@@ -115,6 +115,8 @@ class LiveWindowTest {
   @Test
   void keepsTheSameFiguresPerSliceForAtMostTheLimitOfNamesAndFoldsTheRestIntoOther() {
     LiveWindow w = new LiveWindow(CAND, BASE, new TrafficSlices(TrafficSlices.DEFAULT_LIMIT));
+    // another model's tagged exchange takes no slice name
+    w.add(new Exchange(null, Map.of(), ok(new ModelKey("x", 1), 1, 1, 0), null, "elsewhere"));
     // slice "bad": 4 rows, 3 flipped; slice "good": 6 rows, none; 40 more names of one row each
     for (int i = 0; i < 4; i++) {
       w.add(tagged("bad", i < 3));
@@ -132,7 +134,7 @@ class LiveWindowTest {
     // 32 names kept (bad, good, s0 … s29), s30 … s39 in other: 33 windows, never more
     assertThat(slices).hasSize(TrafficSlices.DEFAULT_LIMIT + 1);
     assertThat(slices).containsKeys("bad", "good", "s29", TrafficSlices.OTHER);
-    assertThat(slices).doesNotContainKey("s30");
+    assertThat(slices).doesNotContainKeys("s30", "elsewhere");
     LiveWindow bad = slices.get("bad");
     assertThat(bad.paired()).isEqualTo(4);
     assertThat(bad.find("m@2", "all", "flip_rate").orElseThrow().value()).isEqualTo(0.75);

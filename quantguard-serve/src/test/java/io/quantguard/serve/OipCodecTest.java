@@ -49,4 +49,31 @@ class OipCodecTest {
     assertThatThrownBy(() -> OipCodec.decode(small, null, KEY, SIGNATURE, true))
         .isInstanceOfSatisfying(OipException.class, e -> assertThat(e.status()).isEqualTo(400));
   }
+
+  @Test
+  void theSliceParameterIsReadAndChecked() {
+    String inputs =
+        "\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]";
+    InferRequest tagged =
+        OipCodec.decode(
+            ("{\"parameters\":{\"slice\":\"night\"}," + inputs + "}")
+                .getBytes(StandardCharsets.UTF_8),
+            null,
+            KEY,
+            SIGNATURE,
+            true);
+    assertThat(tagged.slice()).isEqualTo("night");
+    InferRequest plain =
+        OipCodec.decode(
+            ("{" + inputs + "}").getBytes(StandardCharsets.UTF_8), null, KEY, SIGNATURE, true);
+    assertThat(plain.slice()).isNull();
+    for (String bad : List.of("3", "\"\"", "\"a/b\"")) {
+      byte[] body =
+          ("{\"parameters\":{\"slice\":" + bad + "}," + inputs + "}")
+              .getBytes(StandardCharsets.UTF_8);
+      assertThatThrownBy(() -> OipCodec.decode(body, null, KEY, SIGNATURE, true))
+          .isInstanceOfSatisfying(OipException.class, e -> assertThat(e.status()).isEqualTo(400))
+          .hasMessageContaining("parameters.slice");
+    }
+  }
 }
