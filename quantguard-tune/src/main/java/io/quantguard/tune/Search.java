@@ -3,6 +3,7 @@ package io.quantguard.tune;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.Graph;
 import io.quantguard.onnx.Node;
+import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
 import io.quantguard.quantize.ResolvedRecipe;
@@ -19,8 +20,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The tuner's decisions, apart from how a candidate is measured ({@link TrialRunner}) and where
  * what was learned is kept ({@link TuneState}): SmoothQuant's α for the whole model, the ranking,
- * the node repairs (dynamic int8 among them), bisection over the fallback ladder, undo and
- * confirmation. See {@link Tuner} for the steps and why they come in this order.
+ * the node repairs (dynamic int8 among them), quantization-aware training, bisection over the
+ * fallback ladder, undo and confirmation. See {@link Tuner} for the steps and why they come in this
+ * order.
  */
 final class Search {
   private final Graph graph;
@@ -31,6 +33,17 @@ final class Search {
   private final TuneState state;
   private final Tuner.Options opt;
   private final boolean heldOut;
+  private final @Nullable Training training;
+
+  /**
+   * Quantization-aware training for the search: trains the weights under a recipe, and makes the
+   * runner measure the recipes marked {@link Tuner#TRAINED} on the trained model.
+   */
+  interface Training {
+    TrainingRepair.Result train(Recipe recipe);
+
+    void measureOn(OnnxModel trained);
+  }
 
   /**
    * @param graph the FP32 model's graph (what repairs are offered for)
@@ -38,6 +51,7 @@ final class Search {
    *     dynamically quantized nodes, one each
    * @param dynamicNodes the nodes the start recipe quantizes dynamically (no static repair fits)
    * @param heldOut whether the confirmation runs on held-out data
+   * @param training quantization-aware training, when it is a repair; null otherwise
    */
   Search(
       Graph graph,
@@ -47,7 +61,8 @@ final class Search {
       TrialRunner runner,
       TuneState state,
       Tuner.Options opt,
-      boolean heldOut) {
+      boolean heldOut,
+      @Nullable Training training) {
     this.graph = graph;
     this.groups = List.copyOf(groups);
     this.dynamicNodes = Set.copyOf(dynamicNodes);
@@ -56,6 +71,7 @@ final class Search {
     this.state = state;
     this.opt = opt;
     this.heldOut = heldOut;
+    this.training = training;
   }
 
   /** Searches and confirms; the trials are in the state, the best is {@link #best}. */
@@ -88,7 +104,11 @@ final class Search {
         base = repair(base, smoothed, ranking, first);
         Trial repaired = state.trial(RecipeIO.sha256(base.resolved()));
         if (repaired != null && !repaired.passed() && !repaired.qualityPassed()) {
-          fallback(base, state.rankedGroups());
+          base = train(base, repaired);
+          Trial trained = state.trial(RecipeIO.sha256(base.resolved()));
+          if (trained != null && !trained.passed() && !trained.qualityPassed()) {
+            fallback(base, state.rankedGroups());
+          }
         }
       }
     }
@@ -310,6 +330,74 @@ final class Search {
       opt.progress().update("repairs", i + 1, top);
     }
     return chosen;
+  }
+
+  // ---- quantization-aware training ----------------------------------------------------------
+
+  /**
+   * Quantization-aware training of the whole model under {@code base} (every group still
+   * quantized), tried once: it costs minutes, so it runs only when the cheaper repairs left the
+   * quality rules failing, and its trained model is kept so a resumed run does not train again. The
+   * trained weights quantized with the same recipe are one trial, adopted when closer to the policy
+   * than {@code current}; the fallback search then goes on from them.
+   */
+  private Recipe train(Recipe base, Trial current) {
+    Training t = training;
+    if (t == null) {
+      return base;
+    }
+    TrainingOutcome o = state.training();
+    if (o == null) {
+      if (state.trials().size() >= opt.budget()) {
+        log("budget of " + opt.budget() + " evaluations spent before quantization-aware training");
+        return base;
+      }
+      log(
+          "quantization-aware training: at most "
+              + opt.qatSteps()
+              + " steps on the recipe of trial "
+              + current.index());
+      TrainingRepair.Result r = t.train(base);
+      String sha = state.keepTrainedModel(r.trained());
+      o =
+          new TrainingOutcome(
+              r.description(),
+              r.steps(),
+              TuneState.TRAINED_MODEL,
+              sha,
+              current.index(),
+              current.quality(),
+              null,
+              null,
+              false);
+      state.training(o);
+    }
+    t.measureOn(state.trainedModel(o));
+    Recipe candidate =
+        base.toBuilder()
+            .rationale(
+                (base.rationale() == null ? "tuned" : base.rationale())
+                    + "; "
+                    + Tuner.TRAINED
+                    + " (trained FP32 model sha256 "
+                    + o.modelSha256().substring(0, 12)
+                    + "): "
+                    + o.description())
+            .build();
+    Trial after = trial("qat", candidate, 0, "quantization-aware training");
+    if (after == null) {
+      return base;
+    }
+    boolean better = Trial.compare(after, current) < 0;
+    state.training(o.measured(after, better));
+    log(
+        String.format(
+            Locale.ROOT,
+            "quantization-aware training: quality %s → %s; %s",
+            current.quality(),
+            after.quality(),
+            better ? "adopted" : "not closer to the policy, dropped"));
+    return better ? candidate : base;
   }
 
   // ---- fallback -----------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+package io.quantguard.tune;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Quantization-aware training tried as a whole-model repair: what it trained, where the trained
+ * FP32 model is kept, and its measured effect.
+ *
+ * @param steps the training steps taken
+ * @param model the trained FP32 model's file, relative to the tuning directory; a resumed run loads
+ *     it instead of training again
+ * @param modelSha256 the SHA-256 of that file, checked when it is loaded
+ * @param beforeTrial the trial it had to beat: the start recipe, or its node repairs when adopted
+ * @param before that trial's quality (the policy's first quality rule)
+ * @param trial the trial of the trained weights under the same recipe; null when the budget ran out
+ *     first
+ * @param after that trial's quality
+ * @param adopted whether that trial came closer to the policy, so the search went on from the
+ *     trained weights
+ */
+public record TrainingOutcome(
+    String description,
+    long steps,
+    String model,
+    String modelSha256,
+    int beforeTrial,
+    @Nullable Double before,
+    @Nullable Integer trial,
+    @Nullable Double after,
+    boolean adopted) {
+
+  TrainingOutcome measured(Trial t, boolean better) {
+    return new TrainingOutcome(
+        description,
+        steps,
+        model,
+        modelSha256,
+        beforeTrial,
+        before,
+        t.index(),
+        t.quality(),
+        better);
+  }
+}
