@@ -2,6 +2,7 @@ package io.quantguard.tune;
 
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.Graph;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Recipe;
@@ -104,7 +105,7 @@ final class Search {
         base = repair(base, smoothed, ranking, first);
         Trial repaired = state.trial(RecipeIO.sha256(base.resolved()));
         if (repaired != null && !repaired.passed() && !repaired.qualityPassed()) {
-          base = train(base, repaired);
+          base = train(base, first, repaired);
           Trial trained = state.trial(RecipeIO.sha256(base.resolved()));
           if (trained != null && !trained.passed() && !trained.qualityPassed()) {
             fallback(base, state.rankedGroups());
@@ -337,11 +338,14 @@ final class Search {
   /**
    * Quantization-aware training of the whole model under {@code base} (every group still
    * quantized), tried once: it costs minutes, so it runs only when the cheaper repairs left the
-   * quality rules failing, and its trained model is kept so a resumed run does not train again. The
-   * trained weights quantized with the same recipe are one trial, adopted when closer to the policy
-   * than {@code current}; the fallback search then goes on from them.
+   * quality rules failing, and its trained model is kept so a resumed run does not train again.
+   * When the training cannot take the repairs in {@code base} (it trains min/max weight ranges,
+   * say, and a repair fitted them by MSE), it trains the start recipe of trial {@code first}
+   * instead. The trained weights quantized with the recipe they were trained under are one trial,
+   * adopted when closer to the policy than {@code current}; the fallback search then goes on from
+   * them.
    */
-  private Recipe train(Recipe base, Trial current) {
+  private Recipe train(Recipe base, Trial first, Trial current) {
     Training t = training;
     if (t == null) {
       return base;
@@ -357,7 +361,29 @@ final class Search {
               + opt.qatSteps()
               + " steps on the recipe of trial "
               + current.index());
-      TrainingRepair.Result r = t.train(base);
+      Trial on = current;
+      TrainingRepair.Result r;
+      try {
+        r = t.train(state.recipe(on));
+      } catch (InvalidInputException e) {
+        if (on.index() == first.index()) {
+          log("quantization-aware training cannot train this recipe, skipped: " + e.getMessage());
+          return base;
+        }
+        log(
+            "quantization-aware training cannot take the repairs ("
+                + e.getMessage()
+                + "): it trains the start recipe");
+        on = first;
+        try {
+          r = t.train(state.recipe(on));
+        } catch (InvalidInputException again) {
+          log(
+              "quantization-aware training cannot train the start recipe either, skipped: "
+                  + again.getMessage());
+          return base;
+        }
+      }
       String sha = state.keepTrainedModel(r.trained());
       o =
           new TrainingOutcome(
@@ -365,6 +391,7 @@ final class Search {
               r.steps(),
               TuneState.TRAINED_MODEL,
               sha,
+              on.index(),
               current.index(),
               current.quality(),
               null,
@@ -373,10 +400,11 @@ final class Search {
       state.training(o);
     }
     t.measureOn(state.trainedModel(o));
+    Recipe trainedOn = state.recipe(state.trials().get(o.recipeTrial() - 1));
     Recipe candidate =
-        base.toBuilder()
+        trainedOn.toBuilder()
             .rationale(
-                (base.rationale() == null ? "tuned" : base.rationale())
+                (trainedOn.rationale() == null ? "tuned" : trainedOn.rationale())
                     + "; "
                     + Tuner.TRAINED
                     + " (trained FP32 model sha256 "

@@ -10,6 +10,8 @@ import org.jspecify.annotations.Nullable;
  * @param model the trained FP32 model's file, relative to the tuning directory; a resumed run loads
  *     it instead of training again
  * @param modelSha256 the SHA-256 of that file, checked when it is loaded
+ * @param recipeTrial the trial whose recipe was trained and is measured on the trained weights:
+ *     {@code beforeTrial}, or the start recipe's when the training cannot take that one's repairs
  * @param beforeTrial the trial it had to beat: the start recipe, or its node repairs when adopted
  * @param before that trial's quality (the policy's first quality rule)
  * @param trial the trial of the trained weights under the same recipe; null when the budget ran out
@@ -23,6 +25,7 @@ public record TrainingOutcome(
     long steps,
     String model,
     String modelSha256,
+    int recipeTrial,
     int beforeTrial,
     @Nullable Double before,
     @Nullable Integer trial,
@@ -35,6 +38,7 @@ public record TrainingOutcome(
         steps,
         model,
         modelSha256,
+        recipeTrial,
         beforeTrial,
         before,
         t.index(),
