@@ -265,7 +265,7 @@ final class TuneCommand implements Callable<Integer> {
           qat.steps(),
           qat.before(),
           qat.after(),
-          qat.adopted() ? "adopted" : "not adopted");
+          qat.improved() ? "closer to the policy" : "not closer to the policy");
     }
     for (Trial.Gap g : best.gaps()) {
       out.printf(

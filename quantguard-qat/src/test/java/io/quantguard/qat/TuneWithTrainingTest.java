@@ -79,12 +79,14 @@ class TuneWithTrainingTest {
     assertThat(qat.recipeTrial()).isIn(1, before.index());
     assertThat(qat.before()).isNotNull().isEqualTo(before.quality());
     assertThat(qat.after()).isNotNull().isEqualTo(trained.quality());
-    // adopted exactly when the trained candidate came closer to the policy
-    assertThat(qat.adopted())
-        .isEqualTo(
-            trained.gaps().size() < before.gaps().size()
-                || (trained.gaps().size() == before.gaps().size()
-                    && trained.shortfall() < before.shortfall()));
+    // 40 steps at W4A8 recover part of the loss (measured 0.914 → 0.920 of FP32's 0.927): closer
+    // to the policy, not there, and still the best candidate the budget of 4 trials found
+    assertThat(qat.improved()).isTrue();
+    assertThat(qat.after()).isGreaterThan(qat.before());
+    assertThat(trained.qualityPassed()).isFalse();
+    assertThat(r.best().recipeSha256()).isEqualTo(trained.recipeSha256());
+    // the fallback search went on from the original weights, not the trained ones
+    assertThat(r.trials()).anyMatch(t -> t.phase().equals("fallback"));
     // the trained FP32 model lies in the output directory, as hashed in the state
     Path model = out.resolve(qat.model());
     assertThat(Sha256.of(model)).isEqualTo(qat.modelSha256());
@@ -92,13 +94,11 @@ class TuneWithTrainingTest {
     assertThat(Files.readString(out.resolve("tuning.md")))
         .contains("## Quantization-aware training")
         .contains(qat.description());
-    if (qat.adopted()) {
-      assertThat(r.decisions())
-          .anyMatch(d -> d.action().equals("repair: quantization-aware training"));
-      assertThat(RecipeIO.read(out.resolve("recipe.yaml")).rationale())
-          .contains("quantization-aware training")
-          .contains(qat.modelSha256().substring(0, 12));
-    }
+    assertThat(r.decisions())
+        .anyMatch(d -> d.action().equals("repair: quantization-aware training"));
+    assertThat(RecipeIO.read(out.resolve("recipe.yaml")).rationale())
+        .contains("quantization-aware training")
+        .contains(qat.modelSha256().substring(0, 12));
 
     // the exported model runs on ONNX Runtime and is as accurate as its trial measured
     var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 1000);

@@ -49,8 +49,7 @@ final class LocalTrialRunner implements TrialRunner {
 
   /**
    * Measures the recipes that say they are quantized from trained weights ({@link Tuner#TRAINED})
-   * on {@code model}: calibrated like the original, so every recipe edit applies to it unchanged.
-   * The baseline stays the original FP32 model.
+   * on {@code model}, calibrated like the original. The baseline stays the original FP32 model.
    */
   void trainedWeights(OnnxModel model) {
     trained = Quantizer.calibrate(model, in.start(), in.calibration(), q);

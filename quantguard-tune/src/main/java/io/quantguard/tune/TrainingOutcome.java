@@ -12,13 +12,14 @@ import org.jspecify.annotations.Nullable;
  * @param modelSha256 the SHA-256 of that file, checked when it is loaded
  * @param recipeTrial the trial whose recipe was trained and is measured on the trained weights:
  *     {@code beforeTrial}, or the start recipe's when the training cannot take that one's repairs
- * @param beforeTrial the trial it had to beat: the start recipe, or its node repairs when adopted
+ * @param beforeTrial the trial it had to beat: the start recipe, or its node repairs when they
+ *     helped
  * @param before that trial's quality (the policy's first quality rule)
  * @param trial the trial of the trained weights under the same recipe; null when the budget ran out
  *     first
  * @param after that trial's quality
- * @param adopted whether that trial came closer to the policy, so the search went on from the
- *     trained weights
+ * @param improved whether that trial came closer to the policy than {@code beforeTrial}; it stands
+ *     among the trials either way, and is the answer when it is the best of them
  */
 public record TrainingOutcome(
     String description,
@@ -30,7 +31,7 @@ public record TrainingOutcome(
     @Nullable Double before,
     @Nullable Integer trial,
     @Nullable Double after,
-    boolean adopted) {
+    boolean improved) {
 
   TrainingOutcome measured(Trial t, boolean better) {
     return new TrainingOutcome(

@@ -39,7 +39,7 @@ public interface TrainingRepair {
    * What the training made.
    *
    * @param trained the FP32 model with the fine-tuned weights written back: the tuner calibrates
-   *     and quantizes it like the original, so every later recipe edit applies to it unchanged
+   *     and quantizes it like the original
    * @param steps the steps it took
    * @param description one line for the tuning report and the recipe's rationale
    */

@@ -118,7 +118,7 @@ final class TuneOutput {
                   qat.beforeTrial(),
                   qat.after(),
                   qat.trial() == null ? "none: budget spent" : qat.trial(),
-                  qat.adopted() ? "adopted" : "not adopted",
+                  qat.improved() ? "closer to the policy" : "not closer to the policy",
                   qat.model(),
                   qat.modelSha256()));
     }

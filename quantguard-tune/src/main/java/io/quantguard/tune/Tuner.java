@@ -38,6 +38,12 @@ import org.jspecify.annotations.Nullable;
  *       alone (switching a static MatMul to dynamic int8 is one of them), keep those that raise its
  *       SQNR by at least {@value #MIN_REPAIR_GAIN_DB} dB, and evaluate them together once; keep
  *       them if the candidate got closer to the policy, its measured latency included.
+ *   <li>Quantization-aware training, when asked for ({@link TrainingRepair}): once, on the recipe
+ *       so far with every group quantized, distilled from FP32 within a step budget; the trained
+ *       weights quantized with that recipe are one more trial. The trained model is kept in the
+ *       output directory, so a resumed run measures it without training again. The fallback below
+ *       still starts from the original weights: trained weights fit the quantization grid and are
+ *       worse in float, so a group in fp32 there would not regain what it lost.
  *   <li>Fallback by bisection over the ranked list: the smallest k such that the k most sensitive
  *       groups in higher precision satisfy the policy's quality rules (accuracy improves with k,
  *       cost gets worse, so the smallest k is the best chance for the cost rules) — about
