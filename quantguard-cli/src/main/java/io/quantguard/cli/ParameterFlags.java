@@ -46,6 +46,7 @@ final class ParameterFlags {
           entry("tune.rankSamples", "--rank-samples"),
           entry("tune.fallback", "--fallback"),
           entry("tune.repairs", "--repairs"),
+          entry("tune.qatSteps", "--qat-steps"),
           entry("registration.model", "--name"),
           entry("registration.parent", "--parent"),
           entry("rollback.to", "--to"),

@@ -13,6 +13,7 @@ import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.DataSpec;
 import io.quantguard.tune.Decision;
 import io.quantguard.tune.FallbackPrecision;
+import io.quantguard.tune.TrainingOutcome;
 import io.quantguard.tune.Trial;
 import io.quantguard.tune.TuneResult;
 import io.quantguard.tune.Tuner;
@@ -136,9 +137,17 @@ final class TuneCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "KIND",
       description =
-          "repairs to try: calibrator, weights, smooth, int16, dynamic (default:"
+          "repairs to try: calibrator, weights, smooth, int16, dynamic, qat (quantization-aware"
+              + " training of the whole model, tried once before fallback; default:"
               + " calibrator,weights,smooth,dynamic)")
   List<String> repairs = new ArrayList<>(List.of("calibrator", "weights", "smooth", "dynamic"));
+
+  @Option(
+      names = "--qat-steps",
+      defaultValue = "200",
+      paramLabel = "N",
+      description = "the most quantization-aware training steps (default: ${DEFAULT-VALUE})")
+  long qatSteps;
 
   @Option(
       names = "--fallback",
@@ -199,6 +208,7 @@ final class TuneCommand implements Callable<Integer> {
             .rankSamples(rankSamples)
             .repairTop(repairTop)
             .repairs(Set.copyOf(new LinkedHashSet<>(repairs)))
+            .qatSteps(qatSteps)
             .fallback(FallbackPrecision.parse("--fallback", fallback))
             .batchSize(batchSize)
             .bootstrap(resamples)
@@ -246,6 +256,16 @@ final class TuneCommand implements Callable<Integer> {
         r.seconds());
     for (Decision d : r.decisions()) {
       out.printf("  %-16s %s: %s%n", d.action(), String.join(", ", d.nodes()), d.evidence());
+    }
+    TrainingOutcome qat = r.training();
+    if (qat != null) {
+      out.printf(
+          Locale.ROOT,
+          "  quantization-aware training (%d steps): quality %s → %s, %s%n",
+          qat.steps(),
+          qat.before(),
+          qat.after(),
+          qat.improved() ? "closer to the policy" : "not closer to the policy");
     }
     for (Trial.Gap g : best.gaps()) {
       out.printf(

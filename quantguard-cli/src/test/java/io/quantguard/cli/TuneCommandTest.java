@@ -73,6 +73,44 @@ class TuneCommandTest {
     }
   }
 
+  /**
+   * The command carries the training module, so quantization-aware training is a repair there:
+   * tried once before fallback, measured like any trial and printed with its effect.
+   */
+  @Test
+  void triesQuantizationAwareTrainingBeforeFallback() throws Exception {
+    Path policy = tmp.resolve("policy.yaml");
+    Files.writeString(policy, "rules:\n  accuracy: {max_drop: 0.1%}\n");
+    Path out = tmp.resolve("qat");
+    Cli r =
+        Cli.run(
+            args(
+                policy,
+                out,
+                "3",
+                "--repairs",
+                "qat",
+                "--qat-steps",
+                "30",
+                "--rank-samples",
+                "32",
+                "--json"));
+    assertThat(r.exitCode()).as(r.err()).isIn(0, 1);
+    JsonNode doc = new ObjectMapper().readTree(r.out());
+    JsonNode qat = doc.get("training");
+    assertThat(qat.get("steps").asLong()).isEqualTo(30);
+    assertThat(qat.get("before").isNumber()).isTrue();
+    assertThat(qat.get("after").isNumber()).isTrue();
+    assertThat(doc.get("trials").get(qat.get("trial").asInt() - 1).get("phase").asText())
+        .isEqualTo("qat");
+    assertThat(out.resolve("qat/trained.onnx")).exists();
+    assertThat(Files.readString(out.resolve("tuning.md")))
+        .contains("## Quantization-aware training");
+    Cli bad = Cli.run(args(policy, tmp.resolve("y"), "3", "--repairs", "qat", "--qat-steps", "0"));
+    assertThat(bad.exitCode()).isEqualTo(3);
+    assertThat(bad.err()).contains("--qat-steps 0");
+  }
+
   @Test
   void refusesBadSettingsWithExitThree() throws Exception {
     Path policy = tmp.resolve("policy.yaml");

@@ -35,6 +35,7 @@ final class LocalTrialRunner implements TrialRunner {
   private final Calibration cal;
   private final Quantizer.Options q;
   private @Nullable ReferenceOutputs reference;
+  private @Nullable Calibration trained;
 
   LocalTrialRunner(
       Tuner.Inputs in, Tuner.Options opt, Path trials, OnnxModel fp32, Calibration cal) {
@@ -46,9 +47,30 @@ final class LocalTrialRunner implements TrialRunner {
     this.q = new Quantizer.Options(opt.session(), Progress.NONE);
   }
 
+  /**
+   * Measures the recipes that say they are quantized from trained weights ({@link Tuner#TRAINED})
+   * on {@code model}, calibrated like the original. The baseline stays the original FP32 model.
+   */
+  void trainedWeights(OnnxModel model) {
+    trained = Quantizer.calibrate(model, in.start(), in.calibration(), q);
+  }
+
+  /** The model {@code recipe} makes, from the weights it names. */
+  OnnxModel quantize(Recipe recipe) {
+    String note = recipe.rationale();
+    Calibration c = cal;
+    if (note != null && note.contains(Tuner.TRAINED)) {
+      c = trained;
+      if (c == null) {
+        throw new IllegalStateException("no trained weights for a recipe that names them");
+      }
+    }
+    return Quantizer.quantize(c, recipe, q).model();
+  }
+
   @Override
   public double outputSqnrDb(Recipe recipe) {
-    return reference().outputSqnr(Quantizer.quantize(cal, recipe, q).model()).db();
+    return reference().outputSqnr(quantize(recipe)).db();
   }
 
   /** The FP32 outputs on the ranking samples, computed when first needed. */
@@ -68,7 +90,7 @@ final class LocalTrialRunner implements TrialRunner {
     EvaluationReport report;
     try {
       Files.createDirectories(trials);
-      ModelIO.save(Quantizer.quantize(cal, recipe, q).model(), model);
+      ModelIO.save(quantize(recipe), model);
       report =
           evaluate(
               model, confirmation && !in.confirmData().isEmpty() ? in.confirmData() : in.data());

@@ -30,12 +30,16 @@ import org.jspecify.annotations.Nullable;
   @JsonSubTypes.Type(value = Repair.Dynamic.class, name = "dynamic")
 })
 public sealed interface Repair {
-  /** Repair kinds, as {@code --repairs} names them. */
-  List<String> KINDS = List.of("calibrator", "weights", "smooth", "int16", "dynamic");
+  /**
+   * Repair kinds, as {@code --repairs} names them. {@code qat} is quantization-aware training of
+   * the whole model ({@link TrainingRepair}), not a node repair: it has no variant here.
+   */
+  List<String> KINDS = List.of("calibrator", "weights", "smooth", "int16", "dynamic", "qat");
 
   /**
    * Int16 activations are off by default: ONNX Runtime's CPU provider has no 16-bit integer
-   * kernels, so such a node runs in float between conversions, as slow as a float fallback.
+   * kernels, so such a node runs in float between conversions, as slow as a float fallback. So is
+   * quantization-aware training: it needs the training module and minutes of training.
    */
   Set<String> DEFAULT_KINDS = Set.of("calibrator", "weights", "smooth", "dynamic");
 

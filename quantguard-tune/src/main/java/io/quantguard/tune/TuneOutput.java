@@ -105,6 +105,23 @@ final class TuneOutput {
       }
       b.append('\n');
     }
+    TrainingOutcome qat = r.training();
+    if (qat != null) {
+      b.append("## Quantization-aware training\n\n")
+          .append(qat.description())
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "; quality %s (trial %d) → %s (trial %s): %s. Trained FP32 model `%s`"
+                      + " (sha256 %s).%n%n",
+                  qat.before(),
+                  qat.beforeTrial(),
+                  qat.after(),
+                  qat.trial() == null ? "none: budget spent" : qat.trial(),
+                  qat.improved() ? "closer to the policy" : "not closer to the policy",
+                  qat.model(),
+                  qat.modelSha256()));
+    }
     b.append("## Trade-off curve (every evaluation)\n\n");
     b.append(
         "| trial | phase | nodes in higher precision | quality | p95 latency ratio | size ratio |"

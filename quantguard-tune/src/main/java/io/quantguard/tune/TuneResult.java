@@ -9,6 +9,8 @@ import org.jspecify.annotations.Nullable;
  * and the evidence: the ranking, the repairs, every trial (the trade-off curve).
  *
  * @param passed whether the best recipe meets the policy
+ * @param training what quantization-aware training did and its measured effect; null when it was
+ *     not a repair or not needed
  * @param evaluations full evaluations spent (trials), against {@code budget}
  */
 public record TuneResult(
@@ -21,6 +23,7 @@ public record TuneResult(
     List<Trial> trials,
     List<ChosenRepair> repairs,
     @Nullable Boolean repairsAdopted,
+    @Nullable TrainingOutcome training,
     int evaluations,
     int budget,
     double seconds) {

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.quantguard.evaluate.Evaluation;
 import io.quantguard.evaluate.Slicer;
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.QuantGuard;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.quantize.RecipeIO;
@@ -42,6 +44,9 @@ final class TuneState {
   static final String FILE = "tuning-state.json";
   static final String SCHEMA = "quantguard.tune-state/2";
 
+  /** Where the file store keeps the model quantization-aware training made. */
+  static final String TRAINED_MODEL = "qat/trained.onnx";
+
   /** Schema 1 stored repairs as text ({@code "smooth 0.8"}); its files are refused, not guessed. */
   private static final String SCHEMA_1 = "quantguard.tune-state/1";
 
@@ -57,6 +62,7 @@ final class TuneState {
       @Nullable List<RankedGroup> ranking,
       @Nullable List<ChosenRepair> repairs,
       @Nullable Boolean repairsAdopted,
+      @Nullable TrainingOutcome training,
       List<Trial> trials) {}
 
   private final @Nullable Path file;
@@ -66,6 +72,8 @@ final class TuneState {
   private @Nullable List<RankedGroup> ranking;
   private @Nullable List<ChosenRepair> repairs;
   private @Nullable Boolean repairsAdopted;
+  private @Nullable TrainingOutcome training;
+  private @Nullable OnnxModel trainedModel;
   private final List<Trial> trials = new ArrayList<>();
 
   private TuneState(@Nullable Path file, String key) {
@@ -115,6 +123,7 @@ final class TuneState {
     s.ranking = snap.ranking();
     s.repairs = snap.repairs();
     s.repairsAdopted = snap.repairsAdopted();
+    s.training = snap.training();
     if (snap.trials() != null) {
       s.trials.addAll(snap.trials());
     }
@@ -162,6 +171,7 @@ final class TuneState {
           .append(' ')
           .append(o.seed())
           .append(' ')
+          .append(o.repairs().contains("qat") ? "qat " + o.qatSteps() + ' ' : "")
           .append(QuantGuard.VERSION);
       md.update(b.toString().getBytes(StandardCharsets.UTF_8));
       return Sha256.hex(md);
@@ -214,6 +224,53 @@ final class TuneState {
 
   @Nullable Boolean repairsAdopted() {
     return repairsAdopted;
+  }
+
+  /** What quantization-aware training did, or null before it ran. */
+  @Nullable TrainingOutcome training() {
+    return training;
+  }
+
+  void training(TrainingOutcome t) {
+    training = t;
+    save();
+  }
+
+  /**
+   * Keeps the trained FP32 model (the file store writes it to {@link #TRAINED_MODEL} next to the
+   * state, so a resumed run does not train again) and returns its SHA-256.
+   */
+  String keepTrainedModel(OnnxModel trained) {
+    trainedModel = trained;
+    if (file == null) {
+      return Sha256.of(ModelIO.toBytes(trained));
+    }
+    Path f = file.resolveSibling(TRAINED_MODEL);
+    ModelIO.save(trained, f);
+    return Sha256.of(f);
+  }
+
+  /** The trained FP32 model the outcome names, checked against its hash. */
+  OnnxModel trainedModel(TrainingOutcome t) {
+    OnnxModel m = trainedModel;
+    if (m != null) {
+      return m;
+    }
+    if (file == null) {
+      throw new IllegalStateException("the tuning state lost the trained model");
+    }
+    Path f = file.resolveSibling(t.model());
+    if (!Files.exists(f) || !Sha256.of(f).equals(t.modelSha256())) {
+      throw new InvalidInputException(
+          f.toString(),
+          Files.exists(f)
+              ? "is not the model the quantization-aware training wrote (its SHA-256 differs)"
+              : "is missing, and the tuning state says quantization-aware training wrote it",
+          "delete the output directory to tune (and train) again");
+    }
+    m = ModelIO.load(f);
+    trainedModel = m;
+    return m;
   }
 
   List<Trial> trials() {
@@ -279,7 +336,8 @@ final class TuneState {
       AtomicFile.write(
           file,
           JSON.writeValueAsString(
-              new Snapshot(SCHEMA, key, globalRepairs, ranking, repairs, repairsAdopted, trials)));
+              new Snapshot(
+                  SCHEMA, key, globalRepairs, ranking, repairs, repairsAdopted, training, trials)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

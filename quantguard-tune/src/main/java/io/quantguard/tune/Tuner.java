@@ -38,6 +38,12 @@ import org.jspecify.annotations.Nullable;
  *       alone (switching a static MatMul to dynamic int8 is one of them), keep those that raise its
  *       SQNR by at least {@value #MIN_REPAIR_GAIN_DB} dB, and evaluate them together once; keep
  *       them if the candidate got closer to the policy, its measured latency included.
+ *   <li>Quantization-aware training, when asked for ({@link TrainingRepair}): once, on the recipe
+ *       so far with every group quantized, distilled from FP32 within a step budget; the trained
+ *       weights quantized with that recipe are one more trial. The trained model is kept in the
+ *       output directory, so a resumed run measures it without training again. The fallback below
+ *       still starts from the original weights: trained weights fit the quantization grid and are
+ *       worse in float, so a group in fp32 there would not regain what it lost.
  *   <li>Fallback by bisection over the ranked list: the smallest k such that the k most sensitive
  *       groups in higher precision satisfy the policy's quality rules (accuracy improves with k,
  *       cost gets worse, so the smallest k is the best chance for the cost rules) — about
@@ -63,6 +69,13 @@ public final class Tuner {
 
   /** How a repair of the whole model names its target. */
   static final String EVERY_NODE = "(every eligible node)";
+
+  /**
+   * How the rationale of a recipe quantized from the weights quantization-aware training made
+   * begins its note: the runner measures such a recipe on the trained model, and the recipe's hash
+   * differs from the same recipe on the original weights.
+   */
+  static final String TRAINED = "tune: quantization-aware training";
 
   /**
    * What to tune.
@@ -101,6 +114,8 @@ public final class Tuner {
    * @param rankSamples samples of the first data set used to rank groups and pick repairs
    * @param repairTop how many of the most sensitive groups get repair candidates
    * @param repairs repair kinds to try ({@link Repair#KINDS}); empty = no repairs
+   * @param qatSteps the most steps of quantization-aware training, when {@code repairs} has {@code
+   *     qat}
    * @param fallback the last rung of the precision ladder
    * @param log one line per step, for people watching
    */
@@ -109,6 +124,7 @@ public final class Tuner {
       int rankSamples,
       int repairTop,
       Set<String> repairs,
+      long qatSteps,
       FallbackPrecision fallback,
       int batchSize,
       int bootstrap,
@@ -126,6 +142,7 @@ public final class Tuner {
           64,
           8,
           Repair.DEFAULT_KINDS,
+          200,
           FallbackPrecision.FP32,
           32,
           500,
@@ -158,6 +175,7 @@ public final class Tuner {
     private int rankSamples;
     private int repairTop;
     private Set<String> repairs;
+    private long qatSteps;
     private FallbackPrecision fallback;
     private int batchSize;
     private int bootstrap;
@@ -172,6 +190,7 @@ public final class Tuner {
       rankSamples = d.rankSamples();
       repairTop = d.repairTop();
       repairs = d.repairs();
+      qatSteps = d.qatSteps();
       fallback = d.fallback();
       batchSize = d.batchSize();
       bootstrap = d.bootstrap();
@@ -233,6 +252,7 @@ public final class Tuner {
       rankSamples = o.rankSamples();
       repairTop = o.repairTop();
       repairs = o.repairs();
+      qatSteps = o.qatSteps();
       fallback = o.fallback();
       batchSize = o.batchSize();
       bootstrap = o.bootstrap();
@@ -264,6 +284,15 @@ public final class Tuner {
     /** The repair kinds to try ({@link Repair#KINDS}); empty: none. */
     public Builder repairs(Set<String> kinds) {
       this.repairs = Set.copyOf(kinds);
+      return this;
+    }
+
+    /**
+     * The most steps quantization-aware training may take, when the repairs include {@code qat}: it
+     * runs once, so this bounds the time it adds to the search.
+     */
+    public Builder qatSteps(long steps) {
+      this.qatSteps = steps;
       return this;
     }
 
@@ -312,6 +341,7 @@ public final class Tuner {
           rankSamples,
           repairTop,
           repairs,
+          qatSteps,
           fallback,
           batchSize,
           bootstrap,
@@ -360,6 +390,7 @@ public final class Tuner {
    */
   public static TuneResult run(Inputs in, Options opt, Path out) {
     validate(in, opt);
+    TrainingRepair training = opt.repairs().contains("qat") ? TrainingRepair.find() : null;
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw InvalidInputException.forParameter(
           "tune.out", out, "is a file, not a directory", "give a directory for the results");
@@ -367,7 +398,7 @@ public final class Tuner {
     boolean fresh = !Files.exists(out);
     TuneState state = TuneState.open(out, TuneState.key(in, opt));
     try {
-      return search(in, opt, out, state);
+      return search(in, opt, out, state, training);
     } catch (InvalidInputException e) {
       if (fresh && state.trials().isEmpty()) {
         Directories.deleteTree(out); // nothing learned: leave no half-made results behind
@@ -376,7 +407,8 @@ public final class Tuner {
     }
   }
 
-  private static TuneResult search(Inputs in, Options opt, Path out, TuneState state) {
+  private static TuneResult search(
+      Inputs in, Options opt, Path out, TuneState state, @Nullable TrainingRepair training) {
     long started = System.nanoTime();
     Quantizer.Options q = new Quantizer.Options(opt.session(), Progress.NONE);
     OnnxModel fp32 = ModelIO.load(in.model());
@@ -400,6 +432,22 @@ public final class Tuner {
     LocalTrialRunner runner =
         new LocalTrialRunner(
             in, opt, trialsDir != null ? trialsDir : out.resolve("trials"), fp32, cal);
+    Search.Training qat =
+        training == null
+            ? null
+            : new Search.Training() {
+              @Override
+              public TrainingRepair.Result train(Recipe recipe) {
+                return training.train(
+                    new TrainingRepair.Request(
+                        fp32, recipe, in.calibration(), opt.qatSteps(), opt.seed(), q));
+              }
+
+              @Override
+              public void measureOn(OnnxModel trained) {
+                runner.trainedWeights(trained);
+              }
+            };
     Search search =
         new Search(
             cal.plan().model().graph(), // the graph the groups name (fused, with optimize)
@@ -409,7 +457,8 @@ public final class Tuner {
             runner,
             state,
             opt,
-            !in.confirmData().isEmpty());
+            !in.confirmData().isEmpty(),
+            qat);
     search.run();
     Trial best = search.best();
     Recipe recipe = state.recipe(best);
@@ -427,15 +476,11 @@ public final class Tuner {
             trials,
             repairs == null ? List.of() : repairs,
             state.repairsAdopted(),
+            state.training(),
             trials.size(),
             opt.budget(),
             (System.nanoTime() - started) / 1e9);
-    TuneOutput.write(
-        out,
-        result,
-        recipe,
-        Quantizer.quantize(cal, recipe, q).model(),
-        runner.report(best.index()));
+    TuneOutput.write(out, result, recipe, runner.quantize(recipe), runner.report(best.index()));
     return result;
   }
 
@@ -454,6 +499,13 @@ public final class Tuner {
             "tune.repairs", r, "is not a repair", "use any of " + String.join(", ", Repair.KINDS));
       }
     }
+    if (opt.repairs().contains("qat") && opt.qatSteps() < 1) {
+      throw InvalidInputException.forParameter(
+          "tune.qatSteps",
+          opt.qatSteps(),
+          "must be at least 1 when quantization-aware training is a repair",
+          "give the most training steps, e.g. 200");
+    }
     ResolvedRecipe.of(in.start(), "the start recipe"); // a misspelt recipe fails here
     if (in.policy().rules().stream().allMatch(r -> r.limitsCost())) {
       throw new InvalidInputException(
@@ -465,6 +517,15 @@ public final class Tuner {
 
   private static List<Decision> decisions(Recipe recipe) {
     List<Decision> out = new ArrayList<>();
+    String note = recipe.rationale();
+    int at = note == null ? -1 : note.indexOf(TRAINED);
+    if (note != null && at >= 0) {
+      out.add(
+          new Decision(
+              List.of(EVERY_NODE),
+              "repair: quantization-aware training",
+              note.substring(at + "tune: ".length())));
+    }
     for (Recipe.Override o : ResolvedRecipe.of(recipe).overrides()) {
       String rationale = o.rationale();
       String target = o.node() != null ? o.node() : o.tensor();

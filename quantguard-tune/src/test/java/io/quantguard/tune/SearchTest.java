@@ -152,7 +152,7 @@ class SearchTest {
   }
 
   private static Search search(NoiseModel runner, TuneState state, Tuner.Options opt) {
-    return new Search(graph, groups(), Set.of(), START, runner, state, opt, false);
+    return new Search(graph, groups(), Set.of(), START, runner, state, opt, false, null);
   }
 
   private static List<Recipe.Override> overrides(Recipe r) {
@@ -256,7 +256,8 @@ class SearchTest {
     runner.noise.put(gemms.get(1), 0.3);
     TuneState state = TuneState.inMemory();
     Search s =
-        new Search(graph, groups(), Set.of(), START, runner, state, options(24, Set.of()), true);
+        new Search(
+            graph, groups(), Set.of(), START, runner, state, options(24, Set.of()), true, null);
     s.run();
     Trial validated = state.trials().stream().filter(Trial::passed).findFirst().orElseThrow();
     assertThat(validated.higherPrecision()).isEqualTo(2);
@@ -288,7 +289,8 @@ class SearchTest {
             runner,
             state,
             options(24, Set.of("calibrator", "dynamic")),
-            false);
+            false,
+            null);
     s.run();
     assertThat(state.repairs()).noneMatch(c -> gemms.contains(c.node()));
     assertThat(state.ranking()).extracting(g -> g.nodes().get(0)).containsAll(gemms);

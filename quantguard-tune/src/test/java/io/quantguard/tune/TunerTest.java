@@ -271,6 +271,38 @@ class TunerTest {
     assertThat(Files.readString(file)).isEqualTo("x");
   }
 
+  /**
+   * This module does not carry the training engine: asked for quantization-aware training without
+   * it, the tuner refuses before it calibrates or writes anything, and names the module to add.
+   */
+  @Test
+  void quantizationAwareTrainingWithoutItsModuleIsRefusedNamingTheModule() {
+    assertThat(java.util.ServiceLoader.load(TrainingRepair.class).findFirst()).isEmpty();
+    Path out = tmp.resolve("qat");
+    Tuner.Options opt =
+        Tuner.builder()
+            .options(options(3))
+            .repairs(Set.of("calibrator", "qat"))
+            .qatSteps(10)
+            .options();
+    assertThatThrownBy(() -> Tuner.run(sampleInputs(POLICY), opt, out))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("quantization-aware training")
+        .hasMessageContaining("io.quantguard:quantguard-qat")
+        .hasMessageContaining("class path");
+    assertThat(out).doesNotExist();
+    assertThatThrownBy(
+            () ->
+                Tuner.run(
+                    sampleInputs(POLICY),
+                    Tuner.builder().options(opt).qatSteps(0).options(),
+                    tmp.resolve("zero")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tune.qatSteps");
+    assertThat(Repair.KINDS).contains("qat");
+    assertThat(Repair.DEFAULT_KINDS).doesNotContain("qat");
+  }
+
   @Test
   void aRecipeStandsAsPassingOnlyWhenEveryEvaluationOfItPassed() {
     Trial pass = trial(1, "a", true);

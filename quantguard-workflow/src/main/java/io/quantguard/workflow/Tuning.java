@@ -62,6 +62,7 @@ final class Tuning {
               search.rankSamples(),
               Tuner.Options.defaults().repairTop(),
               search.repairs(),
+              Tuner.Options.defaults().qatSteps(),
               search.fallback(),
               in.batchSize(),
               in.bootstrap(),
