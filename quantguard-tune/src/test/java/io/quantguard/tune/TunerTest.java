@@ -114,12 +114,19 @@ class TunerTest {
         .filteredOn(t -> t.phase().equals("confirm"))
         .singleElement()
         .matches(t -> t.passed() && t.recipeSha256().equals(r.best().recipeSha256()));
-    // Some but not all layers need int8 weights: all of them break the size limit.
+    // Some but not all layers need higher precision: all four at int8 weights break the size
+    // limit. (Whether int8 weights also meet the accuracy rule depends on the CPU: without VNNI,
+    // ONNX Runtime's u8s8 kernels saturate in 16 bits and W8A8 loses about a point here, so the
+    // ladder goes on to fp32.)
     assertThat(r.best().higherPrecision()).isBetween(1, 3);
     assertThat(r.trials())
-        .anyMatch(t -> t.higherPrecision() == 4 && t.qualityPassed() && !t.passed());
+        .anyMatch(
+            t ->
+                t.higherPrecision() == 4
+                    && !t.passed()
+                    && t.gaps().stream().anyMatch(g -> g.rule().startsWith("size")));
     assertThat(r.decisions())
-        .filteredOn(d -> d.action().equals("fallback: int8 weights"))
+        .filteredOn(d -> d.action().startsWith("fallback: "))
         .hasSize(r.best().higherPrecision())
         .allMatch(d -> d.evidence().contains("sensitivity rank"));
 
