@@ -1,5 +1,6 @@
 package io.quantguard.quantize;
 
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.DataType;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.InvalidModelException;
@@ -24,6 +25,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
@@ -394,6 +396,7 @@ public final class Quantizer {
                   + "); choose another mode");
     }
     List<String> notes = new ArrayList<>(statics.notes());
+    saturationNote(statics, CpuFeatures.detect()).ifPresent(notes::add);
     notes.addAll(rewriter.notes());
     notes.addAll(smoothing.notes());
     RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
@@ -549,5 +552,32 @@ public final class Quantizer {
       }
       return out;
     }
+  }
+
+  /**
+   * A warning where the model pairs uint8 activations with full 8-bit int8 weights and this CPU's
+   * kernels add such products in 16 bits ({@link CpuFeatures#u8s8Saturates}): the model is right,
+   * but ONNX Runtime here computes it less exactly than the calibration assumed.
+   */
+  static Optional<String> saturationNote(QdqPlan plan, CpuFeatures cpu) {
+    boolean fullInt8Weights =
+        plan.weights().stream()
+            .anyMatch(
+                w ->
+                    w.scheme().type() == DataType.INT8
+                        && !w.scheme().reduceRange()
+                        && !w.scheme().narrowed());
+    boolean uint8Activations =
+        plan.groups().stream().anyMatch(g -> g.scheme().type() == DataType.UINT8);
+    if (!fullInt8Weights || !uint8Activations || !cpu.u8s8Saturates()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "this CPU ("
+            + cpu.model()
+            + ") has no int8 dot-product instruction (VNNI): ONNX Runtime's uint8 x int8 kernels"
+            + " add pairs of products in 16 bits and can saturate with full-range 8-bit weights,"
+            + " costing accuracy here that a VNNI CPU would not lose; 7-bit weights (weights:"
+            + " {reduce_range: true}) or int8 activations avoid it");
   }
 }

@@ -1,6 +1,6 @@
 package io.quantguard.workflow;
 
-import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.quantize.Recipe;

@@ -1,7 +1,7 @@
 package io.quantguard.workflow;
 
 import io.quantguard.evaluate.Evaluation;
-import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;

@@ -2,7 +2,7 @@ package io.quantguard.workflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.quantguard.evaluate.bench.CpuFeatures;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.runtime.data.BatchStream;

@@ -1,6 +1,7 @@
 package io.quantguard.evaluate.bench;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.RunEnvironment;
 import io.quantguard.runtime.SessionConfig;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate.bench;
 
+import io.quantguard.onnx.CpuFeatures;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;

@@ -1,5 +1,6 @@
 package io.quantguard.evaluate.bench;
 
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.RunEnvironment;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.InvalidInputException;
 import java.util.List;
 import java.util.Random;
