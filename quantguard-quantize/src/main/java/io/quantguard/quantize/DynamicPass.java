@@ -32,6 +32,7 @@ final class DynamicPass {
   private final RecipeResolver recipe;
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
+  private boolean fullRangeInt8Weights;
   private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
   private final Map<String, String[]> perTokenInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
@@ -96,6 +97,18 @@ final class DynamicPass {
 
   Map<String, Integer> quantizedByOp() {
     return byOp;
+  }
+
+  /**
+   * Whether some quantized weight uses all of int8 against the uint8 activations that dynamic
+   * quantization always gives (the pairing that saturates on CPUs without VNNI).
+   */
+  boolean pairsUint8WithFullRangeInt8() {
+    return fullRangeInt8Weights;
+  }
+
+  static boolean fullRangeInt8(Scheme s) {
+    return s.type() == DataType.INT8 && !s.reduceRange() && !s.narrowed();
   }
 
   List<QuantizationReport.Skipped> skipped() {
@@ -231,6 +244,7 @@ final class DynamicPass {
     String sc = g.uniqueName(b + "_scale");
     String zp = g.uniqueName(b + "_zero_point");
     long[] pdims = p.perChannel() ? new long[] {cols} : new long[0];
+    fullRangeInt8Weights |= fullRangeInt8(scheme);
     g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
     g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
     g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));
@@ -324,6 +338,7 @@ final class DynamicPass {
     String sc = g.uniqueName(b + "_scale");
     String zp = g.uniqueName(b + "_zero_point");
     long[] pdims = p.perChannel() ? new long[] {kn[1]} : new long[0];
+    fullRangeInt8Weights |= fullRangeInt8(scheme);
     g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
     g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
     g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));

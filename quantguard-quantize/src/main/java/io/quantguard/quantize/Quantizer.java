@@ -396,7 +396,10 @@ public final class Quantizer {
                   + "); choose another mode");
     }
     List<String> notes = new ArrayList<>(statics.notes());
-    saturationNote(statics, CpuFeatures.detect()).ifPresent(notes::add);
+    saturationNote(
+            fullRangeInt8AgainstUint8(statics) || dynamic.pairsUint8WithFullRangeInt8(),
+            CpuFeatures.detect())
+        .ifPresent(notes::add);
     notes.addAll(rewriter.notes());
     notes.addAll(smoothing.notes());
     RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
@@ -554,22 +557,19 @@ public final class Quantizer {
     }
   }
 
+  /** Whether a static plan pairs uint8 activations with full 8-bit int8 weights. */
+  static boolean fullRangeInt8AgainstUint8(QdqPlan plan) {
+    return plan.weights().stream().anyMatch(w -> DynamicPass.fullRangeInt8(w.scheme()))
+        && plan.groups().stream().anyMatch(g -> g.scheme().type() == DataType.UINT8);
+  }
+
   /**
    * A warning where the model pairs uint8 activations with full 8-bit int8 weights and this CPU's
    * kernels add such products in 16 bits ({@link CpuFeatures#u8s8Saturates}): the model is right,
    * but ONNX Runtime here computes it less exactly than the calibration assumed.
    */
-  static Optional<String> saturationNote(QdqPlan plan, CpuFeatures cpu) {
-    boolean fullInt8Weights =
-        plan.weights().stream()
-            .anyMatch(
-                w ->
-                    w.scheme().type() == DataType.INT8
-                        && !w.scheme().reduceRange()
-                        && !w.scheme().narrowed());
-    boolean uint8Activations =
-        plan.groups().stream().anyMatch(g -> g.scheme().type() == DataType.UINT8);
-    if (!fullInt8Weights || !uint8Activations || !cpu.u8s8Saturates()) {
+  static Optional<String> saturationNote(boolean pairs, CpuFeatures cpu) {
+    if (!pairs || !cpu.u8s8Saturates()) {
       return Optional.empty();
     }
     return Optional.of(

@@ -36,21 +36,53 @@ class SaturationNoteTest {
     assertThat(VNNI.u8s8Saturates()).isFalse();
     assertThat(ARM.u8s8Saturates()).isFalse();
 
-    QdqPlan w8a8 = plan("weights: {type: int8, symmetric: true, per_channel: true}\n");
-    assertThat(Quantizer.saturationNote(w8a8, AVX2))
+    assertThat(Quantizer.saturationNote(true, AVX2))
         .hasValueSatisfying(n -> assertThat(n).contains("Old", "VNNI", "reduce_range: true"));
-    assertThat(Quantizer.saturationNote(w8a8, VNNI)).isEmpty();
-    assertThat(Quantizer.saturationNote(w8a8, ARM)).isEmpty();
+    assertThat(Quantizer.saturationNote(true, VNNI)).isEmpty();
+    assertThat(Quantizer.saturationNote(true, ARM)).isEmpty();
+    assertThat(Quantizer.saturationNote(false, AVX2)).isEmpty();
+  }
 
-    QdqPlan reduced =
-        plan("weights: {type: int8, symmetric: true, per_channel: true, reduce_range: true}\n");
-    assertThat(Quantizer.saturationNote(reduced, AVX2)).isEmpty();
-    QdqPlan s8s8 =
-        plan(
-            "weights: {type: int8, symmetric: true, per_channel: true}\n"
-                + "activations: {type: int8, symmetric: true}\n");
-    assertThat(Quantizer.saturationNote(s8s8, AVX2)).isEmpty();
-    QdqPlan w4 = plan("weights: {type: int4, symmetric: true, per_channel: true}\n");
-    assertThat(Quantizer.saturationNote(w4, AVX2)).isEmpty();
+  @Test
+  void findsTheSaturatingPairingInAPlan() {
+    assertThat(
+            Quantizer.fullRangeInt8AgainstUint8(
+                plan("weights: {type: int8, symmetric: true, per_channel: true}\n")))
+        .isTrue();
+    assertThat(
+            Quantizer.fullRangeInt8AgainstUint8(
+                plan(
+                    "weights: {type: int8, symmetric: true, per_channel: true, reduce_range:"
+                        + " true}\n")))
+        .isFalse();
+    assertThat(
+            Quantizer.fullRangeInt8AgainstUint8(
+                plan(
+                    "weights: {type: int8, symmetric: true, per_channel: true}\n"
+                        + "activations: {type: int8, symmetric: true}\n")))
+        .isFalse();
+    assertThat(
+            Quantizer.fullRangeInt8AgainstUint8(
+                plan("weights: {type: int4, symmetric: true, per_channel: true}\n")))
+        .isFalse();
+  }
+
+  /** Dynamic quantization always pairs uint8 activations with the weights' type. */
+  @Test
+  void dynamicInt8WeightsAreNotedOnThisCpuWhereTheySaturate() {
+    OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
+    boolean saturates = CpuFeatures.detect().u8s8Saturates();
+    QuantizationResult full =
+        Quantizer.quantize(
+            cnn, RecipeIO.parse("mode: dynamic", "dynamic"), null, Quantizer.Options.defaults());
+    QuantizationResult reduced =
+        Quantizer.quantize(
+            cnn,
+            RecipeIO.parse("mode: dynamic\nweights: {reduce_range: true}", "reduced"),
+            null,
+            Quantizer.Options.defaults());
+    assertThat(full.report().notes().stream().anyMatch(n -> n.contains("VNNI")))
+        .isEqualTo(saturates);
+    assertThat(reduced.report().notes()).noneMatch(n -> n.contains("VNNI"));
   }
 }
