@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
@@ -83,14 +84,18 @@ class QuantizerRepairsTest {
         down75,
         all50,
         all75);
-    // Measured 0.98970; the shipped recipe (down-projections in float) reaches 0.99376.
-    assertThat(plain).isBetween(0.988, 0.991);
+    // Measured 0.98970; the shipped recipe (down-projections in float) reaches 0.99376. On a CPU
+    // without VNNI, whose uint8 x int8 kernels saturate in 16 bits, every figure is lower:
+    // 0.98611 plain, 0.99261 and 0.96821 for every MatMul smoothed at α 0.75 and 0.5 (AVX2 only,
+    // AMD EPYC); the differences the repairs make keep their sign and size.
+    boolean saturates = CpuFeatures.detect().u8s8Saturates();
+    assertThat(plain).isBetween(saturates ? 0.984 : 0.988, saturates ? 0.988 : 0.991);
     // Smoothing every MatMul at α 0.75: 0.99484, the only setting that beats keeping the six
     // down-projections in float. At α 0.5 the GELU outliers still dominate the min/max range
     // a smoothed input must use (instead of the MSE range): worse than no smoothing.
-    assertThat(all75).isBetween(0.9935, 0.9960);
+    assertThat(all75).isBetween(saturates ? 0.9910 : 0.9935, saturates ? 0.9940 : 0.9960);
     assertThat(all75 - plain).isGreaterThan(0.004);
-    assertThat(all50).isBetween(0.972, 0.981);
+    assertThat(all50).isBetween(saturates ? 0.964 : 0.972, saturates ? 0.972 : 0.981);
     // Down-projections alone: α 0.75 0.99094 (+0.0012), α 0.5 0.97039.
     assertThat(down75 - plain).isBetween(0.0003, 0.003);
     assertThat(down50).isBetween(0.965, 0.975);
