@@ -2,6 +2,7 @@ package io.quantguard.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
@@ -46,7 +47,8 @@ class QuantizerMiniLmTest {
         cosine, Files.size(out), Files.size(TestModels.miniLm()));
     assertThat(r.report().calibrationSamples()).isEqualTo(500);
     assertThat(r.report().quantizedNodesByOp().get("MatMul")).isEqualTo(42);
-    assertThat(cosine).isBetween(0.990, 0.997);
+    // 0.99376 measured with VNNI; 0.98936 on an AVX2-only CPU, whose uint8 x int8 kernels saturate
+    assertThat(cosine).isBetween(CpuFeatures.detect().u8s8Saturates() ? 0.987 : 0.990, 0.997);
     // int8 everywhere but the six float FFN down-projections (6 × 1536 × 384 × 4 bytes = 14 MB).
     assertThat(Files.size(out)).isLessThan(Files.size(TestModels.miniLm()) * 4 / 10);
   }
@@ -71,7 +73,8 @@ class QuantizerMiniLmTest {
         .containsEntry("MatMul", 18)
         .containsEntry("Attention", 6);
     assertThat(r.model().metadata()).containsKey(RuntimeFusion.METADATA_KEY);
-    assertThat(cosine).isGreaterThan(0.994);
+    // 0.99490 on an AVX2-only CPU, whose uint8 x int8 kernels saturate
+    assertThat(cosine).isGreaterThan(CpuFeatures.detect().u8s8Saturates() ? 0.993 : 0.994);
   }
 
   static double meanCosine(Path baseline, Path candidate, String data) {
