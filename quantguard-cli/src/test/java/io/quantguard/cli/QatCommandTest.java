@@ -12,6 +12,8 @@ import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -274,77 +276,23 @@ class QatCommandTest {
     assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(both.err()).contains("--labels", "--distill", "mutually exclusive");
 
-    Cli layer =
-        Cli.run(
-            "qat",
-            "--model",
-            cnn(),
-            "--data",
-            train(100),
-            "--recipe",
-            RECIPE,
-            "--layers",
-            "no_such_node",
-            "--out",
-            tmp.resolve("x.onnx").toString());
-    assertThat(layer.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    Cli layer = badQat("--recipe", RECIPE, "--layers", "no_such_node");
     assertThat(layer.err()).contains("--layers", "no_such_node", "is not a node of the model");
+    assertThat(badQat("--layers", "sensitive:0").err()).contains("sensitive:N with N >= 1");
+    assertThat(badQat("--lr", "0").err()).contains("--lr", "must be positive");
+    assertThat(badQat("--optimizer", "lion").err()).contains("--optimizer", "lion", "adam or sgd");
+    assertThat(badQat("--patience", "2").err()).contains("--patience", "--validation");
+  }
 
-    Cli none =
-        Cli.run(
-            "qat",
-            "--model",
-            cnn(),
-            "--data",
-            train(100),
-            "--layers",
-            "sensitive:0",
-            "--out",
-            tmp.resolve("x.onnx").toString());
-    assertThat(none.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(none.err()).contains("sensitive:N with N >= 1");
-
-    Cli lr =
-        Cli.run(
-            "qat",
-            "--model",
-            cnn(),
-            "--data",
-            train(100),
-            "--lr",
-            "0",
-            "--out",
-            tmp.resolve("y.onnx").toString());
-    assertThat(lr.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(lr.err()).contains("--lr", "must be positive");
-
-    Cli optimizer =
-        Cli.run(
-            "qat",
-            "--model",
-            cnn(),
-            "--data",
-            train(100),
-            "--optimizer",
-            "lion",
-            "--out",
-            tmp.resolve("z.onnx").toString());
-    assertThat(optimizer.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(optimizer.err()).contains("--optimizer", "lion", "adam or sgd");
-
-    Cli patience =
-        Cli.run(
-            "qat",
-            "--model",
-            cnn(),
-            "--data",
-            train(100),
-            "--patience",
-            "2",
-            "--out",
-            tmp.resolve("w.onnx").toString());
-    assertThat(patience.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(patience.err()).contains("--patience", "--validation");
+  /** {@code qat} on the CNN with {@code extra} arguments, which must be refused as bad input. */
+  private Cli badQat(String... extra) {
+    List<String> args = new ArrayList<>(List.of("qat", "--model", cnn(), "--data", train(100)));
+    args.addAll(List.of(extra));
+    args.addAll(List.of("--out", tmp.resolve("refused.onnx").toString()));
+    Cli r = Cli.run(args.toArray(String[]::new));
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(tmp.resolve("refused.onnx")).doesNotExist();
+    return r;
   }
 
   /** Top-1 accuracy on the 2,000 test images of the sample, on ONNX Runtime. */
