@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantguard.onnx.CpuFeatures;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.Node;
 import io.quantguard.runtime.InferenceSession;
@@ -105,10 +106,7 @@ class StandardArchitecturesTest {
       Path fp32 = dir.resolve("model.onnx");
       for (String mode : List.of("static", "dynamic", "fp16")) {
         Path out = tmp.resolve(model + "-" + mode + ".onnx");
-        Cli r =
-            mode.equals("static")
-                ? Cli.run("quantize", fp32.toString(), "--calibration", "pb:" + dir, "-o", "" + out)
-                : Cli.run("quantize", fp32.toString(), "--mode", mode, "-o", out.toString());
+        Cli r = quantize(fp32.toString(), mode, "pb:" + dir, out);
         Double floor = FLOORS.get(model).get(mode);
         if (floor == null) { // no matrix product (only convolutions) for dynamic int8
           assertThat(r.exitCode()).as(model + " " + mode + ": " + r.err()).isEqualTo(3);
@@ -148,11 +146,7 @@ class StandardArchitecturesTest {
             + "bge-small-en-v1.5-tokenizer.json&column=3&max_length=64";
     for (String mode : List.of("static", "dynamic", "fp16")) {
       Path out = tmp.resolve("bge-" + mode + ".onnx");
-      Cli q =
-          mode.equals("static")
-              ? Cli.run(
-                  "quantize", model, "--calibration", texts + "&limit=32", "-o", out.toString())
-              : Cli.run("quantize", model, "--mode", mode, "-o", out.toString());
+      Cli q = quantize(model, mode, texts + "&limit=32", out);
       assertThat(q.exitCode()).as("bge " + mode + ": " + q.err()).isZero();
       Cli e =
           Cli.run(
@@ -174,6 +168,28 @@ class StandardArchitecturesTest {
       System.out.printf(Locale.ROOT, "  bge-small-en-v1.5 %-8s cosine %.5f%n", mode, cosine);
       assertThat(cosine).as("bge " + mode).isGreaterThan(mode.equals("fp16") ? 0.9999 : 0.98);
     }
+  }
+
+  /**
+   * {@code quantize} in {@code mode}, static with {@code calibration}. Where the CPU's uint8 x int8
+   * kernels saturate in 16 bits (x86 without VNNI) the int8 modes use 7-bit weights, so that the
+   * floors measure the quantizer, not the kernel. Measured on an AVX2-only CPU, 8-bit against 7-bit
+   * weights: U-Net static 3.7 against 17.8 dB, ResNet-18 dynamic 28.0 against 41.7 dB, bge-small
+   * dynamic cosine 0.9799 against 0.9951, static 0.9832 against 0.9949.
+   */
+  private Cli quantize(String model, String mode, String calibration, Path out) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of("quantize", model, "-o", out.toString()));
+    if (mode.equals("static")) {
+      args.addAll(List.of("--calibration", calibration));
+    } else {
+      args.addAll(List.of("--mode", mode));
+    }
+    if (CpuFeatures.detect().u8s8Saturates() && !mode.equals("fp16")) {
+      Path exact = tmp.resolve("exact.yaml");
+      Files.writeString(exact, "weights: {reduce_range: true}\n");
+      args.addAll(List.of("--recipe", exact.toString()));
+    }
+    return Cli.run(args.toArray(String[]::new));
   }
 
   /** Output SQNR of {@code candidate} against {@code fp32} over every input set of {@code dir}. */
