@@ -32,10 +32,10 @@ final class DynamicPass {
   private final RecipeResolver recipe;
   private final WeightTables tables;
   private final Map<String, Integer> byOp = new TreeMap<>();
-  private boolean fullRangeInt8Weights;
   private final Map<String, String[]> dynamicInputs = new java.util.HashMap<>();
   private final Map<String, String[]> perTokenInputs = new java.util.HashMap<>();
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
+  private boolean fullRangeInt8Weights;
   private final List<QuantizationPlan.Step> steps = new ArrayList<>();
   private int weights;
 
@@ -105,10 +105,6 @@ final class DynamicPass {
    */
   boolean pairsUint8WithFullRangeInt8() {
     return fullRangeInt8Weights;
-  }
-
-  static boolean fullRangeInt8(Scheme s) {
-    return s.type() == DataType.INT8 && !s.reduceRange() && !s.narrowed();
   }
 
   List<QuantizationReport.Skipped> skipped() {
@@ -244,7 +240,7 @@ final class DynamicPass {
     String sc = g.uniqueName(b + "_scale");
     String zp = g.uniqueName(b + "_zero_point");
     long[] pdims = p.perChannel() ? new long[] {cols} : new long[0];
-    fullRangeInt8Weights |= fullRangeInt8(scheme);
+    fullRangeInt8Weights |= scheme.fullRangeInt8();
     g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
     g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
     g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));
@@ -338,7 +334,7 @@ final class DynamicPass {
     String sc = g.uniqueName(b + "_scale");
     String zp = g.uniqueName(b + "_zero_point");
     long[] pdims = p.perChannel() ? new long[] {kn[1]} : new long[0];
-    fullRangeInt8Weights |= fullRangeInt8(scheme);
+    fullRangeInt8Weights |= scheme.fullRangeInt8();
     g.putInitializer(TensorCodec.fromInts(q, p.scheme().type(), kn, p.quantize(w, kn)));
     g.putInitializer(TensorCodec.fromFloats(sc, pdims, p.scale()));
     g.putInitializer(TensorCodec.fromInts(zp, p.scheme().type(), pdims, p.zeroPoint()));

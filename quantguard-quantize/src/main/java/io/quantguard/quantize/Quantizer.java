@@ -559,7 +559,7 @@ public final class Quantizer {
 
   /** Whether a static plan pairs uint8 activations with full 8-bit int8 weights. */
   static boolean fullRangeInt8AgainstUint8(QdqPlan plan) {
-    return plan.weights().stream().anyMatch(w -> DynamicPass.fullRangeInt8(w.scheme()))
+    return plan.weights().stream().anyMatch(w -> w.scheme().fullRangeInt8())
         && plan.groups().stream().anyMatch(g -> g.scheme().type() == DataType.UINT8);
   }
 

@@ -69,6 +69,14 @@ public record Scheme(DataType type, boolean symmetric, boolean reduceRange, int 
     return bits < type.bits();
   }
 
+  /**
+   * Whether this is int8 with all 8 bits: the weights that saturate ONNX Runtime's uint8 x int8
+   * kernels on CPUs without VNNI.
+   */
+  public boolean fullRangeInt8() {
+    return type == DataType.INT8 && !reduceRange && !narrowed();
+  }
+
   public int qmax() {
     if (reduceRange) {
       return type.isSigned() ? 63 : 127;
