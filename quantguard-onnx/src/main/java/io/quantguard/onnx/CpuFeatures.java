@@ -51,8 +51,20 @@ public record CpuFeatures(
           "sve2",
           "bf16");
 
-  /** Reads {@code /proc/cpuinfo}; elsewhere the flags are unknown (an empty list). */
+  /**
+   * This machine's CPU, read from {@code /proc/cpuinfo} once per process (quantization asks at
+   * every call, a tuning run many times); elsewhere the flags are unknown (an empty list).
+   */
   public static CpuFeatures detect() {
+    return Detected.CPU;
+  }
+
+  /** Holds the one reading, made when first asked for. */
+  private static final class Detected {
+    static final CpuFeatures CPU = read();
+  }
+
+  private static CpuFeatures read() {
     int cores = Runtime.getRuntime().availableProcessors();
     Path info = Path.of("/proc/cpuinfo");
     try {
