@@ -356,16 +356,15 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
         } else {
           verdict = "fail";
           failedSlices.add(name);
-          f.put("failed_rules", js.failures().stream().map(RuleVerdict::name).toList());
+          List<RuleVerdict> failures = js.failures().stream().map(v -> onSlice(v, name)).toList();
+          f.put("failed_rules", failures.stream().map(RuleVerdict::name).toList());
           reason.append(
               String.format(
                   Locale.ROOT,
                   "; fails on slice %s, %d paired samples (%s)",
                   name,
                   n,
-                  js.failures().stream()
-                      .map(RuleVerdict::message)
-                      .collect(Collectors.joining("; "))));
+                  failures.stream().map(RuleVerdict::message).collect(Collectors.joining("; "))));
         }
       }
       f.put("verdict", verdict);
@@ -400,6 +399,24 @@ public final class RolloutController implements Router, ExchangeObserver, AutoCl
     }
     details.put("slices", figures);
     return failedSlices;
+  }
+
+  /**
+   * A slice window's verdict under its slice's name ({@code slice=inverted}): the window holds only
+   * that slice's rows, so the policy judges them as the window's {@code all}.
+   */
+  private static RuleVerdict onSlice(RuleVerdict v, String slice) {
+    return new RuleVerdict(
+        v.candidate(),
+        v.rule(),
+        "slice=" + slice,
+        v.samples(),
+        v.outcome(),
+        v.value(),
+        v.baseline(),
+        v.measured(),
+        v.margin(),
+        v.note());
   }
 
   /** Promotes the candidate now, whatever the window says. */

@@ -177,6 +177,14 @@ class SliceRolloutTest {
           .contains("fails on slice inverted, 80 paired samples (")
           .contains("holds on slice real")
           .contains("slice rare (16) inconclusive");
+      // the whole window's verdicts are on all; a slice's verdicts name the slice, not all
+      String sliceText = d.reason().substring(d.reason().indexOf("; fails on slice inverted"));
+      assertThat(d.reason().substring(0, d.reason().indexOf("; fails on slice")))
+          .contains(" on all ");
+      assertThat(sliceText).contains(" on slice=inverted ").doesNotContain(" on all");
+      assertThat((List<?>) slices.get("inverted").get("failed_rules"))
+          .isNotEmpty()
+          .allSatisfy(r -> assertThat(r.toString()).endsWith("[slice=inverted]"));
       assertThat(d.decision()).isEqualTo("rollback");
       assertThat(d.status()).isEqualTo(RolloutRecord.Status.ROLLED_BACK);
 
@@ -220,7 +228,12 @@ class SliceRolloutTest {
     }
     ChangeLogEntry last = registry.log("cnn", 1).get(0);
     assertThat(last.action()).isEqualTo(Action.ROLLBACK);
-    assertThat(last.reason()).contains("fails on slice inverted");
+    assertThat(last.reason()).contains("fails on slice inverted").contains(" on slice=inverted ");
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> logged =
+        (Map<String, Map<String, Object>>) last.details().get("slices");
+    assertThat((List<?>) logged.get("inverted").get("failed_rules"))
+        .allSatisfy(r -> assertThat(r.toString()).endsWith("[slice=inverted]"));
     assertThat(last.details().get("failed_slices")).isEqualTo(List.of("inverted"));
   }
 }
