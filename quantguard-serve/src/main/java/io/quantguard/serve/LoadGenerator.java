@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,6 +37,8 @@ import java.util.concurrent.CountDownLatch;
  * that the bad ones get their 4xx and the good ones all succeed.
  */
 public final class LoadGenerator {
+  private static final int TIMEOUT_MILLIS = 60_000;
+
   private LoadGenerator() {}
 
   /** One request, sent in turn with the others, and the status the server should answer. */
@@ -89,18 +92,13 @@ public final class LoadGenerator {
 
   /** Runs a plan and returns the figures of its measured window. */
   public static Result run(Plan plan) {
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build();
     long start = System.nanoTime() + Duration.ofMillis(50).toNanos();
     long measureFrom = start + plan.warmup().toNanos();
     long end = measureFrom + plan.duration().toNanos();
     List<Client> clients = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(plan.clients());
     for (int i = 0; i < plan.clients(); i++) {
-      Client c = new Client(plan, http, i, measureFrom, end, done);
+      Client c = new Client(plan, i, measureFrom, end, done);
       clients.add(c);
       Thread t = new Thread(c, "quantguard-load-" + i);
       t.setDaemon(true);
@@ -139,7 +137,6 @@ public final class LoadGenerator {
 
   private static final class Client implements Runnable {
     private final Plan plan;
-    private final HttpClient http;
     private final int index;
     private final long measureFrom;
     private final long end;
@@ -151,9 +148,8 @@ public final class LoadGenerator {
     long ok;
     long unexpected;
 
-    Client(Plan plan, HttpClient http, int index, long measureFrom, long end, CountDownLatch done) {
+    Client(Plan plan, int index, long measureFrom, long end, CountDownLatch done) {
       this.plan = plan;
-      this.http = http;
       this.index = index;
       this.measureFrom = measureFrom;
       this.end = end;
@@ -162,23 +158,28 @@ public final class LoadGenerator {
 
     @Override
     public void run() {
-      try {
-        int n = plan.calls().size();
+      int n = plan.calls().size();
+      byte[][] heads = new byte[n][];
+      try (LoadConnection connection = new LoadConnection(plan.uri(), TIMEOUT_MILLIS)) {
         for (long k = 0; ; k++) {
           long sent = System.nanoTime();
           if (sent >= end) {
             return;
           }
-          Call call = plan.calls().get((int) ((index + k * plan.clients()) % n));
+          int at = (int) ((index + k * plan.clients()) % n);
+          Call call = plan.calls().get(at);
+          if (heads[at] == null) {
+            heads[at] = connection.head(call.body().headers(), call.body().bytes().length);
+          }
           int status;
-          String body;
+          byte[] body;
           try {
-            HttpResponse<String> r = http.send(request(call), HttpResponse.BodyHandlers.ofString());
-            status = r.statusCode();
-            body = r.body();
+            LoadConnection.Answer a = connection.post(heads[at], call.body().bytes());
+            status = a.status();
+            body = a.body();
           } catch (IOException e) {
             status = -1;
-            body = e.toString();
+            body = e.toString().getBytes(StandardCharsets.UTF_8);
           }
           long nanos = System.nanoTime() - sent;
           if (!plan.pause().isZero()) {
@@ -198,7 +199,7 @@ public final class LoadGenerator {
                       + ", got "
                       + status
                       + ": "
-                      + abbreviate(body));
+                      + abbreviate(new String(body, StandardCharsets.UTF_8)));
             }
           } else if (status / 100 == 2) {
             ok++;
@@ -210,15 +211,6 @@ public final class LoadGenerator {
       } finally {
         done.countDown();
       }
-    }
-
-    private HttpRequest request(Call call) {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(plan.uri())
-              .timeout(Duration.ofSeconds(60))
-              .POST(HttpRequest.BodyPublishers.ofByteArray(call.body().bytes()));
-      call.body().headers().forEach(b::header);
-      return b.build();
     }
   }
 

@@ -10,8 +10,11 @@ import io.quantguard.evaluate.bench.ResidentMemory;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server's metrics, in Prometheus' text format at {@code GET /metrics}. Every name starts with
@@ -42,6 +45,18 @@ final class ServerMetrics {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter droppedObservations;
   private final TrafficTimeline timeline;
+
+  /**
+   * The meters recorded on every request and model run, looked up once: building a meter's id (tags
+   * sorted, buckets set) and finding it in the registry cost more than recording in it.
+   */
+  private final Map<DurationKey, Timer> durations = new ConcurrentHashMap<>();
+
+  private final Map<ModelKey, BatchMeters> batches = new ConcurrentHashMap<>();
+
+  private record DurationKey(String model, String version, String outcome) {}
+
+  private record BatchMeters(DistributionSummary rows, Counter requests, Counter inferences) {}
 
   /** {@code timeline} gets every request and model run too, for the dashboard. */
   ServerMetrics(TrafficTimeline timeline) {
@@ -74,15 +89,20 @@ final class ServerMetrics {
    *
    * @param key the served version it was routed to, or null when it never reached one
    */
-  void request(String endpoint, ModelKey key, int status, long nanos) {
+  void request(String endpoint, @Nullable ModelKey key, int status, long nanos) {
     String model = key == null ? "" : key.name();
     String version = key == null ? "" : Integer.toString(key.version());
     if (endpoint.equals("infer")) {
-      Timer.builder("quantguard.request.duration")
-          .description("inference requests from arrival to response, by outcome")
-          .tags("model", model, "version", version, "outcome", outcome(status))
-          .serviceLevelObjectives(LATENCY_BUCKETS)
-          .register(registry)
+      String outcome = outcome(status);
+      durations
+          .computeIfAbsent(
+              new DurationKey(model, version, outcome),
+              k ->
+                  Timer.builder("quantguard.request.duration")
+                      .description("inference requests from arrival to response, by outcome")
+                      .tags("model", model, "version", version, "outcome", outcome)
+                      .serviceLevelObjectives(LATENCY_BUCKETS)
+                      .register(registry))
           .record(nanos, TimeUnit.NANOSECONDS);
       if (key != null) {
         timeline.request(key, status, nanos);
@@ -109,24 +129,29 @@ final class ServerMetrics {
 
   /** Records one run of a version: how many requests it stacked and how many rows they had. */
   void batch(ModelKey key, int requests, int rows) {
-    String[] tags = {"model", key.name(), "version", Integer.toString(key.version())};
-    DistributionSummary.builder("quantguard.batch.rows")
-        .description("rows per model run (after dynamic batching)")
-        .tags(tags)
-        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
-        .register(registry)
-        .record(rows);
-    Counter.builder("quantguard.batch.requests")
-        .description("requests run, counted per model run")
-        .tags(tags)
-        .register(registry)
-        .increment(requests);
-    Counter.builder("quantguard.inferences")
-        .description("rows (samples) inferred")
-        .tags(tags)
-        .register(registry)
-        .increment(rows);
+    BatchMeters m = batches.computeIfAbsent(key, this::batchMeters);
+    m.rows().record(rows);
+    m.requests().increment(requests);
+    m.inferences().increment(rows);
     timeline.rows(key, rows);
+  }
+
+  private BatchMeters batchMeters(ModelKey key) {
+    String[] tags = {"model", key.name(), "version", Integer.toString(key.version())};
+    return new BatchMeters(
+        DistributionSummary.builder("quantguard.batch.rows")
+            .description("rows per model run (after dynamic batching)")
+            .tags(tags)
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+            .register(registry),
+        Counter.builder("quantguard.batch.requests")
+            .description("requests run, counted per model run")
+            .tags(tags)
+            .register(registry),
+        Counter.builder("quantguard.inferences")
+            .description("rows (samples) inferred")
+            .tags(tags)
+            .register(registry));
   }
 
   /**
