@@ -380,13 +380,14 @@ public final class QuantizationAwareTraining {
       return this;
     }
 
-    /** Calibrates, trains and exports. */
+    /** Calibrates, trains and exports; refuses settings that cannot work before it calibrates. */
     public Result run() {
       DataSource d = data;
       if (d == null) {
         throw InvalidInputException.forParameter(
             "qat.data", null, "is missing", "give training data");
       }
+      FineTuning.requireValidationForPatience(patience, validation);
       return QuantizationAwareTraining.run(this, d);
     }
   }
