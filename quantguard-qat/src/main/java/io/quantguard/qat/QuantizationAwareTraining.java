@@ -211,6 +211,8 @@ public final class QuantizationAwareTraining {
     s.put("last_loss", training.lastLoss());
     if (b.validation != null) {
       s.put("validation", b.validation.name());
+      s.put("validate_every", b.validateEvery);
+      s.put("patience", b.patience);
       s.put("validation_loss", training.validationLoss());
       s.put("best_step", training.bestStep());
       s.put("stopped_early", training.stoppedEarly());
