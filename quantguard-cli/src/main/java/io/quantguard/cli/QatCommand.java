@@ -256,9 +256,6 @@ final class QatCommand implements Callable<Integer> {
     }
     if (validation != null) {
       run.validation(DataSpec.parse(validation), validateEvery);
-    } else if (patience > 0) {
-      throw new InvalidInputException(
-          "--patience " + patience, "needs validation data to stop on", "add --validation SPEC");
     }
     if (checkpoints != null) {
       run.checkpoints(checkpoints, checkpointEvery);

@@ -281,7 +281,9 @@ class QatCommandTest {
     assertThat(badQat("--layers", "sensitive:0").err()).contains("sensitive:N with N >= 1");
     assertThat(badQat("--lr", "0").err()).contains("--lr", "must be positive");
     assertThat(badQat("--optimizer", "lion").err()).contains("--optimizer", "lion", "adam or sgd");
-    assertThat(badQat("--patience", "2").err()).contains("--patience", "--validation");
+    // refused by the library before it calibrates, in the flag's words
+    assertThat(badQat("--patience", "2").err())
+        .contains("--patience 2: needs validation data to stop on");
   }
 
   /** {@code qat} on the CNN with {@code extra} arguments, which must be refused as bad input. */

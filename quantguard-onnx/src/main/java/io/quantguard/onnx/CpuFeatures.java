@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CPU a benchmark or a quantization ran on and the instruction sets that decide how much int8
@@ -59,42 +60,50 @@ public record CpuFeatures(
     return Detected.CPU;
   }
 
-  /** Holds the one reading, made when first asked for. */
-  private static final class Detected {
-    static final CpuFeatures CPU = read();
+  /**
+   * This machine's CPU model name as {@code /proc/cpuinfo} gives it, from the same one reading as
+   * {@link #detect}; null where it gives none (other OSes, many Arm kernels), where {@link #model}
+   * shows the architecture instead, which a record of where something ran must not pass off as a
+   * model name.
+   */
+  public static @Nullable String detectModelName() {
+    return Detected.MODEL_NAME;
   }
 
-  private static CpuFeatures read() {
-    int cores = Runtime.getRuntime().availableProcessors();
+  /** Holds the one reading, made when first asked for. */
+  private static final class Detected {
+    static final CpuFeatures CPU;
+    static final @Nullable String MODEL_NAME;
+
+    static {
+      int cores = Runtime.getRuntime().availableProcessors();
+      String info = readCpuinfo();
+      CPU =
+          info == null
+              ? new CpuFeatures(System.getProperty("os.arch"), cores, List.of(), "unknown")
+              : parse(info, cores);
+      MODEL_NAME = info == null ? null : modelName(info);
+    }
+  }
+
+  private static @Nullable String readCpuinfo() {
     Path info = Path.of("/proc/cpuinfo");
     try {
       if (Files.isReadable(info)) {
-        return parse(Files.readString(info), cores);
+        return Files.readString(info);
       }
     } catch (IOException e) {
       // fall through: the report says the flags are unknown rather than failing the benchmark
     }
-    return new CpuFeatures(System.getProperty("os.arch"), cores, List.of(), "unknown");
+    return null;
   }
 
   /** Reads the first processor's model name and flags from {@code /proc/cpuinfo} text. */
   public static CpuFeatures parse(String cpuinfo, int logicalCores) {
-    String model = null;
     Set<String> present = new TreeSet<>();
-    boolean seenFlags = false;
-    for (String line : cpuinfo.split("\n")) {
-      int colon = line.indexOf(':');
-      if (colon < 0) {
-        continue;
-      }
-      String key = line.substring(0, colon).trim();
-      String value = line.substring(colon + 1).trim();
-      if ((key.equals("model name") || key.equals("Model")) && model == null) {
-        model = value;
-      } else if ((key.equals("flags") || key.equals("Features")) && !seenFlags) {
-        seenFlags = true;
-        present.addAll(Arrays.asList(value.split("\\s+")));
-      }
+    String flagsLine = value(cpuinfo, "flags", "Features");
+    if (flagsLine != null) {
+      present.addAll(Arrays.asList(flagsLine.split("\\s+")));
     }
     List<String> flags = new ArrayList<>();
     for (String f : RELEVANT) {
@@ -102,11 +111,32 @@ public record CpuFeatures(
         flags.add(f);
       }
     }
+    String model = modelName(cpuinfo);
     return new CpuFeatures(
         model == null ? System.getProperty("os.arch") : model,
         logicalCores,
         List.copyOf(flags),
         int8DotProduct(present));
+  }
+
+  /** The first model-name line's value in {@code /proc/cpuinfo} text (x86, or Arm's "Model"). */
+  static @Nullable String modelName(String cpuinfo) {
+    return value(cpuinfo, "model name", "Model");
+  }
+
+  /** The value of the first line whose key is one of the two, or null. */
+  private static @Nullable String value(String cpuinfo, String key, String otherKey) {
+    for (String line : cpuinfo.split("\n")) {
+      int colon = line.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      String k = line.substring(0, colon).trim();
+      if (k.equals(key) || k.equals(otherKey)) {
+        return line.substring(colon + 1).trim();
+      }
+    }
+    return null;
   }
 
   private static String int8DotProduct(Set<String> f) {

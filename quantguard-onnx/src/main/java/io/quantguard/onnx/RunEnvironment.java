@@ -1,10 +1,5 @@
 package io.quantguard.onnx;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * @param java version and vendor, e.g. {@code 17.0.15 (Debian)}
  * @param os name, version and architecture, e.g. {@code Linux 6.1.0 (amd64)}
  * @param cpus processors available to the JVM
- * @param cpuModel the CPU's model name where the OS says ({@code /proc/cpuinfo}), else null
+ * @param cpuModel the CPU's model name where the OS says ({@link CpuFeatures#detectModelName}),
+ *     else null
  */
 public record RunEnvironment(
     String quantguard,
@@ -47,22 +43,6 @@ public record RunEnvironment(
             + System.getProperty("os.arch")
             + ")",
         Runtime.getRuntime().availableProcessors(),
-        readCpuModel());
-  }
-
-  private static @Nullable String readCpuModel() {
-    Path info = Path.of("/proc/cpuinfo");
-    if (!Files.isReadable(info)) {
-      return null;
-    }
-    try (Stream<String> lines = Files.lines(info)) {
-      return lines
-          .filter(l -> l.startsWith("model name"))
-          .findFirst()
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .orElse(null);
-    } catch (IOException | UncheckedIOException e) {
-      return null;
-    }
+        CpuFeatures.detectModelName());
   }
 }

@@ -513,11 +513,19 @@ public final class FineTuning {
         throw InvalidInputException.forParameter(
             "qat.output", null, "is missing", "name the graph output the loss reads (the logits)");
       }
-      if (patience > 0 && validation == null) {
-        throw InvalidInputException.forParameter(
-            "qat.patience", patience, "needs validation data to stop on", "give validation data");
-      }
+      requireValidationForPatience(patience, validation);
       return new FineTuning(this, d).run();
+    }
+  }
+
+  /**
+   * Refuses patience without validation data to measure it on; {@link QuantizationAwareTraining}
+   * asks before it calibrates, so the mistake costs no calibration.
+   */
+  static void requireValidationForPatience(int patience, @Nullable DataSource validation) {
+    if (patience > 0 && validation == null) {
+      throw InvalidInputException.forParameter(
+          "qat.patience", patience, "needs validation data to stop on", "give validation data");
     }
   }
 }

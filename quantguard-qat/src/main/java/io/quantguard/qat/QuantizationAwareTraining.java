@@ -211,6 +211,8 @@ public final class QuantizationAwareTraining {
     s.put("last_loss", training.lastLoss());
     if (b.validation != null) {
       s.put("validation", b.validation.name());
+      s.put("validate_every", b.validateEvery);
+      s.put("patience", b.patience);
       s.put("validation_loss", training.validationLoss());
       s.put("best_step", training.bestStep());
       s.put("stopped_early", training.stoppedEarly());
@@ -380,13 +382,14 @@ public final class QuantizationAwareTraining {
       return this;
     }
 
-    /** Calibrates, trains and exports. */
+    /** Calibrates, trains and exports; refuses settings that cannot work before it calibrates. */
     public Result run() {
       DataSource d = data;
       if (d == null) {
         throw InvalidInputException.forParameter(
             "qat.data", null, "is missing", "give training data");
       }
+      FineTuning.requireValidationForPatience(patience, validation);
       return QuantizationAwareTraining.run(this, d);
     }
   }

@@ -9,10 +9,13 @@ import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.runtime.Progress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,6 +108,26 @@ class TrainingControlTest {
       assertThat(r.bestStep()).isLessThanOrEqualTo(r.steps() - 2);
       double now = Classifier.loss(g, Classifier.sample("t10k-images-idx3-ubyte.gz", 256));
       assertThat(now).isCloseTo(r.validationLoss(), within(1e-3));
+    }
+  }
+
+  @Test
+  void patienceWithoutValidationDataIsRefusedBeforeCalibration() {
+    List<String> stages = new ArrayList<>();
+    QuantizationAwareTraining.Builder qat =
+        QuantizationAwareTraining.builder(fp32, Recipe.builder().build())
+            .data(Classifier.sample("train-images-idx3-ubyte.gz", 192))
+            .patience(2)
+            .progress((stage, done, total) -> stages.add(stage));
+    assertThatThrownBy(qat::run)
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("qat.patience 2: needs validation data to stop on (give validation data)");
+    assertThat(stages).as("nothing calibrated or trained").isEmpty();
+    // the fine-tune alone, used without QuantizationAwareTraining, refuses it too
+    try (TrainableGraph g = TrainableGraph.builder(fp32).build()) {
+      assertThatThrownBy(() -> run(g).patience(2).run())
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("needs validation data");
     }
   }
 

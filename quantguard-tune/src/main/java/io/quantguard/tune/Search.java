@@ -363,28 +363,33 @@ final class Search {
               + opt.qatSteps()
               + " steps on the recipe of trial "
               + current.index());
-      Trial on = current;
-      TrainingRepair.Result r;
-      try {
-        r = t.train(state.recipe(on));
-      } catch (InvalidInputException e) {
-        if (on.index() == first.index()) {
-          log("quantization-aware training cannot train this recipe, skipped: " + e.getMessage());
-          return null;
-        }
-        log(
-            "quantization-aware training cannot take the repairs ("
-                + e.getMessage()
-                + "): it trains the start recipe");
-        on = first;
+      // the repaired recipe first; where the training cannot take its repairs, the start recipe
+      List<Trial> candidates =
+          current.index() == first.index() ? List.of(current) : List.of(current, first);
+      Trial on = null;
+      TrainingRepair.Result r = null;
+      for (Trial c : candidates) {
         try {
-          r = t.train(state.recipe(on));
-        } catch (InvalidInputException again) {
-          log(
-              "quantization-aware training cannot train the start recipe either, skipped: "
-                  + again.getMessage());
-          return null;
+          r = t.train(state.recipe(c));
+          on = c;
+          break;
+        } catch (InvalidInputException e) {
+          if (c.index() != first.index()) {
+            log(
+                "quantization-aware training cannot take the repairs ("
+                    + e.getMessage()
+                    + "): it trains the start recipe");
+          } else if (candidates.size() == 1) {
+            log("quantization-aware training cannot train this recipe, skipped: " + e.getMessage());
+          } else {
+            log(
+                "quantization-aware training cannot train the start recipe either, skipped: "
+                    + e.getMessage());
+          }
         }
+      }
+      if (r == null || on == null) {
+        return null;
       }
       String sha = state.keepTrainedModel(r.trained());
       o =

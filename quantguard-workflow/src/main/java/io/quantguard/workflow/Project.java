@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -113,6 +114,14 @@ public record Project(
    * @param batchSize samples per step (default 64)
    * @param distill train towards the FP32 model's outputs instead of labels; default: labels when
    *     the data has them
+   * @param validation held-out data (a data spec) whose loss is measured every {@code
+   *     validateEvery} steps; the values of the best measurement are exported, not the last
+   * @param validateEvery steps between validations (default 50)
+   * @param patience stop after this many validations in a row without a better loss (default 0:
+   *     never); needs {@code validation}
+   * @param checkpoints checkpoint into the step's directory, so a rerun after a crash or a kill
+   *     continues from there (default false)
+   * @param checkpointEvery steps between checkpoints (default 50)
    */
   public record QatSettings(
       @Nullable String data,
@@ -120,7 +129,12 @@ public record Project(
       @JsonProperty("max_steps") @Nullable Integer maxSteps,
       @Nullable Double lr,
       @JsonProperty("batch_size") @Nullable Integer batchSize,
-      @Nullable Boolean distill) {}
+      @Nullable Boolean distill,
+      @Nullable String validation,
+      @JsonProperty("validate_every") @Nullable Integer validateEvery,
+      @Nullable Integer patience,
+      @Nullable Boolean checkpoints,
+      @JsonProperty("checkpoint_every") @Nullable Integer checkpointEvery) {}
 
   /**
    * Data sets, each a data spec ({@code idx:...}, {@code text:...}, ...).
@@ -276,7 +290,9 @@ public record Project(
             p.search == null ? new Search(null, null, null, null) : p.search,
             p.evaluation == null ? new EvaluationSettings(null, null, null, null) : p.evaluation,
             p.registry == null ? new RegistrySettings(null, null) : p.registry,
-            p.qat == null ? new QatSettings(null, null, null, null, null, null) : p.qat,
+            p.qat == null
+                ? new QatSettings(null, null, null, null, null, null, null, null, null, null, null)
+                : p.qat,
             p.rollout,
             base,
             source);
@@ -339,6 +355,24 @@ public record Project(
     positive(qat.batchSize(), "qat.batch_size");
     if (qat.lr() != null && !(qat.lr() > 0 && qat.lr() < 1)) {
       bad("qat.lr", "must be above 0 and below 1, not " + qat.lr(), "e.g. 3e-5");
+    }
+    positive(qat.validateEvery(), "qat.validate_every");
+    positive(qat.checkpointEvery(), "qat.checkpoint_every");
+    if (qat.patience() != null && qat.patience() < 0) {
+      bad("qat.patience", "must not be negative", "give 0 (never stop early) or more");
+    }
+    if (qat.validation() == null) {
+      if (qat.patience() != null && qat.patience() > 0) {
+        bad("qat.patience", "needs validation data to stop on", "give qat.validation");
+      }
+      if (qat.validateEvery() != null) {
+        bad("qat.validate_every", "has no validation data to measure", "give qat.validation");
+      }
+    } else {
+      require(qat.validation(), "qat.validation", "a data spec of held-out data");
+    }
+    if (qat.checkpointEvery() != null && !Boolean.TRUE.equals(qat.checkpoints())) {
+      bad("qat.checkpoint_every", "is set but checkpoints are off", "set qat.checkpoints: true");
     }
     if (rollout != null
         && rollout.policy() != null
@@ -410,6 +444,21 @@ public record Project(
       spec += (spec.contains("?") ? "&" : "?") + "labels=" + path(set.labels());
     }
     return spec;
+  }
+
+  /**
+   * The training settings as parts of a step key: as written, and each data spec resolved, so that
+   * the key covers the files they name.
+   */
+  List<String> qatKeyParts() {
+    List<String> parts = new ArrayList<>(List.of(qat.toString()));
+    if (qat.data() != null) {
+      parts.add(spec(DataSet.of(qat.data())));
+    }
+    if (qat.validation() != null) {
+      parts.add(spec(DataSet.of(qat.validation())));
+    }
+    return parts;
   }
 
   String calibrationSpec() {

@@ -20,11 +20,22 @@ import java.util.function.Function;
  * Where each step of a {@link Workflow} keeps its output, keyed by a content hash of its inputs: a
  * step whose key is unchanged since the last run is not run again, its recorded result is reused.
  * Each step has its own directory {@code steps/NAME/}; {@code step.json} (key, seconds, result) is
- * written last, so a step interrupted half-way has no record and runs again from scratch.
+ * written last, so a step interrupted half-way has no record and runs again, from scratch but for
+ * its {@link #CHECKPOINTS} subdirectory, kept when the rerun has the interrupted run's key.
  */
 final class StepStore {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * The subdirectory where a step leaves what a rerun of it can continue from (training
+   * checkpoints): kept when the step runs again with the same key after an interruption, deleted
+   * with the rest when the key changed (it would be the state of other settings).
+   */
+  static final String CHECKPOINTS = "checkpoints";
+
+  /** The key of the run of a step under way or interrupted, written before its body runs. */
+  private static final String STARTED = "step.started";
 
   private final Path root;
   private final Map<String, String> fileHashes = new HashMap<>();
@@ -42,7 +53,8 @@ final class StepStore {
 
   /**
    * The step's recorded result when its key is {@code key}; otherwise runs {@code body} in an
-   * emptied step directory and records what it returns.
+   * emptied step directory (but for the {@link #CHECKPOINTS} of an interrupted run with the same
+   * key) and records what it returns.
    */
   <T> Outcome<T> run(String step, String key, Class<T> type, Function<Path, T> body) {
     Path dir = dir(step);
@@ -55,8 +67,24 @@ final class StepStore {
               JSON.treeToValue(r.get("result"), type), true, r.path("seconds").asDouble(), dir);
         }
       }
-      deleteTree(dir);
+      Path started = dir.resolve(STARTED);
+      boolean resumable =
+          Files.isRegularFile(started)
+              && !Files.exists(record)
+              && key.equals(Files.readString(started).strip());
+      if (resumable) {
+        try (var entries = Files.list(dir)) {
+          for (Path p : entries.toList()) {
+            if (!p.getFileName().toString().equals(CHECKPOINTS)) {
+              deleteTree(p);
+            }
+          }
+        }
+      } else {
+        deleteTree(dir);
+      }
       Files.createDirectories(dir);
+      AtomicFile.write(started, key + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use the step directory " + dir, e);
     }

@@ -19,9 +19,13 @@ import java.util.Locale;
 /**
  * The tune step of the {@code qat} approach: the start recipe's static quantizers trained into the
  * FP32 weights ({@link QuantizationAwareTraining}), then the model exported with the ranges it
- * trained with.
+ * trained with. Checkpoints go to the step directory's {@link StepStore#CHECKPOINTS}, which the
+ * store keeps for a rerun of an interrupted step.
  */
 final class Training {
+  /** Steps between validations and between checkpoints unless the project says, as in qat. */
+  private static final int EVERY = 50;
+
   private Training() {}
 
   static Workflow.Candidate train(
@@ -58,22 +62,48 @@ final class Training {
     if (s.batchSize() != null) {
       run.batchSize(s.batchSize());
     }
+    if (s.validation() != null) {
+      run.validation(
+          DataSpec.parse(in.project.spec(Project.DataSet.of(s.validation()))),
+          s.validateEvery() != null ? s.validateEvery() : EVERY);
+    }
+    if (s.patience() != null) {
+      run.patience(s.patience());
+    }
+    if (Boolean.TRUE.equals(s.checkpoints())) {
+      run.checkpoints(
+          dir.resolve(StepStore.CHECKPOINTS),
+          s.checkpointEvery() != null ? s.checkpointEvery() : EVERY);
+    }
     QuantizationAwareTraining.Result r = run.run();
     Path file = dir.resolve("model.onnx");
     ModelIO.save(r.quantized().model(), file);
     Path recipeFile =
         AtomicFile.write(dir.resolve("recipe.yaml"), RecipeIO.toYaml(r.quantized().recipe()));
     FineTuning.Result t = r.training();
-    String what =
-        String.format(
-            Locale.ROOT,
-            "quantization-aware training: %d steps (%s) in %.0f s, loss %.4f -> %.4f; exported"
-                + " with the activation ranges it trained with",
-            t.steps(),
-            distill ? "distillation towards FP32" : "labels",
-            t.seconds(),
-            t.firstLoss(),
-            t.lastLoss());
+    StringBuilder what =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "quantization-aware training: %d steps (%s) in %.0f s, loss %.4f -> %.4f",
+                t.steps(),
+                distill ? "distillation towards FP32" : "labels",
+                t.seconds(),
+                t.firstLoss(),
+                t.lastLoss()));
+    if (t.resumedFrom() > 0) {
+      what.append("; resumed from the checkpoint at step ").append(t.resumedFrom());
+    }
+    if (s.validation() != null) {
+      what.append(
+          String.format(
+              Locale.ROOT,
+              "; validation best loss %.4f at step %d%s",
+              t.validationLoss(),
+              t.bestStep(),
+              t.stoppedEarly() ? " (stopped early)" : ""));
+    }
+    what.append("; exported with the activation ranges it trained with");
     return new Workflow.Candidate(
         Recipe.Mode.STATIC,
         out.relativize(file).toString(),
@@ -84,7 +114,7 @@ final class Training {
         0,
         0,
         0,
-        List.of(what),
+        List.of(what.toString()),
         true);
   }
 }

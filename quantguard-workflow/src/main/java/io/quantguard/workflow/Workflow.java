@@ -297,7 +297,7 @@ public final class Workflow {
                 modelFile.toString(),
                 approach.result().approach().spelling(),
                 String.valueOf(approach.result().quantizationAware()),
-                project.namesQuantizationAwareTraining() ? project.qat().toString() : "",
+                project.namesQuantizationAwareTraining() ? project.qatKeyParts() : "",
                 startSha,
                 calibration,
                 project.task(),

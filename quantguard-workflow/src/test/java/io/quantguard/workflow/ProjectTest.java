@@ -70,4 +70,30 @@ class ProjectTest {
                 parse(VALID.replace("policy: {rules: {accuracy: {max_drop: 1%}}}", "policy: [1]")))
         .hasMessageContaining("quantguard.yaml: policy");
   }
+
+  @Test
+  void trainingControlsAreReadAndTheirMisuseIsNamedBeforeAnyStep() {
+    Project p =
+        parse(
+            VALID
+                + "qat: {validation: 'idx:t10k.gz?input=image', validate_every: 10, patience: 3,"
+                + " checkpoints: true, checkpoint_every: 20}\n");
+    assertThat(p.qat().validation()).isEqualTo("idx:t10k.gz?input=image");
+    assertThat(p.qat().validateEvery()).isEqualTo(10);
+    assertThat(p.qat().patience()).isEqualTo(3);
+    assertThat(p.qat().checkpoints()).isTrue();
+    assertThat(p.qat().checkpointEvery()).isEqualTo(20);
+    assertThatThrownBy(() -> parse(VALID + "qat: {patience: 3}\n"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(
+            "quantguard.yaml: qat.patience: needs validation data to stop on (give qat.validation)");
+    assertThatThrownBy(() -> parse(VALID + "qat: {validate_every: 5}\n"))
+        .hasMessageContaining("quantguard.yaml: qat.validate_every");
+    assertThatThrownBy(() -> parse(VALID + "qat: {checkpoint_every: 5}\n"))
+        .hasMessageContaining("quantguard.yaml: qat.checkpoint_every")
+        .hasMessageContaining("qat.checkpoints: true");
+    assertThatThrownBy(() -> parse(VALID + "qat: {validation: 'idx:v.gz', validate_every: 0}\n"))
+        .hasMessageContaining("quantguard.yaml: qat.validate_every")
+        .hasMessageContaining("at least 1");
+  }
 }

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.quantize.Recipe;
 import io.quantguard.registry.ArtifactRef;
 import io.quantguard.registry.ArtifactVersion;
 import io.quantguard.registry.Registry;
 import io.quantguard.registry.Stage;
+import io.quantguard.runtime.Progress;
 import io.quantguard.serve.ModelKey;
 import io.quantguard.serve.RolloutController;
 import java.nio.file.Files;
@@ -196,5 +199,72 @@ class WorkflowTest {
     assertThat(failed.rollout().status()).startsWith("not started");
     assertThat(Registry.open(tmp.resolve("other-registry").toString()).activeRollout("fashion-cnn"))
         .isEmpty();
+  }
+
+  @Test
+  void theQatStepValidatesAndARerunAfterAKillContinuesFromItsCheckpoint() throws Exception {
+    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
+    Path test = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
+    // one small test slice: the evaluations are not what this test is about
+    Path file = tmp.resolve("quantguard.yaml");
+    Files.writeString(
+        file,
+        "name: fashion-cnn\nmodel: "
+            + TestModels.fashionCnn()
+            + "\ntask: classification\ndata:\n  calibration: idx:"
+            + train
+            + "?input=image&limit=200\n  test:\n    test: idx:"
+            + test
+            + "?input=image&limit=500\n"
+            + "policy: {rules: {accuracy: {max_drop: 5%}}}\n"
+            + "evaluation: {batch_size: 250, bootstrap: 50, probe_samples: 16}\n"
+            + "registry: {location: registry, actor: ci}\n"
+            + "approach: qat\n"
+            + "qat: {data: 'idx:"
+            + train
+            + "?input=image&limit=640', max_steps: 6, batch_size: 32, lr: 0.0001,"
+            + " validation: 'idx:"
+            + test
+            + "?input=image&offset=1000&limit=256', validate_every: 2, patience: 4,"
+            + " checkpoints: true, checkpoint_every: 2}\n");
+    Path checkpoint = tmp.resolve("out/steps/tune").resolve(StepStore.CHECKPOINTS);
+    Workflow.Listener killAtStep5 =
+        new Workflow.Listener() {
+          @Override
+          public Progress progress() {
+            return (stage, done, total) -> {
+              if (stage.startsWith("fine-tuning") && done == 5) {
+                throw new IllegalStateException("killed");
+              }
+            };
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                Workflow.builder()
+                    .project(Project.read(file))
+                    .out(tmp.resolve("out"))
+                    .listener(killAtStep5)
+                    .build()
+                    .run())
+        .hasMessage("killed");
+    assertThat(checkpoint.resolve("checkpoint.qg")).exists();
+
+    // The rerun keeps the checkpoint of step 4 and trains steps 5 and 6 only.
+    WorkflowResult r = run(file);
+    assertThat(r.candidate().trained()).isTrue();
+    assertThat(r.candidate().decisions().get(0))
+        .contains("6 steps")
+        .contains("resumed from the checkpoint at step 4")
+        .contains("validation best loss");
+    OnnxModel candidate = ModelIO.load(tmp.resolve("out").resolve(r.candidate().model()));
+    assertThat(candidate.metadata().get("quantguard.qat"))
+        .contains("\"resumed_from_step\":4", "\"validate_every\":2", "\"patience\":4")
+        .contains("\"validation_loss\":", "\"steps\":6");
+
+    // Other training settings are other inputs: the step starts afresh, not from that checkpoint.
+    Files.writeString(file, Files.readString(file).replace("max_steps: 6", "max_steps: 4"));
+    WorkflowResult other = run(file);
+    assertThat(other.candidate().decisions().get(0)).contains("4 steps").doesNotContain("resumed");
   }
 }
