@@ -37,16 +37,156 @@ final class DynamicPass {
   private final List<QuantizationReport.Skipped> skipped = new ArrayList<>();
   private boolean fullRangeInt8Weights;
   private final List<QuantizationPlan.Step> steps = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+  private final @Nullable Map<String, ChannelStatistics> channels;
   private int weights;
 
+  /** A pass that plans only: it does not smooth, so it needs no calibration statistics. */
   DynamicPass(OnnxModel model, RecipeResolver recipe, WeightTables tables) {
+    this(model, recipe, tables, null);
+  }
+
+  /**
+   * @param channels the calibration's per-channel statistics, from which the nodes the recipe
+   *     smooths get their factors; null for a pass that only plans and smooths nothing
+   */
+  DynamicPass(
+      OnnxModel model,
+      RecipeResolver recipe,
+      WeightTables tables,
+      @Nullable Map<String, ChannelStatistics> channels) {
     this.model = model;
     this.g = model.graph();
     this.recipe = recipe;
     this.tables = tables;
+    this.channels = channels;
+  }
+
+  /**
+   * The activations whose per-channel statistics smoothing needs (those read by the dynamic nodes
+   * the recipe smooths), with their channel counts.
+   */
+  Map<String, Integer> channelInputs() {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    smoothedConsumers().forEach((x, nodes) -> out.put(x, inputChannels(nodes.get(0))));
+    return out;
+  }
+
+  List<String> notes() {
+    return notes;
+  }
+
+  /**
+   * The dynamic nodes the recipe smooths, grouped by the activation they read: MatMul and Gemm with
+   * a constant weight, and fused Attention (its packed query/key/value weight has the input
+   * channels as rows).
+   */
+  private Map<String, List<Node>> smoothedConsumers() {
+    Map<String, List<Node>> out = new java.util.LinkedHashMap<>();
+    for (Node n : g.topologicalOrder()) {
+      RecipeResolver.NodeSettings s = recipe.forNode(n);
+      if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC || s.smooth() == null) {
+        continue;
+      }
+      boolean eligible =
+          n.opType().equals("Attention")
+              ? n.domain().equals(OnnxModel.MICROSOFT_DOMAIN)
+                  && g.initializer(n.input(1)).map(t -> t.getDimsCount() == 2).orElse(false)
+                  && !g.isInitializer(n.input(0))
+              : SmoothQuant.ineligible(g, n) == null;
+      if (eligible) {
+        out.computeIfAbsent(n.input(0), x -> new ArrayList<>()).add(n);
+      }
+    }
+    return out;
+  }
+
+  private int inputChannels(Node n) {
+    return n.opType().equals("Attention")
+        ? (int) TensorCodec.dims(g.initializer(n.input(1)).orElseThrow())[0]
+        : SmoothQuant.inputChannels(g, n);
+  }
+
+  /**
+   * SmoothQuant for run-time quantized activations: per-token scales follow each row's largest
+   * value, so a few outlier channels (a LayerNorm's large gains) still coarsen every other channel
+   * of the row. One factor vector per activation, shared by all the nodes that read it (the query,
+   * key and value projections read one LayerNorm output): s_j = max|X_j|^α / max|W_j|^(1−α) with
+   * W_j the largest row j over those nodes' weights. One Mul (X × 1/s) serves them all, and each
+   * weight becomes diag(s)·W before it is quantized.
+   */
+  private void smooth(Map<String, ChannelStatistics> channels) {
+    Map<String, List<Node>> consumers = smoothedConsumers();
+    if (!consumers.isEmpty() && channels.isEmpty()) {
+      throw InvalidInputException.forParameter(
+          "calibration",
+          null,
+          "is required: the recipe smooths "
+              + consumers.size()
+              + " run-time quantized activation(s), whose factors come from their per-channel"
+              + " ranges",
+          "give representative data, or leave smooth out of the recipe");
+    }
+    int smoothedNodes = 0;
+    for (Map.Entry<String, List<Node>> e : consumers.entrySet()) {
+      String x = e.getKey();
+      List<Node> nodes = e.getValue();
+      int k = inputChannels(nodes.get(0));
+      ChannelStatistics cs = channels.get(x);
+      if (cs == null || cs.channels() != k || cs.axis() != ChannelStatistics.Axis.LAST) {
+        throw SmoothQuant.missingChannels(nodes.get(0), x, "smooths");
+      }
+      float[] xMax = new float[k];
+      for (int j = 0; j < k; j++) {
+        xMax[j] = cs.absMax(j);
+      }
+      float[] wMax = new float[k];
+      for (Node n : nodes) {
+        long[] dims = TensorCodec.dims(model.requireInitializer(n.input(1)));
+        float[] rows =
+            SmoothQuant.weightRowAbsMax(model.floats(n.input(1)), dims, SmoothQuant.transposed(n));
+        for (int j = 0; j < k; j++) {
+          wMax[j] = Math.max(wMax[j], rows[j]);
+        }
+      }
+      // Readers of one activation share its factors, so they share the first reader's α.
+      double alpha = java.util.Objects.requireNonNull(recipe.forNode(nodes.get(0)).smooth());
+      float[] f = SmoothQuant.factors(xMax, wMax, alpha);
+      String inv = g.uniqueName(x + "_smooth_inverse");
+      g.putInitializer(TensorCodec.fromFloats(inv, new long[] {k}, SmoothQuant.inverse(f)));
+      String xs = g.uniqueName(x + "_smoothed");
+      g.addNode(Node.of("Mul", g.uniqueName(x + "_Smooth"), List.of(x, inv), List.of(xs)));
+      g.typeOf(x).ifPresent(type -> g.putValueInfo(type.toValueInfo(xs)));
+      for (Node n : nodes) {
+        String w = n.input(1);
+        long[] dims = TensorCodec.dims(model.requireInitializer(w));
+        String scaled = g.uniqueName(w + "_smoothed");
+        g.putInitializer(
+            TensorCodec.fromFloats(
+                scaled,
+                dims,
+                SmoothQuant.scaleWeight(model.floats(w), dims, SmoothQuant.transposed(n), f)));
+        n.setInput(0, xs);
+        n.setInput(1, scaled);
+        smoothedNodes++;
+      }
+    }
+    if (!consumers.isEmpty()) {
+      g.removeUnusedInitializers();
+      g.sortTopologically();
+      notes.add(
+          "smoothed "
+              + consumers.size()
+              + " run-time quantized activation(s) read by "
+              + smoothedNodes
+              + " node(s) (SmoothQuant, one factor vector per activation shared by its readers)");
+    }
   }
 
   void run() {
+    if (channels != null) {
+      smooth(channels);
+    }
     for (Node n : new ArrayList<>(g.topologicalOrder())) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
       if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC) {

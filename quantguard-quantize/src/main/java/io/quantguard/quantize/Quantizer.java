@@ -151,6 +151,14 @@ public final class Quantizer {
       statics
           .channelInputs(r.keepsChannels())
           .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
+      new DynamicPass(planning, resolver, tables)
+          .channelInputs()
+          .forEach(
+              (t, c) ->
+                  channelInputs.merge(
+                      t,
+                      new ChannelStatistics.Layout(c, ChannelStatistics.Axis.LAST, false),
+                      ChannelStatistics.Layout::with));
     }
     return new CalibrationPlan(
         work,
@@ -345,7 +353,7 @@ public final class Quantizer {
               : new CalibratedRanges(cal != null ? cal.statistics() : Map.of(), smoothing);
       rewriter.rewrite(ranges, channels);
     }
-    DynamicPass dynamic = new DynamicPass(work, resolver, tables);
+    DynamicPass dynamic = new DynamicPass(work, resolver, tables, channels);
     dynamic.run();
     weightOnly.run(cal != null ? cal.channels() : Map.of());
     Fp16Pass fp16 = new Fp16Pass(work, resolver, types);
@@ -402,6 +410,7 @@ public final class Quantizer {
         .ifPresent(notes::add);
     notes.addAll(rewriter.notes());
     notes.addAll(smoothing.notes());
+    notes.addAll(dynamic.notes());
     RuntimeFusion.Optimizer optimizer = RuntimeFusion.of(r.form());
     if (optimizer != null) {
       notes.add(RuntimeFusion.statement(optimizer));

@@ -180,6 +180,9 @@ final class SmoothQuant {
       if (s.smooth() == null || !s.quantize() || !OP_TYPES.contains(n.opType())) {
         continue; // a global smooth applies to the quantized matrix products only
       }
+      if (s.mode() == Recipe.Mode.DYNAMIC) {
+        continue; // the dynamic pass smooths its own nodes (DynamicPass)
+      }
       String why = ineligible(g, n);
       if (why == null && s.mode() != Recipe.Mode.STATIC) {
         why = "is quantized in " + s.mode() + " mode (smoothing is for static quantization)";
