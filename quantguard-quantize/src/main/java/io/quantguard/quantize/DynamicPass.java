@@ -141,10 +141,12 @@ final class DynamicPass {
         xMax[j] = cs.absMax(j);
       }
       float[] wMax = new float[k];
+      List<float[]> values = new ArrayList<>(); // each weight decoded once, for both uses
       for (Node n : nodes) {
+        float[] w = model.floats(n.input(1));
+        values.add(w);
         long[] dims = TensorCodec.dims(model.requireInitializer(n.input(1)));
-        float[] rows =
-            SmoothQuant.weightRowAbsMax(model.floats(n.input(1)), dims, SmoothQuant.transposed(n));
+        float[] rows = SmoothQuant.weightRowAbsMax(w, dims, SmoothQuant.transposed(n));
         for (int j = 0; j < k; j++) {
           wMax[j] = Math.max(wMax[j], rows[j]);
         }
@@ -157,7 +159,8 @@ final class DynamicPass {
       String xs = g.uniqueName(x + "_smoothed");
       g.addNode(Node.of("Mul", g.uniqueName(x + "_Smooth"), List.of(x, inv), List.of(xs)));
       g.typeOf(x).ifPresent(type -> g.putValueInfo(type.toValueInfo(xs)));
-      for (Node n : nodes) {
+      for (int i = 0; i < nodes.size(); i++) {
+        Node n = nodes.get(i);
         String w = n.input(1);
         long[] dims = TensorCodec.dims(model.requireInitializer(w));
         String scaled = g.uniqueName(w + "_smoothed");
@@ -165,7 +168,7 @@ final class DynamicPass {
             TensorCodec.fromFloats(
                 scaled,
                 dims,
-                SmoothQuant.scaleWeight(model.floats(w), dims, SmoothQuant.transposed(n), f)));
+                SmoothQuant.scaleWeight(values.get(i), dims, SmoothQuant.transposed(n), f)));
         n.setInput(0, xs);
         n.setInput(1, scaled);
         smoothedNodes++;
