@@ -65,10 +65,13 @@ final class DynamicPass {
   /**
    * The activations whose per-channel statistics smoothing needs (those read by the dynamic nodes
    * the recipe smooths), with their channel counts.
+   *
+   * @param all also those of the dynamic nodes the recipe does not smooth, for a calibration that
+   *     later recipes reuse with smoothing (the tuner's trials)
    */
-  Map<String, Integer> channelInputs() {
+  Map<String, Integer> channelInputs(boolean all) {
     Map<String, Integer> out = new java.util.LinkedHashMap<>();
-    smoothedConsumers().forEach((x, nodes) -> out.put(x, inputChannels(nodes.get(0))));
+    smoothable(all).forEach((x, nodes) -> out.put(x, inputChannels(nodes.get(0))));
     return out;
   }
 
@@ -77,15 +80,15 @@ final class DynamicPass {
   }
 
   /**
-   * The dynamic nodes the recipe smooths, grouped by the activation they read: MatMul and Gemm with
-   * a constant weight, and fused Attention (its packed query/key/value weight has the input
-   * channels as rows).
+   * The dynamic nodes the recipe smooths (or, with {@code all}, could smooth), grouped by the
+   * activation they read: MatMul and Gemm with a constant weight, and fused Attention (its packed
+   * query/key/value weight has the input channels as rows).
    */
-  private Map<String, List<Node>> smoothedConsumers() {
+  private Map<String, List<Node>> smoothable(boolean all) {
     Map<String, List<Node>> out = new java.util.LinkedHashMap<>();
     for (Node n : g.topologicalOrder()) {
       RecipeResolver.NodeSettings s = recipe.forNode(n);
-      if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC || s.smooth() == null) {
+      if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC || (s.smooth() == null && !all)) {
         continue;
       }
       boolean eligible =
@@ -116,7 +119,7 @@ final class DynamicPass {
    * weight becomes diag(s)·W before it is quantized.
    */
   private void smooth(Map<String, ChannelStatistics> channels) {
-    Map<String, List<Node>> consumers = smoothedConsumers();
+    Map<String, List<Node>> consumers = smoothable(false);
     if (!consumers.isEmpty() && channels.isEmpty()) {
       throw InvalidInputException.forParameter(
           "calibration",

@@ -152,7 +152,7 @@ public final class Quantizer {
           .channelInputs(r.keepsChannels())
           .forEach((t, l) -> channelInputs.merge(t, l, ChannelStatistics.Layout::with));
       new DynamicPass(planning, resolver, tables)
-          .channelInputs()
+          .channelInputs(r.keepsChannels())
           .forEach(
               (t, c) ->
                   channelInputs.merge(
@@ -323,7 +323,7 @@ public final class Quantizer {
               "bias-corrects or smooths the consumers of '"
                   + e.getKey()
                   + "', and the calibration did not collect that tensor's per-channel statistics",
-              "calibrate with `calibration: {channels: true}` in the recipe (or with this recipe)");
+              "calibrate with this recipe, or keep the statistics with `calibration: {channels: true}`");
         }
       }
     }

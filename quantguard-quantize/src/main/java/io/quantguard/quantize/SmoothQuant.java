@@ -261,6 +261,6 @@ final class SmoothQuant {
             + "', which needs the per-channel statistics of its input '"
             + tensor
             + "', and the calibration did not collect them",
-        "calibrate with `calibration: {channels: true}` in the recipe (or with this recipe)");
+        "calibrate with this recipe, or keep the statistics with `calibration: {channels: true}`");
   }
 }
