@@ -91,13 +91,7 @@ final class DynamicPass {
       if (!s.quantize() || s.mode() != Recipe.Mode.DYNAMIC || (s.smooth() == null && !all)) {
         continue;
       }
-      boolean eligible =
-          n.opType().equals("Attention")
-              ? n.domain().equals(OnnxModel.MICROSOFT_DOMAIN)
-                  && g.initializer(n.input(1)).map(t -> t.getDimsCount() == 2).orElse(false)
-                  && !g.isInitializer(n.input(0))
-              : SmoothQuant.ineligible(g, n) == null;
-      if (eligible) {
+      if (smoothIneligible(g, n) == null) {
         out.computeIfAbsent(n.input(0), x -> new ArrayList<>()).add(n);
       }
     }
@@ -445,13 +439,23 @@ final class DynamicPass {
   }
 
   /**
-   * A fused {@code com.microsoft.Attention} (see {@link AttentionFusion}) as {@code QAttention}:
-   * the packed query/key/value weight int8 per column, the input quantized by the shared {@code
-   * DynamicQuantizeLinear} (QAttention takes one input scale, so this input is per tensor even when
-   * the recipe asks for per-token scales); the scores and the product with the values stay float
-   * inside the kernel. Returns why the node stays float, or null when it was rewritten.
+   * Why a dynamic node's input cannot be smoothed, or null when it can: a MatMul or Gemm as {@link
+   * SmoothQuant#ineligible} says, or a fused Attention that becomes QAttention (its packed
+   * query/key/value weight has the input channels as rows).
    */
-  private @Nullable String rewriteAttention(Node n, WeightSettings ws) {
+  static @Nullable String smoothIneligible(Graph g, Node n) {
+    if (!n.opType().equals("Attention")) {
+      return SmoothQuant.ineligible(g, n);
+    }
+    String why = attentionIneligible(g, n);
+    if (why == null && g.isInitializer(n.input(0))) {
+      return "has a constant first input (no activation to smooth)";
+    }
+    return why;
+  }
+
+  /** Why an Attention node cannot become QAttention, or null when it can. */
+  private static @Nullable String attentionIneligible(Graph g, Node n) {
     if (!n.domain().equals(OnnxModel.MICROSOFT_DOMAIN)) {
       return "not ONNX Runtime's fused Attention";
     }
@@ -463,9 +467,28 @@ final class DynamicPass {
     }
     Optional<TensorProto> wt = g.initializer(n.input(1));
     Optional<TensorProto> bt = g.initializer(n.input(2));
-    if (wt.isEmpty() || bt.isEmpty() || wt.get().getDataType() != DataType.FLOAT.code()) {
-      return "weights or bias are not constant floats";
+    if (wt.isEmpty()
+        || bt.isEmpty()
+        || wt.get().getDataType() != DataType.FLOAT.code()
+        || wt.get().getDimsCount() != 2) {
+      return "weights or bias are not constant floats (a 2-D packed weight)";
     }
+    return null;
+  }
+
+  /**
+   * A fused {@code com.microsoft.Attention} (see {@link AttentionFusion}) as {@code QAttention}:
+   * the packed query/key/value weight int8 per column, the input quantized by the shared {@code
+   * DynamicQuantizeLinear} (QAttention takes one input scale, so this input is per tensor even when
+   * the recipe asks for per-token scales); the scores and the product with the values stay float
+   * inside the kernel. Returns why the node stays float, or null when it was rewritten.
+   */
+  private @Nullable String rewriteAttention(Node n, WeightSettings ws) {
+    String why = attentionIneligible(g, n);
+    if (why != null) {
+      return why;
+    }
+    Optional<TensorProto> wt = g.initializer(n.input(1));
     Scheme scheme = ws.scheme();
     if (scheme.type().bits() != 8) {
       return "dynamic quantization takes 8-bit weights, not " + scheme.type().displayName();

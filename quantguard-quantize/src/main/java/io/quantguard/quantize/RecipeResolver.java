@@ -197,8 +197,9 @@ final class RecipeResolver {
 
   /**
    * A {@code smooth} override must select matrix products with a constant weight: an op_type
-   * selector must name MatMul or Gemm (its activation × activation products are left alone), a node
-   * or node_regex selector may select nothing else.
+   * selector must name MatMul or Gemm (its activation × activation products are left alone) or a
+   * fused Attention (smoothed in dynamic mode), a node or node_regex selector may select nothing
+   * else.
    */
   private void checkSmoothSelector(Recipe.Override o, Selector s, Graph g, int i) {
     String where = "overrides[" + i + "].smooth";
@@ -209,23 +210,24 @@ final class RecipeResolver {
           "smoothing applies to MatMul/Gemm nodes: select them with node, node_regex or op_type");
     }
     if (o.opType() != null) {
-      if (!SmoothQuant.OP_TYPES.contains(o.opType())) {
+      if (!SmoothQuant.OP_TYPES.contains(o.opType()) && !o.opType().equals("Attention")) {
         throw new InvalidInputException(
             source,
             where + " is set for op_type " + o.opType(),
-            "SmoothQuant migration applies to MatMul and Gemm only");
+            "SmoothQuant migration applies to MatMul and Gemm, and to fused Attention in dynamic"
+                + " mode");
       }
       return;
     }
     for (Node n : g.nodes()) {
       if (s.matches(n)) {
-        String why = SmoothQuant.ineligible(g, n);
+        String why = DynamicPass.smoothIneligible(g, n);
         if (why != null) {
           throw new InvalidInputException(
               source,
               where + " selects node '" + n.name() + "', which " + why,
               "smooth only MatMul/Gemm nodes that multiply an activation by a constant 2-D"
-                  + " weight; narrow the selector");
+                  + " weight, or fused Attention; narrow the selector");
         }
       }
     }

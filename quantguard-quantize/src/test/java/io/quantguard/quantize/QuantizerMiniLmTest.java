@@ -1,10 +1,13 @@
 package io.quantguard.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.quantguard.onnx.CpuFeatures;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TechnicalEnglish;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SessionConfig;
@@ -14,6 +17,8 @@ import io.quantguard.runtime.data.BatchStream;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.DoubleStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,32 +59,67 @@ class QuantizerMiniLmTest {
   }
 
   /**
-   * The shipped fast recipe needs no calibration data: ONNX Runtime and QuantGuard fuse the model,
-   * the six attention blocks become QAttention and every other MatMul with a weight becomes int8
-   * with activations quantized per token at run time. Floor: the mean cosine measured on these 300
-   * Europarl texts (0.99630) less a margin; per tensor gives 0.990.
+   * The shipped fast recipe: ONNX Runtime and QuantGuard fuse the model, the six attention blocks
+   * become QAttention, every other MatMul with a weight becomes int8 with activations quantized per
+   * token at run time, and SmoothQuant's factors (from 300 Europarl texts) move the LayerNorm
+   * outputs' outlier channels into the weights. Judged on technical English, unlike the calibration
+   * text, by the mean and by the worst paragraph.
    */
   @Test
-  void fastRecipeQuantizesWithoutCalibrationAndKeepsSentenceEmbeddings() throws Exception {
+  void fastRecipeKeepsSentenceEmbeddingsOnTextUnlikeItsCalibration() throws Exception {
     Recipe recipe = RecipeIO.read(Path.of("..", "recipes", "minilm-fast.yaml"));
     QuantizationResult r =
         Quantizer.quantize(
-            ModelIO.load(TestModels.miniLm()), recipe, null, Quantizer.Options.defaults());
+            ModelIO.load(TestModels.miniLm()),
+            recipe,
+            DataSpec.parse(europarl(0, 300)),
+            Quantizer.Options.defaults());
     Path out = tmp.resolve("minilm-fast.onnx");
     ModelIO.save(r.model(), out);
-    double cosine = meanCosine(TestModels.miniLm(), out, europarl(500, 300));
-    System.out.printf("MiniLM fast recipe: mean cosine %.5f%n", cosine);
     assertThat(r.report().quantizedNodesByOp())
         .containsEntry("MatMul", 18)
         .containsEntry("Attention", 6);
     assertThat(r.model().metadata()).containsKey(RuntimeFusion.METADATA_KEY);
-    // 0.99490 on an AVX2-only CPU, whose uint8 x int8 kernels saturate
-    assertThat(cosine).isGreaterThan(CpuFeatures.detect().u8s8Saturates() ? 0.993 : 0.994);
+    assertThat(String.join("\n", r.report().notes())).contains("smoothed");
+
+    Path technical = TechnicalEnglish.write(tmp.resolve("technical.txt"), 300);
+    double[] c =
+        cosines(
+            TestModels.miniLm(),
+            out,
+            "text:" + technical + "?tokenizer=minilm-tokenizer&max_length=128");
+    double mean = Arrays.stream(c).average().orElseThrow();
+    double worst = Arrays.stream(c).min().orElseThrow();
+    System.out.printf(
+        "MiniLM fast recipe on %d technical paragraphs: mean cosine %.5f, worst %.5f%n",
+        c.length, mean, worst);
+    assertThat(c.length).isGreaterThan(200);
+    // Measured 0.99879 / worst 0.99711 with VNNI. On all 1,561 paragraphs: 0.9987 / worst 0.9950,
+    // and without smoothing 0.9975 / 0.9904 (the README).
+    assertThat(mean).isGreaterThan(CpuFeatures.detect().u8s8Saturates() ? 0.996 : 0.998);
+    assertThat(worst).isGreaterThan(0.98);
+  }
+
+  /** Smoothing needs per-channel ranges: without calibration data the recipe is refused early. */
+  @Test
+  void fastRecipeWithoutCalibrationIsRefusedNamingTheData() {
+    Recipe recipe = RecipeIO.read(Path.of("..", "recipes", "minilm-fast.yaml"));
+    assertThatThrownBy(
+            () ->
+                Quantizer.quantize(
+                    ModelIO.load(TestModels.miniLm()), recipe, null, Quantizer.Options.defaults()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("calibration")
+        .hasMessageContaining("smooth");
   }
 
   static double meanCosine(Path baseline, Path candidate, String data) {
-    double sum = 0;
-    long n = 0;
+    return Arrays.stream(cosines(baseline, candidate, data)).average().orElseThrow();
+  }
+
+  /** The cosine between the two models' sentence embeddings of each text. */
+  static double[] cosines(Path baseline, Path candidate, String data) {
+    DoubleStream.Builder out = DoubleStream.builder();
     try (InferenceSession b = InferenceSession.open(baseline, SessionConfig.defaults());
         InferenceSession c = InferenceSession.open(candidate, SessionConfig.defaults());
         BatchStream s = DataSpec.parse(data).open(32)) {
@@ -92,12 +132,11 @@ class QuantizerMiniLmTest {
           for (int d = 0; d < x[i].length; d++) {
             dot += x[i][d] * y[i][d];
           }
-          sum += dot;
-          n++;
+          out.add(dot);
         }
       }
     }
-    return sum / n;
+    return out.build().toArray();
   }
 
   /** Attention-masked mean pooling, then L2 normalization (the sentence-transformers recipe). */
