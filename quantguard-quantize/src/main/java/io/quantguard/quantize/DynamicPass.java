@@ -286,13 +286,20 @@ final class DynamicPass {
    * = max|x| / 127 over the last axis, q = round(x / s) + 128, so each token keeps its own 8-bit
    * grid (symmetric; the fixed zero point 128 keeps ONNX Runtime's u8×s8 kernel). Returns the
    * quantized tensor, the row scales, the zero point and a scalar 1.
+   *
+   * <p>max|x| comes from ReduceMax and ReduceMin, which read the activation without writing |x|
+   * (measured on all-MiniLM-L6-v2 at batch 8: 2.2 ms of kernels against 3.1 for Abs and ReduceMax).
+   * A per-row {@code com.microsoft.QuantizeLinear} (axis 0 of the activation as a matrix) in place
+   * of Div and QuantizeLinear was no faster (3.9 ms against 3.8).
    */
   private String[] perTokenQuantizer(String activation) {
     return perTokenInputs.computeIfAbsent(
         activation,
         t -> {
-          String abs = g.uniqueName(t + "_abs");
           String max = g.uniqueName(t + "_row_max");
+          String min = g.uniqueName(t + "_row_min");
+          String negMin = g.uniqueName(t + "_row_neg_min");
+          String absMax = g.uniqueName(t + "_row_abs_max");
           String raw = g.uniqueName(t + "_row_scale_raw");
           String scale = g.uniqueName(t + "_row_scale");
           String scaled = g.uniqueName(t + "_row_scaled");
@@ -305,28 +312,13 @@ final class DynamicPass {
           g.putInitializer(TensorCodec.scalar(tiny, Float.MIN_NORMAL));
           g.putInitializer(TensorCodec.scalar(one, 1f));
           g.putInitializer(TensorCodec.fromInts(zp, DataType.UINT8, new long[0], new int[] {128}));
-          g.addNode(Node.of("Abs", g.uniqueName(t + "_Abs"), List.of(t), List.of(abs)));
-          Node reduce;
-          if (model.opset(OnnxModel.DEFAULT_DOMAIN) >= 18) {
-            String axes = g.uniqueName(t + "_last_axis");
-            g.putInitializer(TensorCodec.fromLongs(axes, new long[] {1}, new long[] {-1}));
-            reduce =
-                Node.of(
-                    "ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs, axes), List.of(max));
-          } else {
-            reduce =
-                Node.of("ReduceMax", g.uniqueName(t + "_ReduceMax"), List.of(abs), List.of(max));
-            reduce.setAttribute(
-                AttributeProto.newBuilder()
-                    .setName("axes")
-                    .setType(AttributeProto.AttributeType.INTS)
-                    .addInts(-1)
-                    .build());
-          }
-          reduce.setAttribute(Node.intAttr("keepdims", 1));
-          g.addNode(reduce);
+          g.addNode(lastAxisReduce("ReduceMax", t, max));
+          g.addNode(lastAxisReduce("ReduceMin", t, min));
+          g.addNode(Node.of("Neg", g.uniqueName(t + "_Neg"), List.of(min), List.of(negMin)));
           g.addNode(
-              Node.of("Mul", g.uniqueName(t + "_ScaleMul"), List.of(max, inv127), List.of(raw)));
+              Node.of("Max", g.uniqueName(t + "_AbsMax"), List.of(max, negMin), List.of(absMax)));
+          g.addNode(
+              Node.of("Mul", g.uniqueName(t + "_ScaleMul"), List.of(absMax, inv127), List.of(raw)));
           // An all-zero row (padding) keeps a tiny positive scale instead of dividing 0 by 0.
           g.addNode(
               Node.of("Max", g.uniqueName(t + "_ScaleMax"), List.of(raw, tiny), List.of(scale)));
@@ -340,6 +332,26 @@ final class DynamicPass {
                   List.of(q)));
           return new String[] {q, scale, zp, one};
         });
+  }
+
+  /** A reduction over the last axis that keeps it (axes as an input from opset 18 on). */
+  private Node lastAxisReduce(String op, String input, String output) {
+    Node reduce;
+    if (model.opset(OnnxModel.DEFAULT_DOMAIN) >= 18) {
+      String axes = g.uniqueName(input + "_last_axis");
+      g.putInitializer(TensorCodec.fromLongs(axes, new long[] {1}, new long[] {-1}));
+      reduce = Node.of(op, g.uniqueName(input + "_" + op), List.of(input, axes), List.of(output));
+    } else {
+      reduce = Node.of(op, g.uniqueName(input + "_" + op), List.of(input), List.of(output));
+      reduce.setAttribute(
+          AttributeProto.newBuilder()
+              .setName("axes")
+              .setType(AttributeProto.AttributeType.INTS)
+              .addInts(-1)
+              .build());
+    }
+    reduce.setAttribute(Node.intAttr("keepdims", 1));
+    return reduce;
   }
 
   /** Returns why the node stays float, or null when it was rewritten. */
