@@ -103,7 +103,7 @@ public final class FineTuning {
           }
         }
         while (s.hasNext() && (b.maxSteps < 0 || losses.size() < b.maxSteps)) {
-          losses.add(step(engine, s.next()));
+          losses.add(finite(step(engine, s.next()), losses.size() + 1));
           batches++;
           int n = losses.size();
           optimizer.step(trained(), b.schedule.rate(b.learningRate, n, b.warmupSteps, total));
@@ -310,6 +310,27 @@ public final class FineTuning {
       in.put(e.getKey(), Values.toArray(local, e.getValue()));
     }
     return in;
+  }
+
+  /**
+   * The loss, or an error once it is NaN or infinite: every later step would only spread it through
+   * the weights, and the export would then fail on ranges it cannot quantize.
+   */
+  private double finite(double loss, int step) {
+    if (Double.isFinite(loss)) {
+      return loss;
+    }
+    if (step == 1) {
+      throw new InvalidInputException(
+          "training data",
+          "gives a loss of " + loss + " on its first batch, before any update",
+          "check the data and the model for NaN or infinite values");
+    }
+    throw InvalidInputException.forParameter(
+        "learning rate",
+        b.learningRate,
+        "made the loss " + loss + " at step " + step + " (it was finite before)",
+        "train with a lower learning rate, or with warm-up steps");
   }
 
   private double step(Engine engine, Batch batch) {

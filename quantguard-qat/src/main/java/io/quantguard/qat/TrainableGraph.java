@@ -66,7 +66,12 @@ public final class TrainableGraph implements AutoCloseable {
       TensorProto t = e.getValue();
       NDArray a = Values.toArray(manager, t, model.externalData());
       a.setName(e.getKey());
-      if (t.getDataType() == DataType.FLOAT.code() && b.trainable.test(e.getKey())) {
+      // A one-element float initializer is a constant of the computation (a LayerNorm epsilon, a
+      // Pow exponent, an attention scale) that a graph cleanup turned from a Constant node into an
+      // initializer, not a parameter: a Pow exponent moved off 2 turns negative bases into NaN.
+      if (t.getDataType() == DataType.FLOAT.code()
+          && elements(t) > 1
+          && b.trainable.test(e.getKey())) {
         a.setRequiresGradient(true);
         parameters.put(e.getKey(), a);
       } else if (fakeQuantization != null && fakeQuantization.quantizesWeight(e.getKey())) {
@@ -329,6 +334,14 @@ public final class TrainableGraph implements AutoCloseable {
     TensorOperators.register(ops);
     NetworkOperators.register(ops);
     return Map.copyOf(ops);
+  }
+
+  private static long elements(TensorProto t) {
+    long n = 1;
+    for (long d : t.getDimsList()) {
+      n *= d;
+    }
+    return n;
   }
 
   /** What to train and how to quantize it while training. */

@@ -1,6 +1,7 @@
 package io.quantguard.qat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.quantguard.onnx.DataType;
+import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
@@ -52,6 +54,29 @@ class FineTuningTest {
     quantizers =
         FakeQuantization.of(
             Quantizer.staticPlan(calibration, recipe), ActivationRanges.calibrated(calibration));
+  }
+
+  /**
+   * A learning rate that blows the weights up stops the run at the step the loss left the reals.
+   */
+  @Test
+  void aLossThatIsNoLongerFiniteStopsTheRunNamingTheLearningRate() {
+    try (TrainableGraph g = TrainableGraph.builder(fp32).build()) {
+      assertThatThrownBy(
+              () ->
+                  FineTuning.builder(g)
+                      .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
+                      .output("logits")
+                      .batchSize(32)
+                      .maxSteps(40)
+                      .learningRate(1e12f)
+                      .seed(7)
+                      .run())
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("learning rate")
+          .hasMessageContaining("at step")
+          .hasMessageContaining("lower learning rate");
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import io.quantguard.onnx.InvalidInputException;
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TensorCodec;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.onnx.TinyGraph;
 import io.quantguard.runtime.InferenceSession;
@@ -66,6 +67,22 @@ class TrainableGraphTest {
       assertThat(g.parameters()).hasSize(8);
       assertThat(g.parameters().values()).allMatch(NDArray::hasGradient);
       assertThat(frozen.parameters()).isEmpty();
+    }
+  }
+
+  /**
+   * A graph cleanup (QuantGuard's own, onnx-simplifier) turns Constant nodes into initializers: a
+   * LayerNorm's Pow exponent or epsilon must not become a parameter, or the first optimizer step
+   * moves the exponent off 2 and the negative bases give NaN.
+   */
+  @Test
+  void oneElementInitializersStayConstants() {
+    OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
+    cnn.graph().putInitializer(TensorCodec.scalar("pow_exponent", 2f));
+    cnn.graph()
+        .putInitializer(TensorCodec.fromFloats("epsilon", new long[] {1}, new float[] {1e-12f}));
+    try (TrainableGraph g = TrainableGraph.builder(cnn).build()) {
+      assertThat(g.parameters()).hasSize(8).doesNotContainKeys("pow_exponent", "epsilon");
     }
   }
 
