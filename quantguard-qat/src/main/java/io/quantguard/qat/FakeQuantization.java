@@ -72,8 +72,8 @@ public final class FakeQuantization {
       throw InvalidInputException.forParameter(
           "smooth",
           null,
-          "rewrites the graph that quantization-aware training would train",
-          "train without SmoothQuant: remove `smooth` from the recipe");
+          "rewrites the graph that the fake quantizers would be placed in",
+          "train the smoothed graph (Quantizer.smoothed), which QuantizationAwareTraining does");
     }
     if (plan.correctsBias()) {
       throw InvalidInputException.forParameter(

@@ -1,6 +1,9 @@
 package io.quantguard.qat;
 
+import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.quantize.Recipe;
 import io.quantguard.tune.TrainingRepair;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 
@@ -17,6 +20,17 @@ public final class QuantizationAwareRepair implements TrainingRepair {
 
   @Override
   public Result train(Request r) {
+    List<Recipe.Override> overrides = r.recipe().overrides();
+    if (r.recipe().smooth() != null
+        || (overrides != null && overrides.stream().anyMatch(o -> o.smooth() != null))) {
+      // Training smooths the graph it trains; the tuner measures the trained FP32 model with the
+      // recipe, whose smoothing would rewrite that graph a second time.
+      throw InvalidInputException.forParameter(
+          "smooth",
+          r.recipe().smooth(),
+          "rewrites the trained model again when the tuner quantizes it with this recipe",
+          "tune without SmoothQuant in the recipe, or train it with `quantguard qat`");
+    }
     QuantizationAwareTraining.Result q =
         QuantizationAwareTraining.builder(r.fp32(), r.recipe())
             .data(r.data())

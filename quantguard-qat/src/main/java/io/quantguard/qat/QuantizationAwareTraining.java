@@ -59,12 +59,23 @@ public final class QuantizationAwareTraining {
   private static Result run(Builder b, DataSource data) {
     DataSource calibrationData = b.calibration != null ? b.calibration : data;
     Quantizer.Options options = new Quantizer.Options(b.options.session(), b.progress);
-    Calibration calibration = Quantizer.calibrate(b.fp32, b.recipe, calibrationData, options);
-    QdqPlan plan = Quantizer.staticPlan(calibration, b.recipe);
+    OnnxModel fp32 = b.fp32;
+    Recipe recipe = b.recipe;
+    Calibration calibration = Quantizer.calibrate(fp32, recipe, calibrationData, options);
+    QdqPlan plan = Quantizer.staticPlan(calibration, recipe);
+    if (plan.smooths()) {
+      // Train the graph the export quantizes: SmoothQuant's rewrite first (the same function,
+      // other weights), then calibrate that graph for the fake quantizers.
+      Quantizer.Smoothed smoothed = Quantizer.smoothed(calibration, recipe);
+      fp32 = smoothed.model();
+      recipe = smoothed.recipe();
+      calibration = Quantizer.calibrate(fp32, recipe, calibrationData, options);
+      plan = Quantizer.staticPlan(calibration, recipe);
+    }
     if (plan.activations().isEmpty() && plan.weights().isEmpty()) {
       throw InvalidInputException.forParameter(
           "mode",
-          b.recipe.mode(),
+          recipe.mode(),
           "quantizes nothing statically, and quantization-aware training trains static quantizers",
           "use a static recipe");
     }
@@ -72,12 +83,14 @@ public final class QuantizationAwareTraining {
         FakeQuantization.of(plan, ActivationRanges.calibrated(calibration));
     FakeQuantization fq = b.learnRanges ? calibrated.learningRanges() : calibrated;
     String output = output(b);
-    OnnxModel trained = b.fp32.copy();
+    OnnxModel trained = fp32.copy();
     FineTuning.Result training;
-    try (TrainableGraph teacher =
-            b.distill ? TrainableGraph.builder(b.fp32).frozen().build() : null;
+    try (TrainableGraph teacher = b.distill ? TrainableGraph.builder(fp32).frozen().build() : null;
         TrainableGraph student =
-            TrainableGraph.builder(b.fp32).trainable(trainable(b)).fakeQuantization(fq).build()) {
+            TrainableGraph.builder(fp32)
+                .trainable(trainable(b, fp32))
+                .fakeQuantization(fq)
+                .build()) {
       FineTuning.Builder run =
           FineTuning.builder(student)
               .data(data)
@@ -106,8 +119,8 @@ public final class QuantizationAwareTraining {
     }
     Calibration types =
         Quantizer.calibrate(
-            Quantizer.planCalibration(trained, b.recipe, calibrationData, options), null, options);
-    QuantizationResult quantized = Quantizer.quantize(types, b.recipe, fq.ranges(), options);
+            Quantizer.planCalibration(trained, recipe, calibrationData, options), null, options);
+    QuantizationResult quantized = Quantizer.quantize(types, recipe, fq.ranges(), options);
     quantized.model().putMetadata(METADATA_KEY, settings(b, data, output, training));
     return new Result(quantized, trained, fq, training);
   }
@@ -153,16 +166,15 @@ public final class QuantizationAwareTraining {
             + d.intermediateWeight();
   }
 
-  /** The float initializers the listed nodes read, or all of them. */
-  private static Predicate<String> trainable(Builder b) {
+  /** The float initializers the listed nodes of {@code fp32} read, or all of them. */
+  private static Predicate<String> trainable(Builder b, OnnxModel fp32) {
     if (b.layers.isEmpty()) {
       return name -> true;
     }
     Set<String> params = new LinkedHashSet<>();
     for (String layer : b.layers) {
       Node n =
-          b.fp32
-              .graph()
+          fp32.graph()
               .node(layer)
               .orElseThrow(
                   () ->
@@ -171,15 +183,14 @@ public final class QuantizationAwareTraining {
                           layer,
                           "is not a node of the model",
                           "name nodes of the model, e.g. "
-                              + b.fp32.graph().nodes().stream()
+                              + fp32.graph().nodes().stream()
                                   .filter(
                                       x ->
-                                          x.inputs().stream()
-                                              .anyMatch(b.fp32.graph()::isInitializer))
+                                          x.inputs().stream().anyMatch(fp32.graph()::isInitializer))
                                   .limit(4)
                                   .map(Node::name)
                                   .toList()));
-      n.inputs().stream().filter(b.fp32.graph()::isInitializer).forEach(params::add);
+      n.inputs().stream().filter(fp32.graph()::isInitializer).forEach(params::add);
     }
     return params::contains;
   }

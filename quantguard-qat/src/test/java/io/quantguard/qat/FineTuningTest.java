@@ -208,6 +208,37 @@ class FineTuningTest {
         .contains("\"steps\":60", "\"seed\":7", "\"learning_rate\":1.0E-4");
   }
 
+  /**
+   * A recipe with SmoothQuant trains the smoothed graph (a Mul in front of each Gemm, its weight
+   * rows scaled), so the export quantizes the weights the training saw and computes what the
+   * training computed.
+   */
+  @Test
+  void aSmoothedRecipeTrainsTheSmoothedGraph() {
+    Recipe smoothed = recipe.toBuilder().smooth(0.5).build();
+    QuantizationAwareTraining.Result r =
+        QuantizationAwareTraining.builder(fp32, smoothed)
+            .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
+            .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 500))
+            .batchSize(32)
+            .maxSteps(30)
+            .learningRate(1e-4f)
+            .seed(7)
+            .run();
+    var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 2000);
+    double ort = Classifier.onnxRuntime(r.quantized().model(), test);
+    double engine = engineAccuracy(r, test);
+    System.out.printf(
+        "30 QAT steps, smoothed recipe, on 2,000 test images: ONNX Runtime %.4f, engine %.4f%n",
+        ort, engine);
+    assertThat(r.trained().graph().nodes())
+        .filteredOn(n -> n.opType().equals("Mul") && n.name().endsWith("_Smooth"))
+        .hasSize(2);
+    assertThat(r.quantized().recipe().smooth()).isNull();
+    assertThat(engine).isCloseTo(ort, org.assertj.core.data.Offset.offset(0.0025));
+    assertThat(ort).isGreaterThan(0.85);
+  }
+
   @Test
   void learnedStepSizesFollowTheLsqGradient() {
     String tensor = quantizers.activations().keySet().iterator().next();

@@ -265,6 +265,59 @@ public final class Quantizer {
     return QdqPlan.of(work.graph(), resolver, smoothing);
   }
 
+  /**
+   * The FP32 model with SmoothQuant's rewrite applied as {@code recipe} asks (a Mul by 1/s in front
+   * of each smoothed MatMul/Gemm, its weight rows scaled by s): the same function with the outlier
+   * channels moved into the weights, for a quantization-aware training that must train the weights
+   * the export quantizes. Comes with the recipe that quantizes it as {@code recipe} would quantize
+   * the original: without {@code smooth}, and each smoothed input calibrated by min/max, the range
+   * the rewrite gives it.
+   *
+   * @param calibration statistics with the per-channel ranges of the smoothed inputs (a calibration
+   *     for {@code recipe})
+   */
+  public static Smoothed smoothed(Calibration calibration, Recipe recipe) {
+    ActivationCalibration.Result cal = calibration.result();
+    if (cal == null) {
+      throw InvalidInputException.forParameter(
+          "calibration",
+          null,
+          "is required: SmoothQuant's factors come from the per-channel ranges of the data",
+          "give representative data, or leave smooth out of the recipe");
+    }
+    OnnxModel work = calibration.normalized().copy();
+    RecipeResolver resolver = new RecipeResolver(ResolvedRecipe.of(recipe), work.graph());
+    SmoothQuant.Result smoothing = SmoothQuant.apply(work, resolver, cal.channels());
+    List<Recipe.Override> overrides = new ArrayList<>();
+    List<Recipe.Override> given = recipe.overrides();
+    for (Recipe.Override o : given != null ? given : List.<Recipe.Override>of()) {
+      Recipe.Override kept = o.toBuilder().smooth(null).build();
+      if (kept.mode() != null
+          || kept.precision() != null
+          || kept.activations() != null
+          || kept.weights() != null) {
+        overrides.add(kept);
+      }
+    }
+    Recipe.Activations minMax = Recipe.Activations.builder().method("minmax").build();
+    for (String t : smoothing.tensors().keySet()) {
+      overrides.add(
+          Recipe.Override.tensor(t)
+              .activations(minMax)
+              .because(
+                  "SmoothQuant's rewrite: ranges by min/max, as the smoothed quantizer takes"));
+    }
+    Recipe plain = recipe.toBuilder().smooth(null).overrides(overrides).build();
+    return new Smoothed(work, plain, smoothing.notes());
+  }
+
+  /**
+   * A model with SmoothQuant's rewrite applied, still FP32, and the recipe that quantizes it.
+   *
+   * @param notes what the rewrite smoothed and skipped
+   */
+  public record Smoothed(OnnxModel model, Recipe recipe, List<String> notes) {}
+
   /** Quantizes with earlier calibration statistics; the recipe's tensors must be among them. */
   public static QuantizationResult quantize(
       Calibration calibration, Recipe recipe, Options options) {
