@@ -125,7 +125,7 @@ class QuantizerErrorsTest {
         .hasMessageContaining("[0, 1]");
     assertThatThrownBy(() -> quantize("overrides: [{op_type: Conv, smooth: 0.5}]", images()))
         .hasMessageContaining("overrides[0].smooth is set for op_type Conv")
-        .hasMessageContaining("MatMul and Gemm only");
+        .hasMessageContaining("MatMul and Gemm, and to fused Attention");
     assertThatThrownBy(() -> quantize("overrides: [{node_regex: 'c1', smooth: 0.5}]", images()))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("selects node '/net/c1/Conv', which is a Conv, not a MatMul or Gemm");
