@@ -70,7 +70,7 @@ public final class TrainableGraph implements AutoCloseable {
       // Pow exponent, an attention scale) that a graph cleanup turned from a Constant node into an
       // initializer, not a parameter: a Pow exponent moved off 2 turns negative bases into NaN.
       if (t.getDataType() == DataType.FLOAT.code()
-          && elements(t) > 1
+          && TensorCodec.elementCount(t) > 1
           && b.trainable.test(e.getKey())) {
         a.setRequiresGradient(true);
         parameters.put(e.getKey(), a);
@@ -334,14 +334,6 @@ public final class TrainableGraph implements AutoCloseable {
     TensorOperators.register(ops);
     NetworkOperators.register(ops);
     return Map.copyOf(ops);
-  }
-
-  private static long elements(TensorProto t) {
-    long n = 1;
-    for (long d : t.getDimsList()) {
-      n *= d;
-    }
-    return n;
   }
 
   /** What to train and how to quantize it while training. */

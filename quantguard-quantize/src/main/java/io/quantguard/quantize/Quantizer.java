@@ -292,11 +292,17 @@ public final class Quantizer {
     List<Recipe.Override> given = recipe.overrides();
     for (Recipe.Override o : given != null ? given : List.<Recipe.Override>of()) {
       Recipe.Override kept = o.toBuilder().smooth(null).build();
-      if (kept.mode() != null
-          || kept.precision() != null
-          || kept.activations() != null
-          || kept.weights() != null) {
+      boolean empty =
+          kept.mode() == null
+              && kept.precision() == null
+              && kept.activations() == null
+              && kept.weights() == null;
+      if (!empty) {
         overrides.add(kept);
+      } else if (o.opType() == null) {
+        // A node or node_regex override that only smoothed still quantized its nodes
+        // (RecipeResolver): say so in the words left.
+        overrides.add(kept.toBuilder().precision(Recipe.Precision.QUANTIZED).build());
       }
     }
     Recipe.Activations minMax = Recipe.Activations.builder().method("minmax").build();

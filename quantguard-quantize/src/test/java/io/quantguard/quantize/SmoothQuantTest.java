@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.quantguard.onnx.InvalidInputException;
+import io.quantguard.onnx.ModelIO;
+import io.quantguard.onnx.OnnxModel;
+import io.quantguard.onnx.TestModels;
+import io.quantguard.runtime.data.DataSource;
 import org.junit.jupiter.api.Test;
 
 /** SmoothQuant's factors, its exactness before quantization, and the per-channel statistics. */
@@ -143,5 +147,35 @@ class SmoothQuantTest {
     assertThat(RecipeIO.toJson(plain)).doesNotContain("smooth", "bias_correction", "channels");
     assertThat(plain.calibration().keepsChannels()).isTrue();
     assertThat(plain.weights().biasCorrection()).isNull();
+  }
+
+  /**
+   * The smoothed FP32 model that quantization-aware training trains comes with a recipe that
+   * quantizes the same nodes without smoothing again, even where an override only smoothed.
+   */
+  @Test
+  void theSmoothedModelsRecipeQuantizesWhatTheOriginalDid() {
+    OnnxModel cnn = ModelIO.load(TestModels.fashionCnn());
+    DataSource images = Accuracy.calibrationImages(200);
+    Recipe recipe =
+        RecipeIO.parse(
+            "op_types: [Conv]\noverrides:\n  - {node: /net/f1/Gemm, smooth: 0.5}\n", "recipe");
+    Calibration original = Quantizer.calibrate(cnn, recipe, images, Quantizer.Options.defaults());
+    QdqPlan before = Quantizer.staticPlan(original, recipe);
+    assertThat(before.smooths()).isTrue();
+
+    Quantizer.Smoothed smoothed = Quantizer.smoothed(original, recipe);
+    assertThat(smoothed.model().graph().nodes())
+        .filteredOn(n -> n.opType().equals("Mul"))
+        .hasSize(1);
+    assertThat(smoothed.recipe().overrides())
+        .anyMatch(o -> "/net/f1/Gemm".equals(o.node()) && o.smooth() == null)
+        .anyMatch(o -> o.tensor() != null && o.tensor().endsWith("_smoothed"));
+    Calibration again =
+        Quantizer.calibrate(
+            smoothed.model(), smoothed.recipe(), images, Quantizer.Options.defaults());
+    QdqPlan after = Quantizer.staticPlan(again, smoothed.recipe());
+    assertThat(after.smooths()).isFalse();
+    assertThat(after.quantizedByOp()).isEqualTo(before.quantizedByOp()).containsKey("Gemm");
   }
 }
