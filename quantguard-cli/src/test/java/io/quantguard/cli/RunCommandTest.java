@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RunCommandTest {
   @TempDir Path tmp;
 
-  @Test
-  void runsAProjectFileEndToEnd() throws Exception {
+  /** The CNN on the shipped sample under a 2-point accuracy policy, with {@code more} settings. */
+  private Path cnnProject(String more) throws Exception {
     Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
     Path test = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
     Path file = tmp.resolve("quantguard.yaml");
@@ -33,8 +33,14 @@ class RunCommandTest {
             + test
             + "?input=image&limit=500\n"
             + "policy: {rules: {accuracy: {max_drop: 2%}}}\n"
-            + "search: {budget: 2}\n"
-            + "evaluation: {batch_size: 250, bootstrap: 50, probe_samples: 16}\n");
+            + "evaluation: {batch_size: 250, bootstrap: 50, probe_samples: 16}\n"
+            + more);
+    return file;
+  }
+
+  @Test
+  void runsAProjectFileEndToEnd() throws Exception {
+    Path file = cnnProject("search: {budget: 2}\n");
     Path out = tmp.resolve("out");
     Cli r = Cli.run("run", file.toString(), "--out", out.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
@@ -49,24 +55,11 @@ class RunCommandTest {
 
   @Test
   void trainsQuantizationAwareWhenTheProjectNamesQat() throws Exception {
-    Path train = TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
-    Path test = TestModels.fashionMnistSample("t10k-images-idx3-ubyte.gz");
-    Path file = tmp.resolve("quantguard.yaml");
-    Files.writeString(
-        file,
-        "name: cnn\nmodel: "
-            + TestModels.fashionCnn()
-            + "\ntask: classification\ndata:\n  calibration: idx:"
-            + train
-            + "?input=image&limit=200\n  test:\n    test: idx:"
-            + test
-            + "?input=image&limit=500\n"
-            + "policy: {rules: {accuracy: {max_drop: 2%}}}\n"
-            + "approach: qat\n"
-            + "qat: {data: 'idx:"
-            + train
-            + "?input=image', max_steps: 20, lr: 0.0001}\n"
-            + "evaluation: {batch_size: 250, bootstrap: 50, probe_samples: 16}\n");
+    Path file =
+        cnnProject(
+            "approach: qat\nqat: {data: 'idx:"
+                + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz")
+                + "?input=image', max_steps: 20, lr: 0.0001}\n");
     Path out = tmp.resolve("out");
     Cli r = Cli.run("run", file.toString(), "--out", out.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();

@@ -239,6 +239,53 @@ class FineTuningTest {
     assertThat(ort).isGreaterThan(0.85);
   }
 
+  /**
+   * A mixed recipe trains its static nodes through their fake quantizers and its dynamic node's
+   * weights in float; the export quantizes the dynamic node at run time, as PTQ of that recipe
+   * would, so the static part is all that QAT places quantizers for.
+   */
+  @Test
+  void aMixedRecipeTrainsTheStaticPartAndExportsTheDynamicNodeQuantizedAtRunTime() {
+    Recipe mixed =
+        RecipeIO.parse(
+            "mode: static\n"
+                + "weights: {type: int4, symmetric: true, per_channel: true, method: minmax}\n"
+                + "activations: {type: uint8, symmetric: false, method: minmax}\n"
+                + "overrides:\n"
+                + "  - {node: /net/f1/Gemm, mode: dynamic, activations: {per_token: true},"
+                + " weights: {type: int8}}\n",
+            "mixed");
+    QuantizationAwareTraining.Result r =
+        QuantizationAwareTraining.builder(fp32, mixed)
+            .data(Classifier.sample("train-images-idx3-ubyte.gz", 2000))
+            .calibration(Classifier.sample("train-images-idx3-ubyte.gz", 500))
+            .batchSize(32)
+            .maxSteps(30)
+            .learningRate(1e-4f)
+            .seed(7)
+            .run();
+    var test = Classifier.sample("t10k-images-idx3-ubyte.gz", 2000);
+    double ort = Classifier.onnxRuntime(r.quantized().model(), test);
+    System.out.printf(
+        "30 QAT steps, static W4A8 with /net/f1/Gemm dynamic per token: ONNX Runtime %.4f%n", ort);
+    assertThat(r.quantization().weights()).hasSize(3).doesNotContainKey(gemmWeight("/net/f1/Gemm"));
+    String w = gemmWeight("/net/f1/Gemm");
+    assertThat(r.trained().floats(w)).isNotEqualTo(fp32.floats(w));
+    assertThat(r.quantized().model().graph().nodes())
+        .filteredOn(n -> n.opType().equals("MatMulIntegerToFloat"))
+        .hasSize(1);
+    assertThat(r.quantized().report().quantizedNodesByOp()).containsEntry("Gemm", 2);
+    assertThat(ort).isGreaterThan(0.85);
+  }
+
+  private static String gemmWeight(String node) {
+    return fp32.graph().nodes().stream()
+        .filter(n -> n.name().equals(node))
+        .findFirst()
+        .orElseThrow()
+        .input(1);
+  }
+
   @Test
   void learnedStepSizesFollowTheLsqGradient() {
     String tensor = quantizers.activations().keySet().iterator().next();

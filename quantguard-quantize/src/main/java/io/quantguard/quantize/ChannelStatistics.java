@@ -444,4 +444,13 @@ final class ChannelStatistics {
   float absMax(int k) {
     return Math.max(Math.abs(min(k)), Math.abs(max(k)));
   }
+
+  /** max |x_k| for every channel: the activation side of SmoothQuant's factors. */
+  float[] absMaxes() {
+    float[] out = new float[channels()];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = absMax(k);
+    }
+    return out;
+  }
 }

@@ -133,10 +133,7 @@ final class DynamicPass {
       if (cs == null || cs.channels() != k || cs.axis() != ChannelStatistics.Axis.LAST) {
         throw SmoothQuant.missingChannels(nodes.get(0), x, "smooths");
       }
-      float[] xMax = new float[k];
-      for (int j = 0; j < k; j++) {
-        xMax[j] = cs.absMax(j);
-      }
+      float[] xMax = cs.absMaxes();
       float[] wMax = new float[k];
       List<float[]> values = new ArrayList<>(); // each weight decoded once, for both uses
       for (Node n : nodes) {

@@ -207,11 +207,7 @@ final class SmoothQuant {
       long[] dims = TensorCodec.dims(model.requireInitializer(w));
       float[] values = model.floats(w);
       boolean t = transposed(n);
-      float[] xMax = new float[k];
-      for (int j = 0; j < k; j++) {
-        xMax[j] = cs.absMax(j);
-      }
-      float[] f = factors(xMax, weightRowAbsMax(values, dims, t), s.smooth());
+      float[] f = factors(cs.absMaxes(), weightRowAbsMax(values, dims, t), s.smooth());
       String scaled = g.uniqueName(w + "_smoothed");
       g.putInitializer(TensorCodec.fromFloats(scaled, dims, scaleWeight(values, dims, t, f)));
       String inv = g.uniqueName(n.name() + "_smooth_inverse");

@@ -1,5 +1,6 @@
 package io.quantguard.quantize;
 
+import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.onnx.ModelIO;
@@ -103,7 +104,7 @@ class AttentionFusionTest {
         .containsEntry("MatMul", 18);
     Path out = tmp.resolve("minilm-qattention.onnx");
     ModelIO.save(r.model(), out);
-    double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), out, EUROPARL + 300);
+    double cosine = SentenceEmbeddings.meanCosine(TestModels.miniLm(), out, EUROPARL + 300);
     System.out.printf("MiniLM, QAttention + per-token dynamic int8: mean cosine %.5f%n", cosine);
     assertThat(cosine).isGreaterThan(0.994);
   }
@@ -128,9 +129,9 @@ class AttentionFusionTest {
       while (s.hasNext()) {
         Batch batch = s.next();
         float[][] x =
-            QuantizerMiniLmTest.embed(b.run(batch.inputs()).get("last_hidden_state"), batch);
+            SentenceEmbeddings.embed(b.run(batch.inputs()).get("last_hidden_state"), batch);
         float[][] y =
-            QuantizerMiniLmTest.embed(c.run(batch.inputs()).get("last_hidden_state"), batch);
+            SentenceEmbeddings.embed(c.run(batch.inputs()).get("last_hidden_state"), batch);
         for (int i = 0; i < x.length; i++) {
           double dot = 0;
           for (int d = 0; d < x[i].length; d++) {

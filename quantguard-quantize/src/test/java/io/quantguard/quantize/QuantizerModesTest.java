@@ -1,5 +1,6 @@
 package io.quantguard.quantize;
 
+import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.onnx.ModelIO;
@@ -47,9 +48,9 @@ class QuantizerModesTest {
   @Test
   void dynamicInt8BeatsOnnxRuntimesPeerOnAgreementAtTheSameSize() throws Exception {
     Path dyn = quantize("mode: dynamic", "minilm-dynamic.onnx");
-    double ours = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), dyn, TEXTS);
+    double ours = SentenceEmbeddings.meanCosine(TestModels.miniLm(), dyn, TEXTS);
     double peer =
-        QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), TestModels.miniLmQuantized(), TEXTS);
+        SentenceEmbeddings.meanCosine(TestModels.miniLm(), TestModels.miniLmQuantized(), TEXTS);
     System.out.printf(
         "MiniLM dynamic int8: cosine %.5f (peer %.5f), size %.3f of FP32%n",
         ours, peer, fraction(dyn));
@@ -75,7 +76,7 @@ class QuantizerModesTest {
             Quantizer.Options.defaults());
     Path w4 = tmp.resolve("minilm-int4.onnx");
     ModelIO.save(r.model(), w4);
-    double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), w4, TEXTS);
+    double cosine = SentenceEmbeddings.meanCosine(TestModels.miniLm(), w4, TEXTS);
     System.out.printf(
         "MiniLM weight-only uint4 (block 32, GPTQ): cosine %.5f, size %.3f of FP32%n",
         cosine, fraction(w4));
@@ -102,7 +103,7 @@ class QuantizerModesTest {
   @Test
   void float16KeepsEmbeddingsAndHalvesTheSize() throws Exception {
     Path f16 = quantize("mode: fp16", "minilm-fp16.onnx");
-    double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), f16, TEXTS);
+    double cosine = SentenceEmbeddings.meanCosine(TestModels.miniLm(), f16, TEXTS);
     System.out.printf("MiniLM fp16: cosine %.6f, size %.3f of FP32%n", cosine, fraction(f16));
     assertThat(cosine).isGreaterThanOrEqualTo(0.999);
     assertThat(fraction(f16)).isBetween(0.45, 0.55);
@@ -174,7 +175,7 @@ class QuantizerModesTest {
     assertThat(dynamic).isEqualTo(6);
     assertThat(staticQdq).isGreaterThan(20);
     // It loads and runs in ONNX Runtime and stays close to FP32.
-    double cosine = QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), mixed, TEXTS);
+    double cosine = SentenceEmbeddings.meanCosine(TestModels.miniLm(), mixed, TEXTS);
     System.out.printf("MiniLM static with dynamic FFN down-projections: cosine %.5f%n", cosine);
     assertThat(cosine).isGreaterThan(0.98);
   }

@@ -1,5 +1,6 @@
 package io.quantguard.quantize;
 
+import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtEnvironment;
@@ -54,7 +55,7 @@ class QuantizerRepairsTest {
         Quantizer.quantize(cal, RecipeIO.parse(recipe, file), Quantizer.Options.defaults());
     Path out = tmp.resolve(file);
     ModelIO.save(r.model(), out);
-    return QuantizerMiniLmTest.meanCosine(TestModels.miniLm(), out, europarl(500, 300));
+    return SentenceEmbeddings.meanCosine(TestModels.miniLm(), out, europarl(500, 300));
   }
 
   @Test
