@@ -20,11 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 16's MiniLM line, measured rather than pinned (about 8 minutes on 2 cores, so not in the
  * default test set: {@code mvn test -pl quantguard-qat -Dtest=MiniLmQatMeasurement
- * -Dsurefire.failIfNoSpecifiedTests=false}). all-MiniLM-L6-v2 with every MatMul in int8
- * ({@code recipes/minilm-all-int8-mixed.yaml}), trained by distillation on unlabeled Europarl text
- * (the README's command), then compared with FP32 on technical English that neither calibration
- * nor training saw: the mean cosine of the sentence embeddings reaches 0.998 and no MatMul stays
- * in float.
+ * -Dsurefire.failIfNoSpecifiedTests=false}). all-MiniLM-L6-v2 with every MatMul in int8 ({@code
+ * recipes/minilm-all-int8-mixed.yaml}), trained by distillation on unlabeled Europarl text (the
+ * README's command), then compared with FP32 on technical English that neither calibration nor
+ * training saw: the mean cosine of the sentence embeddings reaches 0.998 and no MatMul stays in
+ * float.
  */
 class MiniLmQatMeasurement {
   @TempDir Path tmp;
@@ -81,6 +81,7 @@ class MiniLmQatMeasurement {
         .allMatch(
             x ->
                 m.graph().nodes().stream()
-                    .anyMatch(p -> p.outputs().contains(x) && p.opType().equals("DequantizeLinear")));
+                    .anyMatch(
+                        p -> p.outputs().contains(x) && p.opType().equals("DequantizeLinear")));
   }
 }

@@ -1,6 +1,5 @@
 package io.quantguard.quantize;
 
-import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.onnx.ModelIO;
@@ -10,6 +9,7 @@ import io.quantguard.onnx.TechnicalEnglish;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.onnx.TinyGraph;
 import io.quantguard.runtime.InferenceSession;
+import io.quantguard.runtime.SentenceEmbeddings;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;

@@ -1,12 +1,12 @@
 package io.quantguard.quantize;
 
-import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quantguard.onnx.ModelIO;
 import io.quantguard.onnx.ModelSummary;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
+import io.quantguard.runtime.SentenceEmbeddings;
 import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;

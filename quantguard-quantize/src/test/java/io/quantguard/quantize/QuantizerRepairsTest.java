@@ -1,6 +1,5 @@
 package io.quantguard.quantize;
 
-import io.quantguard.runtime.SentenceEmbeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OrtEnvironment;
@@ -11,6 +10,7 @@ import io.quantguard.onnx.Node;
 import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.runtime.InferenceSession;
+import io.quantguard.runtime.SentenceEmbeddings;
 import io.quantguard.runtime.SessionConfig;
 import io.quantguard.runtime.data.Batch;
 import io.quantguard.runtime.data.BatchStream;
