@@ -24,6 +24,11 @@ import java.util.zip.ZipFile;
 public final class TechnicalEnglish {
   private TechnicalEnglish() {}
 
+  /** The data spec that feeds a written corpus to all-MiniLM-L6-v2, 128 tokens at most. */
+  public static String miniLmData(Path corpus) {
+    return "text:" + corpus + "?tokenizer=minilm-tokenizer&max_length=128";
+  }
+
   /** Writes up to {@code lines} paragraphs, one per line, to {@code out} and returns it. */
   public static Path write(Path out, int lines) {
     Path repo =

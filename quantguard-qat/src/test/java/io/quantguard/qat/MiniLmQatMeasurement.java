@@ -64,9 +64,7 @@ class MiniLmQatMeasurement {
     Path technical = TechnicalEnglish.write(tmp.resolve("technical.txt"), 4000);
     double[] c =
         SentenceEmbeddings.cosines(
-            TestModels.miniLm(),
-            out,
-            "text:" + technical + "?tokenizer=minilm-tokenizer&max_length=128");
+            TestModels.miniLm(), out, TechnicalEnglish.miniLmData(technical));
     double mean = Arrays.stream(c).average().orElseThrow();
     System.out.printf(
         "MiniLM, every MatMul int8 after %d QAT steps: mean cosine %.5f on %d technical paragraphs%n",
@@ -80,8 +78,9 @@ class MiniLmQatMeasurement {
     return n.inputs().stream()
         .allMatch(
             x ->
-                m.graph().nodes().stream()
-                    .anyMatch(
-                        p -> p.outputs().contains(x) && p.opType().equals("DequantizeLinear")));
+                m.graph()
+                    .producer(x)
+                    .filter(p -> p.opType().equals("DequantizeLinear"))
+                    .isPresent());
   }
 }

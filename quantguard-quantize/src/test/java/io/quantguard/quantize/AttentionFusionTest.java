@@ -8,13 +8,10 @@ import io.quantguard.onnx.OnnxModel;
 import io.quantguard.onnx.TechnicalEnglish;
 import io.quantguard.onnx.TestModels;
 import io.quantguard.onnx.TinyGraph;
-import io.quantguard.runtime.InferenceSession;
 import io.quantguard.runtime.SentenceEmbeddings;
 import io.quantguard.runtime.SessionConfig;
-import io.quantguard.runtime.data.Batch;
-import io.quantguard.runtime.data.BatchStream;
-import io.quantguard.runtime.data.DataSpec;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -77,10 +74,7 @@ class AttentionFusionTest {
     Path out = tmp.resolve("minilm-attention.onnx");
     ModelIO.save(fused, out);
     Path technical = TechnicalEnglish.write(tmp.resolve("technical.txt"), 64);
-    for (String data :
-        new String[] {
-          EUROPARL + 64, "text:" + technical + "?tokenizer=minilm-tokenizer&max_length=128"
-        }) {
+    for (String data : new String[] {EUROPARL + 64, TechnicalEnglish.miniLmData(technical)}) {
       double worst = worstCosine(TestModels.miniLm(), out, data);
       System.out.printf("MiniLM, fused Attention vs FP32 on %s: worst cosine %.7f%n", data, worst);
       assertThat(worst).isGreaterThan(0.99999);
@@ -122,25 +116,8 @@ class AttentionFusionTest {
   }
 
   private static double worstCosine(Path baseline, Path candidate, String data) {
-    double worst = 1;
-    try (InferenceSession b = InferenceSession.open(baseline, SessionConfig.defaults());
-        InferenceSession c = InferenceSession.open(candidate, SessionConfig.defaults());
-        BatchStream s = DataSpec.parse(data).open(16)) {
-      while (s.hasNext()) {
-        Batch batch = s.next();
-        float[][] x =
-            SentenceEmbeddings.embed(b.run(batch.inputs()).get("last_hidden_state"), batch);
-        float[][] y =
-            SentenceEmbeddings.embed(c.run(batch.inputs()).get("last_hidden_state"), batch);
-        for (int i = 0; i < x.length; i++) {
-          double dot = 0;
-          for (int d = 0; d < x[i].length; d++) {
-            dot += x[i][d] * y[i][d];
-          }
-          worst = Math.min(worst, dot);
-        }
-      }
-    }
-    return worst;
+    return Arrays.stream(SentenceEmbeddings.cosines(baseline, candidate, data, 16))
+        .min()
+        .orElseThrow();
   }
 }

@@ -80,9 +80,7 @@ class QuantizerMiniLmTest {
     Path technical = TechnicalEnglish.write(tmp.resolve("technical.txt"), 300);
     double[] c =
         SentenceEmbeddings.cosines(
-            TestModels.miniLm(),
-            out,
-            "text:" + technical + "?tokenizer=minilm-tokenizer&max_length=128");
+            TestModels.miniLm(), out, TechnicalEnglish.miniLmData(technical));
     double mean = Arrays.stream(c).average().orElseThrow();
     double worst = Arrays.stream(c).min().orElseThrow();
     System.out.printf(

@@ -20,12 +20,20 @@ public final class SentenceEmbeddings {
     return Arrays.stream(cosines(baseline, candidate, data)).average().orElseThrow();
   }
 
-  /** The cosine between the two models' sentence embeddings of each text. */
+  /** The cosine between the two models' sentence embeddings of each text, 32 texts a batch. */
   public static double[] cosines(Path baseline, Path candidate, String data) {
+    return cosines(baseline, candidate, data, 32);
+  }
+
+  /**
+   * The same in batches of {@code batchSize}: padding follows the longest text of a batch, and a
+   * model that quantizes at run time sees the batch, so the size is part of the measurement.
+   */
+  public static double[] cosines(Path baseline, Path candidate, String data, int batchSize) {
     DoubleStream.Builder out = DoubleStream.builder();
     try (InferenceSession b = InferenceSession.open(baseline, SessionConfig.defaults());
         InferenceSession c = InferenceSession.open(candidate, SessionConfig.defaults());
-        BatchStream s = DataSpec.parse(data).open(32)) {
+        BatchStream s = DataSpec.parse(data).open(batchSize)) {
       while (s.hasNext()) {
         Batch batch = s.next();
         float[][] x = embed(b.run(batch.inputs()).get("last_hidden_state"), batch);

@@ -74,7 +74,7 @@ final class MiniLmShadowStream implements AutoCloseable {
             .build()
             .write(dir.resolve("profile.json"));
     Path tech = TechnicalEnglish.write(dir.resolve("technical-english.txt"), 1000);
-    technical = "text:" + tech + "?tokenizer=minilm-tokenizer&max_length=128";
+    technical = TechnicalEnglish.miniLmData(tech);
     Registry registry = Registry.open(dir.resolve("registry-" + System.nanoTime()).toString());
     registry.register(
         new Registration(TestModels.miniLm(), "minilm", null, null, null, "fp32", "m"));

@@ -46,7 +46,7 @@ class MiniLmShiftMeasurement {
     Path fp32 = TestModels.miniLm();
     Path int8 = int8(dir);
     Path tech = TechnicalEnglish.write(dir.resolve("technical-english.txt"), 2000);
-    String technical = "text:" + tech + "?tokenizer=minilm-tokenizer&max_length=128";
+    String technical = TechnicalEnglish.miniLmData(tech);
     long unk =
         new ObjectMapper()
             .readTree(TestModels.miniLmTokenizer().toFile())
