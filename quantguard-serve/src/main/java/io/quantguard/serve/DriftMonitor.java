@@ -3,7 +3,6 @@ package io.quantguard.serve;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quantguard.evaluate.drift.Attribution;
 import io.quantguard.evaluate.drift.CalibrationRanges;
 import io.quantguard.evaluate.drift.DriftResult;
 import io.quantguard.evaluate.drift.DriftWindow;
@@ -30,10 +29,12 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -96,7 +97,6 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   private @Nullable LiveWindow quality;
   private Instant openedAt = Instant.now();
   private volatile @Nullable Closed last;
-  private volatile List<Attribution.Ranked> attribution = List.of();
   private @Nullable ScheduledExecutorService clock;
   private @Nullable Counter droppedCounter;
 
@@ -165,7 +165,6 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       history.addAll(resumed);
       if (!resumed.isEmpty()) {
         last = resumed.get(resumed.size() - 1);
-        attribution = rank(List.copyOf(history));
         LOG.info(
             "drift of {}: resumed {} closed windows kept in the registry", model, resumed.size());
       }
@@ -418,8 +417,8 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
 
   /**
    * Closes the open window (what the schedule does every interval): compares it with the reference,
-   * keeps it in the history and ranks the attribution anew. Samples still queued go to the next
-   * window.
+   * keeps it in the history (the attribution is ranked from it when asked). Samples still queued go
+   * to the next window.
    *
    * @return the closed window's summary, as the endpoint shows it
    */
@@ -454,7 +453,6 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
       while (history.size() > settings.history()) {
         history.removeFirst();
       }
-      attribution = rank(List.copyOf(history));
     }
     last = c;
     if (kept != null) {
@@ -468,20 +466,19 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
   }
 
   /**
-   * Ranks every feature's drift magnitude and every tensor's overflow rate over the closed windows
-   * by Spearman's ρ with the fall of the paired cosine's 5th percentile ({@link
-   * #ATTRIBUTION_QUALITY}); empty without three windows of paired quality.
+   * Attributes the fall of the paired cosine's 5th percentile ({@link #ATTRIBUTION_QUALITY}) over
+   * the closed windows to every feature's drift magnitude and every tensor's overflow rate.
    */
-  private static List<Attribution.Ranked> rank(List<Closed> windows) {
-    double[] quality = qualitySeries(windows);
-    if (java.util.Arrays.stream(quality).filter(Double::isFinite).count() < 3) {
-      return List.of();
-    }
+  private QualityAttribution attribute(List<Closed> windows) {
     Map<String, double[]> series = new LinkedHashMap<>();
+    Set<String> driftedLatest = new HashSet<>();
     for (int i = 0; i < windows.size(); i++) {
       Closed c = windows.get(i);
       for (DriftResult.FeatureDrift f : c.drift().features()) {
         series.computeIfAbsent(f.feature(), k -> nans(windows.size()))[i] = f.magnitude();
+        if (i == windows.size() - 1 && f.drifted()) {
+          driftedLatest.add(f.feature());
+        }
       }
       if (c.overflow() != null) {
         for (CalibrationCoverage.TensorOverflow t : c.overflow().tensors()) {
@@ -490,9 +487,8 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
         }
       }
     }
-    return Attribution.rank(quality, true, series).stream()
-        .filter(r -> !Double.isNaN(r.association()))
-        .toList();
+    return new QualityAttribution(
+        ATTRIBUTION_QUALITY, qualitySeries(windows), series, driftedLatest, this::kind);
   }
 
   private static double[] qualitySeries(List<Closed> windows) {
@@ -719,8 +715,7 @@ public final class DriftMonitor implements ExchangeObserver, AutoCloseable {
                     List.of(),
                     "note",
                     "no candidate runs beside the reference: no paired quality to attribute"))
-            : new QualityAttribution(ATTRIBUTION_QUALITY, qualitySeries(h), attribution, this::kind)
-                .report();
+            : attribute(h).report();
     m.put("attribution", a);
     return m;
   }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -17,7 +18,12 @@ import java.util.function.Function;
  *
  * <p>Quality fell when the latest window's is below the oldest's by more than the older half of the
  * windows spans (max − min), so that window-to-window noise is not read as a drop; then a series
- * "moved with" it when its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}.
+ * "moved with" it when its association (sign-adjusted Spearman ρ) is at least {@value #MOVED}. An
+ * input also moved with it when it <em>shifted</em>: its drift test flags the latest window and its
+ * magnitude there is above every window of the older half. A change of traffic is a step, and a
+ * step correlates only loosely with a quality that stays noisy after it (MiniLM on technical
+ * English: ρ 0.5–0.6 for a drift that every technical window shows), so the step is judged as the
+ * quality is, latest against the older half.
  */
 final class QualityAttribution {
   static final double MOVED = 0.7;
@@ -34,21 +40,33 @@ final class QualityAttribution {
   private final String quality;
   private final double[] series;
   private final List<Attribution.Ranked> ranked;
+  private final Map<String, double[]> drift;
+  private final Set<String> driftedLatest;
   private final Function<String, Kind> kind;
 
   /**
    * @param series the quality per closed window, oldest first (NaN where none was measured)
-   * @param ranked {@link Attribution#rank}'s answer over the same windows, strongest first
+   * @param drift each drift series over the same windows (NaN where not measured)
+   * @param driftedLatest the features whose drift test flags the latest window
    */
   QualityAttribution(
       String quality,
       double[] series,
-      List<Attribution.Ranked> ranked,
+      Map<String, double[]> drift,
+      Set<String> driftedLatest,
       Function<String, Kind> kind) {
     this.quality = quality;
     this.series = series.clone();
-    this.ranked = List.copyOf(ranked);
+    this.drift = Map.copyOf(drift);
+    this.driftedLatest = Set.copyOf(driftedLatest);
     this.kind = kind;
+    boolean enough = java.util.Arrays.stream(series).filter(Double::isFinite).count() >= 3;
+    this.ranked =
+        enough
+            ? Attribution.rank(series, true, drift).stream()
+                .filter(r -> !Double.isNaN(r.association()))
+                .toList()
+            : List.of();
   }
 
   Map<String, Object> report() {
@@ -64,6 +82,7 @@ final class QualityAttribution {
       row.put("windows", r.windows());
       row.put("rank", rank(r));
       row.put("tied", tied(r));
+      row.put("shifted", shifted(r));
       rows.add(row);
     }
     a.put("ranked", rows);
@@ -151,8 +170,29 @@ final class QualityAttribution {
 
   private List<Attribution.Ranked> moved(Kind k) {
     return ranked.stream()
-        .filter(r -> r.association() >= MOVED && kind.apply(r.name()) == k)
+        .filter(r -> kind.apply(r.name()) == k && (r.association() >= MOVED || shifted(r)))
         .toList();
+  }
+
+  /**
+   * Whether an input stepped away from the reference with the latest window: drifted there, and
+   * above every window of the older half.
+   */
+  boolean shifted(Attribution.Ranked r) {
+    double[] x = drift.get(r.name());
+    if (x == null || x.length == 0 || kind.apply(r.name()) != Kind.INPUT) {
+      return false;
+    }
+    double latest = x[x.length - 1];
+    if (!driftedLatest.contains(r.name()) || !Double.isFinite(latest)) {
+      return false;
+    }
+    for (int i = 0; i < (x.length + 1) / 2; i++) {
+      if (!(x[i] < latest)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The first few names with their ρ, ties marked, and how many more moved. */
@@ -163,10 +203,13 @@ final class QualityAttribution {
       named.add(
           String.format(
               Locale.ROOT,
-              "%s (ρ %.2f%s)",
+              "%s (ρ %.2f%s%s)",
               r.name(),
               r.association(),
-              t > 1 ? ", tied with " + (t - 1) + " more" : ""));
+              t > 1 ? ", tied with " + (t - 1) + " more" : "",
+              r.association() < MOVED && shifted(r)
+                  ? ", a step: drifted in the latest window, beyond every older one"
+                  : ""));
     }
     String s = String.join(", ", named);
     return rs.size() > NAMED ? s + " and " + (rs.size() - NAMED) + " more" : s;

@@ -1,6 +1,5 @@
 package io.quantguard.serve;
 
-import static io.quantguard.serve.MiniLmShadowStream.EUROPARL;
 import static io.quantguard.serve.MiniLmShadowStream.feature;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -15,9 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * all-MiniLM-L6-v2 static int8 ({@code recipes/minilm-static-int8.yaml}, or the recipe named by
- * {@code -Dquantguard.drift.recipe}, 500 Europarl calibration texts) in shadow against FP32 inside
- * the server ({@link MiniLmShadowStream}, profile of 300 other Europarl texts), on a stream that
- * switches from Europarl to technical English: four windows of each ({@code
+ * {@code -Dquantguard.drift.recipe}, 500 English Europarl calibration texts) in shadow against FP32
+ * inside the server ({@link MiniLmShadowStream}, profile of 300 other English Europarl texts), on a
+ * stream that switches from English Europarl to technical English: four windows of each ({@code
  * -Dquantguard.drift.window} texts, 60 by default), one text per request, every request through the
  * overflow probe. Prints per window the drift, the overflow rate, the live cosine's mean and tail,
  * the overflow per tensor on each corpus, the attribution and the rollout's decision on the whole
@@ -40,8 +39,8 @@ class MiniLmDriftMeasurement {
         new MiniLmShadowStream(
             Path.of("target", "minilm-drift"),
             recipe,
-            EUROPARL + "&limit=500",
-            EUROPARL + "&offset=500&limit=300",
+            "&limit=500",
+            "&offset=500&limit=300",
             "name: live-minilm\nrules:\n  cosine_p1: {min: 0.99}\n"
                 + "  cosine_below_0_98: {max: 0.5%}\n")) {
       System.out.printf(
@@ -62,7 +61,7 @@ class MiniLmDriftMeasurement {
             s.window(
                 tech
                     ? s.technical + "&offset=" + (k * size) + "&limit=" + size
-                    : EUROPARL + "&offset=" + (1500 + k * size) + "&limit=" + size);
+                    : s.europarl + "&offset=" + (800 + k * size) + "&limit=" + size);
         JsonNode q = window.path("quality");
         System.out.printf(
             Locale.ROOT,

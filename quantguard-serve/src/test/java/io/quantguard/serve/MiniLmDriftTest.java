@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * all-MiniLM-L6-v2 in static int8 from the shipped recipe ({@code recipes/minilm-static-int8.yaml},
- * 32 Europarl calibration texts) in shadow against FP32 inside the server, on a stream that
- * switches from Europarl to technical English: three windows of 16 texts on each side, one text per
- * request, every request through the overflow probe. The drift and the overflow rate must see the
- * switch; the live cosine's tail is reported, gauged and judged by the release policy's tail keys,
- * and pinned (the recipe keeps its tail on technical English, as offline, so no drop is asserted:
- * {@link MiniLmDriftMeasurement} has the figures); the attribution ranks with ties shared.
+ * 32 English Europarl calibration texts) in shadow against FP32 inside the server, on a stream that
+ * switches from English Europarl to technical English: three windows of 16 texts on each side, one
+ * text per request, every request through the overflow probe. The drift, the overflow rate and the
+ * live cosine must see the switch; the tail is gauged and judged by the release policy's tail keys;
+ * the attribution ranks with ties shared and puts the drop down to the input shift ({@link
+ * MiniLmDriftMeasurement} has the figures with 500 calibration texts and windows of 60).
  */
 class MiniLmDriftTest {
   private static final int WINDOW = 16;
@@ -27,19 +27,19 @@ class MiniLmDriftTest {
   @Test
   void aSwitchToTechnicalEnglishShowsInTheDriftAndTheOverflowAndTheTailIsJudgedLive()
       throws Exception {
-    String europarl = MiniLmShadowStream.EUROPARL;
+
     try (MiniLmShadowStream s =
         new MiniLmShadowStream(
             Path.of("target", "minilm-drift-test"),
             "minilm-static-int8",
-            europarl + "&limit=32",
-            europarl + "&offset=500&limit=64",
+            "&limit=32",
+            "&offset=500&limit=64",
             "name: live-minilm\nrules:\n  cosine_p1: {min: 0.995}\n"
                 + "  cosine_below_0_98: {max: 0.5%}\n")) {
       List<JsonNode> before = new ArrayList<>();
       List<JsonNode> after = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
-        before.add(s.window(europarl + "&offset=" + (1500 + k * WINDOW) + "&limit=" + WINDOW));
+        before.add(s.window(s.europarl + "&offset=" + (800 + k * WINDOW) + "&limit=" + WINDOW));
       }
       for (int k = 0; k < 3; k++) {
         after.add(s.window(s.technical + "&offset=" + (k * WINDOW) + "&limit=" + WINDOW));
@@ -47,11 +47,15 @@ class MiniLmDriftTest {
       before.forEach(w -> print("Europarl", w));
       after.forEach(w -> print("technical", w));
 
-      // the inputs drift and more activations leave the calibrated ranges
+      // the inputs drift, more activations leave the calibrated ranges, and the live cosine falls
       ToDoubleFunction<JsonNode> share = w -> w.path("drift_share").asDouble();
       assertThat(min(after, share)).isGreaterThan(max(before, share));
       ToDoubleFunction<JsonNode> overflow = w -> w.path("overflow").path("rate").asDouble();
-      assertThat(mean(after, overflow)).isGreaterThan(1.5 * mean(before, overflow));
+      assertThat(mean(after, overflow)).isGreaterThan(1.2 * mean(before, overflow));
+      ToDoubleFunction<JsonNode> p5 = w -> w.path("quality").path("cosine_p5").asDouble();
+      assertThat(max(after, p5)).isLessThan(min(before, p5));
+      ToDoubleFunction<JsonNode> cosine = w -> w.path("quality").path("cosine_mean").asDouble();
+      assertThat(mean(after, cosine)).isLessThan(mean(before, cosine));
 
       // every window reports the tail, ordered as a tail is, at the recipe's quality
       for (JsonNode w : concat(before, after)) {
@@ -79,11 +83,14 @@ class MiniLmDriftTest {
       assertThat(d.reason()).contains("cosine_p1");
       assertThat(d.measured()).containsKeys("cosine_p1", "cosine_p5", "cosine_below_0_98");
 
-      // the attribution follows the tail, labels each series and shares the rank of ties
+      // the attribution follows the tail, puts its fall down to the change of traffic, labels each
+      // series and shares the rank of ties
       JsonNode a = s.drift().path("attribution");
       System.out.println("attribution: " + a.path("summary").asText());
       assertThat(a.path("quality").asText()).isEqualTo("cosine_p5");
-      assertThat(a.path("summary").asText()).startsWith("cosine_p5 ");
+      assertThat(a.path("summary").asText())
+          .startsWith("cosine_p5 went from ")
+          .contains("the quality drop coincides with an input shift: input_ids:");
       List<String> kinds = new ArrayList<>();
       JsonNode previous = null;
       for (JsonNode r : a.path("ranked")) {

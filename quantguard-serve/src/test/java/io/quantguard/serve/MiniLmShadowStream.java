@@ -23,13 +23,15 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * all-MiniLM-L6-v2 static int8 from a shipped recipe, calibrated on Europarl, in shadow against
- * FP32 inside a real server that watches it for drift against a profile of other Europarl texts
- * stored with the FP32 version; {@link #window} streams one data spec, one text per request, and
- * closes a drift window. What the MiniLM drift test and measurement share.
+ * all-MiniLM-L6-v2 static int8 from a shipped recipe, calibrated on English Europarl ({@link
+ * EnglishEuroparl}), in shadow against FP32 inside a real server that watches it for drift against
+ * a profile of other English Europarl texts stored with the FP32 version; {@link #window} streams
+ * one data spec, one text per request, and closes a drift window. What the MiniLM drift test and
+ * measurement share.
  */
 final class MiniLmShadowStream implements AutoCloseable {
-  static final String EUROPARL = "text:europarl?tokenizer=minilm-tokenizer&column=3&max_length=128";
+  /** The English Europarl data spec; add {@code &offset=…&limit=…}. */
+  final String europarl;
 
   final String technical;
   final RolloutController rollout;
@@ -40,20 +42,24 @@ final class MiniLmShadowStream implements AutoCloseable {
   /**
    * @param dir where the quantized model (kept between runs, one per recipe and calibration), the
    *     profile and the registry go
-   * @param calibration the data spec the recipe is calibrated on
-   * @param reference the data spec the FP32 version's drift profile is built from
+   * @param calibration the English Europarl texts the recipe is calibrated on ({@code
+   *     &offset=…&limit=…})
+   * @param reference the English Europarl texts the FP32 version's drift profile is built from
    * @param policy the rollout's live policy (YAML)
    */
   MiniLmShadowStream(Path dir, String recipe, String calibration, String reference, String policy)
       throws Exception {
     Files.createDirectories(dir);
-    Path int8 = dir.resolve(recipe + "-" + Integer.toHexString(calibration.hashCode()) + ".onnx");
+    europarl = EnglishEuroparl.miniLmData(EnglishEuroparl.write(dir.resolve("europarl-en.txt")));
+    Path int8 =
+        dir.resolve(
+            recipe + "-" + Integer.toHexString((europarl + calibration).hashCode()) + ".onnx");
     if (!Files.exists(int8)) {
       ModelIO.save(
           Quantizer.quantize(
                   ModelIO.load(TestModels.miniLm()),
                   RecipeIO.read(Path.of("..", "recipes", recipe + ".yaml")),
-                  DataSpec.parse(calibration),
+                  DataSpec.parse(europarl + calibration),
                   Quantizer.Options.defaults())
               .model(),
           int8);
@@ -68,7 +74,7 @@ final class MiniLmShadowStream implements AutoCloseable {
     Path profile =
         ReferenceProfile.builder()
             .model(TestModels.miniLm())
-            .data(DataSpec.parse(reference))
+            .data(DataSpec.parse(europarl + reference))
             .unknownTokenId(unk)
             .batchSize(32)
             .build()
@@ -79,7 +85,7 @@ final class MiniLmShadowStream implements AutoCloseable {
     registry.register(
         new Registration(TestModels.miniLm(), "minilm", null, null, null, "fp32", "m"));
     registry.promote(ArtifactRef.of("minilm", 1), Stage.PRODUCTION, "baseline", "m");
-    registry.setProfile(ArtifactRef.of("minilm", 1), profile, reference, "m");
+    registry.setProfile(ArtifactRef.of("minilm", 1), profile, europarl + reference, "m");
     registry.register(new Registration(int8, "minilm", "minilm@1", null, null, "int8", "m"));
     rollout =
         RolloutController.start(
