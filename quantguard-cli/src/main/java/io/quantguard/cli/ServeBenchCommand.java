@@ -20,14 +20,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code quantguard serve-bench}: closed-loop load on a running server's inference endpoint, at
- * several client counts, with latency percentiles and throughput.
+ * {@code quantguard serve-bench}: closed-loop load (or, with {@code --rate}, load on a schedule) on
+ * a running server's inference endpoint, at several client counts, with latency percentiles and
+ * throughput.
  */
 @Command(
     name = "serve-bench",
     description = {
       "Load a running server (quantguard serve, or any Open Inference Protocol v2 server) with N"
-          + " concurrent closed-loop clients and report throughput and p50/p95/p99 latency.",
+          + " concurrent closed-loop clients (or, with --rate, clients that send on a fixed"
+          + " schedule) and report throughput and p50/p95/p99 latency.",
       "Requests are real samples from --data (cycled), or else random inputs shaped from the"
           + " model's metadata; run it once with the server batching and once with"
           + " --max-batch-size 1 to see what batching buys."
@@ -85,6 +87,15 @@ final class ServeBenchCommand implements Callable<Integer> {
           "size of other free dimensions, e.g. sequence length (default: ${DEFAULT-VALUE})")
   int freeDim;
 
+  @Option(
+      names = "--rate",
+      paramLabel = "REQUESTS_PER_S",
+      description =
+          "send this many requests per second in all, on a fixed schedule (open loop), and count"
+              + " each request's latency from when it was due: the latency at a given load, not"
+              + " the throughput (default: closed loop, as fast as answered)")
+  Double rate;
+
   @Option(names = "--binary", description = "send and receive binary tensor data, not JSON")
   boolean binary;
 
@@ -98,6 +109,10 @@ final class ServeBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (rate != null && !(rate > 0 && Double.isFinite(rate))) {
+      throw new InvalidInputException(
+          "--rate", "must be a positive number of requests per second", "e.g. --rate 500");
+    }
     if (clients.stream().anyMatch(c -> c < 1) || durationS <= 0 || warmupS < 0 || rows < 1) {
       throw new InvalidInputException(
           "--clients/--duration-s/--warmup-s/--rows",
@@ -123,14 +138,14 @@ final class ServeBenchCommand implements Callable<Integer> {
     }
     List<Map<String, Object>> runs = new ArrayList<>();
     for (int c : clients) {
+      URI infer = URI.create(base + "/infer");
+      Duration warmup = Duration.ofMillis(Math.round(warmupS * 1000));
+      Duration duration = Duration.ofMillis(Math.round(durationS * 1000));
       LoadGenerator.Result r =
           LoadGenerator.run(
-              new LoadGenerator.Plan(
-                  URI.create(base + "/infer"),
-                  calls,
-                  c,
-                  Duration.ofMillis(Math.round(warmupS * 1000)),
-                  Duration.ofMillis(Math.round(durationS * 1000))));
+              rate == null
+                  ? new LoadGenerator.Plan(infer, calls, c, warmup, duration)
+                  : LoadGenerator.Plan.atRate(infer, calls, c, warmup, duration, rate));
       LatencyStats l = r.latency();
       if (json) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -156,6 +171,7 @@ final class ServeBenchCommand implements Callable<Integer> {
       doc.put("data", data == null ? "random" : data);
       doc.put("distinct_requests", bodies.size());
       doc.put("binary", binary);
+      doc.put("rate_per_s", rate);
       doc.put("runs", runs);
       Output.json(out, doc);
     }

@@ -123,6 +123,32 @@ class ServeCommandTest {
       assertThat(runs.get(1).path("ok").asLong()).isPositive();
       assertThat(runs.get(1).path("unexpected").asLong()).isZero();
       assertThat(runs.get(1).path("latency_ms").path("p99Ms").asDouble()).isPositive();
+
+      // on a schedule: the rate is kept, whatever the number of clients
+      Cli paced =
+          Cli.run(
+              "serve-bench",
+              url,
+              "--model",
+              "cnn",
+              "--clients",
+              "2",
+              "--rate",
+              "100",
+              "--duration-s",
+              "2",
+              "--warmup-s",
+              "0.2",
+              "--json");
+      assertThat(paced.exitCode()).as(paced.err()).isZero();
+      JsonNode pacedDoc = JSON.readTree(paced.out());
+      assertThat(pacedDoc.path("rate_per_s").asDouble()).isEqualTo(100);
+      JsonNode run = pacedDoc.path("runs").get(0);
+      assertThat(run.path("unexpected").asLong()).isZero();
+      assertThat(run.path("throughput_per_s").asDouble()).isBetween(85.0, 105.0);
+      Cli noRate = Cli.run("serve-bench", url, "--model", "cnn", "--rate", "0");
+      assertThat(noRate.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+      assertThat(noRate.err()).contains("--rate");
     } finally {
       serving.interrupt();
       serving.join(60_000);

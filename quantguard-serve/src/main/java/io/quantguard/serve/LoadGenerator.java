@@ -24,14 +24,20 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A closed-loop load generator for an inference endpoint: {@code clients} threads, each sending its
- * next request as soon as the previous answer is in, over HTTP/1.1 keep-alive connections, for a
- * warm-up and then a measured duration. Each client records the latency of its answered requests
- * (send to last byte) in its own {@link LatencyHistogram}; the histograms are merged at the end, so
- * percentiles are exact to HdrHistogram's 0.1 %. Throughput is the requests answered as expected in
- * the measured window, divided by its length.
+ * A load generator for an inference endpoint: {@code clients} threads over HTTP/1.1 keep-alive
+ * connections, for a warm-up and then a measured duration. Closed loop by default: each client
+ * sends its next request as soon as the previous answer is in, which finds the throughput. With a
+ * {@linkplain Plan#rate rate} the load is open: the clients send on a fixed schedule that adds up
+ * to that many requests per second, and a request's latency counts from when the schedule meant it
+ * to leave, not from when a client held up by a slow answer could send it (the correction for
+ * coordinated omission that wrk2 makes), so the latency added at a given load is measured, not the
+ * latency of a saturated server. Each client records the latency of its answered requests in its
+ * own {@link LatencyHistogram}; the histograms are merged at the end, so percentiles are exact to
+ * HdrHistogram's 0.1 %. Throughput is the requests answered as expected in the measured window,
+ * divided by its length.
  *
  * <p>Every call says which status it expects, so a mix of good and deliberately bad requests checks
  * that the bad ones get their 4xx and the good ones all succeed.
@@ -49,20 +55,52 @@ public final class LoadGenerator {
    *
    * @param pause how long each client waits after an answer before its next request (think time;
    *     zero for a client that sends as fast as it is answered): a light, steady load
+   * @param rate requests per second that all clients together send on schedule (open loop); 0 for a
+   *     closed loop
    */
   public record Plan(
-      URI uri, List<Call> calls, int clients, Duration warmup, Duration duration, Duration pause) {
+      URI uri,
+      List<Call> calls,
+      int clients,
+      Duration warmup,
+      Duration duration,
+      Duration pause,
+      double rate) {
     public Plan {
       calls = List.copyOf(calls);
       if (calls.isEmpty() || clients < 1 || pause.isNegative()) {
         throw new IllegalArgumentException(
             "a plan needs calls, at least one client and no negative pause");
       }
+      if (!(rate >= 0) || Double.isInfinite(rate) || (rate > 0 && !pause.isZero())) {
+        throw new IllegalArgumentException(
+            "a rate must be finite and not negative, and a scheduled load has no pause: " + rate);
+      }
+    }
+
+    /** Clients that wait {@code pause} after each answer. */
+    public Plan(
+        URI uri,
+        List<Call> calls,
+        int clients,
+        Duration warmup,
+        Duration duration,
+        Duration pause) {
+      this(uri, calls, clients, warmup, duration, pause, 0);
     }
 
     /** Clients that send as fast as they are answered. */
     public Plan(URI uri, List<Call> calls, int clients, Duration warmup, Duration duration) {
-      this(uri, calls, clients, warmup, duration, Duration.ZERO);
+      this(uri, calls, clients, warmup, duration, Duration.ZERO, 0);
+    }
+
+    /** {@code clients} that together send {@code rate} requests per second on schedule. */
+    public static Plan atRate(
+        URI uri, List<Call> calls, int clients, Duration warmup, Duration duration, double rate) {
+      if (!(rate > 0)) {
+        throw new IllegalArgumentException("a scheduled load needs a positive rate: " + rate);
+      }
+      return new Plan(uri, calls, clients, warmup, duration, Duration.ZERO, rate);
     }
   }
 
@@ -98,7 +136,7 @@ public final class LoadGenerator {
     List<Client> clients = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(plan.clients());
     for (int i = 0; i < plan.clients(); i++) {
-      Client c = new Client(plan, i, measureFrom, end, done);
+      Client c = new Client(plan, i, start, measureFrom, end, done);
       clients.add(c);
       Thread t = new Thread(c, "quantguard-load-" + i);
       t.setDaemon(true);
@@ -138,6 +176,7 @@ public final class LoadGenerator {
   private static final class Client implements Runnable {
     private final Plan plan;
     private final int index;
+    private final long start;
     private final long measureFrom;
     private final long end;
     private final CountDownLatch done;
@@ -148,9 +187,10 @@ public final class LoadGenerator {
     long ok;
     long unexpected;
 
-    Client(Plan plan, int index, long measureFrom, long end, CountDownLatch done) {
+    Client(Plan plan, int index, long start, long measureFrom, long end, CountDownLatch done) {
       this.plan = plan;
       this.index = index;
+      this.start = start;
       this.measureFrom = measureFrom;
       this.end = end;
       this.done = done;
@@ -160,11 +200,19 @@ public final class LoadGenerator {
     public void run() {
       int n = plan.calls().size();
       byte[][] heads = new byte[n][];
+      // on schedule: this client's requests leave every `interval`, the clients staggered evenly
+      double interval = plan.rate() > 0 ? 1e9 * plan.clients() / plan.rate() : 0;
       try (LoadConnection connection = new LoadConnection(plan.uri(), TIMEOUT_MILLIS)) {
         for (long k = 0; ; k++) {
-          long sent = System.nanoTime();
+          long sent =
+              interval > 0
+                  ? start + (long) ((k + (double) index / plan.clients()) * interval)
+                  : System.nanoTime();
           if (sent >= end) {
             return;
+          }
+          for (long wait = sent - System.nanoTime(); wait > 0; wait = sent - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
           }
           int at = (int) ((index + k * plan.clients()) % n);
           Call call = plan.calls().get(at);

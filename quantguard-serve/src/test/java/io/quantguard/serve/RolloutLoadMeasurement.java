@@ -26,7 +26,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * What routing, pairing and the live window cost under load: the same process serves the FP32 CNN
  * with no rollout ({@code plain}), with a canary of the W4A8 CNN at 25 % ({@code cnn} on server A)
  * and with the W4A8 CNN in shadow ({@code cnn} on server B); rounds alternate so that the noise of
- * a shared machine falls on all of them alike. A measurement, not a test: it runs only with {@code
+ * a shared machine falls on all of them alike. Closed loop by default (the throughput); with {@code
+ * -Dquantguard.rate=R} the clients send R requests per second in all on a schedule, and the
+ * latencies are those at that load (what routing, pairing and monitoring add to a request when the
+ * cores are not all busy). A measurement, not a test: it runs only with {@code
  * -Dquantguard.measure=true} and prints the figures ({@code -Dquantguard.clients=16}, {@code
  * -Dquantguard.seconds=5}, {@code -Dquantguard.rounds=2}).
  */
@@ -37,6 +40,7 @@ class RolloutLoadMeasurement {
     int clients = Integer.getInteger("quantguard.clients", 16);
     int seconds = Integer.getInteger("quantguard.seconds", 5);
     int rounds = Integer.getInteger("quantguard.rounds", 2);
+    double rate = Double.parseDouble(System.getProperty("quantguard.rate", "0"));
     Path tmp = Files.createTempDirectory("rollout-load");
     Path cnn = TestModels.fashionCnn();
     String train = "idx:" + TestModels.fashionMnistSample("train-images-idx3-ubyte.gz");
@@ -77,20 +81,21 @@ class RolloutLoadMeasurement {
       targets.put("off (server B)", b.url() + "/v2/models/plain/infer");
       System.out.printf(
           Locale.ROOT,
-          "%d clients, %d s per run, %d rounds, 1 image per request%n",
+          "%d clients, %d s per run, %d rounds, 1 image per request, %s%n",
           clients,
           seconds,
-          rounds);
+          rounds,
+          rate > 0 ? rate + " requests/s on schedule" : "closed loop");
       for (int round = 1; round <= rounds; round++) {
         for (Map.Entry<String, String> t : targets.entrySet()) {
+          URI uri = URI.create(t.getValue());
+          Duration warmup = Duration.ofSeconds(1);
+          Duration duration = Duration.ofSeconds(seconds);
           LoadGenerator.Result r =
               LoadGenerator.run(
-                  new LoadGenerator.Plan(
-                      URI.create(t.getValue()),
-                      calls,
-                      clients,
-                      Duration.ofSeconds(1),
-                      Duration.ofSeconds(seconds)));
+                  rate > 0
+                      ? LoadGenerator.Plan.atRate(uri, calls, clients, warmup, duration, rate)
+                      : new LoadGenerator.Plan(uri, calls, clients, warmup, duration));
           System.out.printf(
               Locale.ROOT,
               "round %d  %-15s ok %6d  errors %d  %7.1f req/s  p50 %6.2f  p95 %6.2f  p99 %6.2f"
