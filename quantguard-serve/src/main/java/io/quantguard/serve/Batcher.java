@@ -3,7 +3,9 @@ package io.quantguard.serve;
 import io.micrometer.core.instrument.Gauge;
 import io.quantguard.runtime.Tensor;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,7 +23,12 @@ import org.jspecify.annotations.Nullable;
  * blocks on the queue while it is empty; when a request arrives it waits at most {@code maxDelay}
  * for more that stack with it, then runs them as one batch and hands each request its own rows.
  * Requests stack when the model's first dimension is free on every input and output and their other
- * dimensions and types agree; anything else runs alone, in arrival order.
+ * dimensions and types agree; anything else runs alone. A request of another shape that arrives
+ * while a batch gathers ends the waiting, as the first request has waited long enough, but not the
+ * gathering: the batch still takes the requests of its shape already queued behind it (texts of
+ * many lengths would otherwise run one by one), and the others are set aside, at most {@code
+ * maxBatchSize} of them, to open later batches, which first take the set-aside requests of their
+ * own shape, oldest first.
  *
  * <p>A request never suffers for another: when a stacked run fails (one request's data makes ONNX
  * Runtime refuse, say) or returns outputs whose first dimension is not the batch, each request of
@@ -48,6 +55,10 @@ final class Batcher {
   private final BatchPolicy policy;
   private final ServerMetrics metrics;
   private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+
+  /** Requests taken from the queue that did not stack with the batch then gathered; worker only. */
+  private final ArrayDeque<Job> aside = new ArrayDeque<>();
+
   private final AtomicInteger waiting = new AtomicInteger();
   private final Thread worker;
   private final Gauge depthGauge;
@@ -169,11 +180,9 @@ final class Batcher {
   }
 
   private void work() {
-    Job held = null;
     try {
       while (true) {
-        Job first = held != null ? held : take();
-        held = null;
+        Job first = aside.isEmpty() ? take() : fromAside();
         if (first == STOP) {
           return;
         }
@@ -181,20 +190,36 @@ final class Batcher {
         batch.add(first);
         int rows = first.rows;
         if (first.stackKey != null) {
+          // first the requests set aside earlier that stack with this one, in arrival order
+          for (Iterator<Job> it = aside.iterator();
+              it.hasNext() && rows < policy.maxBatchSize(); ) {
+            Job j = it.next();
+            if (stacks(first, j, rows)) {
+              it.remove();
+              waiting.decrementAndGet();
+              batch.add(j);
+              rows += j.rows;
+            }
+          }
+          // then wait for more, until one of another kind arrives: from there on, take only what
+          // is already queued, so a batch never waits on account of another shape
           long deadline = System.nanoTime() + policy.maxDelay().toNanos();
-          while (rows < policy.maxBatchSize()) {
-            Job next = poll(deadline - System.nanoTime());
+          boolean wait = true;
+          while (rows < policy.maxBatchSize() && aside.size() < policy.maxBatchSize()) {
+            Job next = poll(wait ? deadline - System.nanoTime() : 0);
             if (next == null) {
               break;
             }
-            if (next == STOP
-                || !first.stackKey.equals(next.stackKey)
-                || rows + next.rows > policy.maxBatchSize()) {
-              held = next;
+            if (stacks(first, next, rows)) {
+              batch.add(next);
+              rows += next.rows;
+              continue;
+            }
+            setAside(next);
+            wait = false;
+            if (next == STOP) {
               break;
             }
-            batch.add(next);
-            rows += next.rows;
           }
         }
         run(batch, rows);
@@ -202,6 +227,32 @@ final class Batcher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Whether {@code next} joins the batch that {@code first} opened, now {@code rows} rows. */
+  private boolean stacks(Job first, Job next, int rows) {
+    return next != STOP
+        && Objects.equals(first.stackKey, next.stackKey)
+        && rows + next.rows <= policy.maxBatchSize();
+  }
+
+  /**
+   * Keeps a request that does not stack with the batch being gathered for a later batch, still
+   * counted as waiting; the batch goes on gathering its own kind.
+   */
+  private void setAside(Job j) {
+    if (j != STOP) {
+      waiting.incrementAndGet();
+    }
+    aside.addLast(j);
+  }
+
+  private Job fromAside() {
+    Job j = aside.removeFirst();
+    if (j != STOP) {
+      waiting.decrementAndGet();
+    }
+    return j;
   }
 
   private Job take() throws InterruptedException {

@@ -135,24 +135,30 @@ class BatcherTest {
   }
 
   @Test
-  void requestsWithOtherDimensionsRunApartInArrivalOrder() throws Exception {
+  void requestsOfAnotherShapeAreSetAsideAndStackWithTheirOwnKind() throws Exception {
     open(TestModels.miniLm(), new BatchPolicy(8, Duration.ofMillis(50), 16));
     List<String> out = List.of("last_hidden_state");
     blocker(Responses.tokens(1, 4, 20), out);
     List<CompletableFuture<Map<String, Tensor>>> results = new ArrayList<>();
-    int[] lengths = {5, 5, 9, 5};
+    int[] lengths = {5, 9, 5, 7, 9, 5, 7};
     for (int i = 0; i < lengths.length; i++) {
       results.add(batcher.submit(Responses.tokens(1, lengths[i], 21 + i), out));
     }
+    assertThat(batcher.depth()).isEqualTo(lengths.length);
     gate.countDown();
     for (int i = 0; i < lengths.length; i++) {
-      assertThat(results.get(i).get(30, TimeUnit.SECONDS).get("last_hidden_state").shape())
-          .containsExactly(1, lengths[i], 384);
+      Tensor got = results.get(i).get(30, TimeUnit.SECONDS).get("last_hidden_state");
+      float[] want =
+          direct.run(Responses.tokens(1, lengths[i], 21 + i)).get("last_hidden_state").floats();
+      assertThat(got.shape()).containsExactly(1, lengths[i], 384);
+      assertThat(got.floats()).containsExactly(want, Offset.offset(1e-4f));
     }
-    // Length 5 twice stacked; 9 breaks the batch and runs alone; the last 5 runs after it.
+    // Each length in one batch, in the order of its first request; a length in between does not
+    // break a batch up.
     assertThat(runShapes)
         .extracting(s -> s[0] + "x" + s[1])
-        .containsExactly("1x4", "2x5", "1x9", "1x5");
+        .containsExactly("1x4", "3x5", "2x9", "2x7");
+    assertThat(batcher.depth()).isZero();
   }
 
   @Test
