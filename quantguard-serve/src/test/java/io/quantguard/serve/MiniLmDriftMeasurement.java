@@ -61,7 +61,11 @@ class MiniLmDriftMeasurement {
             s.window(
                 tech
                     ? s.technical + "&offset=" + (k * size) + "&limit=" + size
-                    : s.europarl + "&offset=" + (800 + k * size) + "&limit=" + size);
+                    : MiniLmShadowStream.EUROPARL
+                        + "&offset="
+                        + (800 + k * size)
+                        + "&limit="
+                        + size);
         JsonNode q = window.path("quality");
         System.out.printf(
             Locale.ROOT,

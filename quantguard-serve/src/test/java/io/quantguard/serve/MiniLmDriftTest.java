@@ -39,7 +39,13 @@ class MiniLmDriftTest {
       List<JsonNode> before = new ArrayList<>();
       List<JsonNode> after = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
-        before.add(s.window(s.europarl + "&offset=" + (800 + k * WINDOW) + "&limit=" + WINDOW));
+        before.add(
+            s.window(
+                MiniLmShadowStream.EUROPARL
+                    + "&offset="
+                    + (800 + k * WINDOW)
+                    + "&limit="
+                    + WINDOW));
       }
       for (int k = 0; k < 3; k++) {
         after.add(s.window(s.technical + "&offset=" + (k * WINDOW) + "&limit=" + WINDOW));

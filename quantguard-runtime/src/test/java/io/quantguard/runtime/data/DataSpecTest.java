@@ -250,6 +250,27 @@ class DataSpecTest {
   }
 
   @Test
+  void matchKeepsTheTextsThatContainTheRegexBeforeOffsetAndLimitCount() throws IOException {
+    Path tsv =
+        Files.writeString(
+            tmp.resolve("langs.tsv"),
+            "a\t1\tthe vote on the report\n"
+                + "b\t2\tla votación del informe\n"
+                + "c\t3\tthe debate is closed\n"
+                + "d\t4\tdie Abstimmung\n"
+                + "e\t5\tthe sitting is open\n");
+    String spec = "text:" + tsv + "?tokenizer=" + TestModels.miniLmTokenizer() + "&column=3";
+    List<Batch> english = readAll(DataSpec.parse(spec + "&match=\\bthe\\b&offset=1"), 8);
+    assertThat(english.get(0).attributes())
+        .extracting(a -> a.get("text"))
+        .containsExactly("the debate is closed", "the sitting is open");
+    assertThat(readAll(DataSpec.parse(spec + "&match=^(?!the)"), 8).get(0).size()).isEqualTo(2);
+    assertThatThrownBy(() -> DataSpec.parse(spec + "&match=(the"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("match=(the is not a regular expression");
+  }
+
+  @Test
   void readsJsonlFieldsAndTsvColumnsWithLabels() throws IOException {
     Path jsonl =
         Files.writeString(
